@@ -1,0 +1,42 @@
+/**
+ * The Sans-I/O contract between a reference server's protocol core and the
+ * thin transport host that runs it (QUIC today, TCP later). The host turns
+ * socket happenings into trace events (server's view, `t` in µs since the
+ * server's origin) and executes the actions the core returns; the core reads
+ * no clock and does no I/O (aioquic's `receive_datagram` / `datagrams_to_send`
+ * shape, STYLE.md).
+ */
+import type { TraceEvent } from './trace.js';
+
+/** An action a core asks its host to perform. */
+export type ServerAction =
+  /** Write bytes on a stream (opened by the client, or by the server: the host opens it on first use). */
+  | { readonly type: 'send'; readonly conn: number; readonly stream: number; readonly bytes: Uint8Array }
+  /** End the server's sending side of a stream (FIN). */
+  | { readonly type: 'fin'; readonly conn: number; readonly stream: number }
+  /** Abort a stream both ways (RESET_STREAM + STOP_SENDING) with an application error code. */
+  | { readonly type: 'reset'; readonly conn: number; readonly stream: number; readonly code: number }
+  /** Close the connection with an application error code (CONNECTION_CLOSE 0x1d) and reason. */
+  | { readonly type: 'close'; readonly conn: number; readonly code: number; readonly reason: string }
+  /** A structured log record. */
+  | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn'; readonly msg: string; readonly data?: Record<string, unknown> };
+
+/**
+ * A protocol's server core. Inputs are trace events as the server sees them
+ * (`c2s` data, client FIN/reset, connection open/close); `t` only ever grows.
+ */
+export interface ServerCore {
+  /** Feeds one event the host observed. */
+  handle(ev: TraceEvent): void;
+  /**
+   * The host could not complete a write within its send timeout (ms, the
+   * core's `sendTimeoutMs`); the core decides what that means.
+   */
+  sendStalled(conn: number, stream: number, t: number): void;
+  /** Returns (and forgets) the actions due at time `t` (µs), in order. */
+  poll(t: number): ServerAction[];
+  /** Absolute time (µs) at which `poll` must next be called, if any timer is armed. */
+  nextTimer(): number | undefined;
+  /** Send timeout the host applies to each write (ms); undefined for none. */
+  readonly sendTimeoutMs: number | undefined;
+}

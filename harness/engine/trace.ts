@@ -1,0 +1,193 @@
+/**
+ * The trace: everything the harness saw on the wire, in the order it saw it.
+ *
+ * Directions are named by protocol role, not by who recorded the trace:
+ * `c2s` is client to server, `s2c` server to client. Times `t` are integer
+ * microseconds (µs) since the trace's origin, read from a monotonic clock.
+ * Bytes are lower-case hex strings so that a trace is plain JSON.
+ */
+
+/** Who ended a connection: one of the peers, or the transport itself (idle timeout, handshake failure). */
+export type CloseInitiator = 'client' | 'server' | 'transport';
+
+/** Direction of bytes or of a stream signal, by protocol role. */
+export type Direction = 'c2s' | 's2c';
+
+/** Fields every trace event carries. */
+interface TraceEventBase {
+  /** Microseconds since the trace origin (monotonic). */
+  readonly t: number;
+}
+
+/** A connection finished its handshake (QUIC) or its connect (TCP). */
+export interface ConnOpenEvent extends TraceEventBase {
+  readonly type: 'conn_open';
+  /** Connection index within the trace, from 0. */
+  readonly conn: number;
+  /** `host:port` of the server. */
+  readonly remote: string;
+  /** ALPN negotiated, when the transport has one. */
+  readonly alpn?: string;
+}
+
+/** A connection attempt that failed before it opened. */
+export interface ConnFailEvent extends TraceEventBase {
+  readonly type: 'conn_fail';
+  readonly conn: number;
+  /** Human-readable cause (timeout, refused, TLS alert ...). */
+  readonly message: string;
+}
+
+/** A connection ended (RFC 9000 §10: CONNECTION_CLOSE, idle timeout, or a TCP FIN/RST). */
+export interface ConnCloseEvent extends TraceEventBase {
+  readonly type: 'conn_close';
+  readonly conn: number;
+  readonly by: CloseInitiator;
+  /** True for an application close (CONNECTION_CLOSE type 0x1d), false for a transport close. */
+  readonly isApp: boolean;
+  /** Application or transport error code; 0 when none was given. */
+  readonly code: number;
+  /** Reason phrase, decoded as UTF-8 (may be empty). */
+  readonly reason: string;
+}
+
+/** A stream became known to the recorder (opened locally, or first frame from the peer). */
+export interface StreamOpenEvent extends TraceEventBase {
+  readonly type: 'stream_open';
+  readonly conn: number;
+  /** Transport stream id (RFC 9000 §2.1 for QUIC). */
+  readonly stream: number;
+  /** Which role opened the stream. */
+  readonly by: 'client' | 'server';
+}
+
+/** Bytes on a stream. */
+export interface DataEvent extends TraceEventBase {
+  readonly type: 'data';
+  readonly conn: number;
+  readonly stream: number;
+  readonly dir: Direction;
+  /** Payload, lower-case hex. */
+  readonly hex: string;
+}
+
+/** The sending side of a stream ended cleanly (STREAM frame with FIN). */
+export interface StreamFinEvent extends TraceEventBase {
+  readonly type: 'stream_fin';
+  readonly conn: number;
+  readonly stream: number;
+  readonly dir: Direction;
+}
+
+/**
+ * A stream was aborted: RESET_STREAM (`kind: 'reset'`, sent by the writer
+ * in direction `dir`) or STOP_SENDING (`kind: 'stop_sending'`, sent by the
+ * reader of direction `dir`). RFC 9000 §19.4, §19.5.
+ */
+export interface StreamResetEvent extends TraceEventBase {
+  readonly type: 'stream_reset';
+  readonly conn: number;
+  readonly stream: number;
+  readonly dir: Direction;
+  readonly kind: 'reset' | 'stop_sending';
+  readonly code: number;
+}
+
+/** A harness annotation (what a case is about to do); ignored by monitors. */
+export interface NoteEvent extends TraceEventBase {
+  readonly type: 'note';
+  readonly text: string;
+}
+
+/** One event of a trace (discriminated on `type`). */
+export type TraceEvent =
+  | ConnOpenEvent
+  | ConnFailEvent
+  | ConnCloseEvent
+  | StreamOpenEvent
+  | DataEvent
+  | StreamFinEvent
+  | StreamResetEvent
+  | NoteEvent;
+
+/** Encodes bytes as lower-case hex. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+/** Decodes a hex string; throws `TypeError` on odd length or a non-hex digit. */
+export function fromHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
+  }
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** Monotonic clock in µs (integer), from `performance.now()`. */
+export function nowUs(): number {
+  return Math.round(performance.now() * 1000);
+}
+
+/** Listener told of every event appended to a {@link TraceRecorder}. */
+export type TraceListener = (ev: TraceEvent, index: number) => void;
+
+/**
+ * Append-only, in-memory trace with a time origin and listeners.
+ * Drivers append; monitors and waiting cases listen.
+ */
+export class TraceRecorder {
+  /** Monotonic µs value of `t = 0`. */
+  readonly originUs: number;
+  /** Wall-clock time of the origin (ISO 8601), for reports. */
+  readonly originWall: string;
+  readonly events: TraceEvent[] = [];
+  private readonly listeners = new Set<TraceListener>();
+  private nextConn = 0;
+
+  constructor(originUs: number = nowUs()) {
+    this.originUs = originUs;
+    this.originWall = new Date().toISOString();
+  }
+
+  /** Current time relative to the origin, µs. */
+  now(): number {
+    return nowUs() - this.originUs;
+  }
+
+  /** Allocates the next connection index. */
+  allocConn(): number {
+    return this.nextConn++;
+  }
+
+  /**
+   * Appends an event stamped with the current time and notifies listeners.
+   * A listener that throws is isolated: the error is recorded as a note.
+   */
+  record<E extends TraceEvent>(ev: DistributiveOmit<E, 't'>): E {
+    const full = { ...ev, t: this.now() } as unknown as E;
+    this.events.push(full);
+    const index = this.events.length - 1;
+    for (const l of this.listeners) {
+      try {
+        l(full, index);
+      } catch (err) {
+        this.events.push({ type: 'note', t: this.now(), text: `listener error: ${String(err)}` });
+      }
+    }
+    return full;
+  }
+
+  /** Adds a harness annotation. */
+  note(text: string): void {
+    this.record<NoteEvent>({ type: 'note', text });
+  }
+
+  /** Subscribes to new events; returns the unsubscribe function. */
+  listen(l: TraceListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
+
+/** `Omit` that distributes over a union. */
+export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,194 @@
+/**
+ * The engine's contracts with protocol suites. The engine knows nothing of
+ * any protocol: a suite folder exports a {@link ProtocolSuite} and the engine
+ * runs its cases, feeds every recorded trace to its {@link Monitor}, and
+ * reports.
+ */
+import type { TraceEvent, TraceRecorder } from './trace.js';
+import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
+
+/** Severity of a rule: a MUST breaks conformance, a SHOULD makes a case non-strict. */
+export type Severity = 'must' | 'should';
+
+/**
+ * The first event a monitor could not accept, with the evidence a report
+ * needs. `index` is the position in the trace (-1 when raised by the passage
+ * of time at the end of a trace).
+ */
+export interface Violation {
+  /** Rule id from the suite's SPEC.md, e.g. `PROTON-4.2`. */
+  readonly rule: string;
+  readonly severity: Severity;
+  /** Index of the offending trace event, or -1 when a deadline passed with nothing seen. */
+  readonly index: number;
+  /** Time of the offending event or of the missed deadline (µs since the trace origin). */
+  readonly t: number;
+  /** What the model would have accepted there. */
+  readonly expected: string;
+  /** What was seen instead. */
+  readonly seen: string;
+  /** The model's state, for the report. */
+  readonly state: string;
+  /** True when the violation is a missed deadline (nothing came in time). */
+  readonly missing: boolean;
+}
+
+/**
+ * An online monitor: the protocol model run over a trace. Fed in trace
+ * order; time moves forward with each event or with {@link advance}.
+ * Implementations are pure: they read no clock and do no I/O.
+ */
+export interface Monitor {
+  /** Feeds one event; returns the violations it reveals (empty when accepted). */
+  feed(ev: TraceEvent, index: number): readonly Violation[];
+  /** Moves time to `t` (µs) with no event; returns deadlines missed by then. */
+  advance(t: number): readonly Violation[];
+  /** Earliest time (µs) at which {@link advance} could report or change something. */
+  nextDeadline(): number | undefined;
+  /** True when the target owes nothing and no armed timer would make it owe something. */
+  settled(): boolean;
+  /** One-line description of the model state. */
+  describe(): string;
+}
+
+/** Outcome of one case. */
+export type Verdict = 'pass' | 'fail' | 'non-strict' | 'timeout' | 'error' | 'skipped';
+
+/** What a case's own check found, beyond the monitor's verdict. */
+export interface CaseFinding {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly expected: string;
+  readonly seen: string;
+}
+
+/** What a running case can do. Every wait has a deadline. */
+export interface CaseContext<P> {
+  /** The target profile in force. */
+  readonly profile: P;
+  /** The case's trace (also fed live to the monitor). */
+  readonly trace: TraceRecorder;
+  /** Aborted when the case's deadline passes. */
+  readonly signal: AbortSignal;
+  /** Opens a connection to the target (options from the target URL and profile). */
+  connect(overrides?: Partial<ConnectOptions>): Promise<ClientConnection>;
+  /** Sleeps `ms`, cut short (rejecting) when the case is aborted. */
+  sleep(ms: number): Promise<void>;
+  /**
+   * Waits until the monitor is settled, a violation is seen, or `timeoutMs`
+   * passes (default: the case deadline). Returns which came first.
+   */
+  settle(timeoutMs?: number): Promise<'settled' | 'violation' | 'timeout'>;
+  /**
+   * Waits until `pred()` holds (checked after every trace event), a
+   * violation is seen, or `timeoutMs` passes. Returns true when `pred` held.
+   */
+  until(pred: () => boolean, timeoutMs: number): Promise<boolean>;
+  /** Records a harness annotation in the trace. */
+  note(text: string): void;
+  /** Reports a finding of the case's own (the monitor's findings are added by the engine). */
+  report(finding: CaseFinding): void;
+}
+
+/** One conformance case. Ids are stable strings, never positions. */
+export interface ConformanceCase<P> {
+  /** Stable id, `<protocol>/<section-slug>/<name>`, e.g. `proton/event/pipelined`. */
+  readonly id: string;
+  /** SPEC section number this case belongs to (the file it lives in). */
+  readonly section: string;
+  /** Rule ids it checks. */
+  readonly rules: readonly string[];
+  /** One line: what it sends ("Sends ..."). */
+  readonly description: string;
+  /** The requirement checked, quoted from the SPEC. */
+  readonly requirement: string;
+  /** Acceptable outcomes, in words (profile-dependent figures filled in). */
+  expected(profile: P): readonly string[];
+  /** Upper bound on the case's duration (ms); the engine aborts it then. */
+  deadlineMs(profile: P): number;
+  /** Drives the target. Throws only on harness or network trouble. */
+  run(ctx: CaseContext<P>): Promise<void>;
+}
+
+/** A reference server started in-process. */
+export interface RunningServer {
+  readonly host: string;
+  readonly port: number;
+  /** Stops the server and everything it started (idempotent). */
+  stop(): Promise<void>;
+}
+
+/** Options every reference server understands. */
+export interface ReferenceServerOptions<P> {
+  readonly host?: string;
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** Timers and choices; missing fields take the suite defaults. */
+  readonly profile?: Partial<P>;
+  /** PEM certificate and key (QUIC); a self-signed pair is generated when absent. */
+  readonly cert?: string;
+  readonly key?: string;
+  /** Structured log sink (one JSON object per call); none by default. */
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+/** What a protocol folder (`suites/<name>/index.ts`) exports as `suite`. */
+export interface ProtocolSuite<P extends object> {
+  /** Lower-case protocol name; also the folder name. */
+  readonly name: string;
+  readonly title: string;
+  readonly transport: 'quic' | 'tcp';
+  /** Default ALPN id (QUIC). */
+  readonly alpn?: string;
+  /** Version of the suite's SPEC.md. */
+  readonly specVersion: string;
+  /** JSON Schema (draft 2020-12) of a target profile, and its defaults. */
+  readonly profileSchema: object;
+  readonly defaultProfile: P;
+  /** Short timers for the in-process reference run (`npm start`). */
+  readonly fastProfile: P;
+  /** Connection options the profile implies (idle timeout, keep-alive). */
+  connectOptions(profile: P): Partial<ConnectOptions>;
+  /** Creates a fresh monitor (the protocol model over a trace). */
+  createMonitor(profile: P): Monitor;
+  /** The sanity probe: one valid exchange. Throws an Error naming what failed. */
+  probe(ctx: CaseContext<P>): Promise<void>;
+  readonly cases: readonly ConformanceCase<P>[];
+}
+
+/** Result of one case, as reports carry it. */
+export interface CaseResult {
+  readonly id: string;
+  readonly section: string;
+  readonly rules: readonly string[];
+  readonly description: string;
+  readonly requirement: string;
+  readonly expected: readonly string[];
+  readonly verdict: Verdict;
+  /** Rule broken, for fail / non-strict / timeout. */
+  readonly rule?: string;
+  /** One line saying why (what was seen). */
+  readonly message?: string;
+  /** The monitor's or the case's finding. */
+  readonly violation?: Violation | CaseFinding;
+  readonly durationMs: number;
+  /** The recorded trace (excerpted by reporters). */
+  readonly trace: readonly TraceEvent[];
+  /** Set when the sanity probe failed right after this case. */
+  readonly targetDiedAfter?: boolean;
+}
+
+/** A whole run, as reports carry it. */
+export interface RunResult {
+  readonly tool: { readonly name: 'wirecheck'; readonly version: string };
+  readonly protocol: string;
+  readonly specVersion: string;
+  readonly target: string;
+  readonly profile: object;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  /** Outcome of the sanity probes. */
+  readonly probes: readonly { readonly when: string; readonly ok: boolean; readonly message?: string }[];
+  readonly cases: readonly CaseResult[];
+  readonly summary: Readonly<Record<Verdict, number>> & { readonly total: number };
+}
