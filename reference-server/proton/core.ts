@@ -1,0 +1,80 @@
+/**
+ * The Proton reference server's Sans-I/O core: the Proton model in server
+ * mode (suites/proton/model.ts) behind the engine's {@link ServerCore}
+ * contract. Every rule it follows is the model's; this file only turns the
+ * model's "what is due" into actions, feeds them back, and applies an
+ * optional fault (tests only).
+ */
+import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
+import type { TraceEvent } from '../../harness/engine/trace.js';
+import { toHex } from '../../harness/engine/trace.js';
+import { ProtonModel } from '../../suites/proton/model.js';
+import type { ProtonProfile } from '../../suites/proton/profile.js';
+import type { Fault } from './faults.js';
+
+/** The Proton server core. `fault` rewrites actions on the wire while the model keeps the conforming view. */
+export class ProtonServerCore implements ServerCore {
+  private readonly model: ProtonModel;
+  private readonly pending: ServerAction[] = [];
+  readonly sendTimeoutMs: number;
+
+  constructor(
+    readonly profile: ProtonProfile,
+    private readonly fault?: Fault,
+  ) {
+    this.model = new ProtonModel(profile, 'server');
+    this.sendTimeoutMs = profile.ioTimeoutMs;
+  }
+
+  handle(ev: TraceEvent): void {
+    const violations = this.model.input(ev, -1);
+    if (ev.type === 'data' && ev.dir === 'c2s') {
+      this.pending.push({ type: 'log', level: 'debug', msg: 'recv', data: { conn: ev.conn, stream: ev.stream, hex: ev.hex } });
+    }
+    for (const v of violations) {
+      // In server mode the model only sees client input and our own (conforming) output.
+      this.pending.push({ type: 'log', level: 'warn', msg: 'model disagreement', data: { rule: v.rule, expected: v.expected, seen: v.seen } });
+    }
+  }
+
+  sendStalled(conn: number, stream: number, t: number): void {
+    this.model.sendStalled(conn, stream, t);
+  }
+
+  /** Closes every live connection with NOT_READY at the next poll (PROTON-2.8). */
+  shutdown(t: number): void {
+    this.model.shutdown(t);
+  }
+
+  poll(t: number): ServerAction[] {
+    const out = this.pending.splice(0);
+    for (const act of this.model.due(t)) {
+      const kind = act.type === 'send' || act.type === 'fin' ? this.model.streamKind(act.conn, act.stream) : undefined;
+      this.model.input(this.asEvent(act, t), -1); // The model sees the conforming action.
+      const rule = act.type === 'close' ? /^PROTON-[\d.]+/.exec(act.reason)?.[0] : undefined;
+      const performed = this.fault ? this.fault(act, { rule, streamKind: kind }) : act;
+      if (performed) out.push(performed);
+      if (act.type === 'close') out.push({ type: 'log', level: 'info', msg: 'close', data: { conn: act.conn, code: act.code, reason: act.reason, dropped: performed === undefined } });
+    }
+    return out;
+  }
+
+  nextTimer(): number | undefined {
+    return this.model.nextDue();
+  }
+
+  private asEvent(act: ServerAction, t: number): TraceEvent {
+    switch (act.type) {
+      case 'send':
+        return { type: 'data', t, conn: act.conn, stream: act.stream, dir: 's2c', hex: toHex(act.bytes) };
+      case 'fin':
+        return { type: 'stream_fin', t, conn: act.conn, stream: act.stream, dir: 's2c' };
+      case 'reset':
+        return { type: 'stream_reset', t, conn: act.conn, stream: act.stream, dir: 's2c', kind: 'reset', code: act.code };
+      case 'close':
+        return { type: 'conn_close', t, conn: act.conn, by: 'server', isApp: true, code: act.code, reason: act.reason };
+      case 'log':
+        return { type: 'note', t, text: act.msg };
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Deliberate faults for the Proton reference server: each one breaks one
+ * rule family, so the project's tests can show that the suite catches it
+ * (and users can see what a failure looks like: `wirecheck serve proton
+ * --fault NAME`). A fault rewrites or drops an action of the conforming
+ * core; a dropped close leaves the connection open but forgotten.
+ */
+import type { ServerAction } from '../../harness/engine/server-core.js';
+import { CloseCode, ITEM_SIZE } from '../../suites/proton/codec.js';
+
+/** What a fault sees of an action: the rule a close enforces (from its reason) and the stream type. */
+export interface FaultContext {
+  readonly rule?: string;
+  readonly streamKind?: string;
+}
+
+/** A fault: returns the action to perform instead, or undefined to drop it. */
+export type Fault = (act: ServerAction, ctx: FaultContext) => ServerAction | undefined;
+
+const item = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset, ITEM_SIZE).getUint32(0, false);
+const withItem = (act: Extract<ServerAction, { type: 'send' }>, v: number): ServerAction => {
+  const bytes = new Uint8Array(ITEM_SIZE);
+  new DataView(bytes.buffer).setUint32(0, v >>> 0, false);
+  return { ...act, bytes };
+};
+const dropClose = (pred: (code: number, rule: string | undefined) => boolean): Fault => (act, ctx) =>
+  act.type === 'close' && pred(act.code, ctx.rule) ? undefined : act;
+
+/** The faults, by name (kebab-case, as `--fault` takes them). */
+export const faults: Readonly<Record<string, { readonly description: string; readonly apply: Fault }>> = {
+  'accept-second-connection': {
+    description: 'does not close a second live connection (PROTON-2.2)',
+    apply: dropClose((code) => code === CloseCode.SECOND_CONNECTION),
+  },
+  'ignore-unknown-discriminator': {
+    description: 'does not close on an unknown discriminator (PROTON-3.2)',
+    apply: dropClose((_c, rule) => rule === 'PROTON-3.2'),
+  },
+  'allow-duplicate-stream': {
+    description: 'does not close on a second stream of one type (PROTON-3.3)',
+    apply: dropClose((_c, rule) => rule === 'PROTON-3.3'),
+  },
+  'never-time-out': {
+    description: 'never closes on the identification or send/receive timeouts (PROTON-3.4, 7.1)',
+    apply: dropClose((code) => code === CloseCode.IDENT_TIMEOUT || code === CloseCode.IO_TIMEOUT),
+  },
+  'wrong-ack-id': {
+    description: 'acknowledges event id + 1 (PROTON-4.3)',
+    apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'event' ? withItem(act, item(act.bytes) + 1) : act),
+  },
+  'accept-non-increasing-ids': {
+    description: 'does not close on a non-increasing event id (PROTON-4.2)',
+    apply: dropClose((_c, rule) => rule === 'PROTON-4.2'),
+  },
+  'wrong-commit-answer': {
+    description: 'answers a commit with its id instead of 2 × id (PROTON-5.1)',
+    apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'commit' ? withItem(act, item(act.bytes) / 2) : act),
+  },
+  'skip-action-items': {
+    description: 'sends every other action counter value (PROTON-6.2)',
+    apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'action' ? withItem(act, item(act.bytes) * 2) : act),
+  },
+  'wrong-close-code': {
+    description: 'closes protocol violations with 0x0 instead of 0x1 (PROTON-8.2)',
+    apply: (act) => (act.type === 'close' && act.code === CloseCode.PROTOCOL_VIOLATION ? { ...act, code: CloseCode.RESET_OK } : act),
+  },
+  'ignore-reset': {
+    description: 'does not act on the reset discriminator (PROTON-9.1)',
+    apply: dropClose((_c, rule) => rule === 'PROTON-9.1'),
+  },
+};
+
+/** Names of all faults. */
+export const faultNames: readonly string[] = Object.keys(faults);

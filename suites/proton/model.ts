@@ -1,0 +1,686 @@
+/**
+ * The Proton model: the one place where Proton's rules live (SPEC.md).
+ *
+ * A pure state machine over trace events as one server sees them, across all
+ * of its connections. It is used two ways:
+ *  - as a **monitor** (`mode: 'monitor'`): fed a whole trace (client and
+ *    server events), it reports the first server behaviour the SPEC does not
+ *    allow, or a server reaction that did not come in time;
+ *  - as the **reference server's core** (`mode: 'server'`): fed client
+ *    events, it says what a conforming server does and when ({@link due}),
+ *    and is fed back the server's own actions so both views stay one.
+ *
+ * Time is passed in: `t` is µs on the trace's monotonic clock. No clock is
+ * read and no I/O is done here.
+ */
+import type { TraceEvent } from '../../harness/engine/trace.js';
+import { fromHex } from '../../harness/engine/trace.js';
+import type { Severity, Violation } from '../../harness/engine/types.js';
+import type { ServerAction } from '../../harness/engine/server-core.js';
+import {
+  CloseCode,
+  ItemDecoder,
+  closeCodeName,
+  commitAnswer,
+  encodeItem,
+  itemHex,
+  streamKindOf,
+  type StreamKind,
+} from './codec.js';
+import type { ProtonProfile } from './profile.js';
+
+/** Whether the model checks a recorded trace or drives a server. */
+export type ModelMode = 'monitor' | 'server';
+
+/** A close the server owes on a connection. */
+interface CloseDue {
+  readonly code: number;
+  readonly rule: string;
+  /** Why the close is owed, for reports and for the reason phrase. */
+  readonly why: string;
+  /** When a conforming server closes (µs). */
+  readonly at: number;
+  /** Acceptance window (µs) in monitor mode. */
+  readonly lo: number;
+  readonly hi: number;
+  /** Exact reason phrase required, if any (PROTON-9.1). */
+  readonly reason?: string;
+}
+
+/** Per-stream state. */
+interface StreamState {
+  readonly id: number;
+  kind: StreamKind | undefined;
+  readonly rx: ItemDecoder;
+  readonly tx: ItemDecoder;
+  /** When the client's current partial item began (µs), if one is pending. */
+  partialSince: number | undefined;
+  clientFin: boolean;
+  serverFin: boolean;
+  /** Last client byte (µs), for the idle-request-stream receive timeout. */
+  lastRx: number;
+  /** Event: last id received (0 before the first). */
+  lastId: number;
+  /** Event: ids received and not yet acknowledged, with arrival times. */
+  readonly acks: { id: number; t: number }[];
+  /** StateCommit: the outstanding request. */
+  commit: { id: number; t: number } | undefined;
+  /** Action: next counter value owed, and when the previous item (or identification) was. */
+  counter: number;
+  lastItemAt: number;
+  /** Time the owed server FIN became owed (µs), and whether a late FIN was reported. */
+  finOwedSince: number | undefined;
+  finReported: boolean;
+}
+
+/** Per-connection state. */
+interface ConnState {
+  readonly id: number;
+  readonly openedAt: number;
+  identified: boolean;
+  readonly streams: Map<number, StreamState>;
+  /** Latest stream of each type. */
+  readonly byKind: Map<StreamKind, StreamState>;
+  close: CloseDue | undefined;
+  closed: boolean;
+}
+
+const US = 1000;
+
+/**
+ * The Proton state machine. See the module docstring for the two modes.
+ * Methods return violations instead of throwing; an event that cannot be
+ * interpreted at all (bad hex) is reported as a violation of PROTON-1.3.
+ */
+export class ProtonModel {
+  private readonly conns = new Map<number, ConnState>();
+  private readonly tol: number;
+  private now = 0;
+
+  constructor(
+    readonly profile: ProtonProfile,
+    readonly mode: ModelMode,
+  ) {
+    this.tol = profile.toleranceMs * US;
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /**
+   * Feeds one trace event. In monitor mode first advances time to `ev.t`.
+   * @returns violations the event (or the time before it) reveals.
+   */
+  input(ev: TraceEvent, index: number): Violation[] {
+    const out = this.advance(ev.t);
+    switch (ev.type) {
+      case 'conn_open':
+        this.onConnOpen(ev.conn, ev.t, out);
+        break;
+      case 'conn_close':
+        this.onConnClose(ev.conn, ev.by, ev.isApp, ev.code, ev.reason, ev.t, index, out);
+        break;
+      case 'stream_open':
+        this.onStreamOpen(ev.conn, ev.stream, ev.by, ev.t, index, out);
+        break;
+      case 'data': {
+        let bytes: Uint8Array;
+        try {
+          bytes = fromHex(ev.hex);
+        } catch {
+          out.push(this.violation('PROTON-1.3', 'must', index, ev.t, 'bytes as hex', `unreadable bytes ${JSON.stringify(ev.hex.slice(0, 16))}`, ev.conn, false));
+          break;
+        }
+        if (ev.dir === 'c2s') this.onClientData(ev.conn, ev.stream, bytes, ev.t, index, out);
+        else this.onServerData(ev.conn, ev.stream, bytes, ev.t, index, out);
+        break;
+      }
+      case 'stream_fin':
+        if (ev.dir === 'c2s') this.onClientFin(ev.conn, ev.stream, ev.t, index, out);
+        else this.onServerFin(ev.conn, ev.stream, ev.t, index, out);
+        break;
+      case 'stream_reset': {
+        // RESET_STREAM is sent by the writer of `dir`; STOP_SENDING by its reader.
+        const byClient = (ev.kind === 'reset') === (ev.dir === 'c2s');
+        if (byClient) this.onClientAbort(ev.conn, ev.stream, ev.kind, ev.code, ev.t, index, out);
+        else this.onServerAbort(ev.conn, ev.stream, ev.kind, ev.code, ev.t, index, out);
+        break;
+      }
+      case 'conn_fail':
+      case 'note':
+        break;
+    }
+    return out;
+  }
+
+  /**
+   * Moves time to `t` (µs): fires timers (identification, receive timeout),
+   * and in monitor mode reports reactions that are overdue.
+   */
+  advance(t: number): Violation[] {
+    if (t > this.now) this.now = t;
+    const out: Violation[] = [];
+    for (const c of this.conns.values()) {
+      if (c.closed) continue;
+      if (c.close === undefined) {
+        const timer = this.firstTimer(c);
+        if (timer !== undefined && timer.at <= this.now) this.owe(c, timer);
+      }
+      if (this.mode === 'monitor') this.checkOverdue(c, out);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ server side
+
+  /**
+   * What a conforming server does at time `t` (server mode): closes owed,
+   * acks, commit answers whose delay passed, action items whose interval
+   * passed, FINs owed. The caller performs them and feeds them back as
+   * `s2c` events (so the model sees its own output).
+   */
+  due(t: number): ServerAction[] {
+    this.advance(t);
+    const acts: ServerAction[] = [];
+    // Closes first: other connections before the one that asked for a reset (PROTON-9.1).
+    const closing = [...this.conns.values()].filter((c) => !c.closed && c.close !== undefined && c.close.at <= t);
+    closing.sort((a, b) => Number(a.close!.reason !== undefined) - Number(b.close!.reason !== undefined));
+    for (const c of closing) {
+      const cl = c.close!;
+      acts.push({ type: 'close', conn: c.id, code: cl.code, reason: cl.reason ?? `${cl.rule} ${cl.why}` });
+    }
+    for (const c of this.conns.values()) {
+      if (c.closed || c.close !== undefined) continue;
+      for (const s of c.streams.values()) {
+        if (s.serverFin) continue;
+        const send = (v: number) => acts.push({ type: 'send', conn: c.id, stream: s.id, bytes: encodeItem(v) });
+        if (s.kind === 'event') for (const a of s.acks) send(a.id);
+        if (s.kind === 'commit' && s.commit && t >= s.commit.t + this.profile.commitDelayMs * US) send(commitAnswer(s.commit.id));
+        if (s.kind === 'action' && t >= s.lastItemAt + this.profile.actionIntervalMs * US) send(s.counter);
+        if (this.finOwed(s, true)) acts.push({ type: 'fin', conn: c.id, stream: s.id });
+      }
+    }
+    return acts;
+  }
+
+  /** Server mode: the earliest time (µs) at which {@link due} will have something new. */
+  nextDue(): number | undefined {
+    let next: number | undefined;
+    const at = (x: number) => (next = next === undefined ? x : Math.min(next, x));
+    for (const c of this.conns.values()) {
+      if (c.closed) continue;
+      if (c.close) {
+        at(c.close.at);
+        continue;
+      }
+      const timer = this.firstTimer(c);
+      if (timer) at(timer.at);
+      for (const s of c.streams.values()) {
+        if (s.serverFin) continue;
+        if (s.kind === 'event' && s.acks.length > 0) at(this.now);
+        if (s.kind === 'commit' && s.commit) at(s.commit.t + this.profile.commitDelayMs * US);
+        if (s.kind === 'action') at(s.lastItemAt + this.profile.actionIntervalMs * US);
+        if (this.finOwed(s, true)) at(this.now);
+      }
+    }
+    return next;
+  }
+
+  /**
+   * A server write could not complete within the send timeout (PROTON-7.2):
+   * the connection is owed an IO_TIMEOUT close now.
+   */
+  sendStalled(conn: number, stream: number, t: number): void {
+    this.advance(t);
+    const c = this.conns.get(conn);
+    if (!c || c.closed || c.close) return;
+    this.owe(c, { code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.2', why: `send on stream ${stream} stalled for ${this.profile.ioTimeoutMs} ms`, at: t, lo: t, hi: t + this.tol });
+  }
+
+  /** Server shutting down: every live connection is owed NOT_READY (PROTON-2.8). */
+  shutdown(t: number): void {
+    this.advance(t);
+    for (const c of this.conns.values()) {
+      if (!c.closed) c.close = { code: CloseCode.NOT_READY, rule: 'PROTON-2.8', why: 'server shutting down', at: t, lo: t, hi: t + this.tol };
+    }
+  }
+
+  // --------------------------------------------------------------- monitor
+
+  /** Monitor mode: earliest time (µs) at which {@link advance} could report or change something. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    const at = (x: number) => (next = next === undefined ? x : Math.min(next, x));
+    for (const c of this.conns.values()) {
+      if (c.closed) continue;
+      if (c.close) {
+        at(c.close.hi + 1);
+        continue;
+      }
+      const timer = this.firstTimer(c);
+      if (timer) at(timer.at);
+      for (const o of this.obligations(c)) at(o.hi + 1);
+    }
+    return next;
+  }
+
+  /**
+   * True when no live connection is owed anything and no timer that would
+   * make it owe something is armed (the idle-request-stream timer excepted).
+   * An open Action stream is never settled: it always owes the next item.
+   */
+  settled(): boolean {
+    for (const c of this.conns.values()) {
+      if (c.closed) continue;
+      if (c.close || !c.identified) return false;
+      if (this.obligations(c).length > 0) return false;
+      for (const s of c.streams.values()) if (s.partialSince !== undefined) return false;
+    }
+    return true;
+  }
+
+  /** Type of a stream once identified (undefined before, or for an unknown stream). */
+  streamKind(conn: number, stream: number): StreamKind | undefined {
+    return this.conns.get(conn)?.streams.get(stream)?.kind;
+  }
+
+  /** Number of connections the model considers live (not closed). */
+  liveConnections(): number {
+    let n = 0;
+    for (const c of this.conns.values()) if (!c.closed) n++;
+    return n;
+  }
+
+  /** One-line description of the state of every connection. */
+  describe(): string {
+    const parts: string[] = [];
+    for (const c of this.conns.values()) parts.push(this.describeConn(c));
+    return parts.length ? parts.join('; ') : 'no connection';
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private onConnOpen(id: number, t: number, out: Violation[]): void {
+    const c: ConnState = { id, openedAt: t, identified: false, streams: new Map(), byKind: new Map(), close: undefined, closed: false };
+    const live = [...this.conns.values()].filter((o) => !o.closed && o.close === undefined);
+    this.conns.set(id, c);
+    if (live.length > 0) {
+      // PROTON-2.2: both the live connection and the new one are closed.
+      for (const o of [...live, c]) {
+        this.owe(o, { code: CloseCode.SECOND_CONNECTION, rule: 'PROTON-2.2', why: `connection ${id} opened while connection ${live[0]!.id} was live`, at: t, lo: t, hi: t + this.tol });
+      }
+    }
+    void out;
+  }
+
+  private onConnClose(id: number, by: 'client' | 'server' | 'transport', isApp: boolean, code: number, reason: string, t: number, index: number, out: Violation[]): void {
+    const c = this.conns.get(id);
+    if (!c || c.closed) return;
+    const seen = `${by} closed the connection (${isApp ? 'application' : 'transport'} code ${closeCodeName(code)}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
+    if (by === 'server') {
+      let due = c.close;
+      if (due === undefined) {
+        const timer = this.firstTimer(c);
+        if (timer && t >= timer.lo) due = timer;
+      }
+      if (due === undefined) {
+        out.push(this.violation('PROTON-2.7', 'must', index, t, `no close: ${this.pendingText(c)}`, seen, id, false));
+      } else if (!isApp) {
+        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), seen, id, false));
+      } else if (code !== due.code) {
+        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), seen, id, false));
+      } else if (t < due.lo) {
+        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), `${seen} too early, at ${this.rel(c, t)}`, id, false));
+      } else if (due.reason !== undefined && reason !== due.reason) {
+        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), seen, id, false));
+      } else if (reason === '' && due.code !== CloseCode.RESET_OK) {
+        out.push(this.violation('PROTON-8.1', 'should', index, t, 'a reason phrase naming the rule broken', seen, id, false));
+      }
+    } else if (by === 'transport' && this.mode === 'monitor') {
+      const expected = c.close ? this.closeText(c.close) : 'the connection to stay up (QUIC keep-alive)';
+      out.push(this.violation(c.close ? c.close.rule : 'PROTON-2.4', 'must', index, t, expected, seen, id, false));
+    }
+    c.closed = true;
+  }
+
+  private onStreamOpen(conn: number, stream: number, by: 'client' | 'server', t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c) return;
+    if (by === 'server') {
+      out.push(this.violation('PROTON-2.1', 'must', index, t, 'no server-initiated stream', `server opened stream ${stream}`, conn, false));
+      return;
+    }
+    this.stream(c, stream, t);
+  }
+
+  private onClientData(conn: number, stream: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c || bytes.length === 0) return;
+    const s = this.stream(c, stream, t);
+    s.lastRx = t;
+    let rest = bytes;
+    if (s.kind === undefined) {
+      const disc = rest[0]!;
+      rest = rest.subarray(1);
+      if (!this.identify(c, s, disc, t)) return;
+    }
+    switch (s.kind) {
+      case 'reset':
+        return; // PROTON-9.2: bytes after the reset discriminator are ignored.
+      case 'action':
+        if (rest.length > 0) this.clientViolation(c, 'PROTON-6.1', `client wrote ${rest.length} byte(s) on the Action stream ${stream}`, t);
+        return;
+      case 'event':
+      case 'commit': {
+        for (const item of s.rx.push(rest)) {
+          if (c.close) return;
+          if (s.kind === 'event') {
+            if (item <= s.lastId) {
+              this.clientViolation(c, 'PROTON-4.2', s.lastId === 0 ? `first event id ${item} is not ≥ 1` : `event id ${item} is not greater than ${s.lastId}`, t);
+              return;
+            }
+            s.lastId = item;
+            s.acks.push({ id: item, t });
+          } else {
+            if (s.commit) {
+              this.clientViolation(c, 'PROTON-5.2', `commit ${item} sent while commit ${s.commit.id} is outstanding`, t);
+              return;
+            }
+            s.commit = { id: item, t };
+          }
+        }
+        s.partialSince = s.rx.partial > 0 ? (s.partialSince ?? t) : undefined;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Handles a discriminator; returns false when it closed the connection. */
+  private identify(c: ConnState, s: StreamState, disc: number, t: number): boolean {
+    const kind = streamKindOf(disc);
+    if (kind === undefined) {
+      this.clientViolation(c, 'PROTON-3.2', `unknown discriminator 0x${disc.toString(16).padStart(2, '0')} on stream ${s.id}`, t);
+      return false;
+    }
+    const prev = c.byKind.get(kind);
+    if (prev && kind !== 'reset') {
+      const ended = prev.clientFin && prev.serverFin;
+      if (!this.profile.reopenStreamType || !ended) {
+        this.clientViolation(c, 'PROTON-3.3', `second ${kind} stream ${s.id} (stream ${prev.id} is already ${kind})`, t);
+        return false;
+      }
+    }
+    s.kind = kind;
+    c.byKind.set(kind, s);
+    c.identified = true;
+    if (kind === 'action') {
+      s.counter = 1;
+      s.lastItemAt = t;
+    }
+    if (kind === 'reset') {
+      // PROTON-9.1: every other live connection with 0x0, then this one with RESET_OK.
+      for (const o of this.conns.values()) {
+        if (o === c || o.closed || o.close) continue;
+        this.owe(o, { code: CloseCode.RESET_OK, rule: 'PROTON-9.1', why: `reset requested on connection ${c.id}`, at: t, lo: t, hi: t + this.tol });
+      }
+      this.owe(c, { code: CloseCode.RESET_OK, rule: 'PROTON-9.1', why: 'reset requested', at: t, lo: t, hi: t + this.tol, reason: 'RESET_OK' });
+    }
+    return true;
+  }
+
+  private onClientFin(conn: number, stream: number, t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c) return;
+    const s = this.stream(c, stream, t);
+    s.clientFin = true;
+    if (s.kind === undefined) {
+      this.clientViolation(c, 'PROTON-3.5', `stream ${stream} ended before its discriminator`, t);
+    } else if ((s.kind === 'event' || s.kind === 'commit') && s.rx.partial > 0) {
+      this.clientViolation(c, s.kind === 'event' ? 'PROTON-4.6' : 'PROTON-5.5', `stream ${stream} ended inside an item (${s.rx.partial} of 4 bytes)`, t);
+    } else {
+      s.partialSince = undefined;
+      if (s.acks.length === 0 && !s.commit) s.finOwedSince = t;
+    }
+    void index;
+    void out;
+  }
+
+  private onClientAbort(conn: number, stream: number, kind: 'reset' | 'stop_sending', code: number, t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c) return;
+    const s = this.stream(c, stream, t);
+    if (s.kind === 'reset') return;
+    const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
+    this.clientViolation(c, s.kind === undefined ? 'PROTON-3.5' : 'PROTON-8.3', `client sent ${what} (code ${code}) on stream ${stream}`, t);
+    void index;
+    void out;
+  }
+
+  private onServerData(conn: number, stream: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c || c.close) return; // After a close is owed, stray bytes are tolerated.
+    const s = c.streams.get(stream);
+    if (!s || s.kind === undefined || s.kind === 'reset') {
+      out.push(this.violation('PROTON-3.1', 'must', index, t, 'no server bytes on a stream before its discriminator', `server wrote ${bytes.length} byte(s) on stream ${stream}`, conn, false));
+      return;
+    }
+    if (s.serverFin) {
+      out.push(this.violation('PROTON-2.1', 'must', index, t, 'no bytes after the server FIN', `server wrote on stream ${stream} after its FIN`, conn, false));
+      return;
+    }
+    for (const item of s.tx.push(bytes)) {
+      const v = this.onServerItem(c, s, item, t, index);
+      if (v) {
+        out.push(v);
+        if (v.severity === 'must') return;
+      }
+    }
+  }
+
+  private onServerItem(c: ConnState, s: StreamState, item: number, t: number, index: number): Violation | undefined {
+    const tol = this.tol;
+    const P = this.profile;
+    switch (s.kind) {
+      case 'event': {
+        const head = s.acks.shift();
+        if (!head) return this.violation('PROTON-4.3', 'must', index, t, 'no ack (no event outstanding)', `ack ${itemHex(item)} on stream ${s.id}`, c.id, false);
+        if (item !== head.id) return this.violation('PROTON-4.3', 'must', index, t, `ack ${itemHex(head.id)} on stream ${s.id}`, `ack ${itemHex(item)}`, c.id, false);
+        if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
+        return undefined;
+      }
+      case 'commit': {
+        const req = s.commit;
+        if (!req) return this.violation('PROTON-5.1', 'must', index, t, 'no answer (no commit outstanding)', `answer ${itemHex(item)} on stream ${s.id}`, c.id, false);
+        const want = commitAnswer(req.id);
+        if (item !== want) return this.violation('PROTON-5.1', 'must', index, t, `answer ${itemHex(want)} (2 × ${req.id} mod 2^32) on stream ${s.id}`, `answer ${itemHex(item)}`, c.id, false);
+        s.commit = undefined;
+        if (s.clientFin) s.finOwedSince = t;
+        const at = req.t + P.commitDelayMs * US;
+        if (t < at - tol || t > at + tol) {
+          return this.violation('PROTON-5.3', 'should', index, t, `answer after the ${P.commitDelayMs} ms processing delay (at ${this.rel(c, at)} ± ${P.toleranceMs} ms)`, `answer at ${this.rel(c, t)}`, c.id, false);
+        }
+        return undefined;
+      }
+      case 'action': {
+        if (item !== s.counter) return this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter}`, `action item ${item}`, c.id, false);
+        const at = s.lastItemAt + P.actionIntervalMs * US;
+        s.counter = (s.counter + 1) % 0x1_0000_0000;
+        s.lastItemAt = t;
+        if (t < at - tol || t > at + tol) {
+          return this.violation('PROTON-6.3', 'should', index, t, `action item ${item} at ${this.rel(c, at)} ± ${P.toleranceMs} ms (one per ${P.actionIntervalMs} ms)`, `at ${this.rel(c, t)}`, c.id, false);
+        }
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private onServerFin(conn: number, stream: number, t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c || c.close) return;
+    const s = c.streams.get(stream);
+    if (!s) return;
+    if (s.kind === 'action') {
+      out.push(this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter} (the push goes on while the connection lives)`, `server ended action stream ${stream}`, conn, false));
+    } else if (s.kind === 'event' || s.kind === 'commit') {
+      if (!s.clientFin || s.acks.length > 0 || s.commit) {
+        const rule = s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4';
+        out.push(this.violation(rule, 'must', index, t, s.clientFin ? `${this.pendingText(c)} before the FIN` : 'no FIN before the client’s FIN', `server ended stream ${stream}`, conn, false));
+      }
+    }
+    s.serverFin = true;
+    s.finOwedSince = undefined;
+  }
+
+  private onServerAbort(conn: number, stream: number, kind: 'reset' | 'stop_sending', code: number, t: number, index: number, out: Violation[]): void {
+    const c = this.live(conn);
+    if (!c || c.close) return;
+    const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
+    out.push(this.violation('PROTON-8.4', 'must', index, t, 'no stream abort (a fatal error closes the connection)', `server sent ${what} (code ${code}) on stream ${stream}`, conn, false));
+  }
+
+  // --------------------------------------------------------------- helpers
+
+  private live(conn: number): ConnState | undefined {
+    const c = this.conns.get(conn);
+    return c && !c.closed ? c : undefined;
+  }
+
+  private stream(c: ConnState, id: number, t: number): StreamState {
+    let s = c.streams.get(id);
+    if (!s) {
+      s = {
+        id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
+        clientFin: false, serverFin: false, lastRx: t, lastId: 0, acks: [], commit: undefined,
+        counter: 1, lastItemAt: t, finOwedSince: undefined, finReported: false,
+      };
+      c.streams.set(id, s);
+    }
+    return s;
+  }
+
+  /** The client broke a rule: the connection is owed PROTOCOL_VIOLATION now (PROTON-8.1). */
+  private clientViolation(c: ConnState, rule: string, why: string, t: number): void {
+    this.owe(c, { code: CloseCode.PROTOCOL_VIOLATION, rule, why, at: t, lo: t, hi: t + this.tol });
+  }
+
+  private owe(c: ConnState, due: CloseDue): void {
+    if (!c.close) c.close = due;
+  }
+
+  /** Whether the server owes a FIN on `s` now (server mode: immediately; monitor: since `finOwedSince`). */
+  private finOwed(s: StreamState, serverMode: boolean): boolean {
+    if (s.serverFin || !s.clientFin) return false;
+    if (s.kind !== 'event' && s.kind !== 'commit') return false;
+    if (s.acks.length > 0 || s.commit || s.rx.partial > 0) return false;
+    if (serverMode) return true;
+    return s.finOwedSince !== undefined;
+  }
+
+  /** The timer that fires first on a connection with no close owed yet. */
+  private firstTimer(c: ConnState): CloseDue | undefined {
+    const P = this.profile;
+    const tol = this.tol;
+    let best: CloseDue | undefined;
+    const consider = (d: CloseDue) => {
+      if (!best || d.at < best.at) best = d;
+    };
+    if (!c.identified) {
+      const at = c.openedAt + P.identTimeoutMs * US;
+      consider({ code: CloseCode.IDENT_TIMEOUT, rule: 'PROTON-3.4', why: `no stream identified within ${P.identTimeoutMs} ms`, at, lo: at - tol, hi: at + tol });
+    }
+    for (const s of c.streams.values()) {
+      if (s.kind !== 'event' && s.kind !== 'commit') continue;
+      if (s.partialSince !== undefined) {
+        const at = s.partialSince + P.ioTimeoutMs * US;
+        consider({ code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.1', why: `item on stream ${s.id} incomplete for ${P.ioTimeoutMs} ms`, at, lo: at - tol, hi: at + tol });
+      } else if (P.ioTimeoutScope === 'idle-request-stream' && !s.clientFin && s.acks.length === 0 && !s.commit) {
+        const at = s.lastRx + P.ioTimeoutMs * US;
+        consider({ code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.1', why: `no request on stream ${s.id} for ${P.ioTimeoutMs} ms`, at, lo: at - tol, hi: at + tol });
+      }
+    }
+    return best;
+  }
+
+  /** Reactions a connection owes (monitor mode), each with its MUST deadline `hi` (µs). */
+  private obligations(c: ConnState): { rule: string; severity: Severity; hi: number; text: string; stream?: StreamState }[] {
+    const P = this.profile;
+    const tol = this.tol;
+    const obs: { rule: string; severity: Severity; hi: number; text: string; stream?: StreamState }[] = [];
+    for (const s of c.streams.values()) {
+      if (s.serverFin) continue;
+      const head = s.acks[0];
+      if (s.kind === 'event' && head) obs.push({ rule: 'PROTON-4.3', severity: 'must', hi: head.t + tol, text: `ack ${itemHex(head.id)} on stream ${s.id} by ${this.rel(c, head.t + tol)}` });
+      if (s.kind === 'commit' && s.commit) {
+        const hi = s.commit.t + P.ioTimeoutMs * US;
+        obs.push({ rule: 'PROTON-5.3', severity: 'must', hi, text: `answer ${itemHex(commitAnswer(s.commit.id))} on stream ${s.id} by ${this.rel(c, hi)}` });
+      }
+      if (s.kind === 'action') {
+        const hi = s.lastItemAt + 2 * P.actionIntervalMs * US + tol;
+        obs.push({ rule: 'PROTON-6.3', severity: 'must', hi, text: `action item ${s.counter} on stream ${s.id} by ${this.rel(c, hi)}` });
+      }
+      if (this.finOwed(s, false) && !s.finReported) {
+        const hi = s.finOwedSince! + tol;
+        obs.push({ rule: s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4', severity: 'should', hi, text: `FIN on stream ${s.id} by ${this.rel(c, hi)}`, stream: s });
+      }
+    }
+    return obs;
+  }
+
+  private checkOverdue(c: ConnState, out: Violation[]): void {
+    if (c.close) {
+      if (this.now > c.close.hi) {
+        out.push(this.violation(c.close.rule, 'must', -1, c.close.hi, this.closeText(c.close), 'no close', c.id, true));
+        c.closed = true; // Reported once.
+      }
+      return;
+    }
+    for (const o of this.obligations(c)) {
+      if (this.now <= o.hi) continue;
+      out.push(this.violation(o.rule, o.severity, -1, o.hi, o.text, 'nothing', c.id, true));
+      if (o.stream) o.stream.finReported = true;
+      else {
+        c.closed = true; // A missing MUST reaction ends what this connection can tell.
+        return;
+      }
+    }
+  }
+
+  private violation(rule: string, severity: Severity, index: number, t: number, expected: string, seen: string, conn: number, missing: boolean): Violation {
+    const c = this.conns.get(conn);
+    return { rule, severity, index, t, expected: `conn ${conn}: ${expected}`, seen, state: c ? this.describeConn(c) : this.describe(), missing };
+  }
+
+  private closeText(d: CloseDue): string {
+    const c = [...this.conns.values()].find((x) => x.close === d);
+    const when = c ? `between ${this.rel(c, d.lo)} and ${this.rel(c, d.hi)}` : '';
+    return `close ${closeCodeName(d.code)}${d.reason !== undefined ? ` reason ${JSON.stringify(d.reason)}` : ''} ${when} (${d.why})`;
+  }
+
+  private pendingText(c: ConnState): string {
+    const obs = this.obligations(c).map((o) => o.text);
+    return obs.length ? obs.join(', ') : 'nothing owed';
+  }
+
+  /** Time relative to the connection's open, e.g. `+412.0ms`. */
+  private rel(c: ConnState, t: number): string {
+    return `+${((t - c.openedAt) / US).toFixed(1)}ms`;
+  }
+
+  private describeConn(c: ConnState): string {
+    const state = c.closed ? 'closed' : c.close ? `closing(${closeCodeName(c.close.code)})` : c.identified ? 'open' : 'unidentified';
+    const streams = [...c.streams.values()].map((s) => {
+      const bits: string[] = [];
+      if (s.kind === 'event') bits.push(`lastId=${s.lastId}`, `acksOwed=[${s.acks.map((a) => a.id).join(',')}]`);
+      if (s.kind === 'commit') bits.push(`outstanding=${s.commit ? s.commit.id : 'none'}`);
+      if (s.kind === 'action') bits.push(`next=${s.counter}`);
+      if (s.rx.partial) bits.push(`partial=${s.rx.partial}B`);
+      if (s.clientFin) bits.push('clientFin');
+      if (s.serverFin) bits.push('serverFin');
+      return `${s.id}:${s.kind ?? 'unidentified'}${bits.length ? `(${bits.join(' ')})` : ''}`;
+    });
+    return `conn ${c.id} ${state} at ${this.rel(c, this.now)}${streams.length ? ` streams ${streams.join(' ')}` : ''}`;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Proton target profile: the timers and open choices of a server under test
+ * (SPEC.md §2–§7). Defaults are the seed's (shared/seeds/000_…, "My design
+ * for the protocol") and match the reference server's defaults.
+ */
+import schema from './profile.schema.json' with { type: 'json' };
+
+/** Timers (ms) and choices of a Proton target. */
+export interface ProtonProfile {
+  /** ALPN id (PROTON-2.1). */
+  readonly alpn: string;
+  /** Identification timeout, from handshake completion (PROTON-3.4). Seed: 1 s. */
+  readonly identTimeoutMs: number;
+  /** Send/receive timeout (PROTON-7.1, 7.2). Seed: 5 min. */
+  readonly ioTimeoutMs: number;
+  /** What the receive timeout covers (PROTON-7.1). */
+  readonly ioTimeoutScope: 'partial-item' | 'idle-request-stream';
+  /** StateCommit processing delay (PROTON-5.3). Seed: 3–4 min; default 3 min. */
+  readonly commitDelayMs: number;
+  /** Interval between Action items (PROTON-6.3). Default 1 s (the heartbeat). */
+  readonly actionIntervalMs: number;
+  /** QUIC keep-alive interval (PROTON-2.4). Seed: 1 s. */
+  readonly heartbeatMs: number;
+  /** QUIC max_idle_timeout (PROTON-2.4). Seed: 5 s. */
+  readonly idleTimeoutMs: number;
+  /** Client-side startup delay (PROTON-2.5). Seed: 2 × idle timeout. */
+  readonly startupDelayMs: number;
+  /** May a stream type be reopened after its stream ended both ways (PROTON-3.3)? */
+  readonly reopenStreamType: boolean;
+  /** Timing tolerance around every deadline the harness checks. */
+  readonly toleranceMs: number;
+}
+
+/** The seed's defaults (and the reference server's). */
+export const defaultProfile: ProtonProfile = {
+  alpn: 'proton',
+  identTimeoutMs: 1_000,
+  ioTimeoutMs: 300_000,
+  ioTimeoutScope: 'partial-item',
+  commitDelayMs: 180_000,
+  actionIntervalMs: 1_000,
+  heartbeatMs: 1_000,
+  idleTimeoutMs: 5_000,
+  startupDelayMs: 10_000,
+  reopenStreamType: false,
+  toleranceMs: 250,
+};
+
+/** Short timers for in-process runs and CI: the whole suite in seconds. */
+export const fastProfile: ProtonProfile = {
+  ...defaultProfile,
+  identTimeoutMs: 400,
+  ioTimeoutMs: 800,
+  commitDelayMs: 250,
+  actionIntervalMs: 50,
+  heartbeatMs: 500,
+  idleTimeoutMs: 4_000,
+  startupDelayMs: 0,
+  toleranceMs: 200,
+};
+
+/** JSON Schema (2020-12) of a profile file. */
+export const profileSchema: object = schema;
+
+/**
+ * Checks relations between fields that a JSON Schema cannot express.
+ * @returns messages naming each field that is wrong (empty when consistent).
+ */
+export function checkProfile(p: ProtonProfile): string[] {
+  const errs: string[] = [];
+  if (p.commitDelayMs >= p.ioTimeoutMs) {
+    errs.push(`/commitDelayMs (${p.commitDelayMs}) must be below /ioTimeoutMs (${p.ioTimeoutMs}): the answer is a send bounded by the send timeout (PROTON-5.3)`);
+  }
+  if (p.heartbeatMs >= p.idleTimeoutMs) {
+    errs.push(`/heartbeatMs (${p.heartbeatMs}) must be below /idleTimeoutMs (${p.idleTimeoutMs}) (PROTON-2.4)`);
+  }
+  return errs;
+}
