@@ -145,6 +145,8 @@ export interface ProtocolSuite<P extends object> {
   /** JSON Schema (draft 2020-12) of a target profile, and its defaults. */
   readonly profileSchema: object;
   readonly defaultProfile: P;
+  /** Cross-field checks a JSON Schema cannot express; returns messages naming the fields. */
+  checkProfile?(profile: P): string[];
   /** Short timers for the in-process reference run (`npm start`). */
   readonly fastProfile: P;
   /** Connection options the profile implies (idle timeout, keep-alive). */

@@ -1,0 +1,52 @@
+/**
+ * Target profiles: JSON files checked against the suite's JSON Schema with
+ * ajv, then merged over the suite's defaults.
+ */
+import { readFile } from 'node:fs/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ProtocolSuite } from './types.js';
+import { UsageError } from './errors.js';
+
+/**
+ * Loads and validates a profile file (or returns the defaults when `file` is
+ * undefined), merged over `base` (default: the suite's defaults).
+ * @throws UsageError naming the file, the JSON pointer and what was wrong.
+ */
+export async function loadProfile<P extends object>(suite: ProtocolSuite<P>, file: string | undefined, base: P = suite.defaultProfile): Promise<P> {
+  if (file === undefined) return base;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--profile ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--profile ${file}: not valid JSON (${(err as Error).message})`);
+  }
+  return checkProfileData(suite, data, file, base);
+}
+
+/**
+ * Validates profile data (already parsed) and merges it over `base`.
+ * @throws UsageError naming `where`, the JSON pointer and the problem.
+ */
+export function checkProfileData<P extends object>(suite: ProtocolSuite<P>, data: unknown, where: string, base: P = suite.defaultProfile): P {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const validate = ajv.compile(suite.profileSchema);
+  if (!validate(data)) {
+    const lines = (validate.errors ?? []).map((e) => {
+      const at = e.instancePath || '/';
+      const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : e.keyword === 'enum' ? ` (${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)})` : '';
+      return `  ${at}: ${e.message ?? 'invalid'}${extra}`;
+    });
+    throw new UsageError(`profile ${where} is not a valid ${suite.name} profile:\n${lines.join('\n')}`);
+  }
+  const { $schema: _ignored, ...fields } = data as Record<string, unknown>;
+  const merged = { ...base, ...fields } as P;
+  const problems = suite.checkProfile?.(merged) ?? [];
+  if (problems.length > 0) throw new UsageError(`profile ${where}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  return merged;
+}

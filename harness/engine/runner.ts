@@ -1,0 +1,123 @@
+/**
+ * Runs a protocol's conformance suite against one target: sanity probe,
+ * every selected case in order (each leaving the target usable), a probe
+ * after every case that did not pass and at the end, and a {@link RunResult}.
+ */
+import type { ConnectOptions, Driver } from '../drivers/types.js';
+import { runCase } from './case-run.js';
+import type { CaseResult, ConformanceCase, ProtocolSuite, RunResult, Verdict } from './types.js';
+import { TargetError } from './errors.js';
+
+/** What {@link runSuite} needs. */
+export interface RunOptions<P extends object> {
+  readonly suite: ProtocolSuite<P>;
+  readonly driver: Driver;
+  /** Target URL as shown in reports. */
+  readonly targetUrl: string;
+  /** Connect options (host, port, TLS); the suite's profile-derived options are added. */
+  readonly connect: ConnectOptions;
+  readonly profile: P;
+  /** Case id filter: glob with `*` (any run of characters), several separated by commas. */
+  readonly cases?: string;
+  /** Called after each case. */
+  readonly onCase?: (result: CaseResult, index: number, total: number) => void;
+  /** Called after each probe. */
+  readonly onProbe?: (when: string, ok: boolean, message?: string) => void;
+  /** Deadline of one probe (ms); default 5 s plus the profile's own timers are not needed. */
+  readonly probeDeadlineMs?: number;
+}
+
+/** Version of wirecheck, for reports. */
+export const toolVersion = '0.1.0';
+
+/** Turns a `--cases` pattern into a predicate on case ids. */
+export function caseFilter(pattern: string | undefined): (id: string) => boolean {
+  if (!pattern) return () => true;
+  const res = pattern
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((p) => new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`));
+  return (id) => res.some((re) => re.test(id) || re.test(id.replace(/^[^/]+\//, '')));
+}
+
+/**
+ * Runs the suite. Resolves with the full result (partial when the target
+ * died: later cases are `skipped`).
+ * @throws TargetError when the first sanity probe fails (target unreachable or not conforming at all).
+ */
+export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<RunResult> {
+  const { suite, profile } = opts;
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const connect: ConnectOptions = { ...opts.connect, ...suite.connectOptions(profile), ...stripUndefined(opts.connect) };
+  const probes: { when: string; ok: boolean; message?: string }[] = [];
+  const probeDeadline = opts.probeDeadlineMs ?? 10_000;
+
+  const probe = async (when: string): Promise<boolean> => {
+    const out = await runCase({ driver: opts.driver, connect, profile, monitor: suite.createMonitor(profile), body: (ctx) => suite.probe(ctx), deadlineMs: probeDeadline });
+    const ok = out.verdict === 'pass' || out.verdict === 'non-strict';
+    const message = ok ? undefined : `${out.verdict}: ${out.message ?? ''}`;
+    probes.push({ when, ok, ...(message ? { message } : {}) });
+    opts.onProbe?.(when, ok, message);
+    return ok;
+  };
+
+  if (!(await probe('before the run'))) {
+    throw new TargetError(`sanity probe failed against ${opts.targetUrl}: ${probes[0]?.message ?? ''}`);
+  }
+
+  const selected = suite.cases.filter((c) => caseFilter(opts.cases)(c.id));
+  const results: CaseResult[] = [];
+  let deadAfter: string | undefined;
+  for (const [i, c] of selected.entries()) {
+    let result: CaseResult;
+    if (deadAfter !== undefined) {
+      result = { ...caseHeader(c, profile), verdict: 'skipped', message: `target stopped answering the sanity probe after ${deadAfter}`, durationMs: 0, trace: [] };
+    } else {
+      const out = await runCase({ driver: opts.driver, connect, profile, monitor: suite.createMonitor(profile), body: (ctx) => c.run(ctx), deadlineMs: c.deadlineMs(profile) });
+      result = {
+        ...caseHeader(c, profile),
+        verdict: out.verdict,
+        ...(out.rule !== undefined ? { rule: out.rule } : {}),
+        ...(out.message !== undefined ? { message: out.message } : {}),
+        ...(out.violation !== undefined ? { violation: out.violation } : {}),
+        durationMs: out.durationMs,
+        trace: out.trace.events,
+      };
+      if (out.verdict !== 'pass' && out.verdict !== 'non-strict') {
+        // A target that died or wedged is reported once, not as a cascade of timeouts.
+        if (!(await probe(`after ${c.id}`)) && !(await probe(`after ${c.id} (retry)`))) {
+          deadAfter = c.id;
+          result = { ...result, targetDiedAfter: true };
+        }
+      }
+    }
+    results.push(result);
+    opts.onCase?.(result, i, selected.length);
+  }
+  if (deadAfter === undefined) await probe('after the run');
+
+  const summary = { pass: 0, fail: 0, 'non-strict': 0, timeout: 0, error: 0, skipped: 0, total: results.length } satisfies Record<Verdict, number> & { total: number };
+  for (const r of results) summary[r.verdict]++;
+  return {
+    tool: { name: 'wirecheck', version: toolVersion },
+    protocol: suite.name,
+    specVersion: suite.specVersion,
+    target: opts.targetUrl,
+    profile,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    probes,
+    cases: results,
+    summary,
+  };
+}
+
+function caseHeader<P>(c: ConformanceCase<P>, profile: P) {
+  return { id: c.id, section: c.section, rules: c.rules, description: c.description, requirement: c.requirement, expected: c.expected(profile) };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

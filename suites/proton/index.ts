@@ -1,0 +1,33 @@
+/**
+ * The Proton protocol folder's entry: what the engine needs to run, check
+ * and report Proton (harness/engine/types.ts `ProtocolSuite`).
+ */
+import type { ProtocolSuite } from '../../harness/engine/types.js';
+import { connectionCases } from './cases/02-connection.js';
+import { identificationCases } from './cases/03-identification.js';
+import { eventCases } from './cases/04-event.js';
+import { commitCases } from './cases/05-commit.js';
+import { actionCases } from './cases/06-action.js';
+import { timeoutCases } from './cases/07-timeouts.js';
+import { errorCases } from './cases/08-errors.js';
+import { resetCases } from './cases/09-reset.js';
+import { createProtonMonitor } from './monitor.js';
+import { protonProbe } from './probe.js';
+import { checkProfile, defaultProfile, fastProfile, profileSchema, type ProtonProfile } from './profile.js';
+
+/** The Proton suite (SPEC.md v1). */
+export const suite: ProtocolSuite<ProtonProfile> = {
+  name: 'proton',
+  title: 'Proton (3 discriminated bidi streams over QUIC)',
+  transport: 'quic',
+  alpn: 'proton',
+  specVersion: '1',
+  profileSchema,
+  defaultProfile,
+  fastProfile,
+  checkProfile,
+  connectOptions: (p) => ({ alpn: [p.alpn], idleTimeoutMs: p.idleTimeoutMs, keepAliveMs: p.heartbeatMs }),
+  createMonitor: createProtonMonitor,
+  probe: protonProbe,
+  cases: [...connectionCases, ...identificationCases, ...eventCases, ...commitCases, ...actionCases, ...timeoutCases, ...errorCases, ...resetCases],
+};
