@@ -17,7 +17,7 @@ export type ServerAction =
   /** Abort a stream both ways (RESET_STREAM + STOP_SENDING) with an application error code. */
   | { readonly type: 'reset'; readonly conn: number; readonly stream: number; readonly code: number }
   /** Close the connection with an application error code (CONNECTION_CLOSE 0x1d) and reason. */
-  | { readonly type: 'close'; readonly conn: number; readonly code: number; readonly reason: string }
+  | { readonly type: 'close'; readonly conn: number; readonly code: number; readonly reason: string; /** Rule id that requires the close, for logs and faults. */ readonly rule?: string }
   /** A structured log record. */
   | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn'; readonly msg: string; readonly data?: Record<string, unknown> };
 
@@ -39,4 +39,23 @@ export interface ServerCore {
   nextTimer(): number | undefined;
   /** Send timeout the host applies to each write (ms); undefined for none. */
   readonly sendTimeoutMs: number | undefined;
+}
+
+/**
+ * The trace event (server's view) that performing `act` at time `t` (µs)
+ * produces, or undefined for a log record.
+ */
+export function actionToEvent(act: ServerAction, t: number): TraceEvent | undefined {
+  switch (act.type) {
+    case 'send':
+      return { type: 'data', t, conn: act.conn, stream: act.stream, dir: 's2c', hex: Buffer.from(act.bytes).toString('hex') };
+    case 'fin':
+      return { type: 'stream_fin', t, conn: act.conn, stream: act.stream, dir: 's2c' };
+    case 'reset':
+      return { type: 'stream_reset', t, conn: act.conn, stream: act.stream, dir: 's2c', kind: 'reset', code: act.code };
+    case 'close':
+      return { type: 'conn_close', t, conn: act.conn, by: 'server', isApp: true, code: act.code, reason: act.reason };
+    case 'log':
+      return undefined;
+  }
 }

@@ -5,9 +5,8 @@
  * model's "what is due" into actions, feeds them back, and applies an
  * optional fault (tests only).
  */
-import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
+import { actionToEvent, type ServerAction, type ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceEvent } from '../../harness/engine/trace.js';
-import { toHex } from '../../harness/engine/trace.js';
 import { ProtonModel } from '../../suites/proton/model.js';
 import type { ProtonProfile } from '../../suites/proton/profile.js';
 import type { Fault } from './faults.js';
@@ -50,31 +49,17 @@ export class ProtonServerCore implements ServerCore {
     const out = this.pending.splice(0);
     for (const act of this.model.due(t)) {
       const kind = act.type === 'send' || act.type === 'fin' ? this.model.streamKind(act.conn, act.stream) : undefined;
-      this.model.input(this.asEvent(act, t), -1); // The model sees the conforming action.
-      const rule = act.type === 'close' ? /^PROTON-[\d.]+/.exec(act.reason)?.[0] : undefined;
+      const ev = actionToEvent(act, t);
+      if (ev) this.model.input(ev, -1); // The model sees the conforming action.
+      const rule = act.type === 'close' ? act.rule : undefined;
       const performed = this.fault ? this.fault(act, { rule, streamKind: kind }) : act;
       if (performed) out.push(performed);
-      if (act.type === 'close') out.push({ type: 'log', level: 'info', msg: 'close', data: { conn: act.conn, code: act.code, reason: act.reason, dropped: performed === undefined } });
+      if (act.type === 'close') out.push({ type: 'log', level: 'info', msg: 'close', data: { conn: act.conn, code: act.code, reason: act.reason, rule: act.rule, dropped: performed === undefined } });
     }
     return out;
   }
 
   nextTimer(): number | undefined {
     return this.model.nextDue();
-  }
-
-  private asEvent(act: ServerAction, t: number): TraceEvent {
-    switch (act.type) {
-      case 'send':
-        return { type: 'data', t, conn: act.conn, stream: act.stream, dir: 's2c', hex: toHex(act.bytes) };
-      case 'fin':
-        return { type: 'stream_fin', t, conn: act.conn, stream: act.stream, dir: 's2c' };
-      case 'reset':
-        return { type: 'stream_reset', t, conn: act.conn, stream: act.stream, dir: 's2c', kind: 'reset', code: act.code };
-      case 'close':
-        return { type: 'conn_close', t, conn: act.conn, by: 'server', isApp: true, code: act.code, reason: act.reason };
-      case 'log':
-        return { type: 'note', t, text: act.msg };
-    }
   }
 }

@@ -186,7 +186,7 @@ export class ProtonModel {
     closing.sort((a, b) => Number(a.close!.reason !== undefined) - Number(b.close!.reason !== undefined));
     for (const c of closing) {
       const cl = c.close!;
-      acts.push({ type: 'close', conn: c.id, code: cl.code, reason: cl.reason ?? `${cl.rule} ${cl.why}` });
+      acts.push({ type: 'close', conn: c.id, code: cl.code, reason: cl.reason ?? `${cl.rule} ${cl.why}`, rule: cl.rule });
     }
     for (const c of this.conns.values()) {
       if (c.closed || c.close !== undefined) continue;
