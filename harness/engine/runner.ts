@@ -5,8 +5,7 @@
  */
 import type { ConnectOptions, Driver } from '../drivers/types.js';
 import { runCase } from './case-run.js';
-import type { CaseResult, ConformanceCase, ProtocolSuite, RunResult, Verdict } from './types.js';
-import { TargetError } from './errors.js';
+import type { CaseResult, ConformanceCase, Monitor, ProtocolSuite, RunResult, Verdict } from './types.js';
 
 /** What {@link runSuite} needs. */
 export interface RunOptions<P extends object> {
@@ -23,8 +22,10 @@ export interface RunOptions<P extends object> {
   readonly onCase?: (result: CaseResult, index: number, total: number) => void;
   /** Called after each probe. */
   readonly onProbe?: (when: string, ok: boolean, message?: string) => void;
-  /** Deadline of one probe (ms); default 5 s plus the profile's own timers are not needed. */
+  /** Deadline of one probe (ms); default 10 s. */
   readonly probeDeadlineMs?: number;
+  /** Aborting it stops the run after the current case; the rest are `skipped`. */
+  readonly signal?: AbortSignal;
 }
 
 /** Version of wirecheck, for reports. */
@@ -42,9 +43,10 @@ export function caseFilter(pattern: string | undefined): (id: string) => boolean
 }
 
 /**
- * Runs the suite. Resolves with the full result (partial when the target
- * died: later cases are `skipped`).
- * @throws TargetError when the first sanity probe fails (target unreachable or not conforming at all).
+ * Runs the suite. Never rejects for anything a target does: resolves with
+ * the full result, partial when the target died or the run was interrupted
+ * (later cases `skipped`). When the first sanity probe fails every case is
+ * `skipped` and `probes[0].ok` is false (the CLI's exit code 3).
  */
 export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<RunResult> {
   const { suite, profile } = opts;
@@ -55,7 +57,8 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
   const probeDeadline = opts.probeDeadlineMs ?? 10_000;
 
   const probe = async (when: string): Promise<boolean> => {
-    const out = await runCase({ driver: opts.driver, connect, profile, monitor: suite.createMonitor(profile), body: (ctx) => suite.probe(ctx), deadlineMs: probeDeadline });
+    // The probe asks "is the target alive and serving?", not "does it conform?": no monitor.
+    const out = await runCase({ driver: opts.driver, connect, profile, monitor: livenessOnly, body: (ctx) => suite.probe(ctx), deadlineMs: probeDeadline });
     const ok = out.verdict === 'pass' || out.verdict === 'non-strict';
     const message = ok ? undefined : `${out.verdict}: ${out.message ?? ''}`;
     probes.push({ when, ok, ...(message ? { message } : {}) });
@@ -63,17 +66,15 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     return ok;
   };
 
-  if (!(await probe('before the run'))) {
-    throw new TargetError(`sanity probe failed against ${opts.targetUrl}: ${probes[0]?.message ?? ''}`);
-  }
-
   const selected = suite.cases.filter((c) => caseFilter(opts.cases)(c.id));
   const results: CaseResult[] = [];
-  let deadAfter: string | undefined;
+  let skipReason: string | undefined;
+  if (!(await probe('before the run'))) skipReason = `the sanity probe failed before the run (${probes[0]?.message ?? ''})`;
   for (const [i, c] of selected.entries()) {
     let result: CaseResult;
-    if (deadAfter !== undefined) {
-      result = { ...caseHeader(c, profile), verdict: 'skipped', message: `target stopped answering the sanity probe after ${deadAfter}`, durationMs: 0, trace: [] };
+    if (skipReason === undefined && opts.signal?.aborted) skipReason = 'the run was interrupted';
+    if (skipReason !== undefined) {
+      result = { ...caseHeader(c, profile), verdict: 'skipped', message: skipReason, durationMs: 0, trace: [] };
     } else {
       const out = await runCase({ driver: opts.driver, connect, profile, monitor: suite.createMonitor(profile), body: (ctx) => c.run(ctx), deadlineMs: c.deadlineMs(profile) });
       result = {
@@ -88,7 +89,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
       if (out.verdict !== 'pass' && out.verdict !== 'non-strict') {
         // A target that died or wedged is reported once, not as a cascade of timeouts.
         if (!(await probe(`after ${c.id}`)) && !(await probe(`after ${c.id} (retry)`))) {
-          deadAfter = c.id;
+          skipReason = `the target stopped answering the sanity probe after ${c.id}`;
           result = { ...result, targetDiedAfter: true };
         }
       }
@@ -96,7 +97,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     results.push(result);
     opts.onCase?.(result, i, selected.length);
   }
-  if (deadAfter === undefined) await probe('after the run');
+  if (skipReason === undefined) await probe('after the run');
 
   const summary = { pass: 0, fail: 0, 'non-strict': 0, timeout: 0, error: 0, skipped: 0, total: results.length } satisfies Record<Verdict, number> & { total: number };
   for (const r of results) summary[r.verdict]++;
@@ -113,6 +114,15 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     summary,
   };
 }
+
+/** A monitor that accepts everything: the probe's own checks decide. */
+const livenessOnly: Monitor = {
+  feed: () => [],
+  advance: () => [],
+  nextDeadline: () => undefined,
+  settled: () => true,
+  describe: () => 'liveness probe',
+};
 
 function caseHeader<P>(c: ConformanceCase<P>, profile: P) {
   return { id: c.id, section: c.section, rules: c.rules, description: c.description, requirement: c.requirement, expected: c.expected(profile) };

@@ -114,6 +114,8 @@ export interface ConformanceCase<P> {
 export interface RunningServer {
   readonly host: string;
   readonly port: number;
+  /** The server certificate (PEM), for clients that verify it. */
+  readonly certPem?: string;
   /** Stops the server and everything it started (idempotent). */
   stop(): Promise<void>;
 }

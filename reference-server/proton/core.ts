@@ -40,11 +40,6 @@ export class ProtonServerCore implements ServerCore {
     this.model.sendStalled(conn, stream, t);
   }
 
-  /** Closes every live connection with NOT_READY at the next poll (PROTON-2.8). */
-  shutdown(t: number): void {
-    this.model.shutdown(t);
-  }
-
   poll(t: number): ServerAction[] {
     const out = this.pending.splice(0);
     for (const act of this.model.due(t)) {

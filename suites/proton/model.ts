@@ -236,14 +236,6 @@ export class ProtonModel {
     this.owe(c, { code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.2', why: `send on stream ${stream} stalled for ${this.profile.ioTimeoutMs} ms`, at: t, lo: t, hi: t + this.tol });
   }
 
-  /** Server shutting down: every live connection is owed NOT_READY (PROTON-2.8). */
-  shutdown(t: number): void {
-    this.advance(t);
-    for (const c of this.conns.values()) {
-      if (!c.closed) c.close = { code: CloseCode.NOT_READY, rule: 'PROTON-2.8', why: 'server shutting down', at: t, lo: t, hi: t + this.tol };
-    }
-  }
-
   // --------------------------------------------------------------- monitor
 
   /** Monitor mode: earliest time (µs) at which {@link advance} could report or change something. */

@@ -53,8 +53,8 @@ export const fastProfile: ProtonProfile = {
   ioTimeoutMs: 800,
   commitDelayMs: 250,
   actionIntervalMs: 50,
-  heartbeatMs: 500,
-  idleTimeoutMs: 4_000,
+  heartbeatMs: 300,
+  idleTimeoutMs: 1_500,
   startupDelayMs: 0,
   toleranceMs: 200,
 };

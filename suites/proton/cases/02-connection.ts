@@ -4,6 +4,24 @@ import { closeWithin, defineCase, openTyped, received, slack } from './_helpers.
 
 export const connectionCases = [
   defineCase({
+    id: 'proton/connection/alpn-mismatch',
+    section: '2',
+    rules: ['PROTON-1.1'],
+    description: 'Offers only the ALPN id "wirecheck-not-proton" in the handshake.',
+    requirement: 'Proton runs over QUIC v1 with TLS 1.3. The ALPN id is proton (RFC 9001 §8.1: a server that supports none of the offered ids fails the handshake).',
+    expected: () => ['the handshake fails with a TLS alert (no_application_protocol, 0x178 as a QUIC transport code)'],
+    deadlineMs: (p) => 6_000 + slack(p),
+    async run(ctx) {
+      let conn;
+      try {
+        conn = await ctx.connect({ alpn: ['wirecheck-not-proton'], connectTimeoutMs: 5_000 });
+      } catch {
+        return; // The handshake failed, as it must.
+      }
+      ctx.report({ rule: 'PROTON-1.1', severity: 'must', expected: 'the handshake to fail (no common ALPN id)', seen: `connection ${conn.conn} opened` });
+    },
+  }),
+  defineCase({
     id: 'proton/connection/second-connection',
     section: '2',
     rules: ['PROTON-2.2', 'PROTON-8.1'],

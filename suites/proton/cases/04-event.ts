@@ -8,7 +8,7 @@ export const eventCases = [
   defineCase({
     id: 'proton/event/single',
     section: '4',
-    rules: ['PROTON-4.1', 'PROTON-4.3'],
+    rules: ['PROTON-4.1', 'PROTON-4.3', 'PROTON-2.1', 'PROTON-3.1'],
     description: 'Sends event id 1 on an Event stream.',
     requirement: ACK,
     expected: (p) => [`ack 00000001 within ${p.toleranceMs} ms`],
