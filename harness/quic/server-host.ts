@@ -1,0 +1,881 @@
+/**
+ * A thin QUIC host for any {@link ServerCore} (Sans-I/O, server-core.ts).
+ *
+ * The host owns the @matrixai/quic server, the sockets and the one timer; the
+ * core owns every protocol decision. What the host observes becomes a trace
+ * event (server's view: client bytes are `c2s`) that is recorded in the
+ * host's own {@link TraceRecorder} and fed to `core.handle`; after every fed
+ * event and whenever the core's timer fires the host "pumps": it executes
+ * `core.poll(now)` in order and re-arms a single timer for `core.nextTimer()`
+ * (aioquic's `transmit()` shape, STYLE.md).
+ *
+ * Nothing a client sends can crash or wedge the host: every listener is
+ * wrapped, every promise is caught, error codes are validated and reasons
+ * capped before they reach the library (NOTES.md hazards), and every wait on
+ * the library is bounded.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ReadableStreamReadResult, WritableStreamDefaultWriter } from 'node:stream/web';
+import { QUICServer, errors as quicErrors, events as quicEvents } from '@matrixai/quic';
+import type { QUICConnection, QUICStream } from '@matrixai/quic';
+import type { ServerAction, ServerCore } from '../engine/server-core.js';
+import {
+  TraceRecorder,
+  toHex,
+  type ConnCloseEvent,
+  type ConnOpenEvent,
+  type DataEvent,
+  type StreamFinEvent,
+  type StreamOpenEvent,
+  type StreamResetEvent,
+  type TraceEvent,
+} from '../engine/trace.js';
+import { checkQuicCode, decodeReason, encodeReason, quietLogger, safeListener, serverCryptoOps } from './util.js';
+
+/** A structured log record of the host: `ts` (ISO 8601), `t` (trace µs), `level`, `msg`, then fields. */
+export type HostLogEntry = Record<string, unknown>;
+
+/** Options of {@link startQuicHost}. */
+export interface QuicHostOptions {
+  /** Address to bind (IPv4 or IPv6 literal, or a resolvable name). Default `'127.0.0.1'`. */
+  readonly host?: string;
+  /** UDP port to bind; 0 (the default) picks a free port, read it back from {@link QuicHost.port}. */
+  readonly port?: number;
+  /** ALPN protocol ids offered (RFC 9001 §8.1); a client offering none of them fails its handshake. */
+  readonly alpn: readonly string[];
+  /** Server certificate chain, PEM. */
+  readonly certPem: string;
+  /** Private key of the certificate, PEM. */
+  readonly keyPem: string;
+  /** The protocol core to run. */
+  readonly core: ServerCore;
+  /**
+   * Idle timeout advertised and enforced (ms; RFC 9000 §10.1). 0 disables it.
+   * Default 30,000, so that a client that vanishes is eventually reaped.
+   */
+  readonly idleTimeoutMs?: number;
+  /** Interval of keep-alive PINGs (ms); must be smaller than `idleTimeoutMs` unless that is 0. Default none. */
+  readonly keepAliveMs?: number;
+  /** Receives the host's structured log (connection open/close, core `log` actions, anomalies). */
+  readonly log?: (entry: HostLogEntry) => void;
+}
+
+/** Options of {@link QuicHost.stop}. */
+export interface QuicHostStopOptions {
+  /** Application error code sent to every live connection (CONNECTION_CLOSE 0x1d). Default 0. */
+  readonly code?: number;
+  /** Reason phrase sent with it (UTF-8, capped to 256 bytes). Default empty. */
+  readonly reason?: string;
+}
+
+/** A running host. */
+export interface QuicHost {
+  /** Bound address. */
+  readonly host: string;
+  /** Bound UDP port. */
+  readonly port: number;
+  /** Everything the server saw and did, server's view (`c2s` = client bytes). */
+  readonly trace: TraceRecorder;
+  /**
+   * Closes every live connection with the given application code (recorded as
+   * `conn_close` by `'server'`), stops the QUIC server and clears the timer.
+   * Bounded (a few seconds at worst); idempotent: later calls return the
+   * first call's promise. After it resolves the host holds no socket or timer.
+   * @throws RangeError (rejection) when `code` is not a valid error code; the host keeps running.
+   */
+  stop(opts?: QuicHostStopOptions): Promise<void>;
+}
+
+/** Default idle timeout (ms). */
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** A handshake not finished by then is abandoned (ms); `minIdleTimeout` of the library. */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Longest wait for one connection's close, or for the server's stop (ms). */
+const CLOSE_DEADLINE_MS = 2_000;
+/** Most actions executed in one synchronous pump before yielding to the event loop. */
+const MAX_ACTIONS_PER_PUMP = 10_000;
+/** Most streams opened implicitly to reach a server stream id the core names. */
+const MAX_IMPLICIT_STREAMS = 1_000;
+/** Longest delay `setTimeout` accepts (ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Reason object the host passes to the library when it aborts a stream; carries the code. */
+class LocalStreamAbort {
+  constructor(readonly code: number) {}
+}
+
+/** What the library hands to a reader or writer when the peer reset / stopped a stream. */
+class PeerStreamAbort extends Error {
+  constructor(
+    readonly side: 'read' | 'write',
+    readonly code: number,
+  ) {
+    super(`peer ${side === 'read' ? 'reset' : 'stopped'} the stream with code ${code}`);
+  }
+}
+
+/** Per-stream state of the host. */
+interface StreamState {
+  readonly id: number;
+  readonly stream: QUICStream;
+  /** Whether `stream_open` was recorded (server streams are announced on first use). */
+  announced: boolean;
+  writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** The server's sending side ended (FIN, reset, or peer STOP_SENDING). */
+  writeEnded: boolean;
+  /** The server's receiving side ended (client FIN or reset, or local cancel). */
+  readEnded: boolean;
+  /** The host aborted the stream itself (so abort errors are not the client's doing). */
+  localAbort: boolean;
+  /** Writes handed to the library and not yet completed. */
+  pendingWrites: number;
+  /** A stall was reported for the current run of pending writes. */
+  stallReported: boolean;
+}
+
+/** Per-connection state of the host. */
+interface ConnState {
+  readonly id: number;
+  readonly qc: QUICConnection;
+  readonly peer: string;
+  /** Streams with a side still in use. */
+  readonly streams: Map<number, StreamState>;
+  /** Ids of streams finished both ways (pruned from `streams`, so long connections stay small). */
+  readonly ended: Set<number>;
+  /** `conn_close` was recorded: nothing more is recorded or fed for this connection. */
+  closed: boolean;
+}
+
+/** True for a client-initiated stream id (RFC 9000 §2.1). */
+function isClientStream(id: number): boolean {
+  return (id & 1) === 0;
+}
+/** True for a unidirectional stream id (RFC 9000 §2.1). */
+function isUniStream(id: number): boolean {
+  return (id & 2) !== 0;
+}
+
+function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/** Resolves with `p`'s outcome or with `'timeout'` after `ms`; never rejects; leaves no timer behind. */
+async function withDeadline(p: Promise<unknown>, ms: number): Promise<'done' | 'timeout' | 'error'> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    return await Promise.race([
+      p.then(
+        () => 'done' as const,
+        () => 'error' as const,
+      ),
+      deadline,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Validates the options of {@link startQuicHost}.
+ * @throws RangeError / TypeError naming the bad option.
+ */
+function checkOptions(opts: QuicHostOptions): void {
+  if (!Array.isArray(opts.alpn) || opts.alpn.length === 0) {
+    throw new RangeError('startQuicHost: alpn must name at least one protocol');
+  }
+  for (const a of opts.alpn) {
+    const n = typeof a === 'string' ? Buffer.byteLength(a) : 0;
+    if (n === 0 || n > 255) throw new RangeError(`startQuicHost: bad ALPN id ${JSON.stringify(a)} (1..255 bytes)`);
+  }
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`startQuicHost: port must be an integer in [0, 65535], got ${String(port)}`);
+  }
+  const idle = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  if (!Number.isInteger(idle) || idle < 0) {
+    throw new RangeError(`startQuicHost: idleTimeoutMs must be a non-negative integer, got ${String(idle)}`);
+  }
+  if (opts.keepAliveMs !== undefined) {
+    const ka = opts.keepAliveMs;
+    if (!Number.isInteger(ka) || ka <= 0) {
+      throw new RangeError(`startQuicHost: keepAliveMs must be a positive integer, got ${String(ka)}`);
+    }
+    if (idle !== 0 && ka >= idle) {
+      throw new RangeError(`startQuicHost: keepAliveMs (${ka}) must be smaller than idleTimeoutMs (${idle})`);
+    }
+  }
+  if (typeof opts.certPem !== 'string' || typeof opts.keyPem !== 'string') {
+    throw new TypeError('startQuicHost: certPem and keyPem must be PEM strings');
+  }
+}
+
+/**
+ * Starts a QUIC server that runs `opts.core` and records what it sees.
+ *
+ * Events fed to `core.handle` (each also appended to {@link QuicHost.trace}):
+ * - `conn_open` when a handshake completes (a connection can only be refused
+ *   after that: the core answers `conn_open` with a `close` action);
+ * - `stream_open` by `'client'` when the client's first frame on a new stream arrives (RFC 9000 §2.1, §3.2);
+ * - `data` `c2s` for each chunk read (every stream is read continuously);
+ * - `stream_fin` `c2s` on the client's FIN;
+ * - `stream_reset` `c2s` kind `'reset'` on the client's RESET_STREAM (§19.4),
+ *   kind `'stop_sending'` on its STOP_SENDING (§19.5); `dir` names the frame's direction;
+ * - `conn_close` when a connection ends: by `'client'` (its CONNECTION_CLOSE, §19.19),
+ *   `'transport'` (idle timeout §10.1, protocol error, TLS failure), or `'server'`
+ *   (a core `close` action or {@link QuicHost.stop}).
+ *
+ * What the host does on the core's behalf is recorded but not fed back:
+ * `data` / `stream_fin` / `stream_reset` `s2c`, `stream_open` by `'server'`.
+ * A `reset` action records two events, kind `'reset'` (RESET_STREAM) and kind
+ * `'stop_sending'` (STOP_SENDING), each only for a stream side still open.
+ * Actions naming a connection or stream that no longer exists, or a stream
+ * side the server cannot use, are ignored (logged at debug); an invalid error
+ * code in an action is ignored (logged at warn). A `send` on a new
+ * server-initiated stream id opens it (and any lower unused ids of its kind).
+ *
+ * @throws RangeError / TypeError on bad options; the library's errors when
+ *   the socket cannot be bound or the certificate or key is unusable.
+ */
+export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
+  checkOptions(opts);
+  const core = opts.core;
+  const trace = new TraceRecorder();
+  const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const conns = new Map<number, ConnState>();
+  const stallTimers = new Set<NodeJS.Timeout>();
+  let timer: NodeJS.Timeout | undefined;
+  let pumping = false;
+  let pumpAgain = false;
+  let deferredPump: NodeJS.Immediate | undefined;
+  /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
+  let stopRequested = false;
+  let stopCode = 0;
+  let stopReason = '';
+  let stopP: Promise<void> | undefined;
+
+  const log = (level: 'debug' | 'info' | 'warn', msg: string, data: Record<string, unknown> = {}): void => {
+    if (!opts.log) return;
+    try {
+      opts.log({ ts: new Date().toISOString(), t: trace.now(), level, msg, ...data });
+    } catch {
+      /* a failing log sink must not break the host */
+    }
+  };
+  const onListenerError = (where: string) => (err: unknown) => log('warn', 'listener error', { where, error: errorText(err) });
+
+  // ---- feeding the core -------------------------------------------------
+
+  /** Feeds one event to the core and pumps; a throwing core is logged, not fatal. */
+  const feed = (ev: TraceEvent): void => {
+    try {
+      core.handle(ev);
+    } catch (err) {
+      log('warn', 'core.handle threw', { event: ev.type, error: errorText(err) });
+    }
+    pump();
+  };
+
+  /** Polls the core, executes its actions in order, and re-arms the single timer. */
+  const pump = (): void => {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    let executed = 0;
+    try {
+      do {
+        pumpAgain = false;
+        let acts: ServerAction[];
+        try {
+          const polled: unknown = core.poll(trace.now());
+          acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
+        } catch (err) {
+          log('warn', 'core.poll threw', { error: errorText(err) });
+          acts = [];
+        }
+        for (const act of acts) {
+          executed++;
+          try {
+            execute(act);
+          } catch (err) {
+            log('warn', 'action failed', { action: act.type, error: errorText(err) });
+          }
+        }
+      } while (pumpAgain && executed < MAX_ACTIONS_PER_PUMP);
+    } finally {
+      pumping = false;
+    }
+    if (pumpAgain && deferredPump === undefined && !stopRequested) {
+      // The core keeps producing actions: yield to I/O, then continue.
+      log('warn', 'core produced many actions in one pump; deferring', { executed });
+      deferredPump = setImmediate(() => {
+        deferredPump = undefined;
+        pump();
+      });
+    }
+    armTimer();
+  };
+
+  const armTimer = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (stopRequested) return;
+    let next: number | undefined;
+    try {
+      next = core.nextTimer();
+    } catch (err) {
+      log('warn', 'core.nextTimer threw', { error: errorText(err) });
+      return;
+    }
+    if (next === undefined || !Number.isFinite(next)) return;
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
+    timer = setTimeout(() => {
+      timer = undefined;
+      pump();
+    }, delayMs);
+  };
+
+  // ---- recording ----------------------------------------------------------
+
+  const recordConnClose = (
+    cs: ConnState,
+    by: ConnCloseEvent['by'],
+    isApp: boolean,
+    code: number,
+    reason: string,
+  ): void => {
+    if (cs.closed) return;
+    cs.closed = true;
+    const ev = trace.record<ConnCloseEvent>({ type: 'conn_close', conn: cs.id, by, isApp, code, reason });
+    log('info', 'conn close', { conn: cs.id, peer: cs.peer, by, isApp, code, reason });
+    feed(ev);
+  };
+
+  const recordClientReset = (cs: ConnState, st: StreamState, kind: StreamResetEvent['kind'], code: number): void => {
+    if (cs.closed || st.localAbort) return;
+    if (kind === 'reset') {
+      if (st.readEnded) return;
+      st.readEnded = true;
+    } else {
+      if (st.writeEnded) return;
+      st.writeEnded = true;
+    }
+    feed(trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream: st.id, dir: 'c2s', kind, code }));
+    maybePrune(cs, st);
+  };
+
+  // ---- streams ------------------------------------------------------------
+
+  /** Forgets a stream once both of its sides are done and no write is pending. */
+  const maybePrune = (cs: ConnState, st: StreamState): void => {
+    if (st.readEnded && st.writeEnded && st.pendingWrites === 0 && cs.streams.get(st.id) === st) {
+      cs.streams.delete(st.id);
+      cs.ended.add(st.id);
+    }
+  };
+
+  /** Reads a stream until it ends, recording each chunk, the FIN, or the client's reset. */
+  const readLoop = async (cs: ConnState, st: StreamState): Promise<void> => {
+    try {
+      await readAll(cs, st);
+    } finally {
+      st.readEnded = true;
+      maybePrune(cs, st);
+    }
+  };
+
+  const readAll = async (cs: ConnState, st: StreamState): Promise<void> => {
+    const reader = st.stream.readable.getReader();
+    for (;;) {
+      let r: ReadableStreamReadResult<Uint8Array>;
+      try {
+        r = await reader.read();
+      } catch (err) {
+        if (err instanceof PeerStreamAbort) recordClientReset(cs, st, 'reset', err.code);
+        st.readEnded = true;
+        return;
+      }
+      if (cs.closed || st.localAbort) {
+        // The connection ended or we aborted: keep draining so the library is never blocked on us.
+        if (r.done) return;
+        continue;
+      }
+      if (r.done) {
+        if (!st.readEnded) {
+          st.readEnded = true;
+          feed(trace.record<StreamFinEvent>({ type: 'stream_fin', conn: cs.id, stream: st.id, dir: 'c2s' }));
+        }
+        return;
+      }
+      if (r.value.byteLength === 0) continue;
+      feed(trace.record<DataEvent>({ type: 'data', conn: cs.id, stream: st.id, dir: 'c2s', hex: toHex(r.value) }));
+    }
+  };
+
+  /** Takes a library stream under the host's management. */
+  const adoptStream = (cs: ConnState, stream: QUICStream, by: 'client' | 'server'): StreamState => {
+    const id = stream.streamId as number;
+    const existing = cs.streams.get(id);
+    if (existing) return existing;
+    const serverCanRead = !(isUniStream(id) && !isClientStream(id));
+    const serverCanWrite = !(isUniStream(id) && isClientStream(id));
+    const st: StreamState = {
+      id,
+      stream,
+      announced: false,
+      writer: undefined,
+      writeEnded: !serverCanWrite,
+      readEnded: !serverCanRead,
+      localAbort: false,
+      pendingWrites: 0,
+      stallReported: false,
+    };
+    cs.streams.set(id, st);
+    stream.addEventListener(
+      quicEvents.EventQUICStreamError.name,
+      safeListener((evt: Event) => {
+        const detail = (evt as quicEvents.EventQUICStreamError).detail;
+        // STOP_SENDING from the client surfaces only here (and as a failed write), RFC 9000 §19.5.
+        // RESET_STREAM is taken from the reader's rejection instead, so it is ordered after the data read.
+        if (detail instanceof quicErrors.ErrorQUICStreamPeerWrite) {
+          recordClientReset(cs, st, 'stop_sending', detail.data.code);
+        }
+      }, onListenerError('stream error')),
+    );
+    if (by === 'client') {
+      st.announced = true;
+      feed(trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: id, by: 'client' }));
+    }
+    if (serverCanRead) {
+      readLoop(cs, st).catch((err: unknown) => log('warn', 'read loop failed', { conn: cs.id, stream: id, error: errorText(err) }));
+    }
+    return st;
+  };
+
+  /** Finds the stream an action names, opening a server-initiated one on first use. */
+  const streamFor = (cs: ConnState, id: number, action: string): StreamState | undefined => {
+    if (!Number.isSafeInteger(id) || id < 0) {
+      log('warn', 'action names an invalid stream id', { action, conn: cs.id, stream: id });
+      return undefined;
+    }
+    if (cs.ended.has(id)) {
+      log('debug', 'action on ended stream ignored', { action, conn: cs.id, stream: id });
+      return undefined;
+    }
+    let st = cs.streams.get(id);
+    if (!st && !isClientStream(id)) {
+      const kind = isUniStream(id) ? 'uni' : 'bidi';
+      for (let i = 0; i < MAX_IMPLICIT_STREAMS && !cs.streams.has(id); i++) {
+        let s: QUICStream;
+        try {
+          s = cs.qc.newStream(kind);
+        } catch (err) {
+          log('warn', 'cannot open server stream', { action, conn: cs.id, stream: id, error: errorText(err) });
+          return undefined;
+        }
+        adoptStream(cs, s, 'server');
+        if ((s.streamId as number) > id) break;
+      }
+      st = cs.streams.get(id);
+    }
+    if (!st) {
+      log('debug', 'action on unknown stream ignored', { action, conn: cs.id, stream: id });
+      return undefined;
+    }
+    if (!st.announced) {
+      st.announced = true;
+      trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: id, by: 'server' });
+    }
+    return st;
+  };
+
+  const writerOf = (st: StreamState): WritableStreamDefaultWriter<Uint8Array> => {
+    if (!st.writer) st.writer = st.stream.writable.getWriter();
+    return st.writer;
+  };
+
+  // ---- actions ------------------------------------------------------------
+
+  const liveConn = (conn: number, action: string): ConnState | undefined => {
+    const cs = conns.get(conn);
+    if (!cs || cs.closed) {
+      log('debug', 'action on closed or unknown connection ignored', { action, conn });
+      return undefined;
+    }
+    return cs;
+  };
+
+  const doSend = (cs: ConnState, stream: number, bytes: Uint8Array): void => {
+    const st = streamFor(cs, stream, 'send');
+    if (!st) return;
+    if (st.writeEnded) {
+      log('debug', 'send on ended stream side ignored', { conn: cs.id, stream });
+      return;
+    }
+    if (bytes.byteLength === 0) return; // a zero-length write sends nothing (NOTES.md)
+    const copy = Uint8Array.from(bytes);
+    trace.record<DataEvent>({ type: 'data', conn: cs.id, stream, dir: 's2c', hex: toHex(copy) });
+    st.pendingWrites++;
+    let stall: NodeJS.Timeout | undefined;
+    const timeoutMs = core.sendTimeoutMs;
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs >= 0) {
+      stall = setTimeout(() => {
+        if (stall) stallTimers.delete(stall);
+        stall = undefined;
+        if (cs.closed || st.stallReported || stopRequested) return;
+        st.stallReported = true;
+        log('debug', 'send stalled', { conn: cs.id, stream });
+        try {
+          core.sendStalled(cs.id, stream, trace.now());
+        } catch (err) {
+          log('warn', 'core.sendStalled threw', { error: errorText(err) });
+        }
+        pump();
+      }, Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs)));
+      stallTimers.add(stall);
+    }
+    const settle = (): void => {
+      st.pendingWrites--;
+      maybePrune(cs, st);
+      if (stall) {
+        clearTimeout(stall);
+        stallTimers.delete(stall);
+        stall = undefined;
+      }
+    };
+    writerOf(st)
+      .write(copy)
+      .then(
+        () => {
+          settle();
+          st.stallReported = false;
+        },
+        (err: unknown) => {
+          settle();
+          log('debug', 'write failed', { conn: cs.id, stream, error: errorText(err) });
+        },
+      );
+  };
+
+  const doFin = (cs: ConnState, stream: number): void => {
+    const st = streamFor(cs, stream, 'fin');
+    if (!st) return;
+    if (st.writeEnded) {
+      log('debug', 'fin on ended stream side ignored', { conn: cs.id, stream });
+      return;
+    }
+    st.writeEnded = true;
+    trace.record<StreamFinEvent>({ type: 'stream_fin', conn: cs.id, stream, dir: 's2c' });
+    writerOf(st)
+      .close()
+      .catch((err: unknown) => log('debug', 'fin failed', { conn: cs.id, stream, error: errorText(err) }));
+    maybePrune(cs, st);
+  };
+
+  const doReset = (cs: ConnState, stream: number, code: number): void => {
+    try {
+      checkQuicCode(code, 'reset action');
+    } catch (err) {
+      log('warn', 'reset action with invalid code ignored', { conn: cs.id, stream, error: errorText(err) });
+      return;
+    }
+    const st = cs.streams.get(stream);
+    if (!st) {
+      log('debug', 'reset on unknown or ended stream ignored', { conn: cs.id, stream });
+      return;
+    }
+    if (st.writeEnded && st.readEnded) {
+      log('debug', 'reset on ended stream ignored', { conn: cs.id, stream });
+      return;
+    }
+    const wasWriting = !st.writeEnded;
+    const wasReading = !st.readEnded;
+    st.localAbort = true;
+    st.writeEnded = true;
+    st.readEnded = true;
+    if (wasWriting) trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream, dir: 's2c', kind: 'reset', code });
+    if (wasReading) {
+      trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream, dir: 's2c', kind: 'stop_sending', code });
+    }
+    maybePrune(cs, st);
+    // `cancel` sends RESET_STREAM and STOP_SENDING at once, without waiting for a blocked write.
+    st.stream.cancel(new LocalStreamAbort(code));
+  };
+
+  /** Closes a connection with an application code; records first, never waits unboundedly. */
+  const closeConn = (cs: ConnState, code: number, reason: string): Promise<void> => {
+    const bytes = encodeReason(reason);
+    recordConnClose(cs, 'server', true, code, decodeReason(bytes));
+    const p = cs.qc.stop({ isApp: true, errorCode: code, reason: bytes, force: true });
+    return withDeadline(p, CLOSE_DEADLINE_MS).then((outcome) => {
+      if (outcome !== 'done') log('warn', 'connection close did not complete', { conn: cs.id, outcome });
+    });
+  };
+
+  const execute = (act: ServerAction): void => {
+    switch (act.type) {
+      case 'log':
+        if (opts.log) {
+          try {
+            opts.log({ ts: new Date().toISOString(), t: trace.now(), level: act.level, msg: act.msg, source: 'core', ...(act.data ? { data: act.data } : {}) });
+          } catch {
+            /* ignore */
+          }
+        }
+        return;
+      case 'send': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (cs) doSend(cs, act.stream, act.bytes);
+        return;
+      }
+      case 'fin': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (cs) doFin(cs, act.stream);
+        return;
+      }
+      case 'reset': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (cs) doReset(cs, act.stream, act.code);
+        return;
+      }
+      case 'close': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (!cs) return;
+        try {
+          checkQuicCode(act.code, 'close action');
+        } catch (err) {
+          log('warn', 'close action with invalid code ignored', { conn: act.conn, error: errorText(err) });
+          return;
+        }
+        void closeConn(cs, act.code, typeof act.reason === 'string' ? act.reason : '');
+        return;
+      }
+      default: {
+        const unknown: never = act;
+        log('warn', 'unknown action ignored', { action: (unknown as { type?: unknown }).type });
+      }
+    }
+  };
+
+  // ---- connections --------------------------------------------------------
+
+  const onConnectionError = (cs: ConnState, detail: unknown): void => {
+    if (cs.closed) return;
+    if (detail instanceof quicErrors.ErrorQUICConnectionPeer) {
+      const d = detail.data;
+      recordConnClose(cs, 'client', d.isApp, d.errorCode, decodeReason(d.reason));
+    } else if (detail instanceof quicErrors.ErrorQUICConnectionPeerTLS) {
+      // A TLS alert sent by the client (class extends ...Local, NOTES.md).
+      const d = detail.data;
+      recordConnClose(cs, 'client', false, d.errorCode, decodeReason(d.reason));
+    } else if (detail instanceof quicErrors.ErrorQUICConnectionIdleTimeout) {
+      recordConnClose(cs, 'transport', false, 0, 'idle timeout');
+    } else if (detail instanceof quicErrors.ErrorQUICConnectionLocal) {
+      // Our own stack closed it (protocol violation by the client, TLS failure ...).
+      const d = detail.data;
+      recordConnClose(cs, 'transport', d.isApp, d.errorCode, decodeReason(d.reason));
+    } else {
+      recordConnClose(cs, 'transport', false, 0, detail instanceof Error ? detail.message : 'connection error');
+    }
+  };
+
+  const onServerConnection = (qc: QUICConnection): void => {
+    const id = trace.allocConn();
+    let peer = '?';
+    try {
+      peer = formatAddress(qc.remoteHost as string, qc.remotePort as number);
+    } catch {
+      /* keep '?' */
+    }
+    const cs: ConnState = { id, qc, peer, streams: new Map(), ended: new Set(), closed: false };
+    conns.set(id, cs);
+
+    qc.addEventListener(
+      quicEvents.EventQUICConnectionStream.name,
+      safeListener((evt: Event) => {
+        const stream = (evt as quicEvents.EventQUICConnectionStream).detail;
+        if (cs.closed || cs.ended.has(stream.streamId as number)) return;
+        adoptStream(cs, stream, 'client');
+      }, onListenerError('connection stream')),
+    );
+    qc.addEventListener(
+      quicEvents.EventQUICConnectionError.name,
+      safeListener((evt: Event) => {
+        onConnectionError(cs, (evt as quicEvents.EventQUICConnectionError).detail);
+      }, onListenerError('connection error')),
+    );
+    qc.addEventListener(
+      quicEvents.EventQUICConnectionStopped.name,
+      safeListener(() => {
+        if (!cs.closed) recordConnClose(cs, 'transport', false, 0, 'connection stopped');
+        conns.delete(id);
+      }, onListenerError('connection stopped')),
+      { once: true },
+    );
+
+    const alpn = negotiatedAlpn(qc);
+    const remote = formatAddress(server.host as string, server.port as number);
+    const ev = trace.record<ConnOpenEvent>(
+      alpn === undefined ? { type: 'conn_open', conn: id, remote } : { type: 'conn_open', conn: id, remote, alpn },
+    );
+    log('info', 'conn open', { conn: id, peer, ...(alpn === undefined ? {} : { alpn }) });
+    feed(ev);
+
+    // Streams the library created before this event fired (data coalesced with the handshake).
+    for (const s of earlyStreams(qc)) {
+      if (cs.closed) break;
+      if (!cs.ended.has(s.streamId as number)) adoptStream(cs, s, 'client');
+    }
+    // A close that happened before our listeners were attached (a tiny window).
+    const early = cs.closed ? undefined : closedBeforeOpen(qc);
+    if (early) recordConnClose(cs, early.by, early.isApp, early.code, early.reason);
+    if (stopRequested && !cs.closed) void closeConn(cs, stopCode, stopReason);
+  };
+
+  // ---- the server ---------------------------------------------------------
+
+  const cryptoKey = randomBytes(32);
+  const server = new QUICServer({
+    crypto: {
+      key: cryptoKey.buffer.slice(cryptoKey.byteOffset, cryptoKey.byteOffset + cryptoKey.byteLength),
+      ops: serverCryptoOps,
+    },
+    config: {
+      key: opts.keyPem,
+      cert: opts.certPem,
+      applicationProtos: [...opts.alpn],
+      verifyPeer: false,
+      maxIdleTimeout: idleTimeoutMs,
+      ...(opts.keepAliveMs === undefined ? {} : { keepAliveIntervalTime: opts.keepAliveMs }),
+    },
+    minIdleTimeout: HANDSHAKE_TIMEOUT_MS,
+    // Arbitrary stream codes round-trip: the code rides in the reason object.
+    reasonToCode: (_type, reason) => (reason instanceof LocalStreamAbort ? reason.code : 0),
+    codeToReason: (type, code) => new PeerStreamAbort(type, code),
+    logger: quietLogger('wirecheck-quic-host'),
+  });
+  server.addEventListener(
+    quicEvents.EventQUICServerConnection.name,
+    safeListener((evt: Event) => {
+      onServerConnection((evt as quicEvents.EventQUICServerConnection).detail);
+    }, onListenerError('server connection')),
+  );
+  server.addEventListener(
+    quicEvents.EventQUICServerError.name,
+    safeListener((evt: Event) => {
+      log('warn', 'server error', { error: errorText((evt as quicEvents.EventQUICServerError).detail) });
+    }, onListenerError('server error')),
+  );
+
+  await server.start({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  const boundHost = server.host as string;
+  const boundPort = server.port as number;
+  log('info', 'host started', { host: boundHost, port: boundPort, alpn: [...opts.alpn] });
+
+  const stop = (stopOpts: QuicHostStopOptions = {}): Promise<void> => {
+    if (stopP) return stopP;
+    const code = stopOpts.code ?? 0;
+    try {
+      checkQuicCode(code, 'QuicHost.stop');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const reason = stopOpts.reason ?? '';
+    stopRequested = true;
+    stopCode = code;
+    stopReason = reason;
+    stopP = (async () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (deferredPump !== undefined) clearImmediate(deferredPump);
+      deferredPump = undefined;
+      const closes: Promise<void>[] = [];
+      for (const cs of [...conns.values()]) {
+        if (!cs.closed) closes.push(closeConn(cs, code, reason));
+      }
+      await Promise.all(closes);
+      const outcome = await withDeadline(
+        server.stop({ isApp: true, errorCode: code, reason: encodeReason(reason), force: true }),
+        CLOSE_DEADLINE_MS,
+      );
+      if (outcome !== 'done') log('warn', 'server stop did not complete', { outcome });
+      for (const s of stallTimers) clearTimeout(s);
+      stallTimers.clear();
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      conns.clear();
+      log('info', 'host stopped', { host: boundHost, port: boundPort });
+    })();
+    return stopP;
+  };
+  return { host: boundHost, port: boundPort, trace, stop };
+}
+
+/** The ALPN the handshake settled on, read from the library's native connection when reachable. */
+function negotiatedAlpn(qc: QUICConnection): string | undefined {
+  try {
+    const native = (qc as unknown as { conn?: { applicationProto?: () => Uint8Array } }).conn;
+    const proto = native?.applicationProto?.();
+    if (proto && proto.byteLength > 0) return Buffer.from(proto).toString('utf8');
+  } catch {
+    /* not available */
+  }
+  return undefined;
+}
+
+/** Streams already in the library's (internal) stream map of `qc`, in id order. */
+function earlyStreams(qc: QUICConnection): QUICStream[] {
+  try {
+    const map = (qc as unknown as { streamMap?: Map<number, QUICStream> }).streamMap;
+    if (!(map instanceof Map)) return [];
+    return [...map.values()].filter((s) => s.initiated === 'peer').sort((a, b) => (a.streamId as number) - (b.streamId as number));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * How `qc` ended if it already has (peer or local CONNECTION_CLOSE, idle
+ * timeout), else undefined. Reads the library's native connection when
+ * reachable, the public `getConnectionError()` otherwise.
+ */
+function closedBeforeOpen(
+  qc: QUICConnection,
+): { by: 'client' | 'transport'; isApp: boolean; code: number; reason: string } | undefined {
+  try {
+    type NativeError = { isApp: boolean; errorCode: number; reason: Uint8Array } | null;
+    const native = (
+      qc as unknown as {
+        conn?: { peerError?: () => NativeError; localError?: () => NativeError; isTimedOut?: () => boolean };
+      }
+    ).conn;
+    if (native?.peerError && native.localError && native.isTimedOut) {
+      const peer = native.peerError();
+      if (peer) return { by: 'client', isApp: peer.isApp, code: peer.errorCode, reason: decodeReason(peer.reason) };
+      const local = native.localError();
+      if (local) return { by: 'transport', isApp: local.isApp, code: local.errorCode, reason: decodeReason(local.reason) };
+      if (native.isTimedOut()) return { by: 'transport', isApp: false, code: 0, reason: 'idle timeout' };
+      return undefined;
+    }
+    const err = qc.getConnectionError();
+    if (err) return { by: 'transport', isApp: err.isApp, code: err.errorCode, reason: decodeReason(err.reason) };
+  } catch {
+    /* treat as open */
+  }
+  return undefined;
+}
