@@ -80,9 +80,12 @@ export interface StreamFinEvent extends TraceEventBase {
 }
 
 /**
- * A stream was aborted: RESET_STREAM (`kind: 'reset'`, sent by the writer
- * in direction `dir`) or STOP_SENDING (`kind: 'stop_sending'`, sent by the
- * reader of direction `dir`). RFC 9000 §19.4, §19.5.
+ * A stream was aborted. `dir` is always the direction of the data that is
+ * aborted, never the direction the frame travels:
+ * - RESET_STREAM (`kind: 'reset'`, RFC 9000 §19.4) is sent by the writer of
+ *   `dir`: a client RESET_STREAM is `dir: 'c2s'`;
+ * - STOP_SENDING (`kind: 'stop_sending'`, §19.5) is sent by the reader of
+ *   `dir`: a client STOP_SENDING is `dir: 's2c'`.
  */
 export interface StreamResetEvent extends TraceEventBase {
   readonly type: 'stream_reset';

@@ -227,7 +227,8 @@ function checkOptions(opts: QuicHostOptions): void {
  * - `data` `c2s` for each chunk read (every stream is read continuously);
  * - `stream_fin` `c2s` on the client's FIN;
  * - `stream_reset` `c2s` kind `'reset'` on the client's RESET_STREAM (§19.4),
- *   kind `'stop_sending'` on its STOP_SENDING (§19.5); `dir` names the frame's direction;
+ *   `stream_reset` `s2c` kind `'stop_sending'` on its STOP_SENDING (§19.5): `dir` names the
+ *   direction of the data aborted, as trace.ts defines it;
  * - `conn_close` when a connection ends: by `'client'` (its CONNECTION_CLOSE, §19.19),
  *   `'transport'` (idle timeout §10.1, protocol error, TLS failure), or `'server'`
  *   (a core `close` action or {@link QuicHost.stop}).
@@ -371,7 +372,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       if (st.writeEnded) return;
       st.writeEnded = true;
     }
-    feed(trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream: st.id, dir: 'c2s', kind, code }));
+    // `dir` is the direction of the data aborted (trace.ts): the client's STOP_SENDING stops s2c.
+    feed(trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream: st.id, dir: kind === 'reset' ? 'c2s' : 's2c', kind, code }));
     maybePrune(cs, st);
   };
 
@@ -606,7 +608,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     st.readEnded = true;
     if (wasWriting) trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream, dir: 's2c', kind: 'reset', code });
     if (wasReading) {
-      trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream, dir: 's2c', kind: 'stop_sending', code });
+      trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream, dir: 'c2s', kind: 'stop_sending', code });
     }
     maybePrune(cs, st);
     // `cancel` sends RESET_STREAM and STOP_SENDING at once, without waiting for a blocked write.

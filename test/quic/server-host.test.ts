@@ -314,7 +314,7 @@ t.test('client RESET_STREAM and STOP_SENDING are recorded', async (t) => {
   await waitFor(h.trace, (e) => e.type === 'data' && e.dir === 's2c' && e.stream === 4);
   await s4.readable.cancel(new Code(43));
   const stop = await waitFor(h.trace, (e) => e.type === 'stream_reset' && e.stream === 4);
-  t.match(stop, { dir: 'c2s', kind: 'stop_sending', code: 43 });
+  t.match(stop, { dir: 's2c', kind: 'stop_sending', code: 43 });
   // The server's side is then ended: an echo on it is ignored, the client side still works.
   await w4.write(Uint8Array.of(0x63));
   await waitFor(h.trace, (e) => e.type === 'data' && e.dir === 'c2s' && e.stream === 4 && e.hex === '63');
@@ -333,7 +333,7 @@ t.test('client RESET_STREAM and STOP_SENDING are recorded', async (t) => {
   t.ok(rejected instanceof Code && rejected.code === 77, 'client read rejects with the reset code');
   await waitFor(h.trace, (e) => e.type === 'stream_reset' && e.stream === 8 && e.kind === 'stop_sending');
   const s8events = shape(h.trace, 0).filter((l) => / 8( |$)/.test(l));
-  t.same(s8events, ['open client 8', 'data c2s 8 dd', 'reset s2c 8 reset 77', 'reset s2c 8 stop_sending 77']);
+  t.same(s8events, ['open client 8', 'data c2s 8 dd', 'reset s2c 8 reset 77', 'reset c2s 8 stop_sending 77']);
   w8.releaseLock();
   t.notOk(h.trace.events.some((e) => e.type === 'conn_close'), 'connection survives');
 });

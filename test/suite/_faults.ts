@@ -1,0 +1,48 @@
+/**
+ * For each deliberate fault of the reference server: the cases that must
+ * catch it, and the rules its failures may name. Every other case must pass.
+ */
+import t from 'tap';
+import { byVerdict, runAgainstReference } from './_run.js';
+
+const unknown = ['0x00', '0x04', '0x7f', '0xfe'].map((b) => `proton/identification/unknown-discriminator-${b}`);
+const violationRules = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3'];
+
+export const faultExpectations: Record<string, { readonly targets: readonly string[]; readonly rules: readonly string[] }> = {
+  'accept-second-connection': { targets: ['proton/connection/second-connection', 'proton/connection/served-after-second-connection'], rules: ['PROTON-2.2'] },
+  'ignore-unknown-discriminator': { targets: unknown, rules: ['PROTON-3.2'] },
+  'allow-duplicate-stream': {
+    targets: ['event', 'commit', 'action'].map((k) => `proton/identification/duplicate-${k}-stream`).concat('proton/identification/reopen-after-end'),
+    rules: ['PROTON-3.3'],
+  },
+  'never-time-out': { targets: ['proton/identification/timeout', 'proton/timeouts/partial-event-id', 'proton/timeouts/partial-commit-id'], rules: ['PROTON-3.4', 'PROTON-7.1'] },
+  'wrong-ack-id': {
+    targets: ['single', 'one-at-a-time', 'pipelined', 'split-bytes', 'sparse-ids', 'repeated-id', 'fin-after-ids', 'truncated-then-fin'].map((n) => `proton/event/${n}`),
+    rules: ['PROTON-4.3'],
+  },
+  'accept-non-increasing-ids': { targets: ['first-id-zero', 'repeated-id', 'decreasing-id'].map((n) => `proton/event/${n}`), rules: ['PROTON-4.2'] },
+  'wrong-commit-answer': { targets: ['answer', 'wrap-around', 'sequential', 'fin-after-request'].map((n) => `proton/commit/${n}`).concat('proton/action/all-streams-together'), rules: ['PROTON-5.1'] },
+  'skip-action-items': { targets: ['continuity-and-rate', 'fin-after-discriminator', 'client-bytes'].map((n) => `proton/action/${n}`), rules: ['PROTON-6.2'] },
+  'wrong-close-code': {
+    targets: [...unknown, 'proton/event/first-id-zero', 'proton/event/truncated-then-fin', 'proton/commit/second-outstanding', 'proton/action/client-bytes', 'proton/errors/reset-event-stream'],
+    rules: violationRules,
+  },
+  'ignore-reset': { targets: ['alone', 'with-streams-open', 'reconnect-at-once'].map((n) => `proton/reset/${n}`), rules: ['PROTON-9.1'] },
+};
+
+/** Runs the whole suite against the server with `fault` and checks which cases failed, and why. */
+export function testFault(fault: string): void {
+  const exp = faultExpectations[fault]!;
+  t.test(`fault ${fault}`, async (t) => {
+    const run = await runAgainstReference({ fault });
+    const failed = run.cases.filter((c) => c.verdict === 'fail' || c.verdict === 'timeout');
+    for (const id of exp.targets) {
+      const c = run.cases.find((x) => x.id === id);
+      t.ok(c && (c.verdict === 'fail' || c.verdict === 'timeout'), `${id} catches it (${c?.verdict ?? 'missing'})`);
+    }
+    t.same(failed.filter((c) => !exp.rules.includes(c.rule ?? '')).map((c) => `${c.id}: ${c.rule ?? ''} ${c.message ?? ''}`), [], `every failure names ${exp.rules.join(' or ')}`);
+    const v = byVerdict(run);
+    t.same([...(v['error'] ?? []), ...(v['skipped'] ?? [])], [], 'no harness error, no skipped case: the target stays usable');
+    t.ok(run.probes.every((p) => p.ok), 'the sanity probe keeps passing');
+  });
+}
