@@ -1,0 +1,61 @@
+/** Pure parts of the engine: trace recorder, hex, target URLs, case filters, profiles. */
+import t from 'tap';
+import { fromHex, toHex, TraceRecorder } from '../../harness/engine/trace.js';
+import { parseTarget } from '../../harness/engine/target.js';
+import { caseFilter } from '../../harness/engine/runner.js';
+import { checkProfileData } from '../../harness/engine/profile.js';
+import { UsageError } from '../../harness/engine/errors.js';
+import { suite } from '../../suites/proton/index.js';
+
+t.test('hex', async (t) => {
+  t.equal(toHex(fromHex('00ff10')), '00ff10');
+  t.equal(toHex(new Uint8Array(0)), '');
+  t.throws(() => fromHex('0g'), TypeError);
+  t.throws(() => fromHex('abc'), TypeError);
+});
+
+t.test('trace recorder: order, monotonic time, listeners isolated', async (t) => {
+  const tr = new TraceRecorder();
+  const seen: number[] = [];
+  const stop = tr.listen((_ev, i) => seen.push(i));
+  tr.listen(() => {
+    throw new Error('boom');
+  });
+  tr.note('a');
+  tr.record({ type: 'conn_open', conn: tr.allocConn(), remote: 'x:1' });
+  stop();
+  tr.note('b');
+  t.same(seen, [0, 2], 'listener saw the events before it unsubscribed (the error note is index 1)');
+  t.match(tr.events[1], { type: 'note', text: /listener error: Error: boom/ });
+  const times = tr.events.map((e) => e.t);
+  t.same([...times].sort((a, b) => a - b), times, 'times never go back');
+  t.equal(tr.allocConn(), 1, 'connection indices count up');
+});
+
+t.test('target URLs', async (t) => {
+  t.match(parseTarget('quic://127.0.0.1:4433'), { transport: 'quic', host: '127.0.0.1', port: 4433 });
+  t.match(parseTarget('tcp://[::1]:80'), { transport: 'tcp', host: '::1', port: 80, url: 'tcp://[::1]:80' });
+  t.match(parseTarget('quic://localhost:1'), { host: 'localhost' });
+  for (const bad of ['quic://h', 'http://h:1', 'quic://h:1/path', 'quic://u@h:1', 'nonsense', 'quic://h:0']) {
+    t.throws(() => parseTarget(bad), UsageError, bad);
+  }
+});
+
+t.test('case filter', async (t) => {
+  const f = caseFilter('proton/event/*,*/reset/alone');
+  t.ok(f('proton/event/single'));
+  t.ok(f('proton/reset/alone'));
+  t.notOk(f('proton/reset/reconnect-at-once'));
+  t.ok(caseFilter('event/single')('proton/event/single'), 'the protocol prefix may be left out');
+  t.ok(caseFilter(undefined)('anything'));
+  t.notOk(caseFilter('proton/e.ent/*')('proton/event/x'), 'dots are literal');
+});
+
+t.test('profiles: merge, schema errors with pointers, cross-field checks', async (t) => {
+  const p = checkProfileData(suite, { identTimeoutMs: 123 }, 'inline');
+  t.equal(p.identTimeoutMs, 123);
+  t.equal(p.ioTimeoutMs, suite.defaultProfile.ioTimeoutMs, 'missing fields take the defaults');
+  t.throws(() => checkProfileData(suite, { identTimeoutMs: -1 }, 'inline'), /\/identTimeoutMs: must be >= 1/);
+  t.throws(() => checkProfileData(suite, { heartbeatMs: 9000, idleTimeoutMs: 5000 }, 'inline'), /\/heartbeatMs \(9000\) must be below \/idleTimeoutMs/);
+  t.throws(() => checkProfileData(suite, [], 'inline'), /must be object/);
+});
