@@ -1,5 +1,5 @@
 /**
- * The `wirecheck` command line: `run`, `serve`, `selftest`, `list`.
+ * The `wirecheck` command line: `run`, `serve`, `client`, `selftest`, `list`.
  * `main(argv)` returns the exit code and never throws: usage errors exit 2,
  * target and harness trouble 3, conformance failures 1 (errors.ts).
  */
@@ -10,9 +10,9 @@ import type { ConnectOptions } from './drivers/types.js';
 import { driverFor } from './drivers/index.js';
 import { ExitCode, UsageError, messageOf } from './engine/errors.js';
 import { checkProfileData, loadProfile } from './engine/profile.js';
-import { listProtocols, loadReferenceServer, loadSuite, projectRoot } from './engine/registry.js';
+import { listProtocols, loadReferenceClient, loadReferenceServer, loadSuite, projectRoot } from './engine/registry.js';
 import { runSuite, toolVersion } from './engine/runner.js';
-import { parseTarget } from './engine/target.js';
+import { parseTarget, type Target } from './engine/target.js';
 import type { ProtocolSuite, RunResult } from './engine/types.js';
 import { formatProgress, formatSummary, writeJsonReport, writeTapReport } from './reports/index.js';
 
@@ -92,6 +92,23 @@ export async function main(argv: readonly string[], io: CliIo = defaultIo): Prom
   }
 
   program
+    .command('client')
+    .description('Start a protocol\u2019s reference client against a target: a REPL, or the commands of --exec.')
+    .argument('<protocol>', 'protocol name')
+    .requiredOption('-t, --target <url>', 'target: quic://host:port or tcp://host:port')
+    .option('--profile <file>', 'target profile (JSON): timers the client waits for; default: the seed\u2019s')
+    .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
+    .option('--exec <commands>', 'run these commands (separated by ";" or newlines) and exit: 0 all succeeded, 1 one failed')
+    .option('--alpn <id>', 'ALPN id to offer (default: the protocol\u2019s or the profile\u2019s)')
+    .option('--ca <file>', 'PEM CA bundle to verify the target\u2019s certificate')
+    .option('-k, --insecure', 'do not verify the target\u2019s certificate')
+    .option('--server-name <name>', 'TLS server name (SNI); IP literals are never sent as SNI')
+    .option('--connect-timeout <ms>', 'handshake deadline', intArg('--connect-timeout', 1), 3000)
+    .action(async (protocol: string, o: ClientFlags) => {
+      code = await clientCommand(protocol, o, io);
+    });
+
+  program
     .command('selftest')
     .description('Start every reference server in-process on loopback with short timers, run its suite against it, write reports (the default job of `npm start`).')
     .option('-p, --protocol <name>', 'only this protocol')
@@ -158,6 +175,23 @@ async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
     throw new UsageError(`--target ${target.url}: protocol ${suite.name} runs over ${suite.transport}, not ${target.transport}`);
   }
   const profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
+  return execute(suite, profile, target.url, await connectOptionsFrom(target, o), o, io);
+}
+
+/** Connection flags shared by `run` and `client`. */
+interface ConnectFlags {
+  alpn?: string;
+  ca?: string;
+  insecure?: boolean;
+  serverName?: string;
+  connectTimeout: number;
+}
+
+/**
+ * Connect options from a target and the connection flags (reads `--ca`).
+ * @throws UsageError for an unreadable CA file, a file without a PEM certificate, or `--insecure` with `--ca`.
+ */
+async function connectOptionsFrom(target: Target, o: ConnectFlags): Promise<ConnectOptions> {
   let ca: string | undefined;
   if (o.ca !== undefined) {
     ca = await readFile(o.ca, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -166,7 +200,7 @@ async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${o.ca}: no PEM certificate in the file`);
   }
   if (o.insecure && ca !== undefined) throw new UsageError('--insecure and --ca exclude each other');
-  const connect: ConnectOptions = {
+  return {
     host: target.host,
     port: target.port,
     connectTimeoutMs: o.connectTimeout,
@@ -175,7 +209,27 @@ async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
     ...(ca !== undefined ? { ca } : {}),
     ...(o.insecure ? { insecure: true } : {}),
   };
-  return execute(suite, profile, target.url, connect, o, io);
+}
+
+interface ClientFlags extends ConnectFlags {
+  target: string;
+  profile?: string;
+  fast?: boolean;
+  exec?: string;
+}
+
+/** `client <protocol>`: runs the protocol's reference client (reference-server/<protocol>/client/index.ts). */
+async function clientCommand(protocol: string, o: ClientFlags, io: CliIo): Promise<number> {
+  const suite = await loadSuite(protocol);
+  const run = await loadReferenceClient(protocol);
+  if (!run) throw new UsageError(`client ${protocol}: protocol ${protocol} has no reference client`);
+  const target = parseTarget(o.target);
+  if (suite.transport !== target.transport) {
+    throw new UsageError(`--target ${target.url}: protocol ${suite.name} runs over ${suite.transport}, not ${target.transport}`);
+  }
+  const profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
+  const connect: ConnectOptions = { ...suite.connectOptions(profile), ...(await connectOptionsFrom(target, o)) };
+  return run({ connect, profile, targetUrl: target.url, io, ...(o.exec !== undefined ? { exec: o.exec } : {}) });
 }
 
 /** Runs a suite, prints progress and the summary, writes reports; returns the exit code. */

@@ -1,12 +1,14 @@
 /**
  * Finds protocols by folder: `suites/<name>/index.ts` exports `suite`
  * (a {@link ProtocolSuite}); `reference-server/<name>/index.ts`, when it
- * exists, exports `startReferenceServer`. Adding a protocol is adding
- * folders; nothing here names one.
+ * exists, exports `startReferenceServer`; `reference-server/<name>/client/index.ts`,
+ * when it exists, exports `runClient` (a {@link RunReferenceClient}).
+ * Adding a protocol is adding folders; nothing here names one.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
+import type { ConnectOptions } from '../drivers/types.js';
 import type { ProtocolSuite, ReferenceServerOptions, RunningServer } from './types.js';
 import { UsageError } from './errors.js';
 
@@ -16,9 +18,33 @@ export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.u
 /** Starts a protocol's reference server in-process. */
 export type StartReferenceServer = (opts: ReferenceServerOptions<object>) => Promise<RunningServer>;
 
+/** Options every reference client understands (`wirecheck client <protocol>`). */
+export interface ReferenceClientOptions<P> {
+  /** Target and TLS options; the protocol's profile-implied ones (ALPN, idle timeout) already merged in. */
+  readonly connect: ConnectOptions;
+  /** The target's timers and choices. */
+  readonly profile: P;
+  /** Target URL as given, normalised (for messages). */
+  readonly targetUrl?: string;
+  /** Commands to run non-interactively; interactive when absent. */
+  readonly exec?: string;
+  /** Output sinks (text is newline-terminated by the client). */
+  readonly io: { out(text: string): void; err(text: string): void };
+  /** Interactive input (default stdin). */
+  readonly input?: NodeJS.ReadableStream;
+}
+
+/**
+ * Runs a protocol's reference client (a REPL, or `exec` commands).
+ * Resolves with the exit code: 0 every command succeeded, 1 some failed,
+ * 2 the `exec` script did not parse.
+ */
+export type RunReferenceClient = (opts: ReferenceClientOptions<object>) => Promise<number>;
+
 const NAME = /^[a-z][a-z0-9-]*$/;
 
-function moduleFile(kind: 'suites' | 'reference-server', name: string): string {
+function moduleFile(kind: 'suites' | 'reference-server' | 'reference-client', name: string): string {
+  if (kind === 'reference-client') return path.join(projectRoot, 'reference-server', name, 'client', 'index.ts');
   return path.join(projectRoot, kind, name, 'index.ts');
 }
 
@@ -51,4 +77,14 @@ export async function loadReferenceServer(name: string): Promise<StartReferenceS
   if (!NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
   const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { startReferenceServer?: StartReferenceServer };
   return mod.startReferenceServer;
+}
+
+/**
+ * Loads a protocol's reference client (`reference-server/<name>/client/index.ts`,
+ * export `runClient`), or undefined when the protocol has none.
+ */
+export async function loadReferenceClient(name: string): Promise<RunReferenceClient | undefined> {
+  if (!NAME.test(name) || !existsSync(moduleFile('reference-client', name))) return undefined;
+  const mod = (await import(pathToFileURL(moduleFile('reference-client', name)).href)) as { runClient?: RunReferenceClient };
+  return mod.runClient;
 }
