@@ -742,8 +742,8 @@ class QuicClientConnection implements ClientConnection {
   /**
    * Closes the connection with CONNECTION_CLOSE type 0x1d (RFC 9000 §19.19):
    * application `code` (0 ≤ code < 2^53, checked) and `reason` (UTF-8,
-   * capped to 256 bytes). Open streams are aborted first by the library
-   * (RESET_STREAM / STOP_SENDING with code 0, recorded). Records
+   * capped to 256 bytes), sent before anything else so that open streams
+   * simply end with the connection (no RESET_STREAM / STOP_SENDING). Records
    * `conn_close` by 'client' unless the connection had already ended.
    * Resolves within about {@link QUIC_CLOSE_DEADLINE_MS}; idempotent.
    * @throws RangeError (as a rejection) for an invalid code.
@@ -762,6 +762,25 @@ class QuicClientConnection implements ClientConnection {
     return this.localCloseP;
   }
 
+  /**
+   * Sends CONNECTION_CLOSE through the native connection before the
+   * library's stop() runs. Returns false when that was not possible (the
+   * library then aborts the open streams first, and the trace says so).
+   */
+  private closeNatively(code: number, reason: Uint8Array): boolean {
+    const connection = this.connection;
+    const native = (connection as unknown as { conn?: NativeConnection } | undefined)?.conn;
+    if (connection === undefined || native === undefined || typeof native.close !== 'function') return false;
+    try {
+      if (native.isClosed() || native.isDraining()) return false;
+      native.close(true, code, reason);
+      void (connection as unknown as { send(): Promise<void> }).send().catch(noop);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   private async closeLocally(code: number, reason: string): Promise<void> {
     // Let the library deliver what it already received, so that it is recorded before the close.
     await nextMacrotask();
@@ -775,12 +794,25 @@ class QuicClientConnection implements ClientConnection {
     }
     const bytes = encodeReason(reason);
     const info: CloseInfo = { conn: this.conn, by: 'client', isApp: true, code, reason: decodeReason(bytes) };
-    // The library aborts every stream side still open before it closes (code 0).
-    for (const s of this.streams.values()) s.abortedByClose();
+    // CONNECTION_CLOSE ends every stream (RFC 9000 §10.2). The library's stop()
+    // would first abort each open stream side (RESET_STREAM / STOP_SENDING 0),
+    // which a protocol may treat as an error of its own (e.g. PROTON-8.3); so
+    // close the native connection and flush first: once it is closing, quiche
+    // puts nothing but the CONNECTION_CLOSE on the wire.
+    if (!this.closeNatively(code, bytes)) {
+      for (const s of this.streams.values()) s.abortedByClose();
+    }
     this.recordClose(info);
     await this.teardown({ isApp: true, errorCode: code, reason: bytes, force: true });
     this.resolveClosed(info);
   }
+}
+
+/** The native (quiche) connection inside a `QUICConnection` (internal to the library). */
+interface NativeConnection {
+  close(app: boolean, err: number, reason: Uint8Array): void;
+  isClosed(): boolean;
+  isDraining(): boolean;
 }
 
 /** What the driver uses of a socket's connection map. */
@@ -810,8 +842,9 @@ type SideState = 'open' | 'ended' | 'reset' | 'stopped' | 'gone';
 class QuicDriverStream implements ClientStream {
   readonly id: number;
   readonly conn: number;
-  private readonly chunks: Uint8Array[] = [];
-  private receivedCache: Uint8Array | undefined;
+  /** Received bytes: `rx[0, rxLen)`, grown by doubling. */
+  private rx = new Uint8Array(64);
+  private rxLen = 0;
   private opened: boolean;
   private writeState: SideState;
   private readState: SideState;
@@ -862,8 +895,12 @@ class QuicDriverStream implements ClientStream {
 
   /** Everything received on this stream so far (a copy). */
   received(): Uint8Array {
-    this.receivedCache ??= Buffer.concat(this.chunks);
-    return new Uint8Array(this.receivedCache);
+    return this.rx.slice(0, this.rxLen);
+  }
+
+  /** Number of bytes received so far (no copy). */
+  get receivedLength(): number {
+    return this.rxLen;
   }
 
   /**
@@ -1054,8 +1091,13 @@ class QuicDriverStream implements ClientStream {
       }
       const chunk = r.value;
       if (chunk.byteLength === 0 || this.readState !== 'open') continue;
-      this.chunks.push(chunk);
-      this.receivedCache = undefined;
+      if (this.rxLen + chunk.byteLength > this.rx.length) {
+        const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + chunk.byteLength));
+        grown.set(this.rx.subarray(0, this.rxLen));
+        this.rx = grown;
+      }
+      this.rx.set(chunk, this.rxLen);
+      this.rxLen += chunk.byteLength;
       this.owner.emit<DataEvent>({ type: 'data', conn: this.conn, stream: this.id, dir: 's2c', hex: toHex(chunk) });
     }
   }

@@ -50,8 +50,10 @@ export interface ClientStream {
   reset(code: number): void;
   /** Sends STOP_SENDING with an application error code (0 ≤ code < 2^62). */
   stopSending(code: number): void;
-  /** Everything received on this stream so far. */
+  /** Everything received on this stream so far (a copy). */
   received(): Uint8Array;
+  /** Number of bytes received so far (cheap: no copy). */
+  readonly receivedLength: number;
   /** True once the server's side ended (FIN or reset) or the connection closed. */
   readonly readEnded: boolean;
 }

@@ -60,7 +60,7 @@ export const identificationCases = [
       await s.end();
       if (!(await ctx.until(() => s.readEnded, slack(ctx.profile)))) return;
       const s2 = await openTyped(c, Discriminator.Event, [2]);
-      await ctx.until(() => c.isClosed || s2.received().length >= 4, slack(ctx.profile));
+      await ctx.until(() => c.isClosed || s2.receivedLength >= 4, slack(ctx.profile));
       await ctx.settle();
     },
   }),

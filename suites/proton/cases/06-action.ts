@@ -63,7 +63,7 @@ export const actionCases = [
       const a = await openTyped(c, Discriminator.Action);
       const e = await openTyped(c, Discriminator.Event, [1, 2, 3]);
       const k = await openTyped(c, Discriminator.StateCommit, [4]);
-      await ctx.until(() => e.received().length >= 12 && k.received().length >= 4 && a.received().length >= 2 * ITEM_SIZE, ctx.profile.ioTimeoutMs + ctx.profile.toleranceMs);
+      await ctx.until(() => e.receivedLength >= 12 && k.receivedLength >= 4 && a.receivedLength >= 2 * ITEM_SIZE, ctx.profile.ioTimeoutMs + ctx.profile.toleranceMs);
     },
   }),
 ];

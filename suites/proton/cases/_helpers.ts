@@ -25,7 +25,7 @@ export async function openTyped(conn: ClientConnection, discriminator: number, i
 
 /** Waits until `n` bytes have arrived on `s` (or `ms` passes); returns whether they did. */
 export function received(ctx: Ctx, s: ClientStream, n: number, ms: number): Promise<boolean> {
-  return ctx.until(() => s.received().length >= n, ms);
+  return ctx.until(() => s.receivedLength >= n, ms);
 }
 
 /** Waits until `conn` is closed (or `ms` passes); returns whether it closed. */
