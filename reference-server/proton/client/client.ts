@@ -49,8 +49,9 @@ class ReadStream {
 
   constructor(readonly stream: ClientStream) {}
 
-  /** Decodes what arrived since the last call. */
+  /** Decodes what arrived since the last call (copies the received bytes only when there are new ones). */
   pump(): void {
+    if (this.stream.receivedLength <= this.offset) return;
     const bytes = this.stream.received();
     if (bytes.length > this.offset) {
       this.items.push(...this.decoder.push(bytes.subarray(this.offset)));
