@@ -19,7 +19,7 @@ t.test('serve proton --fast --log', async (t) => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       const m = /listening on quic:\/\/127\.0\.0\.1:(\d+) \(ALPN proton\)/.exec(stderr);
-      if (m) {
+      if (m && stderr.includes('Ctrl-C to stop')) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }

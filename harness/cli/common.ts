@@ -1,0 +1,165 @@
+/**
+ * Pieces shared by the CLI's commands: output, integer flags, connection
+ * flags, report flags, and running a suite with progress and reports.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ConnectOptions } from '../drivers/types.js';
+import { driverFor } from '../drivers/index.js';
+import { ExitCode, UsageError } from '../engine/errors.js';
+import { runSuite, toolVersion } from '../engine/runner.js';
+import type { Target } from '../engine/target.js';
+import type { ProtocolSuite, RunResult } from '../engine/types.js';
+import { formatProgress, formatSummary, writeJsonReport, writeTapReport } from '../reports/index.js';
+
+/** How reports are written. */
+export type Reporter = 'tap' | 'json' | 'both';
+
+/** Where a command writes: injectable for tests. */
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+/** What every command module gets to register itself. */
+export interface CommandHost {
+  readonly program: Command;
+  readonly io: CliIo;
+  /** The raw arguments (some commands add options that depend on them). */
+  readonly argv: readonly string[];
+  /** Sets the process exit code the command ends with. */
+  setExitCode(code: number): void;
+}
+
+/** Commander argument parser for a non-negative integer flag (≥ `min`). */
+export const intArg = (name: string, min = 0) => (v: string): number => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** Adds the connection flags (`--alpn`, `--ca`, `--insecure`, `--server-name`, `--connect-timeout`). */
+export function addConnectOptions(cmd: Command): Command {
+  return cmd
+    .option('--alpn <id>', 'ALPN id to offer (default: the protocol\u2019s or the profile\u2019s)')
+    .option('--ca <file>', 'PEM CA bundle to verify the target\u2019s certificate')
+    .option('-k, --insecure', 'do not verify the target\u2019s certificate')
+    .option('--server-name <name>', 'TLS server name (SNI); IP literals are never sent as SNI')
+    .option('--connect-timeout <ms>', 'handshake deadline', intArg('--connect-timeout', 1), 3000);
+}
+
+/** Adds the report and terminal flags (`--reporter`, `--out`, `--no-color`, `--quiet`). */
+export function addReportOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--reporter <kind>', 'reports to write').choices(['tap', 'json', 'both']).default('both'))
+    .option('-o, --out <dir>', 'folder for reports', 'reports')
+    .option('--no-color', 'no colour in terminal output')
+    .option('-q, --quiet', 'no per-case progress lines');
+}
+
+/** Report and terminal flags. */
+export interface ReportFlags {
+  reporter: Reporter;
+  out: string;
+  color: boolean;
+  quiet?: boolean;
+}
+
+/** Connection flags shared by `run` and `client`. */
+export interface ConnectFlags {
+  alpn?: string;
+  ca?: string;
+  insecure?: boolean;
+  serverName?: string;
+  connectTimeout: number;
+}
+
+/**
+ * Connect options from a target and the connection flags (reads `--ca`).
+ * @throws UsageError for an unreadable CA file, a file without a PEM certificate, or `--insecure` with `--ca`.
+ */
+export async function connectOptionsFrom(target: Target, o: ConnectFlags): Promise<ConnectOptions> {
+  let ca: string | undefined;
+  if (o.ca !== undefined) {
+    ca = await readFile(o.ca, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      throw new UsageError(`--ca ${o.ca}: cannot read (${err.code ?? err.message})`);
+    });
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${o.ca}: no PEM certificate in the file`);
+  }
+  if (o.insecure && ca !== undefined) throw new UsageError('--insecure and --ca exclude each other');
+  return {
+    host: target.host,
+    port: target.port,
+    connectTimeoutMs: o.connectTimeout,
+    ...(o.alpn !== undefined ? { alpn: [o.alpn] } : {}),
+    ...(o.serverName !== undefined ? { serverName: o.serverName } : {}),
+    ...(ca !== undefined ? { ca } : {}),
+    ...(o.insecure ? { insecure: true } : {}),
+  };
+}
+
+/**
+ * Checks that a target URL's transport is the protocol's.
+ * @throws UsageError naming both.
+ */
+export function checkTransport(suite: ProtocolSuite<object>, target: Target): void {
+  if (suite.transport !== target.transport) {
+    throw new UsageError(`--target ${target.url}: protocol ${suite.name} runs over ${suite.transport}, not ${target.transport}`);
+  }
+}
+
+/** Runs a suite, prints progress and the summary, writes reports; returns the exit code. */
+export async function execute(
+  suite: ProtocolSuite<object>,
+  profile: object,
+  targetUrl: string,
+  connect: ConnectOptions,
+  o: ReportFlags & { cases?: string },
+  io: CliIo,
+): Promise<number> {
+  const color = o.color === false ? { color: false } : {};
+  const ac = new AbortController();
+  const onSigint = () => {
+    io.err('\nwirecheck: interrupted; finishing the current case and writing partial reports (Ctrl-C again to quit)\n');
+    ac.abort();
+    process.off('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  let run: RunResult;
+  try {
+    if (!o.quiet) io.err(`wirecheck ${toolVersion}: ${suite.name} suite (${suite.cases.length} cases) against ${targetUrl}\n`);
+    run = await runSuite({
+      suite,
+      driver: driverFor(suite.transport),
+      targetUrl,
+      connect,
+      profile,
+      ...(o.cases !== undefined ? { cases: o.cases } : {}),
+      signal: ac.signal,
+      onProbe: (when, ok, message) => {
+        if (!ok || !o.quiet) io.err(`  probe ${when}: ${ok ? 'ok' : `FAILED (${message ?? ''})`}\n`);
+      },
+      onCase: (r, i, n) => {
+        if (!o.quiet) io.err(`${formatProgress(r, i, n, color)}\n`);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (run.cases.length === 0) throw new UsageError(`--cases ${JSON.stringify(o.cases)}: no ${suite.name} case matches (see \`wirecheck list ${suite.name}\`)`);
+  const written: string[] = [];
+  const base = path.join(o.out, suite.name);
+  if (o.reporter !== 'json') written.push(await writeTapReport(run, `${base}.tap`));
+  if (o.reporter !== 'tap') written.push(await writeJsonReport(run, `${base}.json`));
+  io.out(`${formatSummary(run, color)}\n`);
+  io.out(`Reports: ${written.join(', ')}\n`);
+  if (run.probes[0]?.ok === false) {
+    io.err(`wirecheck: target ${targetUrl} did not pass the sanity probe: ${run.probes[0].message ?? ''}\n`);
+    return ExitCode.TARGET;
+  }
+  if (run.summary.fail + run.summary.timeout > 0) return ExitCode.FAILURES;
+  if (run.summary.error > 0 || ac.signal.aborted) return ExitCode.TARGET;
+  return ExitCode.OK;
+}
+

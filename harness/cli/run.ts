@@ -1,0 +1,36 @@
+/** `wirecheck run`: a protocol's conformance suite against a target. */
+import { loadProfile } from '../engine/profile.js';
+import { listProtocols, loadSuite } from '../engine/registry.js';
+import { parseTarget } from '../engine/target.js';
+import { addConnectOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
+
+/** Registers `run`. */
+export function register({ program, io, setExitCode }: CommandHost): void {
+  const cmd = program
+    .command('run')
+    .description('Run a protocol\u2019s conformance suite against a target.')
+    .requiredOption('-t, --target <url>', 'target: quic://host:port or tcp://host:port')
+    .requiredOption('-p, --protocol <name>', `protocol suite (${listProtocols().join(', ')})`)
+    .option('--profile <file>', 'target profile (JSON): timers and choices of the target; default: the seed\u2019s')
+    .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
+    .option('--cases <pattern>', 'only cases whose id matches (glob with *, comma-separated), e.g. "proton/event/*"');
+  addReportOptions(addConnectOptions(cmd))
+    .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures, 2 usage or input error, 3 target unreachable or harness error.')
+    .action(async (o: RunFlags) => setExitCode(await runCommand(o, io)));
+}
+
+interface RunFlags extends ConnectFlags, ReportFlags {
+  target: string;
+  protocol: string;
+  profile?: string;
+  fast?: boolean;
+  cases?: string;
+}
+
+async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
+  const target = parseTarget(o.target);
+  const suite = await loadSuite(o.protocol);
+  checkTransport(suite, target);
+  const profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
+  return execute(suite, profile, target.url, await connectOptionsFrom(target, o), o, io);
+}
