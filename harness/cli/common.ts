@@ -3,7 +3,6 @@
  * flags, report flags, and running a suite with progress and reports.
  */
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConnectOptions } from '../drivers/types.js';
 import { driverFor } from '../drivers/index.js';
@@ -11,7 +10,8 @@ import { ExitCode, UsageError } from '../engine/errors.js';
 import { runSuite, toolVersion } from '../engine/runner.js';
 import type { Target } from '../engine/target.js';
 import type { ProtocolSuite, RunResult } from '../engine/types.js';
-import { formatProgress, formatSummary, writeJsonReport, writeTapReport } from '../reports/index.js';
+import { formatProgress, formatSummary } from '../reports/index.js';
+import { writeReports } from './outputs.js';
 
 /** How reports are written. */
 export type Reporter = 'tap' | 'json' | 'both';
@@ -148,10 +148,7 @@ export async function execute(
     process.off('SIGINT', onSigint);
   }
   if (run.cases.length === 0) throw new UsageError(`--cases ${JSON.stringify(o.cases)}: no ${suite.name} case matches (see \`wirecheck list ${suite.name}\`)`);
-  const written: string[] = [];
-  const base = path.join(o.out, suite.name);
-  if (o.reporter !== 'json') written.push(await writeTapReport(run, `${base}.tap`));
-  if (o.reporter !== 'tap') written.push(await writeJsonReport(run, `${base}.json`));
+  const written = await writeReports(run, o);
   io.out(`${formatSummary(run, color)}\n`);
   io.out(`Reports: ${written.join(', ')}\n`);
   if (run.probes[0]?.ok === false) {
