@@ -148,7 +148,9 @@ export async function execute(
     process.off('SIGINT', onSigint);
   }
   if (run.cases.length === 0) throw new UsageError(`--cases ${JSON.stringify(o.cases)}: no ${suite.name} case matches (see \`wirecheck list ${suite.name}\`)`);
-  const written = await writeReports(run, o);
+  const reported = await writeReports(run, o);
+  run = reported.run;
+  const written = reported.written;
   io.out(`${formatSummary(run, color)}\n`);
   io.out(`Reports: ${written.join(', ')}\n`);
   if (run.probes[0]?.ok === false) {

@@ -69,6 +69,8 @@ export interface DataEvent extends TraceEventBase {
   readonly dir: Direction;
   /** Payload, lower-case hex. */
   readonly hex: string;
+  /** What the protocol's codec decoded from these bytes (informative; monitors ignore it). */
+  readonly frames?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** The sending side of a stream ended cleanly (STREAM frame with FIN). */

@@ -49,6 +49,11 @@ export interface Monitor {
   settled(): boolean;
   /** One-line description of the model state. */
   describe(): string;
+  /**
+   * What the codec decoded from the data event just fed (e.g. a
+   * discriminator, items), for trace files; undefined when nothing.
+   */
+  decoded?(): readonly Readonly<Record<string, unknown>>[] | undefined;
 }
 
 /** Outcome of one case. */
@@ -180,6 +185,8 @@ export interface CaseResult {
   readonly trace: readonly TraceEvent[];
   /** Set when the sanity probe failed right after this case. */
   readonly targetDiedAfter?: boolean;
+  /** Where the case's trace was written (relative to the report folder), when it was. */
+  readonly traceFile?: string;
 }
 
 /** A whole run, as reports carry it. */

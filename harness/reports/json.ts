@@ -106,6 +106,7 @@ function cleanCase(c: CaseResult): CaseResult {
     durationMs: c.durationMs,
     trace: c.trace.map(cleanEvent),
     targetDiedAfter: c.targetDiedAfter,
+    traceFile: c.traceFile,
   });
 }
 

@@ -77,6 +77,7 @@ function diagnostics(c: CaseResult, opts: TapOptions): Record<string, unknown> {
   }
   d['duration_ms'] = ms(c.durationMs);
   if (c.targetDiedAfter === true) d['target_died_after'] = true;
+  if (c.traceFile !== undefined) d['trace_file'] = c.traceFile;
   const wantTrace = c.verdict !== 'skipped' && (c.verdict !== 'pass' || opts.passTrace === true);
   if (wantTrace) {
     const radius = opts.traceRadius ?? DEFAULT_EXCERPT_RADIUS;

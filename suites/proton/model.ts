@@ -96,6 +96,8 @@ export class ProtonModel {
   private readonly conns = new Map<number, ConnState>();
   private readonly tol: number;
   private now = 0;
+  /** Frames decoded from the last data event fed (for trace files). */
+  private frames: Record<string, unknown>[] = [];
 
   constructor(
     readonly profile: ProtonProfile,
@@ -112,6 +114,7 @@ export class ProtonModel {
    */
   input(ev: TraceEvent, index: number): Violation[] {
     const out = this.advance(ev.t);
+    if (this.frames.length) this.frames = [];
     switch (ev.type) {
       case 'conn_open':
         this.onConnOpen(ev.conn, ev.t, out);
@@ -270,6 +273,11 @@ export class ProtonModel {
     return true;
   }
 
+  /** What the codec decoded from the last data event fed, or undefined. */
+  decoded(): readonly Record<string, unknown>[] | undefined {
+    return this.frames.length ? this.frames : undefined;
+  }
+
   /** Type of a stream once identified (undefined before, or for an unknown stream). */
   streamKind(conn: number, stream: number): StreamKind | undefined {
     return this.conns.get(conn)?.streams.get(stream)?.kind;
@@ -331,7 +339,7 @@ export class ProtonModel {
       const expected = c.close ? this.closeText(c.close) : 'the connection to stay up (QUIC keep-alive)';
       out.push(this.violation(c.close ? c.close.rule : 'PROTON-2.4', 'must', index, t, expected, seen, id, false));
     }
-    c.closed = true;
+    this.closeConn(c);
   }
 
   private onStreamOpen(conn: number, stream: number, by: 'client' | 'server', t: number, index: number, out: Violation[]): void {
@@ -353,18 +361,24 @@ export class ProtonModel {
     if (s.kind === undefined) {
       const disc = rest[0]!;
       rest = rest.subarray(1);
+      this.frames.push({ discriminator: streamKindOf(disc) ?? `0x${disc.toString(16).padStart(2, '0')}` });
       if (!this.identify(c, s, disc, t)) return;
     }
     switch (s.kind) {
       case 'reset':
+        if (rest.length > 0) this.frames.push({ ignored: rest.length });
         return; // PROTON-9.2: bytes after the reset discriminator are ignored.
       case 'action':
-        if (rest.length > 0) this.clientViolation(c, 'PROTON-6.1', `client wrote ${rest.length} byte(s) on the Action stream ${stream}`, t);
+        if (rest.length > 0) {
+          this.frames.push({ unexpected: rest.length });
+          this.clientViolation(c, 'PROTON-6.1', `client wrote ${rest.length} byte(s) on the Action stream ${stream}`, t);
+        }
         return;
       case 'event':
       case 'commit': {
         for (const item of s.rx.push(rest)) {
           if (c.close) return;
+          this.frames.push({ [s.kind]: item });
           if (s.kind === 'event') {
             if (item <= s.lastId) {
               this.clientViolation(c, 'PROTON-4.2', s.lastId === 0 ? `first event id ${item} is not ≥ 1` : `event id ${item} is not greater than ${s.lastId}`, t);
@@ -381,6 +395,7 @@ export class ProtonModel {
           }
         }
         s.partialSince = s.rx.partial > 0 ? (s.partialSince ?? t) : undefined;
+        if (s.rx.partial > 0) this.frames.push({ partial: s.rx.partial });
         return;
       }
       default:
@@ -462,6 +477,7 @@ export class ProtonModel {
       return;
     }
     for (const item of s.tx.push(bytes)) {
+      this.frames.push({ [s.kind === 'event' ? 'ack' : s.kind === 'commit' ? 'answer' : 'action']: item });
       const v = this.onServerItem(c, s, item, t, index);
       if (v) {
         out.push(v);
@@ -534,6 +550,12 @@ export class ProtonModel {
   }
 
   // --------------------------------------------------------------- helpers
+
+  /** Marks a connection closed and forgets it: memory stays bounded over long traces. */
+  private closeConn(c: ConnState): void {
+    c.closed = true;
+    this.conns.delete(c.id);
+  }
 
   private live(conn: number): ConnState | undefined {
     const c = this.conns.get(conn);
@@ -625,7 +647,7 @@ export class ProtonModel {
     if (c.close) {
       if (this.now > c.close.hi) {
         out.push(this.violation(c.close.rule, 'must', -1, c.close.hi, this.closeText(c.close), 'no close', c.id, true));
-        c.closed = true; // Reported once.
+        this.closeConn(c); // Reported once.
       }
       return;
     }
@@ -634,7 +656,7 @@ export class ProtonModel {
       out.push(this.violation(o.rule, o.severity, -1, o.hi, o.text, 'nothing', c.id, true));
       if (o.stream) o.stream.finReported = true;
       else {
-        c.closed = true; // A missing MUST reaction ends what this connection can tell.
+        this.closeConn(c); // A missing MUST reaction ends what this connection can tell.
         return;
       }
     }

@@ -15,5 +15,6 @@ export function createProtonMonitor(profile: ProtonProfile): Monitor {
     nextDeadline: () => model.nextDeadline(),
     settled: () => model.settled(),
     describe: () => model.describe(),
+    decoded: () => model.decoded(),
   };
 }

@@ -1,0 +1,158 @@
+/**
+ * Trace files: JSON Lines, a header line (trace-header.schema.json) then
+ * one trace event per line (harness/reports/trace-event.schema.json).
+ * Read as a stream, so a trace of millions of events never sits in memory.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import headerSchema from './trace-header.schema.json' with { type: 'json' };
+import eventSchema from '../reports/trace-event.schema.json' with { type: 'json' };
+import type { TraceEvent } from '../engine/trace.js';
+import type { Verdict } from '../engine/types.js';
+
+/** The first line of a trace file. */
+export interface TraceHeader {
+  readonly type: 'header';
+  readonly format: 'wirecheck-trace';
+  readonly version: 1;
+  /** Protocol name (a folder under suites/). */
+  readonly protocol: string;
+  readonly specVersion?: string;
+  /** Target profile in force; missing fields take the protocol's defaults. */
+  readonly profile?: Readonly<Record<string, unknown>>;
+  readonly target?: string;
+  /** Wall-clock time (ISO 8601) of t = 0. */
+  readonly origin?: string;
+  readonly recordedBy?: 'client' | 'server' | 'converted';
+  readonly case?: string;
+  readonly description?: string;
+  /** What validating the trace must give (`wirecheck validate --expect`). */
+  readonly expect?: { readonly verdict: Extract<Verdict, 'pass' | 'fail' | 'non-strict' | 'timeout'>; readonly rule?: string; readonly index?: number };
+}
+
+/** A trace file is malformed. The message names the file, the line and the JSON pointer. */
+export class TraceFileError extends Error {
+  readonly code = 'TRACE_FILE' as const;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(`${file}:${line}: ${message}`);
+    this.name = 'TraceFileError';
+  }
+}
+
+let validators: { header: ValidateFunction; event: ValidateFunction } | undefined;
+
+/** Compiled validators (compiled once: ~35 ms each). */
+function compiled(): { header: ValidateFunction; event: ValidateFunction } {
+  if (!validators) {
+    const ajv = new Ajv2020({ allErrors: false, strict: false });
+    validators = { header: ajv.compile(headerSchema), event: ajv.compile(eventSchema) };
+  }
+  return validators;
+}
+
+/** The most specific ajv error as "/pointer: message". */
+function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
+  const e = (errors ?? []).filter((x) => x.keyword !== 'if').at(-1) ?? errors?.[0];
+  if (!e) return 'invalid';
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
+      : e.keyword === 'enum' || e.keyword === 'const'
+        ? ` (${JSON.stringify((e.params as { allowedValues?: unknown; allowedValue?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)})`
+        : '';
+  return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;
+}
+
+/** Checks a parsed header; throws TraceFileError naming the problem. */
+export function checkHeader(data: unknown, file: string): TraceHeader {
+  const v = compiled().header;
+  if (!v(data)) throw new TraceFileError(file, 1, `header ${describeErrors(v.errors)}`);
+  return data as unknown as TraceHeader;
+}
+
+/** Checks a parsed event; throws TraceFileError naming the line and pointer. */
+export function checkEvent(data: unknown, file: string, line: number): TraceEvent {
+  const v = compiled().event;
+  if (!v(data)) throw new TraceFileError(file, line, describeErrors(v.errors));
+  return data as TraceEvent;
+}
+
+/**
+ * Streams a trace file: calls (and awaits) `onHeader` with the header, then `onEvent`
+ * for each event in order, with its 0-based index. `onEvent` returning
+ * `false` stops reading early. Events must not go back in time.
+ * @returns the number of events read.
+ * @throws TraceFileError on unreadable files, bad JSON, schema errors, or time going backwards.
+ */
+export async function readTrace(
+  file: string,
+  onHeader: (header: TraceHeader) => void | Promise<void>,
+  onEvent: (ev: TraceEvent, index: number) => boolean | void,
+): Promise<number> {
+  const input = createReadStream(file, { encoding: 'utf8' });
+  const opened = new Promise<void>((resolve, reject) => {
+    input.once('open', () => resolve());
+    input.once('error', reject);
+  });
+  try {
+    await opened;
+  } catch (err) {
+    throw new TraceFileError(file, 0, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let lineNo = 0;
+  let index = 0;
+  let lastT = 0;
+  let header = false;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      let data: unknown;
+      try {
+        data = JSON.parse(line);
+      } catch (err) {
+        throw new TraceFileError(file, lineNo, `not valid JSON (${(err as Error).message})`);
+      }
+      if (!header) {
+        await onHeader(checkHeader(data, file));
+        header = true;
+        continue;
+      }
+      const ev = checkEvent(data, file, lineNo);
+      if (ev.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${ev.t} µs after ${lastT} µs)`);
+      lastT = ev.t;
+      if (onEvent(ev, index++) === false) break;
+    }
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+  if (!header) throw new TraceFileError(file, lineNo, 'empty file: no header line');
+  return index;
+}
+
+/**
+ * Writes a trace file (JSON Lines), creating folders.
+ * @returns the path written.
+ */
+export async function writeTrace(file: string, header: TraceHeader, events: Iterable<TraceEvent>): Promise<string> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const out = createWriteStream(file, { encoding: 'utf8' });
+  const write = async (obj: unknown) => {
+    if (!out.write(`${JSON.stringify(obj)}\n`)) await once(out, 'drain');
+  };
+  await write(header);
+  for (const ev of events) await write(ev);
+  out.end();
+  await once(out, 'finish');
+  return file;
+}
