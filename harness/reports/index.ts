@@ -1,4 +1,4 @@
-/** The reporters: JSON (with its published schema), TAP 14, and terminal output. */
+/** The reporters: JSON (with its published schema), TAP 14, JUnit XML, and terminal output. */
 export {
   REPORT_SCHEMA_ID,
   REPORT_SCHEMA_VERSION,
@@ -15,6 +15,7 @@ export {
   type ReportValidation,
 } from './json.js';
 export { toTap, writeTapReport, type TapOptions } from './tap.js';
+export { toJunit, writeJunitReport, type JunitOptions } from './junit.js';
 export { formatDuration, formatProgress, formatSummary, shouldColor, type SummaryOptions } from './summary.js';
 export {
   DEFAULT_EXCERPT_RADIUS,
