@@ -3,13 +3,9 @@
  */
 import type { Driver } from './types.js';
 import { quicDriver } from './quic.js';
-import { UsageError } from '../engine/errors.js';
+import { tcpDriver } from './tcp.js';
 
-/**
- * The driver for a transport.
- * @throws UsageError for a transport without a driver yet.
- */
+/** The driver for a transport: `quic` (drivers/quic.ts) or `tcp` (drivers/tcp.ts, one stream, id 0). */
 export function driverFor(transport: 'quic' | 'tcp'): Driver {
-  if (transport === 'quic') return quicDriver;
-  throw new UsageError(`no ${transport} driver yet: only quic:// targets are supported in this version`);
+  return transport === 'quic' ? quicDriver : tcpDriver;
 }

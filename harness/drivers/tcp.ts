@@ -1,0 +1,559 @@
+/**
+ * TCP client driver (node:net): opens connections to a target and records
+ * every wire event the harness sees into a {@link TraceRecorder} (the
+ * harness is the client, so what it sends is `c2s`).
+ *
+ * TCP has one byte stream each way per connection (RFC 9293). It is modelled
+ * as **stream 0**: `openStream()` always returns the same object, and every
+ * stream event of the connection names stream 0. The stream is announced
+ * (`stream_open` by `'client'`, who opened the connection) right before its
+ * first event in either direction. What maps to what:
+ *
+ * | on the wire                        | recorded |
+ * |---|---|
+ * | bytes written / read               | `data` c2s (before the write) / s2c (each chunk read) |
+ * | our FIN (`end()`)                  | `stream_fin` c2s |
+ * | the server's FIN                   | `stream_fin` s2c; the driver answers with its own FIN (`stream_fin` c2s) |
+ * | both FINs exchanged                | `conn_close` by whoever sent the first FIN, code 0, reason `'fin'` |
+ * | our RST (`reset(code)`)            | `stream_reset` c2s kind `'reset'` with `code`, then `conn_close` by `'client'`, reason `'reset'` |
+ * | the server's RST                   | `conn_close` by `'server'`, reason `'reset'` |
+ * | `close(code, reason)`              | `conn_close` by `'client'` with that code and reason (not on the wire), then FIN |
+ * | other socket error / local idle    | `conn_close` by `'transport'` |
+ *
+ * Every `conn_close` has `isApp: false` (TCP has no application close) and
+ * there is exactly one per connection; nothing is recorded after it. Like
+ * Node's default `allowHalfOpen: false`, a server's FIN ends the connection:
+ * the driver FINs back at once, and writes after that reject.
+ *
+ * Hazards closed here: every listener is guarded, no promise is left
+ * unhandled, the connect is bounded by `connectTimeoutMs`, and a close never
+ * waits longer than {@link TCP_CLOSE_DEADLINE_MS}. TLS over TCP is not
+ * supported (`alpn`, `ca`, `insecure`, `serverName` are ignored).
+ */
+import { Socket } from 'node:net';
+import {
+  toHex,
+  type ConnCloseEvent,
+  type ConnFailEvent,
+  type ConnOpenEvent,
+  type DataEvent,
+  type DistributiveOmit,
+  type StreamFinEvent,
+  type StreamOpenEvent,
+  type StreamResetEvent,
+  type TraceEvent,
+  type TraceRecorder,
+} from '../engine/trace.js';
+import {
+  MAX_TIMER_MS,
+  capReason,
+  checkCode,
+  describeConnectFailure,
+  errorMessage,
+  formatAddress,
+  isResetError,
+  netErrorCode,
+  resetSocket,
+  socketClosed,
+  withDeadline,
+} from '../tcp/util.js';
+import {
+  ConnectError,
+  DriverError,
+  type ClientConnection,
+  type ClientStream,
+  type CloseInfo,
+  type ConnectOptions,
+  type Driver,
+} from './types.js';
+
+/**
+ * Longest a local {@link ClientConnection.close} may take (ms): the FIN is
+ * flushed within this, then the socket is destroyed; the release of the
+ * socket after any close is bounded by it too.
+ */
+export const TCP_CLOSE_DEADLINE_MS = 2_000;
+
+/** The one stream id of a TCP connection. */
+export const TCP_STREAM_ID = 0;
+
+function noop(): void {
+  /* deliberately empty */
+}
+
+/** Options checked and turned into what the connection needs. */
+interface ConnectPlan {
+  /** Host without IPv6 brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** `host:port` as recorded. */
+  readonly remote: string;
+  readonly connectTimeoutMs: number;
+  /** Local idle timeout (ms); 0: none. */
+  readonly idleTimeoutMs: number;
+  /** SO_KEEPALIVE initial delay (ms), when set. */
+  readonly keepAliveMs: number | undefined;
+}
+
+/** Validates `opts`; throws an `Error` whose message says what is wrong. */
+function planConnect(opts: ConnectOptions): ConnectPlan {
+  if (typeof opts.host !== 'string' || opts.host === '') throw new Error('host must be a non-empty string');
+  const host = opts.host.startsWith('[') && opts.host.endsWith(']') ? opts.host.slice(1, -1) : opts.host;
+  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) {
+    throw new Error(`port must be an integer in [1, 65535], got ${String(opts.port)}`);
+  }
+  if (!Number.isFinite(opts.connectTimeoutMs) || opts.connectTimeoutMs <= 0 || opts.connectTimeoutMs > MAX_TIMER_MS) {
+    throw new Error(`connectTimeoutMs must be a number of ms in (0, 2^31), got ${String(opts.connectTimeoutMs)}`);
+  }
+  const idle = opts.idleTimeoutMs ?? 0;
+  if (!Number.isSafeInteger(idle) || idle < 0 || idle > MAX_TIMER_MS) {
+    throw new Error(`idleTimeoutMs must be an integer in [0, 2^31), got ${String(opts.idleTimeoutMs)}`);
+  }
+  const keepAlive = opts.keepAliveMs;
+  if (keepAlive !== undefined && (!Number.isSafeInteger(keepAlive) || keepAlive <= 0 || keepAlive > MAX_TIMER_MS)) {
+    throw new Error(`keepAliveMs must be an integer in [1, 2^31), got ${String(keepAlive)}`);
+  }
+  return {
+    host,
+    port: opts.port,
+    remote: formatAddress(host, opts.port),
+    connectTimeoutMs: opts.connectTimeoutMs,
+    idleTimeoutMs: idle,
+    keepAliveMs: keepAlive,
+  };
+}
+
+/** The connect deadline passed. */
+class ConnectTimeout extends Error {
+  constructor(plan: ConnectPlan) {
+    super(
+      `timeout: no TCP connection to ${plan.remote} within ${String(plan.connectTimeoutMs)} ms ` +
+        '(SYN unanswered: host down, port filtered, or the listen backlog is full)',
+    );
+    this.name = 'ConnectTimeout';
+  }
+}
+
+/** State of one direction of the byte stream. */
+type SideState = 'open' | 'ended' | 'gone';
+
+/**
+ * One TCP connection of the harness (client side), created by
+ * {@link tcpDriver}`.connect`; implements {@link ClientConnection} and, for
+ * its single stream 0, {@link ClientStream}.
+ */
+class TcpClientConnection implements ClientConnection {
+  readonly conn: number;
+  readonly closed: Promise<CloseInfo>;
+  private resolveClosed: (info: CloseInfo) => void = noop;
+  /** `conn_close` was recorded: nothing more is recorded. */
+  private ended = false;
+  private announced = false;
+  private writeState: SideState = 'open';
+  private readState: SideState = 'open';
+  /** Who sent the first FIN: the close is theirs once both are exchanged. */
+  private firstFin: 'client' | 'server' | undefined;
+  private localCloseP: Promise<void> | undefined;
+  /** Received bytes: `rx[0, rxLen)`, grown by doubling. */
+  private rx = new Uint8Array(64);
+  private rxLen = 0;
+  private readonly stream: TcpClientStream;
+  private readonly socketGone: Promise<void>;
+
+  constructor(
+    private readonly trace: TraceRecorder,
+    conn: number,
+    private readonly socket: Socket,
+    plan: ConnectPlan,
+  ) {
+    this.conn = conn;
+    this.closed = new Promise<CloseInfo>((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    this.stream = new TcpClientStream(this);
+    this.socketGone = socketClosed(socket);
+    socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
+    socket.on('end', () => this.guard(() => this.onPeerFin()));
+    socket.on('error', (err: Error) => this.guard(() => this.onError(err)));
+    socket.on('close', () => this.guard(() => this.onSocketClose()));
+    if (plan.idleTimeoutMs > 0) {
+      socket.setTimeout(plan.idleTimeoutMs, () => this.guard(() => this.onIdle(plan.idleTimeoutMs)));
+    }
+    if (plan.keepAliveMs !== undefined) socket.setKeepAlive(true, plan.keepAliveMs);
+  }
+
+  get isClosed(): boolean {
+    return this.ended;
+  }
+
+  /** True once the server's side ended (FIN or RST) or the connection closed. */
+  get readEnded(): boolean {
+    return this.ended || this.readState !== 'open';
+  }
+
+  get receivedLength(): number {
+    return this.rxLen;
+  }
+
+  received(): Uint8Array {
+    return this.rx.slice(0, this.rxLen);
+  }
+
+  /** The single stream (id 0); the same object on every call. Nothing is sent until its first write. */
+  openStream(): ClientStream {
+    return this.stream;
+  }
+
+  /** Adds a harness annotation about this connection. */
+  note(text: string): void {
+    this.trace.note(`tcp conn ${String(this.conn)}: ${text}`);
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      try {
+        this.note(`driver error: ${errorMessage(err)}`);
+      } catch {
+        /* nothing more to do */
+      }
+    }
+  }
+
+  private emit<E extends TraceEvent>(ev: DistributiveOmit<E, 't'>): void {
+    if (this.ended) return;
+    this.trace.record<E>(ev);
+  }
+
+  /** `stream_open` of stream 0, before its first event. */
+  private announce(): void {
+    if (this.announced || this.ended) return;
+    this.announced = true;
+    this.emit<StreamOpenEvent>({ type: 'stream_open', conn: this.conn, stream: TCP_STREAM_ID, by: 'client' });
+  }
+
+  // ---- stream operations (called by TcpClientStream) ----------------------
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (!(bytes instanceof Uint8Array)) {
+      return Promise.reject(new DriverError('write on stream 0: bytes must be a Uint8Array'));
+    }
+    const refusal = this.writeRefusal('write');
+    if (refusal) return Promise.reject(refusal);
+    if (bytes.byteLength === 0) return Promise.resolve();
+    const copy = Buffer.from(bytes);
+    this.announce();
+    this.emit<DataEvent>({ type: 'data', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s', hex: toHex(copy) });
+    let accepted: boolean;
+    try {
+      accepted = this.socket.write(copy);
+    } catch (err) {
+      return Promise.reject(new DriverError(`write on stream 0: ${errorMessage(err)}`, { cause: err }));
+    }
+    if (accepted) return Promise.resolve();
+    // Backpressure: Node buffered past its high-water mark; wait for 'drain'.
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        this.socket.off('drain', onDrain);
+        this.socket.off('close', onClose);
+      };
+      const onDrain = (): void => {
+        done();
+        resolve();
+      };
+      const onClose = (): void => {
+        done();
+        reject(new DriverError('write on stream 0: connection closed before the data was sent'));
+      };
+      this.socket.on('drain', onDrain);
+      this.socket.on('close', onClose);
+    });
+  }
+
+  end(): Promise<void> {
+    const refusal = this.writeRefusal('end');
+    if (refusal) return Promise.reject(refusal);
+    this.announce();
+    this.emit<StreamFinEvent>({ type: 'stream_fin', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s' });
+    this.writeState = 'ended';
+    this.firstFin ??= 'client';
+    return new Promise<void>((resolve) => {
+      const onClose = (): void => resolve();
+      this.socket.once('close', onClose);
+      this.socket.end(() => {
+        this.socket.off('close', onClose);
+        resolve();
+      });
+    });
+  }
+
+  reset(code: number): void {
+    checkCode(code, 'reset');
+    if (this.ended) {
+      this.note(`reset(${String(code)}) not sent: connection already closed`);
+      return;
+    }
+    this.announce();
+    this.emit<StreamResetEvent>({
+      type: 'stream_reset', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s', kind: 'reset', code,
+    });
+    const sent = resetSocket(this.socket);
+    this.recordClose({ conn: this.conn, by: 'client', isApp: false, code: 0, reason: sent ? 'reset' : 'reset (sent as FIN)' });
+  }
+
+  private writeRefusal(op: string): DriverError | undefined {
+    if (this.ended) return new DriverError(`${op} on stream 0: connection closed`);
+    if (this.writeState !== 'open') {
+      return new DriverError(
+        `${op} on stream 0: sending side already ended (${this.readState === 'ended' && this.firstFin === 'server' ? 'the server sent FIN, the driver answered with FIN' : 'FIN sent'})`,
+      );
+    }
+    return undefined;
+  }
+
+  // ---- socket events ------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.ended || this.readState !== 'open' || chunk.byteLength === 0) return;
+    this.announce();
+    if (this.rxLen + chunk.byteLength > this.rx.length) {
+      const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + chunk.byteLength));
+      grown.set(this.rx.subarray(0, this.rxLen));
+      this.rx = grown;
+    }
+    this.rx.set(chunk, this.rxLen);
+    this.rxLen += chunk.byteLength;
+    this.emit<DataEvent>({ type: 'data', conn: this.conn, stream: TCP_STREAM_ID, dir: 's2c', hex: toHex(chunk) });
+  }
+
+  private onPeerFin(): void {
+    if (this.ended || this.readState !== 'open') return;
+    this.announce();
+    this.readState = 'ended';
+    this.firstFin ??= 'server';
+    this.emit<StreamFinEvent>({ type: 'stream_fin', conn: this.conn, stream: TCP_STREAM_ID, dir: 's2c' });
+    if (this.writeState === 'open') {
+      // Node's default (allowHalfOpen false): the server's FIN ends the connection.
+      this.writeState = 'ended';
+      this.emit<StreamFinEvent>({ type: 'stream_fin', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s' });
+      this.socket.end();
+    }
+  }
+
+  private onError(err: Error): void {
+    if (this.ended) return;
+    if (isResetError(err)) {
+      this.recordClose({ conn: this.conn, by: 'server', isApp: false, code: 0, reason: 'reset' });
+    } else {
+      const code = netErrorCode(err);
+      this.recordClose({
+        conn: this.conn,
+        by: 'transport',
+        isApp: false,
+        code: 0,
+        reason: code !== undefined ? `socket error ${code}` : `socket error: ${errorMessage(err)}`,
+      });
+    }
+    this.socket.destroy();
+  }
+
+  private onSocketClose(): void {
+    if (!this.ended) {
+      const clean = this.readState === 'ended';
+      this.recordClose({
+        conn: this.conn,
+        by: this.firstFin ?? 'server',
+        isApp: false,
+        code: 0,
+        reason: clean ? 'fin' : 'closed',
+      });
+    }
+  }
+
+  private onIdle(ms: number): void {
+    if (this.ended) return;
+    this.recordClose({ conn: this.conn, by: 'transport', isApp: false, code: 0, reason: `idle timeout (${String(ms)} ms, local)` });
+    this.socket.destroy();
+  }
+
+  /** Records the one `conn_close`, then resolves `closed` once the socket is released (bounded). */
+  private recordClose(info: CloseInfo): void {
+    if (this.ended) return;
+    this.trace.record<ConnCloseEvent>({ type: 'conn_close', ...info });
+    this.ended = true;
+    if (this.readState === 'open') this.readState = 'gone';
+    if (this.writeState === 'open') this.writeState = 'gone';
+    this.socket.setTimeout(0);
+    void withDeadline(this.socketGone, TCP_CLOSE_DEADLINE_MS).then((outcome) => {
+      if (outcome === 'timeout') this.socket.destroy();
+      this.resolveClosed(info);
+    });
+  }
+
+  /**
+   * Closes the connection: records `conn_close` by `'client'` with `code`
+   * and `reason` (neither is on the wire in TCP; reason capped to 256 bytes
+   * of UTF-8), sends FIN after the queued bytes, and destroys the socket once
+   * the FIN is out, or after {@link TCP_CLOSE_DEADLINE_MS}. When the
+   * connection had already ended, waits (bounded) for its release.
+   * Idempotent: later calls return the first call's promise.
+   * @throws RangeError / TypeError (as a rejection) for an invalid code or reason.
+   */
+  async close(code = 0, reason = ''): Promise<void> {
+    checkCode(code, 'close');
+    if (typeof reason !== 'string') throw new TypeError('close: reason must be a string');
+    if (this.localCloseP === undefined) {
+      if (!this.ended) {
+        this.recordClose({ conn: this.conn, by: 'client', isApp: false, code, reason: capReason(reason) });
+        this.localCloseP = this.closeLocally();
+      } else {
+        this.localCloseP = withDeadline(this.closed, TCP_CLOSE_DEADLINE_MS * 2).then(noop);
+      }
+    }
+    return this.localCloseP;
+  }
+
+  private async closeLocally(): Promise<void> {
+    const socket = this.socket;
+    if (!socket.destroyed && !socket.writableEnded) {
+      const finished = new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.end(() => resolve());
+      });
+      await withDeadline(finished, TCP_CLOSE_DEADLINE_MS);
+    }
+    socket.destroy();
+    await withDeadline(this.closed, TCP_CLOSE_DEADLINE_MS * 2);
+  }
+}
+
+/** Stream 0 of a {@link TcpClientConnection}. */
+class TcpClientStream implements ClientStream {
+  readonly id = TCP_STREAM_ID;
+  readonly conn: number;
+
+  constructor(private readonly owner: TcpClientConnection) {
+    this.conn = owner.conn;
+  }
+
+  /**
+   * Sends `bytes` (copied at call time), recorded as `data` c2s before they
+   * go to the socket. Zero bytes send and record nothing. Resolves at once
+   * while Node's send buffer is below its high-water mark, else on `'drain'`.
+   * @throws DriverError (as a rejection) after FIN or when the connection is
+   *   gone (also when it closes while the write waits for `'drain'`).
+   */
+  write(bytes: Uint8Array): Promise<void> {
+    return this.owner.write(bytes);
+  }
+
+  /**
+   * Half-closes the connection (our FIN, after the queued bytes), recorded as
+   * `stream_fin` c2s. Resolves once the FIN is handed to the kernel, or the
+   * connection closes.
+   * @throws DriverError (as a rejection) after FIN or when the connection is gone.
+   */
+  end(): Promise<void> {
+    return this.owner.end();
+  }
+
+  /**
+   * Aborts the connection with a TCP RST (`socket.resetAndDestroy()`):
+   * records `stream_reset` c2s kind `'reset'` with `code` (not on the wire),
+   * then `conn_close` by `'client'`, reason `'reset'`. Nothing is sent (a
+   * note says so) when the connection is already closed.
+   * @throws RangeError for a code outside [0, 2^53).
+   */
+  reset(code: number): void {
+    this.owner.reset(code);
+  }
+
+  /**
+   * TCP has no STOP_SENDING.
+   * @throws DriverError always.
+   */
+  stopSending(code: number): void {
+    throw new DriverError(`stopSending(${String(code)}): TCP has no STOP_SENDING (one byte stream per connection); use reset() or close()`);
+  }
+
+  received(): Uint8Array {
+    return this.owner.received();
+  }
+
+  get receivedLength(): number {
+    return this.owner.receivedLength;
+  }
+
+  get readEnded(): boolean {
+    return this.owner.readEnded;
+  }
+}
+
+/**
+ * Opens a TCP connection to `opts.host:opts.port` (Nagle off) and records
+ * `conn_open` (`conn` from `trace.allocConn()`, `remote` as `host:port`, no
+ * `alpn`). The whole attempt (DNS, SYN) is bounded by `opts.connectTimeoutMs`
+ * (ms). `opts.idleTimeoutMs` (> 0) closes the connection locally after that
+ * many ms without a byte either way (`conn_close` by `'transport'`);
+ * `opts.keepAliveMs` turns on SO_KEEPALIVE with that initial delay (ms).
+ * TLS options are ignored.
+ *
+ * @throws ConnectError (as a rejection) for invalid options, refused
+ *   connection, timeout, unresolvable host or network errors; `conn_fail`
+ *   is recorded with the same message.
+ */
+async function connect(trace: TraceRecorder, opts: ConnectOptions): Promise<ClientConnection> {
+  const conn = trace.allocConn();
+  let plan: ConnectPlan;
+  try {
+    plan = planConnect(opts);
+  } catch (err) {
+    const message = errorMessage(err);
+    trace.record<ConnFailEvent>({ type: 'conn_fail', conn, message });
+    throw new ConnectError(`TCP connect to ${formatAddress(String(opts.host), Number(opts.port))} failed: ${message}`, { cause: err });
+  }
+  const socket = new Socket({ allowHalfOpen: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new ConnectTimeout(plan));
+      }, plan.connectTimeoutMs);
+      const onConnect = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        reject(err);
+      };
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        socket.off('connect', onConnect);
+        socket.off('error', onError);
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      socket.connect({ host: plan.host, port: plan.port });
+    });
+  } catch (err) {
+    socket.on('error', noop);
+    socket.destroy();
+    const message = err instanceof ConnectTimeout ? err.message : describeConnectFailure(err);
+    trace.record<ConnFailEvent>({ type: 'conn_fail', conn, message });
+    throw new ConnectError(`TCP connect to ${plan.remote} failed: ${message}`, { cause: err });
+  }
+  socket.setNoDelay(true);
+  trace.record<ConnOpenEvent>({ type: 'conn_open', conn, remote: plan.remote });
+  return new TcpClientConnection(trace, conn, socket, plan);
+}
+
+/**
+ * The TCP driver (transport `'tcp'`): see {@link Driver} and the module
+ * comment for how TCP maps onto the trace (one stream, id 0).
+ */
+export const tcpDriver: Driver = {
+  transport: 'tcp',
+  connect,
+};
