@@ -62,6 +62,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
   let lastT = 0;
   let ring: IndexedEvent[] = [];
   let window: IndexedEvent[] | undefined;
+  let shouldWindow: IndexedEvent[] | undefined;
   const take = (vs: readonly Violation[]): void => {
     for (const v of vs) {
       if (v.severity === 'must') {
@@ -69,7 +70,10 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
         window = ring.slice();
         return;
       }
-      should ??= v;
+      if (!should) {
+        should = v;
+        shouldWindow = ring.slice();
+      }
     }
   };
 
@@ -103,7 +107,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
     durationMs: performance.now() - started,
     verdict,
     ...(found ? { violation: found } : {}),
-    window: (window ?? ring).slice(-(windowSize + 1)),
+    window: (window ?? shouldWindow ?? ring).slice(-(windowSize + 1)),
   };
   return opts.expect ? { ...result, expectation: compareExpect(result) } : result;
 }

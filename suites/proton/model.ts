@@ -491,9 +491,10 @@ export class ProtonModel {
     const P = this.profile;
     switch (s.kind) {
       case 'event': {
-        const head = s.acks.shift();
+        const head = s.acks[0];
         if (!head) return this.violation('PROTON-4.3', 'must', index, t, 'no ack (no event outstanding)', `ack ${itemHex(item)} on stream ${s.id}`, c.id, false);
         if (item !== head.id) return this.violation('PROTON-4.3', 'must', index, t, `ack ${itemHex(head.id)} on stream ${s.id}`, `ack ${itemHex(item)}`, c.id, false);
+        s.acks.shift();
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
         return undefined;
       }
