@@ -11,10 +11,17 @@ import { runSuite, toolVersion } from '../engine/runner.js';
 import type { Target } from '../engine/target.js';
 import type { ProtocolSuite, RunResult } from '../engine/types.js';
 import { formatProgress, formatSummary } from '../reports/index.js';
-import { writeReports } from './outputs.js';
+import { reportFormats, writeReports } from './outputs.js';
 
-/** How reports are written. */
-export type Reporter = 'tap' | 'json' | 'both';
+/** A report format: TAP 14, JSON, JUnit XML. */
+export type ReportFormat = 'tap' | 'json' | 'junit';
+
+/**
+ * A `--reporter` value: one format, `both` (tap and json, the default, kept
+ * for compatibility), `all`, or a comma-separated list of these such as
+ * `tap,junit` (see `reportFormats` in outputs.ts).
+ */
+export type Reporter = ReportFormat | 'both' | 'all' | `${string},${string}`;
 
 /** Where a command writes: injectable for tests. */
 export interface CliIo {
@@ -52,7 +59,20 @@ export function addConnectOptions(cmd: Command): Command {
 /** Adds the report and terminal flags (`--reporter`, `--out`, `--no-color`, `--quiet`). */
 export function addReportOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--reporter <kind>', 'reports to write').choices(['tap', 'json', 'both']).default('both'))
+    .addOption(
+      new Option('--reporter <kind>', 'reports to write: tap, json, junit, both (tap,json), all, or a list such as tap,junit')
+        .argParser((v: string): Reporter => {
+          try {
+            reportFormats(v);
+          } catch (err) {
+            // Commander already names the option and the value.
+            const why = (err instanceof Error ? err.message : String(err)).replace(/^--reporter "[^"]*": /, '');
+            throw new InvalidArgumentError(`${why.charAt(0).toUpperCase()}${why.slice(1)}`);
+          }
+          return v as Reporter;
+        })
+        .default('both'),
+    )
     .option('-o, --out <dir>', 'folder for reports', 'reports')
     .option('--no-color', 'no colour in terminal output')
     .option('-q, --quiet', 'no per-case progress lines');

@@ -1,15 +1,43 @@
 /**
  * What a run leaves behind under `--out`: each case's trace file
  * (`traces/<protocol>/<case>.jsonl`, linked from the reports) and the
- * reports chosen with `--reporter` (TAP, JSON).
+ * reports chosen with `--reporter` (TAP, JSON, JUnit XML).
  */
 import path from 'node:path';
 import type { RunResult } from '../engine/types.js';
 import { loadSuite } from '../engine/registry.js';
-import { writeJsonReport, writeTapReport } from '../reports/index.js';
+import { UsageError } from '../engine/errors.js';
+import { writeJsonReport, writeJunitReport, writeTapReport } from '../reports/index.js';
 import { annotate } from '../traces/annotate.js';
 import { writeTrace } from '../traces/file.js';
-import type { ReportFlags } from './common.js';
+import type { ReportFlags, ReportFormat } from './common.js';
+
+/** The report formats, in the order they are written. */
+export const REPORT_FORMATS: readonly ReportFormat[] = ['tap', 'json', 'junit'];
+
+/**
+ * The formats a `--reporter` value names: `tap`, `json`, `junit`, `both`
+ * (tap and json), `all`, or a comma-separated list of these (`tap,junit`;
+ * blanks around commas allowed). Returned once each, in
+ * {@link REPORT_FORMATS} order.
+ * @throws UsageError naming the value and the allowed choices.
+ */
+export function reportFormats(value: string): ReportFormat[] {
+  const want = new Set<ReportFormat>();
+  const parts = value.split(',').map((p) => p.trim().toLowerCase());
+  for (const p of parts) {
+    if (p === 'all') REPORT_FORMATS.forEach((f) => want.add(f));
+    else if (p === 'both') want.add('tap').add('json');
+    else if ((REPORT_FORMATS as readonly string[]).includes(p)) want.add(p as ReportFormat);
+    else {
+      throw new UsageError(
+        `--reporter ${JSON.stringify(value)}: ${p === '' ? 'empty entry' : `unknown reporter ${JSON.stringify(p)}`}. ` +
+          'Allowed choices are tap, json, both, junit, all, or a comma-separated list such as tap,junit.',
+      );
+    }
+  }
+  return REPORT_FORMATS.filter((f) => want.has(f));
+}
 
 /** File name of a case's trace: its id with every character outside [A-Za-z0-9._-] as `_`. */
 export function traceFileName(caseId: string): string {
@@ -18,7 +46,7 @@ export function traceFileName(caseId: string): string {
 
 /**
  * Writes every case's trace, then the run's reports (which link the traces)
- * to `o.out` as `<protocol>.tap` / `<protocol>.json`.
+ * to `o.out` as `<protocol>.tap` / `<protocol>.json` / `<protocol>.xml` (JUnit).
  * @returns the run as reported (with `traceFile` set) and the report paths written.
  * @throws the file system's error when the folder cannot be written.
  */
@@ -41,7 +69,9 @@ export async function writeReports(run: RunResult, o: ReportFlags): Promise<{ ru
   const reported: RunResult = { ...run, cases };
   const written: string[] = [];
   const base = path.join(o.out, run.protocol);
-  if (o.reporter !== 'json') written.push(await writeTapReport(reported, `${base}.tap`));
-  if (o.reporter !== 'tap') written.push(await writeJsonReport(reported, `${base}.json`));
+  const formats = reportFormats(o.reporter);
+  if (formats.includes('tap')) written.push(await writeTapReport(reported, `${base}.tap`));
+  if (formats.includes('json')) written.push(await writeJsonReport(reported, `${base}.json`));
+  if (formats.includes('junit')) written.push(await writeJunitReport(reported, `${base}.xml`));
   return { run: reported, written };
 }

@@ -118,6 +118,7 @@ function details(c: CaseResult, opts: JunitOptions): string {
     }
     lines.push('Trace:', ...excerpt.map((l) => `  ${l}`));
   }
+  if (c.traceFile !== undefined) lines.push(`Trace file: ${c.traceFile}`);
   if (c.targetDiedAfter === true) lines.push('The target failed the sanity probe after this case.');
   return lf(lines.join('\n'));
 }
@@ -186,8 +187,9 @@ function addCase(suite: Builder, protocol: string, c: CaseResult, opts: JunitOpt
  * `name="<case id>"` and `time`; see the module doc for the verdict
  * mapping. Failure and error texts hold the rule and its severity, the
  * requirement, the acceptable outcomes, what the model expected, what was
- * seen, the model's state, and a trace excerpt (the violating event marked
- * `<-- violation`).
+ * seen, the model's state, a trace excerpt (the violating event marked
+ * `<-- violation`) and the case's trace file (relative to the report
+ * folder) when one was written.
  */
 export function toJunit(run: RunResult, opts: JunitOptions = {}): string {
   const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: replaceInvalid });

@@ -122,6 +122,9 @@ t.test('verdict mapping: pass, fail, non-strict, timeout, error, skipped', async
   t.match(ft, /^State: awaiting-request \(event 5 at \+12\.345ms\)$/m);
   t.match(ft, /^ {2}\+12\.345ms conn0 s2c stream 0 data 00000001 {2}<-- violation$/m, 'trace excerpt with the violation marked');
   t.match(ft, /^ {2}\+20\.000ms conn0 close by server app code 0x1d reason "bad item"$/m);
+  t.notMatch(ft, /Trace file:/, 'no trace file when none was written');
+  const linked = parse(toJunit(makeRun([{ ...failCase, traceFile: 'traces/proton/proton_event_wrong-stream.jsonl' }]))).cases[0];
+  t.match(text(only(linked, 'failure')), /^Trace file: traces\/proton\/proton_event_wrong-stream\.jsonl$/m, 'trace file linked');
 
   t.same(children(nonStrict), ['system-out'], 'non-strict: passes, with a note');
   const ns = text(only(nonStrict, 'system-out'));
