@@ -163,6 +163,15 @@ export interface ProtocolSuite<P extends object> {
   /** The sanity probe: one valid exchange. Throws an Error naming what failed. */
   probe(ctx: CaseContext<P>): Promise<void>;
   readonly cases: readonly ConformanceCase<P>[];
+  /**
+   * Fixtures (harness/fixtures): JSON Schema (draft 2020-12) of a `frame`
+   * object that a fixture's `write` step may give instead of hex.
+   */
+  readonly frameSchema?: object;
+  /** Encodes a fixture `frame` (valid against {@link frameSchema}) to the bytes a client writes. Throws on an invalid frame. */
+  encodeFrame?(frame: unknown): Uint8Array;
+  /** Splits bytes the server sent on a stream into whole frames (decoded value, byte length), for fixture `frames` expectations; a trailing partial frame is left out. */
+  decodeFrames?(bytes: Uint8Array): readonly { readonly frame: unknown; readonly bytes: number }[];
 }
 
 /** Result of one case, as reports carry it. */
