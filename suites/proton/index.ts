@@ -11,6 +11,7 @@ import { actionCases } from './cases/06-action.js';
 import { timeoutCases } from './cases/07-timeouts.js';
 import { errorCases } from './cases/08-errors.js';
 import { resetCases } from './cases/09-reset.js';
+import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { createProtonMonitor } from './monitor.js';
 import { protonProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type ProtonProfile } from './profile.js';
@@ -30,4 +31,7 @@ export const suite: ProtocolSuite<ProtonProfile> = {
   createMonitor: createProtonMonitor,
   probe: protonProbe,
   cases: [...connectionCases, ...identificationCases, ...eventCases, ...commitCases, ...actionCases, ...timeoutCases, ...errorCases, ...resetCases],
+  frameSchema,
+  encodeFrame,
+  decodeFrames,
 };
