@@ -400,9 +400,13 @@ class TcpClientConnection implements ClientConnection {
    * Idempotent: later calls return the first call's promise.
    * @throws RangeError / TypeError (as a rejection) for an invalid code or reason.
    */
-  async close(code = 0, reason = ''): Promise<void> {
-    checkCode(code, 'close');
-    if (typeof reason !== 'string') throw new TypeError('close: reason must be a string');
+  close(code = 0, reason = ''): Promise<void> {
+    try {
+      checkCode(code, 'close');
+      if (typeof reason !== 'string') throw new TypeError('close: reason must be a string');
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (this.localCloseP === undefined) {
       if (!this.ended) {
         this.recordClose({ conn: this.conn, by: 'client', isApp: false, code, reason: capReason(reason) });
