@@ -12,6 +12,7 @@ import type { Target } from '../engine/target.js';
 import type { ProtocolSuite, RunResult } from '../engine/types.js';
 import { formatProgress, formatSummary } from '../reports/index.js';
 import { reportFormats, writeReports } from './outputs.js';
+import { finishBaseline, loadBaselineFlag, type BaselineFlags } from './baseline.js';
 
 /** A report format: TAP 14, JSON, JUnit XML. */
 export type ReportFormat = 'tap' | 'json' | 'junit';
@@ -129,15 +130,20 @@ export function checkTransport(suite: ProtocolSuite<object>, target: Target): vo
   }
 }
 
-/** Runs a suite, prints progress and the summary, writes reports; returns the exit code. */
+/**
+ * Runs a suite, prints progress and the summary, writes reports (and, with
+ * the baseline flags, compares with / writes a baseline: cli/baseline.ts);
+ * returns the exit code.
+ */
 export async function execute(
   suite: ProtocolSuite<object>,
   profile: object,
   targetUrl: string,
   connect: ConnectOptions,
-  o: ReportFlags & { cases?: string },
+  o: ReportFlags & BaselineFlags & { cases?: string },
   io: CliIo,
 ): Promise<number> {
+  const baseline = await loadBaselineFlag(suite.name, o);
   const color = o.color === false ? { color: false } : {};
   const ac = new AbortController();
   const onSigint = () => {
@@ -173,10 +179,12 @@ export async function execute(
   const written = reported.written;
   io.out(`${formatSummary(run, color)}\n`);
   io.out(`Reports: ${written.join(', ')}\n`);
+  const baselineCode = await finishBaseline(run, baseline, o, io, ac.signal.aborted);
   if (run.probes[0]?.ok === false) {
     io.err(`wirecheck: target ${targetUrl} did not pass the sanity probe: ${run.probes[0].message ?? ''}\n`);
     return ExitCode.TARGET;
   }
+  if (baselineCode !== undefined) return baselineCode;
   if (run.summary.fail + run.summary.timeout > 0) return ExitCode.FAILURES;
   if (run.summary.error > 0 || ac.signal.aborted) return ExitCode.TARGET;
   return ExitCode.OK;

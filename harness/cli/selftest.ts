@@ -1,8 +1,9 @@
 /** `wirecheck selftest` (`npm start`): every reference server in-process, its suite against it. */
 import type { ConnectOptions } from '../drivers/types.js';
-import { ExitCode } from '../engine/errors.js';
+import { ExitCode, UsageError } from '../engine/errors.js';
 import { listProtocols, loadReferenceServer, loadSuite } from '../engine/registry.js';
 import { addReportOptions, execute, type CliIo, type CommandHost, type ReportFlags } from './common.js';
+import { addBaselineOptions, type BaselineFlags } from './baseline.js';
 
 /** Registers `selftest`. */
 export function register({ program, io, setExitCode }: CommandHost): void {
@@ -11,16 +12,19 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .description('Start every reference server in-process on loopback with short timers, run its suite against it, write reports (the default job of `npm start`).')
     .option('-p, --protocol <name>', 'only this protocol')
     .option('--cases <pattern>', 'only cases whose id matches');
-  addReportOptions(cmd).action(async (o: SelftestFlags) => setExitCode(await selftestCommand(o, io)));
+  addBaselineOptions(addReportOptions(cmd)).action(async (o: SelftestFlags) => setExitCode(await selftestCommand(o, io)));
 }
 
-interface SelftestFlags extends ReportFlags {
+interface SelftestFlags extends ReportFlags, BaselineFlags {
   protocol?: string;
   cases?: string;
 }
 
 async function selftestCommand(o: SelftestFlags, io: CliIo): Promise<number> {
   const names = o.protocol !== undefined ? [o.protocol] : listProtocols();
+  if ((o.baseline !== undefined || o.writeBaseline !== undefined) && names.length > 1) {
+    throw new UsageError('--baseline and --write-baseline hold one protocol: add --protocol');
+  }
   let worst: number = ExitCode.OK;
   for (const name of names) {
     const suite = await loadSuite(name);
