@@ -1,0 +1,563 @@
+/**
+ * A thin TCP host (node:net) for any {@link ServerCore} (Sans-I/O,
+ * engine/server-core.ts): the TCP twin of quic/server-host.ts.
+ *
+ * The host owns the listening socket, the connections and one timer; the
+ * core owns every protocol decision. What the host observes becomes a trace
+ * event (server's view: client bytes are `c2s`) that is recorded in the
+ * host's own {@link TraceRecorder} and fed to `core.handle`; after every fed
+ * event and whenever the core's timer fires the host "pumps": it executes
+ * `core.poll(now)` in order and re-arms a single timer for `core.nextTimer()`.
+ *
+ * A TCP connection has one byte stream each way, modelled as **stream 0**
+ * (as in drivers/tcp.ts). The first FIN decides who closed the connection:
+ * once both FINs are exchanged, `conn_close` names whoever sent the first.
+ *
+ * Nothing a client sends can crash or wedge the host: every listener is
+ * guarded, the core's exceptions are caught and logged, every close is
+ * bounded, and stop() releases every socket and timer.
+ */
+import net from 'node:net';
+import type { ServerAction, ServerCore } from '../engine/server-core.js';
+import {
+  TraceRecorder,
+  toHex,
+  type ConnCloseEvent,
+  type ConnOpenEvent,
+  type DataEvent,
+  type StreamFinEvent,
+  type StreamOpenEvent,
+  type StreamResetEvent,
+  type TraceEvent,
+} from '../engine/trace.js';
+import {
+  MAX_TIMER_MS,
+  capReason,
+  checkCode,
+  formatAddress,
+  isResetError,
+  netErrorCode,
+  resetSocket,
+  socketClosed,
+  withDeadline,
+} from './util.js';
+
+/** A structured log record of the host: `ts` (ISO 8601), `t` (trace µs), `level`, `msg`, then fields. */
+export type HostLogEntry = Record<string, unknown>;
+
+/** Options of {@link startTcpHost}. */
+export interface TcpHostOptions {
+  /** Address to bind (IPv4 or IPv6 literal, or a resolvable name). Default `'127.0.0.1'`. */
+  readonly host?: string;
+  /** TCP port to bind; 0 (the default) picks a free port, read it back from {@link TcpHost.port}. */
+  readonly port?: number;
+  /** The protocol core to run. */
+  readonly core: ServerCore;
+  /** Receives the host's structured log (connection open/close, core `log` actions, anomalies). */
+  readonly log?: (entry: HostLogEntry) => void;
+}
+
+/** Options of {@link TcpHost.stop}. */
+export interface TcpHostStopOptions {
+  /** Code recorded in each live connection's `conn_close` (not on the wire in TCP). Default 0. */
+  readonly code?: number;
+  /** Reason recorded with it (capped to 256 bytes of UTF-8). Default empty. */
+  readonly reason?: string;
+}
+
+/** A running TCP host. */
+export interface TcpHost {
+  /** Bound address. */
+  readonly host: string;
+  /** Bound TCP port. */
+  readonly port: number;
+  /** Everything the server saw and did, server's view (`c2s` = client bytes). */
+  readonly trace: TraceRecorder;
+  /**
+   * Closes every live connection (recorded as `conn_close` by `'server'` with
+   * the given code and reason; FIN, then destroy after at most
+   * {@link TCP_HOST_CLOSE_DEADLINE_MS}), stops listening and clears every
+   * timer. Idempotent: later calls return the first call's promise. After it
+   * resolves the host holds no socket or timer.
+   * @throws RangeError (rejection) for an invalid code; the host keeps running.
+   */
+  stop(opts?: TcpHostStopOptions): Promise<void>;
+}
+
+/** Longest wait for one connection's graceful close, and for the listener's close (ms). */
+export const TCP_HOST_CLOSE_DEADLINE_MS = 2_000;
+/** Most actions executed in one synchronous pump before yielding to the event loop. */
+const MAX_ACTIONS_PER_PUMP = 10_000;
+/** The one stream of a TCP connection. */
+const STREAM = 0;
+
+/** Per-connection state of the host. */
+interface ConnState {
+  readonly id: number;
+  readonly socket: net.Socket;
+  readonly peer: string;
+  /** `stream_open` of stream 0 was recorded. */
+  announced: boolean;
+  /** The client's FIN arrived (or the connection is gone). */
+  readEnded: boolean;
+  /** The server's sending side ended (FIN, reset, close). */
+  writeEnded: boolean;
+  /** Who sent the first FIN. */
+  firstFin: 'client' | 'server' | undefined;
+  /** `conn_close` was recorded: nothing more is recorded or fed for this connection. */
+  closed: boolean;
+  /** Start times (performance.now(), ms) of writes not yet flushed to the kernel, oldest first. */
+  readonly pending: number[];
+  /** The send-stall timer (watching the oldest pending write). */
+  stallTimer: NodeJS.Timeout | undefined;
+  /** A stall was reported for the current run of pending writes. */
+  stallReported: boolean;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+/**
+ * Validates the options of {@link startTcpHost}.
+ * @throws RangeError / TypeError naming the bad option.
+ */
+function checkOptions(opts: TcpHostOptions): void {
+  const port = opts.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`startTcpHost: port must be an integer in [0, 65535], got ${String(port)}`);
+  }
+  if (opts.host !== undefined && (typeof opts.host !== 'string' || opts.host === '')) {
+    throw new TypeError('startTcpHost: host must be a non-empty string');
+  }
+  const core = opts.core as Partial<ServerCore> | undefined;
+  if (!core || typeof core.handle !== 'function' || typeof core.poll !== 'function' || typeof core.nextTimer !== 'function') {
+    throw new TypeError('startTcpHost: core must be a ServerCore (handle, poll, nextTimer, sendStalled)');
+  }
+}
+
+/**
+ * Starts a TCP server that runs `opts.core` and records what it sees.
+ *
+ * Events fed to `core.handle` (each also appended to {@link TcpHost.trace}):
+ * - `conn_open` when a connection is accepted (`remote` is the host's own
+ *   `host:port`; the core refuses a connection by answering with `close`);
+ * - `stream_open` of stream 0 by `'client'` before its first event: the
+ *   client's first byte or FIN (or the server's first send or FIN);
+ * - `data` `c2s` for each chunk read (the socket is read continuously);
+ * - `stream_fin` `c2s` on the client's FIN (half-close: the server may still send);
+ * - `conn_close` when the connection ends: by `'client'` on its RST (reason
+ *   `'reset'`); by the first FIN's sender, reason `'fin'`, once both FINs
+ *   are exchanged; by `'transport'` on another socket error; by `'server'`
+ *   for a `close` or `reset` action or {@link TcpHost.stop}. Always
+ *   `isApp: false`, code 0 unless a close action or stop gave one.
+ *
+ * Actions (what the host does is recorded, but only `conn_close` and
+ * `stream_open` are fed back):
+ * - `send`: the bytes go to the connection's socket (the action's stream id
+ *   is ignored: there is one stream), recorded as `data` s2c stream 0.
+ *   Writes keep their order; Node buffers what the kernel does not take. When
+ *   the oldest unflushed write is older than `core.sendTimeoutMs`, the host
+ *   calls `core.sendStalled(conn, 0, t)` once per run of pending writes;
+ * - `fin`: `socket.end()` after the queued bytes, recorded as `stream_fin` s2c;
+ * - `reset`: an RST (`socket.resetAndDestroy()`), recorded as `stream_reset`
+ *   s2c kind `'reset'` with the code, then `conn_close` by `'server'`, reason `'reset'`;
+ * - `close`: `conn_close` by `'server'` with the action's code and reason
+ *   (recorded only: TCP carries neither), then FIN after the queued bytes and
+ *   destroy once it is out (at most {@link TCP_HOST_CLOSE_DEADLINE_MS}).
+ * Actions on a closed or unknown connection, or a send / fin after the
+ * server's FIN, are ignored (logged at debug); invalid codes are ignored
+ * (logged at warn).
+ *
+ * @throws RangeError / TypeError on bad options; the node:net error
+ *   (`EADDRINUSE`, `EACCES` ...) when the port cannot be bound.
+ */
+export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
+  checkOptions(opts);
+  const core = opts.core;
+  const trace = new TraceRecorder();
+  const conns = new Map<number, ConnState>();
+  let timer: NodeJS.Timeout | undefined;
+  let pumping = false;
+  let pumpAgain = false;
+  let deferredPump: NodeJS.Immediate | undefined;
+  /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
+  let stopRequested = false;
+  let stopCode = 0;
+  let stopReason = '';
+  let stopP: Promise<void> | undefined;
+  const closing = new Set<Promise<void>>();
+
+  const log = (level: 'debug' | 'info' | 'warn', msg: string, data: Record<string, unknown> = {}): void => {
+    if (!opts.log) return;
+    try {
+      opts.log({ ts: new Date().toISOString(), t: trace.now(), level, msg, ...data });
+    } catch {
+      /* a failing log sink must not break the host */
+    }
+  };
+
+  // ---- feeding the core ---------------------------------------------------
+
+  const feed = (ev: TraceEvent): void => {
+    try {
+      core.handle(ev);
+    } catch (err) {
+      log('warn', 'core.handle threw', { event: ev.type, error: errorText(err) });
+    }
+    pump();
+  };
+
+  /** Polls the core, executes its actions in order, and re-arms the single timer. */
+  const pump = (): void => {
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = true;
+    let executed = 0;
+    try {
+      do {
+        pumpAgain = false;
+        let acts: ServerAction[];
+        try {
+          const polled: unknown = core.poll(trace.now());
+          acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
+        } catch (err) {
+          log('warn', 'core.poll threw', { error: errorText(err) });
+          acts = [];
+        }
+        for (const act of acts) {
+          executed++;
+          try {
+            execute(act);
+          } catch (err) {
+            log('warn', 'action failed', { action: (act as { type?: unknown }).type, error: errorText(err) });
+          }
+        }
+      } while (pumpAgain && executed < MAX_ACTIONS_PER_PUMP);
+    } finally {
+      pumping = false;
+    }
+    if (pumpAgain && deferredPump === undefined && !stopRequested) {
+      log('warn', 'core produced many actions in one pump; deferring', { executed });
+      deferredPump = setImmediate(() => {
+        deferredPump = undefined;
+        pump();
+      });
+    }
+    armTimer();
+  };
+
+  const armTimer = (): void => {
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    if (stopRequested) return;
+    let next: number | undefined;
+    try {
+      next = core.nextTimer();
+    } catch (err) {
+      log('warn', 'core.nextTimer threw', { error: errorText(err) });
+      return;
+    }
+    if (next === undefined || !Number.isFinite(next)) return;
+    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
+    timer = setTimeout(() => {
+      timer = undefined;
+      pump();
+    }, delayMs);
+  };
+
+  // ---- recording ----------------------------------------------------------
+
+  const clearStall = (cs: ConnState): void => {
+    if (cs.stallTimer !== undefined) clearTimeout(cs.stallTimer);
+    cs.stallTimer = undefined;
+  };
+
+  const recordConnClose = (cs: ConnState, by: ConnCloseEvent['by'], code: number, reason: string): void => {
+    if (cs.closed) return;
+    cs.closed = true;
+    cs.readEnded = true;
+    cs.writeEnded = true;
+    clearStall(cs);
+    const ev = trace.record<ConnCloseEvent>({ type: 'conn_close', conn: cs.id, by, isApp: false, code, reason });
+    log('info', 'conn close', { conn: cs.id, peer: cs.peer, by, code, reason });
+    feed(ev);
+  };
+
+  /** Records (and feeds) `stream_open` of stream 0 the first time the stream is used. */
+  const announce = (cs: ConnState): void => {
+    if (cs.announced || cs.closed) return;
+    cs.announced = true;
+    feed(trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: STREAM, by: 'client' }));
+  };
+
+  // ---- send stalls ----------------------------------------------------------
+
+  /** (Re-)arms the stall timer for the oldest pending write. */
+  const armStall = (cs: ConnState): void => {
+    clearStall(cs);
+    const timeoutMs = core.sendTimeoutMs;
+    const oldest = cs.pending[0];
+    if (oldest === undefined || cs.closed || cs.stallReported || stopRequested) return;
+    if (timeoutMs === undefined || !Number.isFinite(timeoutMs) || timeoutMs < 0) return;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(oldest + timeoutMs - performance.now())));
+    cs.stallTimer = setTimeout(() => {
+      cs.stallTimer = undefined;
+      if (cs.closed || cs.stallReported || stopRequested || cs.pending.length === 0) return;
+      cs.stallReported = true;
+      log('debug', 'send stalled', { conn: cs.id, pending: cs.pending.length });
+      try {
+        core.sendStalled(cs.id, STREAM, trace.now());
+      } catch (err) {
+        log('warn', 'core.sendStalled threw', { error: errorText(err) });
+      }
+      pump();
+    }, delay);
+  };
+
+  // ---- actions --------------------------------------------------------------
+
+  const liveConn = (conn: number, action: string): ConnState | undefined => {
+    const cs = conns.get(conn);
+    if (!cs || cs.closed) {
+      log('debug', 'action on closed or unknown connection ignored', { action, conn });
+      return undefined;
+    }
+    return cs;
+  };
+
+  const doSend = (cs: ConnState, stream: number, bytes: Uint8Array): void => {
+    if (stream !== STREAM) log('debug', 'send names a stream other than 0; TCP has one', { conn: cs.id, stream });
+    if (cs.writeEnded) {
+      log('debug', 'send after the server FIN ignored', { conn: cs.id });
+      return;
+    }
+    if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) return;
+    announce(cs);
+    if (cs.closed) return; // the core closed it while seeing stream_open
+    const copy = Buffer.from(bytes);
+    trace.record<DataEvent>({ type: 'data', conn: cs.id, stream: STREAM, dir: 's2c', hex: toHex(copy) });
+    cs.pending.push(performance.now());
+    if (cs.pending.length === 1) armStall(cs);
+    cs.socket.write(copy, (err?: Error | null) => {
+      cs.pending.shift();
+      if (err) {
+        cs.pending.length = 0;
+        clearStall(cs);
+        return;
+      }
+      cs.stallReported = false;
+      armStall(cs);
+    });
+  };
+
+  const doFin = (cs: ConnState): void => {
+    if (cs.writeEnded) {
+      log('debug', 'fin on ended side ignored', { conn: cs.id });
+      return;
+    }
+    announce(cs);
+    if (cs.closed) return;
+    cs.writeEnded = true;
+    cs.firstFin ??= 'server';
+    trace.record<StreamFinEvent>({ type: 'stream_fin', conn: cs.id, stream: STREAM, dir: 's2c' });
+    cs.socket.end();
+  };
+
+  const doReset = (cs: ConnState, code: number): void => {
+    try {
+      checkCode(code, 'reset action');
+    } catch (err) {
+      log('warn', 'reset action with invalid code ignored', { conn: cs.id, error: errorText(err) });
+      return;
+    }
+    announce(cs);
+    if (cs.closed) return;
+    trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream: STREAM, dir: 's2c', kind: 'reset', code });
+    const sent = resetSocket(cs.socket);
+    recordConnClose(cs, 'server', 0, sent ? 'reset' : 'reset (sent as FIN)');
+  };
+
+  /** Records `conn_close` by 'server', then FIN and destroy (bounded). Never rejects. */
+  const closeConn = (cs: ConnState, code: number, reason: string): Promise<void> => {
+    recordConnClose(cs, 'server', code, capReason(reason));
+    const socket = cs.socket;
+    const p = (async () => {
+      if (!socket.destroyed && !socket.writableEnded) {
+        const finished = new Promise<void>((resolve) => {
+          socket.once('close', () => resolve());
+          socket.end(() => resolve());
+        });
+        const outcome = await withDeadline(finished, TCP_HOST_CLOSE_DEADLINE_MS);
+        if (outcome === 'timeout') log('warn', 'graceful close timed out; destroying', { conn: cs.id });
+      }
+      socket.destroy();
+      await withDeadline(socketClosed(socket), TCP_HOST_CLOSE_DEADLINE_MS);
+    })().catch((err: unknown) => log('warn', 'close failed', { conn: cs.id, error: errorText(err) }));
+    closing.add(p);
+    void p.finally(() => closing.delete(p));
+    return p;
+  };
+
+  const execute = (act: ServerAction): void => {
+    switch (act.type) {
+      case 'log':
+        if (opts.log) {
+          try {
+            opts.log({ ts: new Date().toISOString(), t: trace.now(), level: act.level, msg: act.msg, source: 'core', ...(act.data ? { data: act.data } : {}) });
+          } catch {
+            /* ignore */
+          }
+        }
+        return;
+      case 'send': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (cs) doSend(cs, act.stream, act.bytes);
+        return;
+      }
+      case 'fin': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (cs) doFin(cs);
+        return;
+      }
+      case 'reset': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (cs) doReset(cs, act.code);
+        return;
+      }
+      case 'close': {
+        if (stopRequested) return;
+        const cs = liveConn(act.conn, act.type);
+        if (!cs) return;
+        try {
+          checkCode(act.code, 'close action');
+        } catch (err) {
+          log('warn', 'close action with invalid code ignored', { conn: act.conn, error: errorText(err) });
+          return;
+        }
+        void closeConn(cs, act.code, typeof act.reason === 'string' ? act.reason : '');
+        return;
+      }
+      default: {
+        const unknown: never = act;
+        log('warn', 'unknown action ignored', { action: (unknown as { type?: unknown }).type });
+      }
+    }
+  };
+
+  // ---- connections ----------------------------------------------------------
+
+  const guard = (where: string, fn: () => void): void => {
+    try {
+      fn();
+    } catch (err) {
+      log('warn', 'listener error', { where, error: errorText(err) });
+    }
+  };
+
+  const onConnection = (socket: net.Socket): void => {
+    const id = trace.allocConn();
+    const peer = socket.remoteAddress !== undefined && socket.remotePort !== undefined
+      ? formatAddress(socket.remoteAddress, socket.remotePort)
+      : '?';
+    const cs: ConnState = {
+      id, socket, peer, announced: false, readEnded: false, writeEnded: false, firstFin: undefined,
+      closed: false, pending: [], stallTimer: undefined, stallReported: false,
+    };
+    conns.set(id, cs);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => guard('data', () => {
+      if (cs.closed || cs.readEnded || chunk.byteLength === 0) return;
+      announce(cs);
+      if (cs.closed) return;
+      feed(trace.record<DataEvent>({ type: 'data', conn: id, stream: STREAM, dir: 'c2s', hex: toHex(chunk) }));
+    }));
+    socket.on('end', () => guard('end', () => {
+      if (cs.closed || cs.readEnded) return;
+      announce(cs);
+      if (cs.closed) return;
+      cs.readEnded = true;
+      cs.firstFin ??= 'client';
+      feed(trace.record<StreamFinEvent>({ type: 'stream_fin', conn: id, stream: STREAM, dir: 'c2s' }));
+    }));
+    socket.on('error', (err: Error) => guard('error', () => {
+      if (!cs.closed) {
+        if (isResetError(err)) recordConnClose(cs, 'client', 0, 'reset');
+        else recordConnClose(cs, 'transport', 0, `socket error ${netErrorCode(err) ?? err.message}`);
+      }
+      socket.destroy();
+    }));
+    socket.on('close', () => guard('close', () => {
+      if (!cs.closed) recordConnClose(cs, cs.firstFin ?? 'client', 0, cs.readEnded ? 'fin' : 'closed');
+      clearStall(cs);
+      conns.delete(id);
+    }));
+    const ev = trace.record<ConnOpenEvent>({ type: 'conn_open', conn: id, remote: formatAddress(boundHost, boundPort) });
+    log('info', 'conn open', { conn: id, peer });
+    feed(ev);
+    if (stopRequested && !cs.closed) void closeConn(cs, stopCode, stopReason);
+  };
+
+  // ---- the server -------------------------------------------------------------
+
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => guard('connection', () => onConnection(socket)));
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err: Error) => log('warn', 'server error', { error: errorText(err) }));
+  const address = server.address() as net.AddressInfo;
+  const boundHost = address.address;
+  const boundPort = address.port;
+  log('info', 'host started', { host: boundHost, port: boundPort });
+
+  const stop = (stopOpts: TcpHostStopOptions = {}): Promise<void> => {
+    if (stopP) return stopP;
+    const code = stopOpts.code ?? 0;
+    const reason = stopOpts.reason ?? '';
+    try {
+      checkCode(code, 'TcpHost.stop');
+      if (typeof reason !== 'string') throw new TypeError('TcpHost.stop: reason must be a string');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    stopRequested = true;
+    stopCode = code;
+    stopReason = reason;
+    stopP = (async () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      if (deferredPump !== undefined) clearImmediate(deferredPump);
+      deferredPump = undefined;
+      const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const cs of [...conns.values()]) {
+        if (!cs.closed) void closeConn(cs, code, reason);
+      }
+      await Promise.all([...closing]);
+      for (const cs of [...conns.values()]) {
+        clearStall(cs);
+        cs.socket.destroy();
+      }
+      const outcome = await withDeadline(listenerClosed, TCP_HOST_CLOSE_DEADLINE_MS);
+      if (outcome !== 'done') log('warn', 'listener close did not complete');
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      conns.clear();
+      log('info', 'host stopped', { host: boundHost, port: boundPort });
+    })();
+    return stopP;
+  };
+  return { host: boundHost, port: boundPort, trace, stop };
+}
