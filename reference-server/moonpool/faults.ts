@@ -1,0 +1,206 @@
+/**
+ * Deliberate faults for the Moonpool reference server: each one breaks one
+ * rule family, so the project's tests can show that the suite (and the
+ * simulation) catch it, and users can see what a failure looks like
+ * (`wirecheck serve moonpool --fault NAME`). A fault builds a
+ * {@link ServerCore}: usually the conforming core wrapped so that it
+ * rewrites, drops or adds actions.
+ */
+import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
+import type { TraceEvent } from '../../harness/engine/trace.js';
+import { HEADER_SIZE, MAX_LENGTH_FIELD } from '../../suites/moonpool/codec.js';
+import { CLOSE_CODE } from '../../suites/moonpool/model.js';
+import type { MoonpoolProfile } from '../../suites/moonpool/profile.js';
+import { MoonpoolServerCore } from './core.js';
+
+/** A fault: its effect in one line, and how to build a core with it. */
+export interface FaultSpec {
+  /** What it breaks, with the rule ids. */
+  readonly description: string;
+  /** Builds the faulty core for a profile. */
+  create(profile: MoonpoolProfile): ServerCore;
+}
+
+const US = 1000;
+
+/** A core that forwards to an inner core; faults override what they change. */
+class Wrapped implements ServerCore {
+  constructor(protected readonly inner: ServerCore) {}
+  get sendTimeoutMs(): number | undefined {
+    return this.inner.sendTimeoutMs;
+  }
+  handle(ev: TraceEvent): void {
+    this.inner.handle(ev);
+  }
+  sendStalled(conn: number, stream: number, t: number): void {
+    this.inner.sendStalled(conn, stream, t);
+  }
+  poll(t: number): ServerAction[] {
+    return this.inner.poll(t);
+  }
+  nextTimer(): number | undefined {
+    return this.inner.nextTimer();
+  }
+}
+
+/** Rewrites the correlation id of every reply to id + 1 (MOONPOOL-3.2). */
+class WrongCorrelationId extends Wrapped {
+  override poll(t: number): ServerAction[] {
+    return this.inner.poll(t).map((a) => {
+      if (a.type !== 'send' || a.bytes.length < HEADER_SIZE) return a;
+      const bytes = a.bytes.slice();
+      const dv = new DataView(bytes.buffer);
+      dv.setBigUint64(0, BigInt.asUintN(64, dv.getBigUint64(0, true) + 1n), true);
+      return { ...a, bytes };
+    });
+  }
+}
+
+/** Answers PING with PING instead of PONG (MOONPOOL-4.1). */
+class WrongPongPayload extends Wrapped {
+  override poll(t: number): ServerAction[] {
+    return this.inner.poll(t).map((a) => {
+      if (a.type !== 'send' || a.bytes.length !== HEADER_SIZE + 4) return a;
+      const bytes = a.bytes.slice();
+      bytes.set([0x50, 0x49, 0x4e, 0x47], HEADER_SIZE);
+      return { ...a, bytes };
+    });
+  }
+}
+
+/**
+ * The seed's cut bug, replies side: a request that arrives after the
+ * connection was silent for `stallMs / 2` is taken as following a cut, and
+ * the replies written in the next 100 ms are dropped instead of re-queued
+ * (MOONPOOL-7.2).
+ */
+class DropRepliesAfterStall extends Wrapped {
+  private readonly lastRx = new Map<number, number>();
+  private readonly dropUntil = new Map<number, number>();
+  constructor(inner: ServerCore, private readonly gapUs: number) {
+    super(inner);
+  }
+  override handle(ev: TraceEvent): void {
+    if (ev.type === 'conn_open') this.lastRx.set(ev.conn, ev.t);
+    if (ev.type === 'data' && ev.dir === 'c2s') {
+      const last = this.lastRx.get(ev.conn) ?? ev.t;
+      if (ev.t - last >= this.gapUs) this.dropUntil.set(ev.conn, ev.t + 100 * US);
+      this.lastRx.set(ev.conn, ev.t);
+    }
+    if (ev.type === 'conn_close') {
+      this.lastRx.delete(ev.conn);
+      this.dropUntil.delete(ev.conn);
+    }
+    super.handle(ev);
+  }
+  override poll(t: number): ServerAction[] {
+    return this.inner.poll(t).filter((a) => !(a.type === 'send' && t <= (this.dropUntil.get(a.conn) ?? -1)));
+  }
+}
+
+/**
+ * The seed's cut bug, connection side: a connection silent for `stallMs / 2`
+ * is taken as cut for good and closed — an idle timeout the profile does not
+ * declare (MOONPOOL-7.1).
+ */
+class CloseStalledConnection extends Wrapped {
+  private readonly lastRx = new Map<number, number>();
+  constructor(inner: ServerCore, private readonly gapUs: number) {
+    super(inner);
+  }
+  override handle(ev: TraceEvent): void {
+    if (ev.type === 'conn_open' || (ev.type === 'data' && ev.dir === 'c2s')) this.lastRx.set(ev.conn, ev.t);
+    if (ev.type === 'conn_close') this.lastRx.delete(ev.conn);
+    super.handle(ev);
+  }
+  override poll(t: number): ServerAction[] {
+    const out = this.inner.poll(t);
+    for (const a of out) if (a.type === 'close') this.lastRx.delete(a.conn);
+    for (const [conn, last] of [...this.lastRx]) {
+      if (t < last + this.gapUs) continue;
+      this.lastRx.delete(conn);
+      const close: ServerAction = { type: 'close', conn, code: CLOSE_CODE.IDLE_TIMEOUT, reason: 'connection cut (treated as permanent)' };
+      this.inner.handle({ type: 'conn_close', t, conn, by: 'server', isApp: true, code: close.code, reason: close.reason });
+      out.push(close);
+    }
+    return out;
+  }
+  override nextTimer(): number | undefined {
+    let next = this.inner.nextTimer();
+    for (const last of this.lastRx.values()) next = next === undefined ? last + this.gapUs : Math.min(next, last + this.gapUs);
+    return next;
+  }
+}
+
+/**
+ * Crashes on a truncated frame: when a client ends or drops a connection in
+ * the middle of an envelope, every connection is closed abruptly and every
+ * later one is closed at once — the server stops serving (MOONPOOL-5.2, 5.3,
+ * 6.3).
+ */
+class CrashOnTruncated extends Wrapped {
+  private crashed = false;
+  private readonly live = new Set<number>();
+  private readonly out: ServerAction[] = [];
+  constructor(private readonly core: MoonpoolServerCore) {
+    super(core);
+  }
+  override handle(ev: TraceEvent): void {
+    if (this.crashed) {
+      if (ev.type === 'conn_open') this.out.push({ type: 'close', conn: ev.conn, code: CLOSE_CODE.PARSE_ERROR, reason: 'crashed: not serving' });
+      return;
+    }
+    if (ev.type === 'conn_open') this.live.add(ev.conn);
+    const endsClient = (ev.type === 'stream_fin' && ev.dir === 'c2s') || (ev.type === 'conn_close' && ev.by === 'client') || (ev.type === 'stream_reset' && ev.dir === 'c2s');
+    if (endsClient && this.core.partialRequestBytes(ev.conn) > 0) {
+      this.crashed = true;
+      this.live.delete(ev.conn);
+      if (ev.type !== 'conn_close') this.out.push({ type: 'close', conn: ev.conn, code: CLOSE_CODE.PARSE_ERROR, reason: 'crashed on a truncated frame' });
+      for (const c of this.live) this.out.push({ type: 'close', conn: c, code: CLOSE_CODE.PARSE_ERROR, reason: 'crashed' });
+      this.live.clear();
+      return;
+    }
+    if (ev.type === 'conn_close') this.live.delete(ev.conn);
+    super.handle(ev);
+  }
+  override poll(t: number): ServerAction[] {
+    if (this.crashed) return this.out.splice(0);
+    const acts = this.inner.poll(t);
+    for (const a of acts) if (a.type === 'close') this.live.delete(a.conn);
+    return acts;
+  }
+  override nextTimer(): number | undefined {
+    return this.crashed ? (this.out.length ? 0 : undefined) : this.inner.nextTimer();
+  }
+}
+
+/** The faults, by name (kebab-case, as `--fault` takes them). */
+export const faults: Readonly<Record<string, FaultSpec>> = {
+  'wrong-correlation-id': {
+    description: 'replies with correlation id + 1 (MOONPOOL-3.2)',
+    create: (p) => new WrongCorrelationId(new MoonpoolServerCore(p)),
+  },
+  'wrong-pong-payload': {
+    description: 'answers PING with PING instead of PONG (MOONPOOL-4.1)',
+    create: (p) => new WrongPongPayload(new MoonpoolServerCore(p)),
+  },
+  'drop-replies-after-stall': {
+    description: 'drops the replies owed right after a silence of stallMs/2, as if the connection had been cut (MOONPOOL-7.2)',
+    create: (p) => new DropRepliesAfterStall(new MoonpoolServerCore(p), (p.stallMs / 2) * US),
+  },
+  'close-stalled-connection': {
+    description: 'closes a connection silent for stallMs/2: treats a stall as a permanent loss (MOONPOOL-7.1)',
+    create: (p) => new CloseStalledConnection(new MoonpoolServerCore(p), (p.stallMs / 2) * US),
+  },
+  'accept-oversized': {
+    description: 'accepts length fields over maxPayloadBytes and waits for the payload instead of closing (MOONPOOL-5.1)',
+    create: (p) => new Wrapped(new MoonpoolServerCore({ ...p, maxPayloadBytes: MAX_LENGTH_FIELD })),
+  },
+  'crash-on-truncated': {
+    description: 'on a truncated frame closes every connection abruptly and stops serving (MOONPOOL-5.2, 5.3, 6.3)',
+    create: (p) => new CrashOnTruncated(new MoonpoolServerCore(p)),
+  },
+};
+
+/** Names of all faults. */
+export const faultNames: readonly string[] = Object.keys(faults);
