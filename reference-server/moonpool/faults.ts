@@ -9,7 +9,7 @@
 import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceEvent } from '../../harness/engine/trace.js';
 import { HEADER_SIZE, MAX_LENGTH_FIELD } from '../../suites/moonpool/codec.js';
-import { CLOSE_CODE } from '../../suites/moonpool/model.js';
+import { CLOSE_CODE, STREAM } from '../../suites/moonpool/model.js';
 import type { MoonpoolProfile } from '../../suites/moonpool/profile.js';
 import { MoonpoolServerCore } from './core.js';
 
@@ -132,6 +132,9 @@ class CloseStalledConnection extends Wrapped {
   }
 }
 
+/** An abrupt end of a connection: TCP RST. */
+const crash = (conn: number): ServerAction => ({ type: 'reset', conn, stream: STREAM, code: CLOSE_CODE.PARSE_ERROR });
+
 /**
  * Crashes on a truncated frame: when a client ends or drops a connection in
  * the middle of an envelope, every connection is closed abruptly and every
@@ -147,7 +150,7 @@ class CrashOnTruncated extends Wrapped {
   }
   override handle(ev: TraceEvent): void {
     if (this.crashed) {
-      if (ev.type === 'conn_open') this.out.push({ type: 'close', conn: ev.conn, code: CLOSE_CODE.PARSE_ERROR, reason: 'crashed: not serving' });
+      if (ev.type === 'conn_open') this.out.push(crash(ev.conn));
       return;
     }
     if (ev.type === 'conn_open') this.live.add(ev.conn);
@@ -155,8 +158,8 @@ class CrashOnTruncated extends Wrapped {
     if (endsClient && this.core.partialRequestBytes(ev.conn) > 0) {
       this.crashed = true;
       this.live.delete(ev.conn);
-      if (ev.type !== 'conn_close') this.out.push({ type: 'close', conn: ev.conn, code: CLOSE_CODE.PARSE_ERROR, reason: 'crashed on a truncated frame' });
-      for (const c of this.live) this.out.push({ type: 'close', conn: c, code: CLOSE_CODE.PARSE_ERROR, reason: 'crashed' });
+      if (ev.type !== 'conn_close') this.out.push(crash(ev.conn));
+      for (const c of this.live) this.out.push(crash(c));
       this.live.clear();
       return;
     }

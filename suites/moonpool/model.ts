@@ -354,8 +354,8 @@ export class MoonpoolModel {
     }
     const idle = this.profile.idleTimeoutMs * US;
     if (idle > 0 && owed.length === 0 && t >= c.lastRx + idle - this.tol) return; // MOONPOOL-7.4
-    const rule = c.stalled ? 'MOONPOOL-7.1' : (this.contextRule(c, t) ?? 'MOONPOOL-6.4');
-    const expected = c.stalled
+    const rule = c.stalled || c.wasStalled ? 'MOONPOOL-7.1' : (this.contextRule(c, t) ?? 'MOONPOOL-6.4');
+    const expected = c.stalled || c.wasStalled
       ? 'the connection to stay open through the stall (a temporary cut is not a loss)'
       : `the connection to stay open (no framing error, no client FIN${idle > 0 ? `, idle only since ${this.rel(c, c.lastRx)}` : ', no idle timeout declared'})${owed.length ? `; replies owed: ${owedText}` : ''}`;
     out.push(this.violation(c, rule, 'must', index, t, expected, seen, false));

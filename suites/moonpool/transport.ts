@@ -189,6 +189,19 @@ export class TransportProtocol {
     this.wantConnection(now);
   }
 
+  /**
+   * Forgets a pending request without an event (its caller gave up); a
+   * reply that still comes is `stray` with `late: true`. Returns whether it
+   * was pending.
+   */
+  cancel(id: bigint): boolean {
+    const p = this.pending.get(id);
+    if (!p) return false;
+    this.pending.delete(id);
+    if (p.written !== undefined) this.rememberTimedOut(id);
+    return true;
+  }
+
   /** Closes: every pending request fails with ClientClosedError, the connection is closed. Idempotent. */
   close(now: number): void {
     void now;

@@ -1,0 +1,63 @@
+/**
+ * The Moonpool reference server: the Moonpool model's server core
+ * (core.ts) hosted on TCP by the generic host (harness/tcp/server-host.ts).
+ * Ping-pong: every `PING` request is answered `PONG` at once (MOONPOOL-4.1),
+ * other payloads are ignored (or echoed, profile `otherPayloads`), a
+ * malformed or oversized frame closes its connection and nothing else
+ * (MOONPOOL-5), a stall is never taken for a loss (MOONPOOL-7). Everything
+ * it does is in suites/moonpool/SPEC.md.
+ */
+import type { ReferenceServerOptions, RunningServer } from '../../harness/engine/types.js';
+import type { TraceRecorder } from '../../harness/engine/trace.js';
+import { startTcpHost } from '../../harness/tcp/server-host.js';
+import { BindFailedError } from '../../suites/moonpool/errors.js';
+import { checkProfile, defaultProfile, type MoonpoolProfile } from '../../suites/moonpool/profile.js';
+import { MoonpoolServerCore } from './core.js';
+import { faults } from './faults.js';
+
+/** Options of {@link startMoonpoolServer}. */
+export interface MoonpoolServerOptions extends ReferenceServerOptions<MoonpoolProfile> {
+  /** Name of a deliberate fault (faults.ts), for tests and demonstrations. */
+  readonly fault?: string;
+}
+
+/** A running Moonpool server. */
+export interface MoonpoolServer extends RunningServer {
+  readonly profile: MoonpoolProfile;
+  /** What the server saw and did (server's view). */
+  readonly trace: TraceRecorder;
+}
+
+/**
+ * Starts a Moonpool server on TCP (default 127.0.0.1, a free port).
+ * @throws RangeError for an unknown fault or an inconsistent profile;
+ *   BindFailedError (MOONPOOL-9.3) when the address cannot be bound, naming it and the cause.
+ */
+export async function startMoonpoolServer(opts: MoonpoolServerOptions = {}): Promise<MoonpoolServer> {
+  const profile: MoonpoolProfile = { ...defaultProfile, ...opts.profile };
+  const problems = checkProfile(profile);
+  if (problems.length) throw new RangeError(`moonpool server profile: ${problems.join('; ')}`);
+  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
+  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
+  const core = fault ? fault.create(profile) : new MoonpoolServerCore(profile);
+  const address = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
+  let host;
+  try {
+    host = await startTcpHost({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0, core, ...(opts.log ? { log: opts.log } : {}) });
+  } catch (err) {
+    if (err instanceof RangeError || err instanceof TypeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BindFailedError(`moonpool server: cannot listen on ${address}: ${code ?? (err as Error).message}`, { cause: err });
+  }
+  return {
+    host: host.host,
+    port: host.port,
+    profile,
+    trace: host.trace,
+    stop: () => host.stop({ code: 0, reason: 'server shutting down' }),
+  };
+}
+
+/** The engine's entry (harness/engine/registry.ts). */
+export const startReferenceServer = (opts: ReferenceServerOptions<object>): Promise<RunningServer> =>
+  startMoonpoolServer(opts as MoonpoolServerOptions);
