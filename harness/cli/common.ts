@@ -9,10 +9,12 @@ import { driverFor } from '../drivers/index.js';
 import { ExitCode, UsageError } from '../engine/errors.js';
 import { runSuite, toolVersion } from '../engine/runner.js';
 import type { Target } from '../engine/target.js';
-import type { ProtocolSuite, RunResult } from '../engine/types.js';
+import type { ConformanceCase, ProtocolSuite, RunResult } from '../engine/types.js';
+import { fixtureCasesFor } from '../fixtures/index.js';
 import { formatProgress, formatSummary } from '../reports/index.js';
 import { reportFormats, writeReports } from './outputs.js';
 import { finishBaseline, loadBaselineFlag, type BaselineFlags } from './baseline.js';
+import { saveFailures } from './save-failures.js';
 
 /** A report format: TAP 14, JSON, JUnit XML. */
 export type ReportFormat = 'tap' | 'json' | 'junit';
@@ -130,6 +132,25 @@ export function checkTransport(suite: ProtocolSuite<object>, target: Target): vo
   }
 }
 
+/** Adds `--fixtures DIR` and `--no-fixtures` (fixture cases added to the suite's, README "Adding fixture traces"). */
+export function addFixtureOptions(cmd: Command): Command {
+  return cmd
+    .option('--fixtures <dir>', 'fixtures to add as cases: DIR/<protocol>/ when it exists, else DIR (default: fixtures/<protocol>/)')
+    .option('--no-fixtures', 'run only the suite\u2019s own cases, no fixtures');
+}
+
+/** Which cases {@link execute} runs, and what it does with the run besides reporting. */
+export interface CaseSourceFlags {
+  /** `--fixtures DIR` (string), `--no-fixtures` (false); true or undefined: `fixtures/<protocol>/`. */
+  fixtures?: string | boolean;
+  /** `--save-failures DIR`: each failing case is written there as a replayable fixture. */
+  saveFailures?: string;
+  /** Cases to run instead of the suite's and its fixtures (`replay`). */
+  caseList?: readonly ConformanceCase<object>[];
+  /** Called with the finished run after the summary (e.g. `replay`'s comparison with the fixtures' `expect`). */
+  afterRun?: (run: RunResult) => void | Promise<void>;
+}
+
 /**
  * Runs a suite, prints progress and the summary, writes reports (and, with
  * the baseline flags, compares with / writes a baseline: cli/baseline.ts);
@@ -140,9 +161,10 @@ export async function execute(
   profile: object,
   targetUrl: string,
   connect: ConnectOptions,
-  o: ReportFlags & BaselineFlags & { cases?: string },
+  o: ReportFlags & BaselineFlags & CaseSourceFlags & { cases?: string },
   io: CliIo,
 ): Promise<number> {
+  suite = { ...suite, cases: o.caseList ?? [...suite.cases, ...(await fixtureCasesFor(suite, o.fixtures))] };
   const baseline = await loadBaselineFlag(suite.name, o);
   const color = o.color === false ? { color: false } : {};
   const ac = new AbortController();
@@ -179,6 +201,8 @@ export async function execute(
   const written = reported.written;
   io.out(`${formatSummary(run, color)}\n`);
   io.out(`Reports: ${written.join(', ')}\n`);
+  if (o.saveFailures !== undefined) await saveFailures(run, suite, o.saveFailures, io);
+  await o.afterRun?.(run);
   const baselineCode = await finishBaseline(run, baseline, o, io, ac.signal.aborted);
   if (run.probes[0]?.ok === false) {
     io.err(`wirecheck: target ${targetUrl} did not pass the sanity probe: ${run.probes[0].message ?? ''}\n`);

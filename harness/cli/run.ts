@@ -2,7 +2,7 @@
 import { loadProfile } from '../engine/profile.js';
 import { listProtocols, loadSuite } from '../engine/registry.js';
 import { parseTarget } from '../engine/target.js';
-import { addConnectOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
+import { addConnectOptions, addFixtureOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CaseSourceFlags, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
 import { addBaselineOptions, type BaselineFlags } from './baseline.js';
 
 /** Registers `run`. */
@@ -14,13 +14,14 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .requiredOption('-p, --protocol <name>', `protocol suite (${listProtocols().join(', ')})`)
     .option('--profile <file>', 'target profile (JSON): timers and choices of the target; default: the seed\u2019s')
     .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
-    .option('--cases <pattern>', 'only cases whose id matches (glob with *, comma-separated), e.g. "proton/event/*"');
-  addBaselineOptions(addReportOptions(addConnectOptions(cmd)))
+    .option('--cases <pattern>', 'only cases whose id matches (glob with *, comma-separated), e.g. "proton/event/*"')
+    .option('--save-failures <dir>', 'write each failing case to DIR as a replayable fixture (wirecheck replay)');
+  addBaselineOptions(addReportOptions(addConnectOptions(addFixtureOptions(cmd))))
     .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures, 2 usage or input error, 3 target unreachable or harness error.\nWith --baseline: 0 matches the baseline (known failures allowed), 1 a new failure or an unexpected pass.')
     .action(async (o: RunFlags) => setExitCode(await runCommand(o, io)));
 }
 
-interface RunFlags extends ConnectFlags, ReportFlags, BaselineFlags {
+interface RunFlags extends ConnectFlags, ReportFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures' | 'saveFailures'> {
   target: string;
   protocol: string;
   profile?: string;

@@ -2,7 +2,7 @@
 import type { ConnectOptions } from '../drivers/types.js';
 import { ExitCode, UsageError } from '../engine/errors.js';
 import { listProtocols, loadReferenceServer, loadSuite } from '../engine/registry.js';
-import { addReportOptions, execute, type CliIo, type CommandHost, type ReportFlags } from './common.js';
+import { addFixtureOptions, addReportOptions, execute, type CaseSourceFlags, type CliIo, type CommandHost, type ReportFlags } from './common.js';
 import { addBaselineOptions, type BaselineFlags } from './baseline.js';
 
 /** Registers `selftest`. */
@@ -12,10 +12,10 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .description('Start every reference server in-process on loopback with short timers, run its suite against it, write reports (the default job of `npm start`).')
     .option('-p, --protocol <name>', 'only this protocol')
     .option('--cases <pattern>', 'only cases whose id matches');
-  addBaselineOptions(addReportOptions(cmd)).action(async (o: SelftestFlags) => setExitCode(await selftestCommand(o, io)));
+  addBaselineOptions(addReportOptions(addFixtureOptions(cmd))).action(async (o: SelftestFlags) => setExitCode(await selftestCommand(o, io)));
 }
 
-interface SelftestFlags extends ReportFlags, BaselineFlags {
+interface SelftestFlags extends ReportFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures'> {
   protocol?: string;
   cases?: string;
 }
