@@ -263,7 +263,8 @@ export class TransportProtocol {
   /** The connection of `generation` ended (EOF or socket error). */
   handleDisconnected(generation: number, now: number, cause: DisconnectCause): void {
     if (generation !== this.gen || (this.st !== 'connected' && this.st !== 'connecting')) return;
-    const truncated = this.st === 'connected' ? this.decoder.finish() : undefined;
+    // A clean end inside a reply is the server's malformation (MOONPOOL-2.5, 8.7); a reset explains itself.
+    const truncated = this.st === 'connected' && cause.kind === 'eof' ? this.decoder.finish() : undefined;
     let error: TransportError;
     if (truncated) error = new ParseError(`moonpool: the connection ended inside a reply: ${truncated.message}`, truncated);
     else if (cause.kind === 'error') error = new ReadError(`moonpool: connection error: ${cause.message}`);

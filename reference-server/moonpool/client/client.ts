@@ -408,7 +408,7 @@ export class MoonpoolClient {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = undefined;
-      this.proto.handleTimeout(this.now());
+      this.proto.handleTimeout(Math.max(this.now(), at)); // timers may fire a hair early
       this.pump();
     }, delay);
     // Only pending requests keep the process alive; a reconnection loop alone does not.
