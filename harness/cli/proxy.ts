@@ -3,6 +3,7 @@
  * [--control PORT] [--seed N]`: a TCP chaos proxy (harness/proxy/) until
  * Ctrl-C, steerable at runtime through an HTTP JSON API on 127.0.0.1.
  */
+import { Option } from 'commander';
 import { ExitCode, UsageError, messageOf } from '../engine/errors.js';
 import { describeToxicSpecs, parseToxicSpec, ToxicError, type Toxic } from '../proxy/toxics.js';
 import { startChaosProxy, type ChaosProxy } from '../proxy/proxy.js';
@@ -26,7 +27,11 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .description('Run a TCP chaos proxy (Toxiproxy-style toxics) in front of a server, until Ctrl-C.')
     .requiredOption('--listen <[host:]port>', 'where to listen (host defaults to 127.0.0.1; port 0: any free port)')
     .requiredOption('--upstream <host:port>', 'the server to forward to')
-    .option('--toxic <spec>', 'a toxic, TYPE[:STREAM][:key=value,...] (repeatable; STREAM upstream|downstream|both, default downstream)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .addOption(
+      new Option('--toxic <spec>', 'a toxic, TYPE[:STREAM][:key=value,...] (repeatable; STREAM upstream|downstream|both, default downstream)')
+        .argParser((v: string, prev: string[]) => [...prev, v])
+        .default([] as string[], 'none'),
+    )
     .option('--control <port>', 'serve the HTTP control API on 127.0.0.1:PORT (GET/POST /toxics, DELETE /toxics/NAME, GET /stats)', intArg('--control'))
     .option('--seed <n>', 'seed of every random choice (default: random, printed)', intArg('--seed'))
     .option('--upstream-timeout <ms>', 'deadline of each upstream connect', intArg('--upstream-timeout', 1), 5000)
