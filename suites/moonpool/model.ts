@@ -22,7 +22,7 @@ import type { TraceEvent } from '../../harness/engine/trace.js';
 import { fromHex } from '../../harness/engine/trace.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
-import { bytesEqual, describePayload, encodeEnvelope, FrameDecoder, idText, isPing, PONG, type EnvelopeError } from './codec.js';
+import { bytesEqual, describePayload, encodeEnvelopes, FrameDecoder, idText, isPing, PONG, type Envelope, type EnvelopeError } from './codec.js';
 import type { MoonpoolProfile } from './profile.js';
 
 /** Whether the model checks a recorded trace or drives a server. */
@@ -178,10 +178,13 @@ export class MoonpoolModel {
     const acts: ServerAction[] = [];
     for (const c of this.conns.values()) {
       if (c.closed) continue;
+      // Every reply due on a connection goes out in one write (in arrival order).
+      const replies: Envelope[] = [];
       for (const r of c.outstanding) {
         const payload = r.ping ? PONG : this.profile.otherPayloads === 'reply' ? r.payload : undefined;
-        if (payload) acts.push({ type: 'send', conn: c.id, stream: STREAM, bytes: encodeEnvelope({ correlationId: r.id, payload }) });
+        if (payload) replies.push({ correlationId: r.id, payload });
       }
+      if (replies.length) acts.push({ type: 'send', conn: c.id, stream: STREAM, bytes: encodeEnvelopes(replies) });
       const close = this.serverClose(c, t);
       if (close) acts.push({ type: 'close', conn: c.id, code: close.code, reason: `${close.rule} ${close.why}`, rule: close.rule });
     }
