@@ -223,7 +223,7 @@ class ProxyConnection {
         if (dest.writableEnded) return;
         if (dir === 'up') this.proxy.bytesUpstream += item.buf.byteLength;
         else this.proxy.bytesDownstream += item.buf.byteLength;
-        if (!dest.write(item.buf)) {
+        if (!dest.write(item.buf) && !(dir === 'up' ? this.upDrain : this.downDrain)) {
           if (dir === 'up') this.upDrain = true;
           else this.downDrain = true;
           dest.once('drain', () => {

@@ -318,6 +318,22 @@ t.test('timeout toxic: black hole until removed, then everything arrives; timeou
   t.equal(d.bytes().length, 0);
 });
 
+t.test('a black hole back-pressures the sender and loses nothing', async (t) => {
+  const echo = await startEcho(t);
+  const p = await startProxy(t, echo, { toxics: [{ type: 'timeout', stream: 'upstream' }] });
+  const c = await connect(t, p.port);
+  const n = 24 * 1024 * 1024;
+  const payload = Buffer.alloc(n);
+  for (let i = 0; i < n; i += 4) payload.writeUInt32LE(i, i);
+  c.socket.write(payload);
+  await sleep(300);
+  t.ok(c.socket.writableLength > 0, `the client's send buffer backs up (${c.socket.writableLength} bytes waiting)`);
+  t.equal(p.stats().bytesUpstream, 0);
+  p.removeToxic('timeout_upstream');
+  t.ok(await c.waitBytes(n, 15_000));
+  t.ok(c.bytes().equals(payload), 'every byte, in order');
+});
+
 t.test('reset_peer: RST after the delay, on the side the stream names', async (t) => {
   const echo = await startEcho(t);
   const p = await startProxy(t, echo, { toxics: [{ type: 'reset_peer', stream: 'downstream', delayMs: 100 }] });
