@@ -2,6 +2,12 @@
  * Transport-neutral client driver interfaces. A driver opens connections to
  * a target and records every wire event into a {@link TraceRecorder}; cases
  * and probes only ever see these interfaces.
+ *
+ * TCP (drivers/tcp.ts) has one byte stream per connection, modelled as
+ * stream 0: `openStream()` returns that same stream every time, `end()` is a
+ * half-close (FIN), `reset()` an RST that ends the connection, and
+ * `stopSending()` throws (TCP has no such thing); close codes and reasons
+ * are recorded but not on the wire, and TLS options are ignored.
  */
 import type { TraceRecorder, ConnCloseEvent } from '../engine/trace.js';
 
@@ -62,7 +68,10 @@ export interface ClientStream {
 export interface ClientConnection {
   /** Trace connection index. */
   readonly conn: number;
-  /** Opens a client-initiated bidirectional stream. Nothing is sent until the first write. */
+  /**
+   * Opens a client-initiated bidirectional stream. Nothing is sent until the
+   * first write. TCP: always the connection's one stream, id 0 (same object).
+   */
   openStream(): ClientStream;
   /**
    * Closes the connection with an application error code and reason
