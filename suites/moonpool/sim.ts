@@ -510,7 +510,8 @@ export function checkRun(r: SimResult, profile: MoonpoolProfile = simProfile): s
     if (o.type === 'failed') {
       const kind = (o.error as { kind?: string }).kind;
       if (!['Timeout', 'ConnectionLost', 'ReadError', 'ParseError'].includes(kind ?? '')) return `request #${q.correlationId} failed with an untyped error: ${o.error.name}: ${o.error.message}`;
-      if (o.atMs > q.madeAtMs + q.timeoutMs + 1e-6) return `request #${q.correlationId} ended after its timeout (${(o.atMs - q.madeAtMs).toFixed(3)} > ${q.timeoutMs} ms)`;
+      // Virtual time is in whole µs: allow the rounding of the timer.
+      if (o.atMs > q.madeAtMs + q.timeoutMs + 0.0011) return `request #${q.correlationId} ended after its timeout (${(o.atMs - q.madeAtMs).toFixed(3)} > ${q.timeoutMs} ms)`;
       continue;
     }
     if (isPing(q.payload) && !bytesEqual(o.payload, PONG)) return `request #${q.correlationId} PING was answered ${Buffer.from(o.payload).toString('latin1')} (a reply matched to the wrong request?)`;
