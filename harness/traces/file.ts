@@ -47,13 +47,27 @@ export class TraceFileError extends Error {
   }
 }
 
-let validators: { header: ValidateFunction; event: ValidateFunction } | undefined;
+interface Validators {
+  readonly header: ValidateFunction;
+  /** The whole event schema (for the error message of an unknown type). */
+  readonly event: ValidateFunction;
+  /** One validator per event type (`$defs/<type>`): several times faster than the `if`/`then` chain. */
+  readonly byType: ReadonlyMap<string, ValidateFunction>;
+}
 
-/** Compiled validators (compiled once: ~35 ms each). */
-function compiled(): { header: ValidateFunction; event: ValidateFunction } {
+let validators: Validators | undefined;
+
+/** Compiled validators (compiled once, lazily). */
+function compiled(): Validators {
   if (!validators) {
     const ajv = new Ajv2020({ allErrors: false, strict: false });
-    validators = { header: ajv.compile(headerSchema), event: ajv.compile(eventSchema) };
+    ajv.addSchema(eventSchema);
+    const types = (eventSchema as { properties: { type: { enum: string[] } } }).properties.type.enum;
+    validators = {
+      header: ajv.compile(headerSchema),
+      event: ajv.getSchema((eventSchema as { $id: string }).$id)!,
+      byType: new Map(types.map((ty) => [ty, ajv.getSchema(`${(eventSchema as { $id: string }).$id}#/$defs/${ty}`)!])),
+    };
   }
   return validators;
 }
@@ -80,7 +94,9 @@ export function checkHeader(data: unknown, file: string): TraceHeader {
 
 /** Checks a parsed event; throws TraceFileError naming the line and pointer. */
 export function checkEvent(data: unknown, file: string, line: number): TraceEvent {
-  const v = compiled().event;
+  const { byType, event } = compiled();
+  const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
+  const v = (typeof type === 'string' ? byType.get(type) : undefined) ?? event;
   if (!v(data)) throw new TraceFileError(file, line, describeErrors(v.errors));
   return data as TraceEvent;
 }

@@ -47,6 +47,17 @@ interface CloseDue {
   readonly reason?: string;
 }
 
+/** A reaction owed by the server, with its MUST (or SHOULD) deadline in µs. */
+interface Obligation {
+  readonly rule: string;
+  readonly severity: Severity;
+  readonly hi: number;
+  /** What is owed, in words (built on demand: this runs for every event). */
+  readonly text: () => string;
+  /** The stream of an owed FIN (reported once). */
+  readonly stream?: StreamState;
+}
+
 /** Per-stream state. */
 interface StreamState {
   readonly id: number;
@@ -596,49 +607,58 @@ export class ProtonModel {
 
   /** The timer that fires first on a connection with no close owed yet. */
   private firstTimer(c: ConnState): CloseDue | undefined {
+    // Hot path (every event): find the earliest timer with numbers only, then build its description.
     const P = this.profile;
-    const tol = this.tol;
-    let best: CloseDue | undefined;
-    const consider = (d: CloseDue) => {
-      if (!best || d.at < best.at) best = d;
-    };
+    let at = Infinity;
+    let kind: 'ident' | 'partial' | 'idle' | undefined;
+    let stream = -1;
     if (!c.identified) {
-      const at = c.openedAt + P.identTimeoutMs * US;
-      consider({ code: CloseCode.IDENT_TIMEOUT, rule: 'PROTON-3.4', why: `no stream identified within ${P.identTimeoutMs} ms`, at, lo: at - tol, hi: at + tol });
+      at = c.openedAt + P.identTimeoutMs * US;
+      kind = 'ident';
     }
     for (const s of c.streams.values()) {
       if (s.kind !== 'event' && s.kind !== 'commit') continue;
       if (s.partialSince !== undefined) {
-        const at = s.partialSince + P.ioTimeoutMs * US;
-        consider({ code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.1', why: `item on stream ${s.id} incomplete for ${P.ioTimeoutMs} ms`, at, lo: at - tol, hi: at + tol });
+        const x = s.partialSince + P.ioTimeoutMs * US;
+        if (x < at) [at, kind, stream] = [x, 'partial', s.id];
       } else if (P.ioTimeoutScope === 'idle-request-stream' && !s.clientFin && s.acks.length === 0 && !s.commit) {
-        const at = s.lastRx + P.ioTimeoutMs * US;
-        consider({ code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.1', why: `no request on stream ${s.id} for ${P.ioTimeoutMs} ms`, at, lo: at - tol, hi: at + tol });
+        const x = s.lastRx + P.ioTimeoutMs * US;
+        if (x < at) [at, kind, stream] = [x, 'idle', s.id];
       }
     }
-    return best;
+    if (kind === undefined) return undefined;
+    const lo = at - this.tol;
+    const hi = at + this.tol;
+    if (kind === 'ident') return { code: CloseCode.IDENT_TIMEOUT, rule: 'PROTON-3.4', why: `no stream identified within ${P.identTimeoutMs} ms`, at, lo, hi };
+    const why = kind === 'partial' ? `item on stream ${stream} incomplete for ${P.ioTimeoutMs} ms` : `no request on stream ${stream} for ${P.ioTimeoutMs} ms`;
+    return { code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.1', why, at, lo, hi };
   }
 
-  /** Reactions a connection owes (monitor mode), each with its MUST deadline `hi` (µs). */
-  private obligations(c: ConnState): { rule: string; severity: Severity; hi: number; text: string; stream?: StreamState }[] {
+  /** Reactions a connection owes (monitor mode), each with its MUST deadline `hi` (µs); `text` is built only when needed. */
+  private obligations(c: ConnState): Obligation[] {
     const P = this.profile;
     const tol = this.tol;
-    const obs: { rule: string; severity: Severity; hi: number; text: string; stream?: StreamState }[] = [];
+    const obs: Obligation[] = [];
     for (const s of c.streams.values()) {
       if (s.serverFin) continue;
       const head = s.acks[0];
-      if (s.kind === 'event' && head) obs.push({ rule: 'PROTON-4.3', severity: 'must', hi: head.t + tol, text: `ack ${itemHex(head.id)} on stream ${s.id} by ${this.rel(c, head.t + tol)}` });
-      if (s.kind === 'commit' && s.commit) {
-        const hi = s.commit.t + P.ioTimeoutMs * US;
-        obs.push({ rule: 'PROTON-5.3', severity: 'must', hi, text: `answer ${itemHex(commitAnswer(s.commit.id))} on stream ${s.id} by ${this.rel(c, hi)}` });
+      if (s.kind === 'event' && head) {
+        const hi = head.t + tol;
+        obs.push({ rule: 'PROTON-4.3', severity: 'must', hi, text: () => `ack ${itemHex(head.id)} on stream ${s.id} by ${this.rel(c, hi)}` });
+      }
+      const commit = s.commit;
+      if (s.kind === 'commit' && commit) {
+        const hi = commit.t + P.ioTimeoutMs * US;
+        obs.push({ rule: 'PROTON-5.3', severity: 'must', hi, text: () => `answer ${itemHex(commitAnswer(commit.id))} on stream ${s.id} by ${this.rel(c, hi)}` });
       }
       if (s.kind === 'action') {
         const hi = s.lastItemAt + 2 * P.actionIntervalMs * US + tol;
-        obs.push({ rule: 'PROTON-6.3', severity: 'must', hi, text: `action item ${s.counter} on stream ${s.id} by ${this.rel(c, hi)}` });
+        const counter = s.counter;
+        obs.push({ rule: 'PROTON-6.3', severity: 'must', hi, text: () => `action item ${counter} on stream ${s.id} by ${this.rel(c, hi)}` });
       }
       if (this.finOwed(s, false) && !s.finReported) {
         const hi = s.finOwedSince! + tol;
-        obs.push({ rule: s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4', severity: 'should', hi, text: `FIN on stream ${s.id} by ${this.rel(c, hi)}`, stream: s });
+        obs.push({ rule: s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4', severity: 'should', hi, text: () => `FIN on stream ${s.id} by ${this.rel(c, hi)}`, stream: s });
       }
     }
     return obs;
@@ -654,7 +674,7 @@ export class ProtonModel {
     }
     for (const o of this.obligations(c)) {
       if (this.now <= o.hi) continue;
-      out.push(this.violation(o.rule, o.severity, -1, o.hi, o.text, 'nothing', c.id, true));
+      out.push(this.violation(o.rule, o.severity, -1, o.hi, o.text(), 'nothing', c.id, true));
       if (o.stream) o.stream.finReported = true;
       else {
         this.closeConn(c); // A missing MUST reaction ends what this connection can tell.
@@ -675,7 +695,7 @@ export class ProtonModel {
   }
 
   private pendingText(c: ConnState): string {
-    const obs = this.obligations(c).map((o) => o.text);
+    const obs = this.obligations(c).map((o) => o.text());
     return obs.length ? obs.join(', ') : 'nothing owed';
   }
 
