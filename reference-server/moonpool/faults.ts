@@ -8,7 +8,7 @@
  */
 import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceEvent } from '../../harness/engine/trace.js';
-import { HEADER_SIZE, MAX_LENGTH_FIELD } from '../../suites/moonpool/codec.js';
+import { bytesEqual, encodeEnvelopes, FrameDecoder, MAX_LENGTH_FIELD, PING, PONG, type Envelope } from '../../suites/moonpool/codec.js';
 import { CLOSE_CODE, STREAM } from '../../suites/moonpool/model.js';
 import type { MoonpoolProfile } from '../../suites/moonpool/profile.js';
 import { MoonpoolServerCore } from './core.js';
@@ -43,28 +43,26 @@ class Wrapped implements ServerCore {
   }
 }
 
+/** Rewrites every reply envelope of every send action (sends may carry several replies). */
+function rewriteReplies(acts: ServerAction[], fn: (e: Envelope) => Envelope): ServerAction[] {
+  return acts.map((a) => {
+    if (a.type !== 'send') return a;
+    const { envelopes } = new FrameDecoder(MAX_LENGTH_FIELD).push(a.bytes);
+    return { ...a, bytes: encodeEnvelopes(envelopes.map(fn)) };
+  });
+}
+
 /** Rewrites the correlation id of every reply to id + 1 (MOONPOOL-3.2). */
 class WrongCorrelationId extends Wrapped {
   override poll(t: number): ServerAction[] {
-    return this.inner.poll(t).map((a) => {
-      if (a.type !== 'send' || a.bytes.length < HEADER_SIZE) return a;
-      const bytes = a.bytes.slice();
-      const dv = new DataView(bytes.buffer);
-      dv.setBigUint64(0, BigInt.asUintN(64, dv.getBigUint64(0, true) + 1n), true);
-      return { ...a, bytes };
-    });
+    return rewriteReplies(this.inner.poll(t), (e) => ({ ...e, correlationId: BigInt.asUintN(64, e.correlationId + 1n) }));
   }
 }
 
 /** Answers PING with PING instead of PONG (MOONPOOL-4.1). */
 class WrongPongPayload extends Wrapped {
   override poll(t: number): ServerAction[] {
-    return this.inner.poll(t).map((a) => {
-      if (a.type !== 'send' || a.bytes.length !== HEADER_SIZE + 4) return a;
-      const bytes = a.bytes.slice();
-      bytes.set([0x50, 0x49, 0x4e, 0x47], HEADER_SIZE);
-      return { ...a, bytes };
-    });
+    return rewriteReplies(this.inner.poll(t), (e) => (bytesEqual(e.payload, PONG) ? { ...e, payload: PING } : e));
   }
 }
 

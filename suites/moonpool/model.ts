@@ -384,6 +384,7 @@ export class MoonpoolModel {
       if (c.close) c.close.hi = Math.max(c.close.at + this.deadline, t + this.deadline);
     } else {
       c.closed = true; // MOONPOOL-3.5: what was outstanding is lost with the connection; nothing more is owed.
+      this.context = { rule: 'MOONPOOL-8.5', conn: c.id, t }; // a reconnecting client must be served at once
     }
   }
 

@@ -1,0 +1,31 @@
+/**
+ * The Moonpool protocol folder's entry: what the engine needs to run, check
+ * and report Moonpool (harness/engine/types.ts `ProtocolSuite`).
+ */
+import type { ProtocolSuite } from '../../harness/engine/types.js';
+import { envelopeCases } from './cases/02-envelope.js';
+import { correlationCases } from './cases/03-correlation.js';
+import { pingPongCases } from './cases/04-ping-pong.js';
+import { framingCases } from './cases/05-framing.js';
+import { connectionCases } from './cases/06-connections.js';
+import { stallCases } from './cases/07-stalls.js';
+import { reconnectionCases } from './cases/08-reconnection.js';
+import { createMoonpoolMonitor } from './monitor.js';
+import { moonpoolProbe } from './probe.js';
+import { checkProfile, defaultProfile, fastProfile, profileSchema, type MoonpoolProfile } from './profile.js';
+
+/** The Moonpool suite (SPEC.md v1). */
+export const suite: ProtocolSuite<MoonpoolProfile> = {
+  name: 'moonpool',
+  title: 'Moonpool transport (request/reply envelopes over TCP, ping-pong, resilience)',
+  transport: 'tcp',
+  specVersion: '1',
+  profileSchema,
+  defaultProfile,
+  fastProfile,
+  checkProfile,
+  connectOptions: () => ({}),
+  createMonitor: createMoonpoolMonitor,
+  probe: moonpoolProbe,
+  cases: [...envelopeCases, ...correlationCases, ...pingPongCases, ...framingCases, ...connectionCases, ...stallCases, ...reconnectionCases],
+};
