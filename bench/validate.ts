@@ -71,6 +71,7 @@ async function generate(file: string, target: number): Promise<{ events: number;
   let n = 0;
   let offset = 0;
   let lastConn = 0;
+  let lastT = 0;
   for (let conn = 0; n < target - 4; conn++) {
     lastConn = conn;
     const input: TraceEvent[] = [{ type: 'conn_open', t: 0, conn, remote: 'bench:1' }];
@@ -84,17 +85,18 @@ async function generate(file: string, target: number): Promise<{ events: number;
     for (const ev of events) {
       if (n >= target - 4) break;
       const shifted = { ...ev, t: ev.t + offset };
+      lastT = shifted.t;
       await write(shifted);
       n++;
     }
     offset += t + 1000;
   }
   // The planted violation: a wrong ack on a fresh connection (after closing the last one, which may have been cut short).
-  await write({ type: 'conn_close', t: offset, conn: lastConn, by: 'client', isApp: true, code: 0, reason: '' });
+  await write({ type: 'conn_close', t: lastT, conn: lastConn, by: 'client', isApp: true, code: 0, reason: '' });
   const c = n + 1;
-  await write({ type: 'conn_open', t: offset, conn: 1_000_000, remote: 'bench:1' });
-  await write({ type: 'data', t: offset + 10, conn: 1_000_000, stream: 0, dir: 'c2s', hex: '0100000001' });
-  await write({ type: 'data', t: offset + 20, conn: 1_000_000, stream: 0, dir: 's2c', hex: '00000002' });
+  await write({ type: 'conn_open', t: lastT + 1, conn: 1_000_000, remote: 'bench:1' });
+  await write({ type: 'data', t: lastT + 10, conn: 1_000_000, stream: 0, dir: 'c2s', hex: '0100000001' });
+  await write({ type: 'data', t: lastT + 20, conn: 1_000_000, stream: 0, dir: 's2c', hex: '00000002' });
   out.end();
   await once(out, 'finish');
   return { events: c + 3, planted: c + 2 };
