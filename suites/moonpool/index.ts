@@ -10,6 +10,7 @@ import { framingCases } from './cases/05-framing.js';
 import { connectionCases } from './cases/06-connections.js';
 import { stallCases } from './cases/07-stalls.js';
 import { reconnectionCases } from './cases/08-reconnection.js';
+import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { createMoonpoolMonitor } from './monitor.js';
 import { moonpoolProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type MoonpoolProfile } from './profile.js';
@@ -27,5 +28,8 @@ export const suite: ProtocolSuite<MoonpoolProfile> = {
   connectOptions: () => ({}),
   createMonitor: createMoonpoolMonitor,
   probe: moonpoolProbe,
+  frameSchema,
+  encodeFrame,
+  decodeFrames,
   cases: [...envelopeCases, ...correlationCases, ...pingPongCases, ...framingCases, ...connectionCases, ...stallCases, ...reconnectionCases],
 };
