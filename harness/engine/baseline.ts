@@ -47,7 +47,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { describeAjvErrors } from './schema-errors.js';
 import baselineSchemaJson from './baseline.schema.json' with { type: 'json' };
 import { UsageError } from './errors.js';
 import type { CaseResult, RunResult, Verdict } from './types.js';
@@ -163,50 +164,6 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-/** Escapes a property name as a JSON pointer token (RFC 6901). */
-function token(name: string): string {
-  return name.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Short JSON rendering of a value for an error message. */
-function brief(v: unknown): string {
-  const s = v === undefined ? 'undefined' : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-/** Reads the value at a JSON pointer (for error messages). */
-function at(data: unknown, pointer: string): unknown {
-  let v: unknown = data;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
-}
-
-/** One line per ajv error: `<JSON pointer>: <problem>`, the root shown as `(root)`. */
-function describeError(e: ErrorObject, data: unknown): string {
-  const where = (p: string): string => (p === '' ? '(root)' : p);
-  const params = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'required':
-      return `${e.instancePath}/${token(String(params['missingProperty']))}: required property is missing`;
-    case 'additionalProperties':
-      return `${e.instancePath}/${token(String(params['additionalProperty']))}: property is not allowed here`;
-    case 'propertyNames':
-      return `${e.instancePath}/${token(String(params['propertyName']))}: case id must not be empty`;
-    case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map((x) => JSON.stringify(x)).join(', ');
-      return `${where(e.instancePath)}: must be one of ${allowed}; got ${brief(at(data, e.instancePath))}`;
-    }
-    case 'const':
-      return `${where(e.instancePath)}: must be ${JSON.stringify(params['allowedValue'])}; got ${brief(at(data, e.instancePath))}`;
-    default:
-      return `${where(e.instancePath)}: ${e.message ?? e.keyword}; got ${brief(at(data, e.instancePath))}`;
-  }
-}
-
 /**
  * Checks parsed JSON against the baseline schema (ajv, all errors). Whether
  * the baseline's protocol is the run's is checked by {@link compareBaseline}.
@@ -221,8 +178,7 @@ export function parseBaseline(data: unknown, where: string): Baseline {
     const all = validate.errors ?? [];
     // A bad property name also fails the schema it was checked against (minLength): keep the clearer line.
     const useful = all.filter((e) => !(e.keyword === 'minLength' && e.propertyName !== undefined));
-    const problems = [...new Set(useful.map((e) => describeError(e, data)))];
-    const shown = problems.length > 20 ? [...problems.slice(0, 20), `... and ${problems.length - 20} more`] : problems;
+    const shown = describeAjvErrors(useful, data, 20);
     throw new UsageError(`baseline ${where} is not a valid wirecheck baseline:\n${shown.map((p) => `  ${p}`).join('\n')}`);
   }
   const { $schema: _ignored, ...fields } = data as Baseline & { $schema?: string };

@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ProtocolSuite } from './types.js';
 import { UsageError } from './errors.js';
+import { describeAjvErrors } from './schema-errors.js';
 
 /**
  * Loads and validates a profile file (or returns the defaults when `file` is
@@ -37,11 +38,7 @@ export function checkProfileData<P extends object>(suite: ProtocolSuite<P>, data
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   const validate = ajv.compile(suite.profileSchema);
   if (!validate(data)) {
-    const lines = (validate.errors ?? []).map((e) => {
-      const at = e.instancePath || '/';
-      const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : e.keyword === 'enum' ? ` (${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues)})` : '';
-      return `  ${at}: ${e.message ?? 'invalid'}${extra}`;
-    });
+    const lines = describeAjvErrors(validate.errors, data).map((l) => `  ${l}`);
     throw new UsageError(`profile ${where} is not a valid ${suite.name} profile:\n${lines.join('\n')}`);
   }
   const { $schema: _ignored, ...fields } = data as Record<string, unknown>;

@@ -8,7 +8,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { describeAjvErrors } from '../engine/schema-errors.js';
 import addFormatsModule from 'ajv-formats';
 import type { CaseFinding, CaseResult, RunResult, Verdict, Violation } from '../engine/types.js';
 import type { TraceEvent } from '../engine/trace.js';
@@ -169,48 +170,6 @@ function validator(): ValidateFunction {
   return compiled;
 }
 
-/** Short JSON rendering of a value for an error message. */
-function brief(v: unknown): string {
-  const s = v === undefined ? 'undefined' : JSON.stringify(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-/** Escapes a property name as a JSON pointer token (RFC 6901). */
-function token(name: string): string {
-  return name.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Reads the value at a JSON pointer (for error messages). */
-function at(data: unknown, pointer: string): unknown {
-  let v: unknown = data;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[key];
-  }
-  return v;
-}
-
-/** One line per ajv error: `<JSON pointer>: <what was wrong>`; the root is shown as `(root)`. */
-function describeError(e: ErrorObject, data: unknown): string {
-  const where = (p: string): string => (p === '' ? '(root)' : p);
-  const params = e.params as Record<string, unknown>;
-  switch (e.keyword) {
-    case 'required':
-      return `${e.instancePath}/${token(String(params['missingProperty']))}: required property is missing`;
-    case 'additionalProperties':
-      return `${e.instancePath}/${token(String(params['additionalProperty']))}: property is not allowed here`;
-    case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map((x) => JSON.stringify(x)).join(', ');
-      return `${where(e.instancePath)}: must be one of ${allowed}; got ${brief(at(data, e.instancePath))}`;
-    }
-    case 'const':
-      return `${where(e.instancePath)}: must be ${JSON.stringify(params['allowedValue'])}; got ${brief(at(data, e.instancePath))}`;
-    default:
-      return `${where(e.instancePath)}: ${e.message ?? e.keyword}; got ${brief(at(data, e.instancePath))}`;
-  }
-}
-
 /** Most error lines {@link validateJsonReport} returns (the rest are counted in a last line). */
 const MAX_ERRORS = 50;
 
@@ -232,9 +191,7 @@ export function validateJsonReport(data: unknown): ReportValidation {
   const validate = validator();
   let errors: string[];
   if (!validate(data)) {
-    const all = validate.errors ?? [];
-    const useful = all.filter((e) => e.keyword !== 'if');
-    errors = [...new Set((useful.length > 0 ? useful : all).map((e) => describeError(e, data)))];
+    errors = describeAjvErrors(validate.errors, data, Infinity);
   } else {
     errors = semanticErrors(data as JsonReport);
   }

@@ -8,7 +8,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { describeAjvErrors } from '../engine/schema-errors.js';
 import headerSchema from './trace-header.schema.json' with { type: 'json' };
 import eventSchema from '../reports/trace-event.schema.json' with { type: 'json' };
 import type { TraceEvent } from '../engine/trace.js';
@@ -72,23 +73,10 @@ function compiled(): Validators {
   return validators;
 }
 
-/** The most specific ajv error as "/pointer: message". */
-function describeErrors(errors: readonly ErrorObject[] | null | undefined): string {
-  const e = (errors ?? []).filter((x) => x.keyword !== 'if').at(-1) ?? errors?.[0];
-  if (!e) return 'invalid';
-  const extra =
-    e.keyword === 'additionalProperties'
-      ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})`
-      : e.keyword === 'enum' || e.keyword === 'const'
-        ? ` (${JSON.stringify((e.params as { allowedValues?: unknown; allowedValue?: unknown }).allowedValues ?? (e.params as { allowedValue?: unknown }).allowedValue)})`
-        : '';
-  return `${e.instancePath || '/'}: ${e.message ?? 'invalid'}${extra}`;
-}
-
 /** Checks a parsed header; throws TraceFileError naming the problem. */
 export function checkHeader(data: unknown, file: string): TraceHeader {
   const v = compiled().header;
-  if (!v(data)) throw new TraceFileError(file, 1, `header ${describeErrors(v.errors)}`);
+  if (!v(data)) throw new TraceFileError(file, 1, `header ${describeAjvErrors(v.errors, data, 1)[0]}`);
   return data as unknown as TraceHeader;
 }
 
@@ -97,7 +85,7 @@ export function checkEvent(data: unknown, file: string, line: number): TraceEven
   const { byType, event } = compiled();
   const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
   const v = (typeof type === 'string' ? byType.get(type) : undefined) ?? event;
-  if (!v(data)) throw new TraceFileError(file, line, describeErrors(v.errors));
+  if (!v(data)) throw new TraceFileError(file, line, describeAjvErrors(v.errors, data, 1)[0]!);
   return data as TraceEvent;
 }
 

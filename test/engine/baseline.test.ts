@@ -159,7 +159,7 @@ t.test('bad baselines: UsageError naming the file, the JSON pointer and the prob
   t.match(wrong, /\n {2}\/protocol: must match pattern/);
   t.match(wrong, '\n  /cases/proton~1event~1single: must be one of "pass", "fail", "non-strict", "timeout", "error", "skipped"; got "passed"');
   t.match(wrong, '\n  /cases/proton~1x: must be one of');
-  t.match(wrong, '\n  /cases/: case id must not be empty');
+  t.match(wrong, '\n  /cases/: property name is not allowed');
   t.match(wrong, '\n  /extra: property is not allowed here');
 
   t.match(await problem('broken.json'), `baseline ${f('broken.json')}: not valid JSON (`);
