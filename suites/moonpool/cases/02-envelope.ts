@@ -4,6 +4,7 @@ import { defineCase, envelope, pingFrame, pingFrames, slack, Wire } from './_hel
 
 const REASSEMBLE = 'A receiver MUST reassemble an envelope split across reads at any byte boundary, and MUST separate envelopes coalesced into one read.';
 
+/** The cases of SPEC §2 Envelope, in order. */
 export const envelopeCases = [
   defineCase({
     id: 'moonpool/envelope/split-every-byte',

@@ -14,6 +14,7 @@ function ids(n: number, seed: bigint): bigint[] {
   return [...out];
 }
 
+/** The cases of SPEC §3 Request/reply correlation, in order. */
 export const correlationCases = [
   defineCase({
     id: 'moonpool/correlation/single',

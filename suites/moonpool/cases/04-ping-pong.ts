@@ -7,6 +7,7 @@ const OTHER = 'Any other payload is not a ping. Profile otherPayloads: ignore โ€
 /** Payloads that are not exactly `PING`. */
 const notPings: readonly (string | Uint8Array)[] = ['ping', 'PIN', 'PINGPING', 'PONG', ' PING', new Uint8Array([0x00, 0xff]), 'PING\n'];
 
+/** The cases of SPEC ยง4 Ping-pong, in order. */
 export const pingPongCases = [
   defineCase({
     id: 'moonpool/ping/unknown-payloads',

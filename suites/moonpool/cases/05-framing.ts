@@ -14,6 +14,7 @@ async function servedAfter(ctx: Ctx): Promise<void> {
   await w.awaitReplies(1, slack(ctx.profile));
 }
 
+/** The cases of SPEC §5 Framing errors, in order. */
 export const framingCases = [
   defineCase({
     id: 'moonpool/framing/oversized-length',

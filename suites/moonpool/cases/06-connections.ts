@@ -1,6 +1,7 @@
 /** SPEC §6 Connections: many, one after another and at once; client FIN; client disconnects at any point. */
 import { defineCase, openServed, pingFrame, pingFrames, slack, Wire } from './_helpers.js';
 
+/** The cases of SPEC §6 Connections, in order. */
 export const connectionCases = [
   defineCase({
     id: 'moonpool/connections/many-sequential',

@@ -9,6 +9,7 @@ const KEEP = 'A temporary cut — a stall — is not a connection loss. The serv
 const NOTHING_LOST = 'Nothing is lost across a stall. Every request that reached the server before or during a stall MUST be answered once bytes flow again.';
 const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
 
+/** The cases of SPEC §7 Connection loss versus a temporary cut, in order. */
 export const stallCases = [
   defineCase({
     id: 'moonpool/stall/silent-connection-kept',

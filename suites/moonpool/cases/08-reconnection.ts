@@ -9,6 +9,7 @@ import { defineCase, harnessConnector, impair, openServed, pingFrame, pingFrames
 
 const SERVED = 'A reconnecting client MUST be served at once: nothing of a lost connection (half-read envelope, unanswered request) may keep the server from serving the client\u2019s next connection.';
 
+/** The cases of SPEC §8 Reconnection, in order. */
 export const reconnectionCases = [
   defineCase({
     id: 'moonpool/reconnect/reset-then-reconnect',
