@@ -425,23 +425,28 @@ export class MoonpoolClient {
   private arm(): void {
     if (this.closedFlag) return;
     const at = this.proto.nextTimeout();
-    // A timer already due no later than needed stays: it fires, finds nothing or little, and re-arms.
-    // (Re-arming on every request would cost a setTimeout per request.)
-    if (this.timer && at !== undefined && this.timerAt !== undefined && this.timerAt <= at) return;
-    if (this.timer && at === undefined && this.proto.pendingCount === 0) this.timer.unref();
-    if (at === this.timerAt && this.timer) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - this.now())));
-    this.timer = setTimeout(() => {
+    if (at === undefined) {
+      if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       this.timerAt = undefined;
-      this.proto.handleTimeout(Math.max(this.now(), at)); // timers may fire a hair early
-      this.pump();
-    }, delay);
+      return;
+    }
+    // A timer already due no later than needed stays: it fires, finds little to do, and re-arms.
+    // (Re-arming on every request would cost a setTimeout per request.)
+    if (!(this.timer && this.timerAt !== undefined && this.timerAt <= at)) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timerAt = at;
+      const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(at - this.now())));
+      this.timer = setTimeout(() => {
+        const due = this.timerAt ?? at;
+        this.timer = undefined;
+        this.timerAt = undefined;
+        this.proto.handleTimeout(Math.max(this.now(), due)); // timers may fire a hair early
+        this.pump();
+      }, delay);
+    }
     // Only pending requests keep the process alive; a reconnection loop alone does not.
-    if (this.proto.pendingCount === 0) this.timer.unref();
+    if (this.proto.pendingCount === 0) this.timer!.unref();
+    else this.timer!.ref();
   }
 }
