@@ -7,6 +7,7 @@ import type { ClientConnection, ConnectOptions, Driver } from '../drivers/types.
 import { TraceRecorder } from './trace.js';
 import type { CaseContext, CaseFinding, Monitor, Verdict, Violation } from './types.js';
 import { messageOf } from './errors.js';
+import { realClock, type Clock, type ClockTimer } from './clock.js';
 
 /** What {@link runCase} needs. */
 export interface CaseRunOptions<P> {
@@ -19,6 +20,8 @@ export interface CaseRunOptions<P> {
   readonly body: (ctx: CaseContext<P>) => Promise<void>;
   /** Overall deadline (ms). */
   readonly deadlineMs: number;
+  /** Time and timers of the case and its trace (default the real clock; a `VirtualClock` for in-process runs). */
+  readonly clock?: Clock;
 }
 
 /** Outcome of {@link runCase}. */
@@ -47,7 +50,10 @@ const CLEANUP_MS = 3_000;
  */
 export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcome> {
   const started = performance.now();
-  const trace = new TraceRecorder();
+  const clock = opts.clock ?? realClock;
+  const setTimeout = (fn: () => void, ms: number): ClockTimer => clock.setTimeout(fn, ms);
+  const clearTimeout = (t: ClockTimer): void => clock.clearTimeout(t);
+  const trace = new TraceRecorder(clock.nowUs(), () => clock.nowUs());
   const { monitor } = opts;
   const conns: ClientConnection[] = [];
   const findings: CaseFinding[] = [];
@@ -68,7 +74,7 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
       if (!monitoring) break;
     }
   };
-  let deadlineTimer: NodeJS.Timeout | undefined;
+  let deadlineTimer: ClockTimer | undefined;
   const armDeadline = () => {
     if (deadlineTimer) clearTimeout(deadlineTimer);
     deadlineTimer = undefined;
@@ -127,6 +133,7 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
 
   const ctx: CaseContext<P> = {
     profile: opts.profile,
+    target: { host: opts.connect.host, port: opts.connect.port },
     trace,
     signal,
     async connect(overrides) {
@@ -177,10 +184,15 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
   monitoring = false;
   if (deadlineTimer) clearTimeout(deadlineTimer);
   unlisten();
+  let cleanupTimer: ClockTimer | undefined;
   await Promise.race([
     Promise.allSettled(conns.map((c) => c.close(0, 'wirecheck: case done'))),
-    new Promise((r) => setTimeout(r, CLEANUP_MS).unref()),
+    new Promise<void>((r) => {
+      cleanupTimer = setTimeout(r, CLEANUP_MS);
+      if (typeof cleanupTimer === 'object' && 'unref' in cleanupTimer) cleanupTimer.unref?.();
+    }),
   ]);
+  if (cleanupTimer !== undefined) clearTimeout(cleanupTimer);
 
   const durationMs = Math.round(performance.now() - started);
   const must = mustViolation;

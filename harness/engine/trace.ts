@@ -149,14 +149,18 @@ export class TraceRecorder {
   private readonly listeners = new Set<TraceListener>();
   private nextConn = 0;
 
-  constructor(originUs: number = nowUs()) {
+  /**
+   * @param originUs monotonic µs value of `t = 0` (default: now)
+   * @param clock source of monotonic µs (default {@link nowUs}; a virtual clock for in-process runs)
+   */
+  constructor(originUs: number = nowUs(), private readonly clock: () => number = nowUs) {
     this.originUs = originUs;
     this.originWall = new Date().toISOString();
   }
 
   /** Current time relative to the origin, µs. */
   now(): number {
-    return nowUs() - this.originUs;
+    return this.clock() - this.originUs;
   }
 
   /** Allocates the next connection index. */
