@@ -96,6 +96,13 @@ function profileOptions(suite: ProtocolSuite<object>): Option[] {
     const opt = new Option(`--${flag} <value>`, `${spec.description ?? field} (default ${JSON.stringify(defaults[field])})`);
     if (spec.enum) return opt.choices(spec.enum.map(String));
     if (spec.type === 'integer') return opt.argParser(intArg(`--${flag}`));
+    if (spec.type === 'number') {
+      return opt.argParser((v: string) => {
+        const n = Number(v);
+        if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`--${flag} must be a number, got ${JSON.stringify(v)}`);
+        return n;
+      });
+    }
     if (spec.type === 'boolean') {
       return opt.argParser((v: string) => {
         if (v !== 'true' && v !== 'false') throw new InvalidArgumentError(`--${flag} must be true or false`);

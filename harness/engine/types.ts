@@ -71,6 +71,8 @@ export interface CaseFinding {
 export interface CaseContext<P> {
   /** The target profile in force. */
   readonly profile: P;
+  /** Where the target is (host, port), e.g. to put a proxy in front of it. */
+  readonly target: { readonly host: string; readonly port: number };
   /** The case's trace (also fed live to the monitor). */
   readonly trace: TraceRecorder;
   /** Aborted when the case's deadline passes. */

@@ -127,28 +127,13 @@ export async function openServed(ctx: Ctx, rule: string, after: string, at?: { h
   }
 }
 
-/**
- * The target's address, read from the `conn_open` of a fresh connection
- * (the engine gives cases a way to connect, not the address itself). The
- * connection is closed again at once.
- * @throws Error when the trace does not say.
- */
-export async function targetAddress(ctx: Ctx): Promise<{ host: string; port: number }> {
-  const conn = await ctx.connect();
-  const ev = ctx.trace.events.find((e) => e.type === 'conn_open' && e.conn === conn.conn);
-  await conn.close(0, 'wirecheck: address lookup');
-  const remote = ev?.type === 'conn_open' ? ev.remote : '';
-  const m = /^\[(.+)\]:(\d+)$/.exec(remote) ?? /^([^:]+):(\d+)$/.exec(remote);
-  if (!m) throw new Error(`cannot read the target address from conn_open remote ${JSON.stringify(remote)}`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
 
 /**
  * Starts a chaos proxy in front of the target (seeded, so a run replays the
  * same choices) and stops it when the case ends, whatever happens.
  */
 export async function withProxy<T>(ctx: Ctx, toxics: readonly ToxicInput[], body: (proxy: ChaosProxy) => Promise<T>): Promise<T> {
-  const target = await targetAddress(ctx);
+  const target = ctx.target;
   const proxy = await startChaosProxy({ upstreamHost: target.host, upstreamPort: target.port, toxics, seed: 0x6d6f6f6e });
   ctx.note(`chaos proxy ${proxy.host}:${proxy.port} in front of ${target.host}:${target.port}`);
   try {
