@@ -6,6 +6,7 @@
  */
 import type { TraceEvent, TraceRecorder } from './trace.js';
 import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
+import type { FuzzSupport } from '../fuzz/types.js';
 
 /** Severity of a rule: a MUST breaks conformance, a SHOULD makes a case non-strict. */
 export type Severity = 'must' | 'should';
@@ -54,6 +55,12 @@ export interface Monitor {
    * discriminator, items), for trace files; undefined when nothing.
    */
   decoded?(): readonly Readonly<Record<string, unknown>>[] | undefined;
+  /**
+   * Labels of the model states and transitions exercised so far
+   * (`state:…`, `transition:…`; all of them listed in the suite's
+   * `fuzz.coverageLabels`), for the fuzzer's coverage report.
+   */
+  coverage?(): readonly string[];
 }
 
 /** Outcome of one case. */
@@ -174,6 +181,8 @@ export interface ProtocolSuite<P extends object> {
   encodeFrame?(frame: unknown): Uint8Array;
   /** Splits bytes the server sent on a stream into whole frames (decoded value, byte length), for fixture `frames` expectations; a trailing partial frame is left out. */
   decodeFrames?(bytes: Uint8Array): readonly { readonly frame: unknown; readonly bytes: number }[];
+  /** Fuzzing (`wirecheck fuzz`, harness/fuzz): generators of fuzz programs from the model, and coverage labels. */
+  readonly fuzz?: FuzzSupport<P>;
 }
 
 /** Result of one case, as reports carry it. */
