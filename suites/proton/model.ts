@@ -98,6 +98,27 @@ interface ConnState {
 
 const US = 1000;
 
+/** Rules whose violation or timer makes the server owe a close (labels `transition:close-owed-<rule>`). */
+const CLOSE_RULES = ['PROTON-2.2', 'PROTON-3.2', 'PROTON-3.3', 'PROTON-3.4', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-7.1', 'PROTON-8.3', 'PROTON-9.1'] as const;
+
+/**
+ * Every coverage label the model reports ({@link ProtonModel.coverage}):
+ * states it reached and transitions it took, in monitor or server mode.
+ * `transition:reopen-stream-type` needs profile `reopenStreamType`;
+ * `transition:close-owed-PROTON-7.1` a partial item (or, with
+ * `ioTimeoutScope: idle-request-stream`, an idle stream) left for `ioTimeoutMs`.
+ */
+export const COVERAGE_LABELS: readonly string[] = [
+  'state:conn-unidentified', 'state:conn-open', 'state:conn-closing',
+  'state:stream-event', 'state:stream-commit', 'state:stream-action', 'state:stream-reset',
+  'state:acks-pipelined', 'state:partial-item',
+  'transition:conn-open', 'transition:close-by-client', 'transition:close-by-server',
+  'transition:identify-event', 'transition:identify-commit', 'transition:identify-action', 'transition:identify-reset', 'transition:reopen-stream-type',
+  'transition:event-id', 'transition:ack', 'transition:commit-request', 'transition:commit-answer', 'transition:action-item',
+  'transition:client-fin-event', 'transition:client-fin-commit', 'transition:client-fin-action', 'transition:server-fin', 'transition:client-abort',
+  ...CLOSE_RULES.map((r) => `transition:close-owed-${r}`),
+];
+
 /**
  * The Proton state machine. See the module docstring for the two modes.
  * Methods return violations instead of throwing; an event that cannot be
@@ -109,6 +130,8 @@ export class ProtonModel {
   private now = 0;
   /** Frames decoded from the last data event fed (for trace files). */
   private frames: Record<string, unknown>[] = [];
+  /** Coverage labels reached so far ({@link COVERAGE_LABELS}). */
+  private readonly covered = new Set<string>();
 
   constructor(
     readonly profile: ProtonProfile,
@@ -301,6 +324,11 @@ export class ProtonModel {
     return n;
   }
 
+  /** Labels of the states and transitions reached so far (a subset of {@link COVERAGE_LABELS}), for fuzzing coverage. */
+  coverage(): string[] {
+    return [...this.covered];
+  }
+
   /** One-line description of the state of every connection. */
   describe(): string {
     const parts: string[] = [];
@@ -312,6 +340,7 @@ export class ProtonModel {
 
   private onConnOpen(id: number, t: number, out: Violation[]): void {
     const c: ConnState = { id, openedAt: t, identified: false, streams: new Map(), byKind: new Map(), close: undefined, closed: false };
+    this.covered.add('transition:conn-open').add('state:conn-unidentified');
     const live = [...this.conns.values()].filter((o) => !o.closed && o.close === undefined);
     this.conns.set(id, c);
     if (live.length > 0) {
@@ -326,6 +355,7 @@ export class ProtonModel {
   private onConnClose(id: number, by: 'client' | 'server' | 'transport', isApp: boolean, code: number, reason: string, t: number, index: number, out: Violation[]): void {
     const c = this.conns.get(id);
     if (!c || c.closed) return;
+    this.covered.add(`transition:close-by-${by}`);
     const seen = `${by} closed the connection (${isApp ? 'application' : 'transport'} code ${closeCodeName(code)}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
     if (by === 'server') {
       let due = c.close;
@@ -397,16 +427,21 @@ export class ProtonModel {
             }
             s.lastId = item;
             s.acks.push({ id: item, t });
+            this.covered.add(s.acks.length > 1 ? 'state:acks-pipelined' : 'transition:event-id');
           } else {
             if (s.commit) {
               this.clientViolation(c, 'PROTON-5.2', `commit ${item} sent while commit ${s.commit.id} is outstanding`, t);
               return;
             }
             s.commit = { id: item, t };
+            this.covered.add('transition:commit-request');
           }
         }
         s.partialSince = s.rx.partial > 0 ? (s.partialSince ?? t) : undefined;
-        if (s.rx.partial > 0) this.frames.push({ partial: s.rx.partial });
+        if (s.rx.partial > 0) {
+          this.frames.push({ partial: s.rx.partial });
+          this.covered.add('state:partial-item');
+        }
         return;
       }
       default:
@@ -429,9 +464,11 @@ export class ProtonModel {
         return false;
       }
     }
+    if (prev && kind !== 'reset') this.covered.add('transition:reopen-stream-type');
     s.kind = kind;
     c.byKind.set(kind, s);
     c.identified = true;
+    this.covered.add(`transition:identify-${kind}`).add(`state:stream-${kind}`).add('state:conn-open');
     if (kind === 'action') {
       s.counter = 1;
       s.lastItemAt = t;
@@ -457,6 +494,7 @@ export class ProtonModel {
     } else if ((s.kind === 'event' || s.kind === 'commit') && s.rx.partial > 0) {
       this.clientViolation(c, s.kind === 'event' ? 'PROTON-4.6' : 'PROTON-5.5', `stream ${stream} ended inside an item (${s.rx.partial} of 4 bytes)`, t);
     } else {
+      this.covered.add(`transition:client-fin-${s.kind}`);
       s.partialSince = undefined;
       if (s.acks.length === 0 && !s.commit) s.finOwedSince = t;
     }
@@ -470,6 +508,7 @@ export class ProtonModel {
     const s = this.stream(c, stream, t);
     if (s.kind === 'reset') return;
     const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
+    this.covered.add('transition:client-abort');
     this.clientViolation(c, s.kind === undefined ? 'PROTON-3.5' : 'PROTON-8.3', `client sent ${what} (code ${code}) on stream ${stream}`, t);
     void index;
     void out;
@@ -506,6 +545,7 @@ export class ProtonModel {
         if (!head) return this.violation('PROTON-4.3', 'must', index, t, 'no ack (no event outstanding)', `ack ${itemHex(item)} on stream ${s.id}`, c.id, false);
         if (item !== head.id) return this.violation('PROTON-4.3', 'must', index, t, `ack ${itemHex(head.id)} on stream ${s.id}`, `ack ${itemHex(item)}`, c.id, false);
         s.acks.shift();
+        this.covered.add('transition:ack');
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
         return undefined;
       }
@@ -515,6 +555,7 @@ export class ProtonModel {
         const want = commitAnswer(req.id);
         if (item !== want) return this.violation('PROTON-5.1', 'must', index, t, `answer ${itemHex(want)} (2 × ${req.id} mod 2^32) on stream ${s.id}`, `answer ${itemHex(item)}`, c.id, false);
         s.commit = undefined;
+        this.covered.add('transition:commit-answer');
         if (s.clientFin) s.finOwedSince = t;
         const at = req.t + P.commitDelayMs * US;
         if (t < at - tol || t > at + tol) {
@@ -526,6 +567,7 @@ export class ProtonModel {
         if (item !== s.counter) return this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter}`, `action item ${item}`, c.id, false);
         const at = s.lastItemAt + P.actionIntervalMs * US;
         s.counter = (s.counter + 1) % 0x1_0000_0000;
+        this.covered.add('transition:action-item');
         s.lastItemAt = t;
         if (t < at - tol || t > at + tol) {
           return this.violation('PROTON-6.3', 'should', index, t, `action item ${item} at ${this.rel(c, at)} ± ${P.toleranceMs} ms (one per ${P.actionIntervalMs} ms)`, `at ${this.rel(c, t)}`, c.id, false);
@@ -552,6 +594,7 @@ export class ProtonModel {
     }
     s.serverFin = true;
     s.finOwedSince = undefined;
+    this.covered.add('transition:server-fin');
   }
 
   private onServerAbort(conn: number, stream: number, kind: 'reset' | 'stop_sending', code: number, t: number, index: number, out: Violation[]): void {
@@ -593,7 +636,9 @@ export class ProtonModel {
   }
 
   private owe(c: ConnState, due: CloseDue): void {
-    if (!c.close) c.close = due;
+    if (c.close) return;
+    c.close = due;
+    this.covered.add(`transition:close-owed-${due.rule}`).add('state:conn-closing');
   }
 
   /** Whether the server owes a FIN on `s` now (server mode: immediately; monitor: since `finOwedSince`). */

@@ -16,5 +16,6 @@ export function createProtonMonitor(profile: ProtonProfile): Monitor {
     settled: () => model.settled(),
     describe: () => model.describe(),
     decoded: () => model.decoded(),
+    coverage: () => model.coverage(),
   };
 }
