@@ -11,6 +11,7 @@ import { actionCases } from './cases/06-action.js';
 import { timeoutCases } from './cases/07-timeouts.js';
 import { errorCases } from './cases/08-errors.js';
 import { resetCases } from './cases/09-reset.js';
+import { protonFuzz } from './arbitraries.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { createProtonMonitor } from './monitor.js';
 import { protonProbe } from './probe.js';
@@ -34,4 +35,5 @@ export const suite: ProtocolSuite<ProtonProfile> = {
   frameSchema,
   encodeFrame,
   decodeFrames,
+  fuzz: protonFuzz,
 };
