@@ -21,9 +21,10 @@ type Variant =
   | { readonly type: 'silent'; readonly silent: number; readonly identify: 'at-once' | 'before-timeout' | 'after-timeout' | 'never' | 'on-a-silent-one'; readonly silentFirst: boolean };
 
 /** Every byte value, with the valid ones and the edges more often. */
-const anyByte: fc.Arbitrary<number> = fc.oneof({ arbitrary: fc.nat(0xff), weight: 3 }, { arbitrary: fc.constantFrom(0x00, 0x01, 0x02, 0x03, 0x04, 0x7f, 0x80, 0xfe, 0xff), weight: 1 });
+const anyByte: fc.Arbitrary<number> = fc.oneof({ withCrossShrink: true }, { arbitrary: fc.nat(0xff), weight: 3 }, { arbitrary: fc.constantFrom(0x00, 0x01, 0x02, 0x03, 0x04, 0x7f, 0x80, 0xfe, 0xff), weight: 1 });
 
 const variant: fc.Arbitrary<Variant> = fc.oneof(
+  { withCrossShrink: true },
   fc.record({ type: fc.constant('byte' as const), byte: anyByte, items: fc.array(u32, { maxLength: 2 }), then: fc.constantFrom('nothing' as const, 'fin' as const, 'valid-stream' as const) }),
   fc.record({ type: fc.constant('twice' as const), kind: fc.constantFrom<StreamKind>('event', 'commit', 'action'), between: fc.constantFrom('nothing' as const, 'items' as const, 'fin-both-ways' as const, 'wait' as const) }),
   fc

@@ -43,6 +43,7 @@ interface Spec {
 }
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+  { withCrossShrink: true },
   fc.constant<Mutation>({ type: 'none' }),
   fc.integer({ min: 1, max: 3 }).map((drop): Mutation => ({ type: 'truncate', drop })),
   fc.array(fc.nat(0xff), { minLength: 1, maxLength: 3 }).map((extra): Mutation => ({ type: 'extend', extra })),

@@ -126,7 +126,7 @@ const waitTimer = fc.constantFrom('identTimeoutMs', 'ioTimeoutMs', 'commitDelayM
 
 const closeConn = fc.constant(command('close', false, (m) => live(m) !== undefined, (m) => m.close(live(m)!)));
 
-const valid: fc.Arbitrary<Cmd> = fc.oneof(connect, openStream, sendEvents, sendCommit, awaitAnswer, finStream, waitTimer, closeConn);
+const valid: fc.Arbitrary<Cmd> = fc.oneof({ withCrossShrink: true }, connect, openStream, sendEvents, sendCommit, awaitAnswer, finStream, waitTimer, closeConn);
 
 // -------------------------------------------------------------- deviations
 
