@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { ConnectOptions } from '../drivers/types.js';
 import type { ProtocolSuite, ReferenceServerOptions, RunningServer } from './types.js';
+import type { ServerCore } from './server-core.js';
 import { UsageError } from './errors.js';
 
 /** Project root (the folder holding `suites/`). */
@@ -17,6 +18,9 @@ export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.u
 
 /** Starts a protocol's reference server in-process. */
 export type StartReferenceServer = (opts: ReferenceServerOptions<object>) => Promise<RunningServer>;
+
+/** Creates a protocol's reference server core (Sans-I/O, no sockets), optionally with a deliberate fault. */
+export type CreateReferenceCore = (opts: { readonly profile?: Partial<object>; readonly fault?: string }) => ServerCore;
 
 /** Options every reference client understands (`wirecheck client <protocol>`). */
 export interface ReferenceClientOptions<P> {
@@ -77,6 +81,16 @@ export async function loadReferenceServer(name: string): Promise<StartReferenceS
   if (!NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
   const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { startReferenceServer?: StartReferenceServer };
   return mod.startReferenceServer;
+}
+
+/**
+ * Loads a protocol's reference server core (`reference-server/<name>/index.ts`,
+ * export `createReferenceCore`), or undefined when the protocol has none.
+ */
+export async function loadReferenceCore(name: string): Promise<CreateReferenceCore | undefined> {
+  if (!NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
+  const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { createReferenceCore?: CreateReferenceCore };
+  return mod.createReferenceCore;
 }
 
 /**

@@ -148,6 +148,8 @@ export interface CampaignResult {
   readonly profile: object;
   readonly seed: number;
   readonly shard: ShardSpec;
+  /** Set on a merged campaign (`wirecheck fuzz merge`): the shards it is made of. */
+  readonly shards?: readonly ShardSpec[];
   readonly arbitraries: readonly string[];
   readonly budget: { readonly runs?: number; readonly durationMs?: number; readonly runsPerRound: number };
   readonly startedAt: string;

@@ -5,6 +5,7 @@
  * profile (defaults: the seed's).
  */
 import type { ReferenceServerOptions, RunningServer } from '../../harness/engine/types.js';
+import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
 import { startQuicHost } from '../../harness/quic/server-host.js';
 import { generateSelfSigned } from '../../harness/tls/cert.js';
@@ -65,3 +66,18 @@ export async function startProtonServer(opts: ProtonServerOptions = {}): Promise
 /** The engine's entry (harness/engine/registry.ts). */
 export const startReferenceServer = (opts: ReferenceServerOptions<object>): Promise<RunningServer> =>
   startProtonServer(opts as ProtonServerOptions);
+
+/**
+ * The reference server's Sans-I/O core alone (no sockets), for in-process
+ * runs over `harness/drivers/memory.ts` (`wirecheck fuzz --in-process`,
+ * bench/fuzz.ts, tests). Missing profile fields take the seed's defaults.
+ * @throws RangeError for an unknown fault or an inconsistent profile.
+ */
+export function createReferenceCore(opts: { readonly profile?: Partial<object>; readonly fault?: string } = {}): ServerCore {
+  const profile: ProtonProfile = { ...defaultProfile, ...(opts.profile as Partial<ProtonProfile> | undefined) };
+  const problems = checkProfile(profile);
+  if (problems.length) throw new RangeError(`proton core profile: ${problems.join('; ')}`);
+  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
+  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
+  return new ProtonServerCore(profile, fault?.apply);
+}
