@@ -16,6 +16,7 @@ import * as list from './cli/list.js';
 import * as proxy from './cli/proxy.js';
 import * as validate from './cli/validate.js';
 import * as replay from './cli/replay.js';
+import * as fuzz from './cli/fuzz.js';
 
 export type { CliIo } from './cli/common.js';
 
@@ -25,7 +26,7 @@ const defaultIo: CliIo = {
 };
 
 /** The commands, in the order `--help` lists them. */
-const commands: readonly { register(host: CommandHost): void | Promise<void> }[] = [run, replay, validate, serve, client, selftest, proxy, list];
+const commands: readonly { register(host: CommandHost): void | Promise<void> }[] = [run, replay, fuzz, validate, serve, client, selftest, proxy, list];
 
 /** Runs the CLI with `argv` (without node and script). Returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {

@@ -33,6 +33,8 @@ export interface FuzzTarget {
   readonly connect: ConnectOptions;
   /** Set for an in-process target (harness/drivers/memory.ts): every case runs in this virtual time. */
   readonly clock?: VirtualClock;
+  /** Waits for the driver's background work (overlapped closes, harness/fuzz/overlap.ts) at the end of the campaign. */
+  readonly drain?: () => Promise<void>;
 }
 
 /** Options of {@link runCampaign}. */
@@ -299,6 +301,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
 
   const first = await alive();
   if (!first.ok) {
+    await target.drain?.();
     return finish(`the target did not pass the liveness probe before the first case (${first.message ?? ''})`, false);
   }
 
@@ -441,6 +444,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
   }
   if (o.signal?.aborted) stopped ??= 'interrupted';
   if (dead) stopped ??= 'the target stopped passing the liveness probe';
+  await target.drain?.();
   return finish(stopped, true);
 
   function finish(why: string | undefined, firstProbeOk: boolean): CampaignResult {
