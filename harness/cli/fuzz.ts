@@ -6,7 +6,7 @@
  */
 import { randomInt } from 'node:crypto';
 import path from 'node:path';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { driverFor } from '../drivers/index.js';
 import { createMemoryTarget } from '../drivers/memory.js';
 import { VirtualClock } from '../engine/clock.js';
@@ -62,7 +62,7 @@ const parseSeed = (v: string): number => {
 
 interface FuzzFlags extends ConnectFlags, ReportFlags {
   target?: string;
-  protocol: string;
+  protocol?: string;
   profile?: string;
   fast?: boolean;
   runs?: number;
@@ -82,7 +82,7 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .command('fuzz')
     .description('Fuzz a target: generated malformed frames, discriminators and model-based sequences, judged by the protocol\u2019s model; failures shrunk and saved as fixtures.')
     .option('-t, --target <url>', 'target: quic://host:port or tcp://host:port')
-    .requiredOption('-p, --protocol <name>', `protocol (${listProtocols().join(', ')})`)
+    .option('-p, --protocol <name>', `protocol (${listProtocols().join(', ')}); required`)
     .option('--profile <file>', 'target profile (JSON): timers and choices of the target; default: the seed\u2019s')
     .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
     .option('--runs <n>', 'programs to generate over the whole campaign (all shards); default 100 unless --duration', intArg('--runs', 1))
@@ -110,13 +110,21 @@ export function register({ program, io, setExitCode }: CommandHost): void {
       .argument('<files...>', 'campaign files written by `wirecheck fuzz --shard i/n`'),
   )
     .addHelpText('after', `\nReports go to ${FUZZ_OUT}/merged/ unless --out is given. Exit codes as fuzz.`)
-    .action(async (files: string[], o: ReportFlags, c: { getOptionValueSource(k: string): string | undefined }) => {
-      if (c.getOptionValueSource('out') === 'default') o.out = `${FUZZ_OUT}/merged`;
+    .action(async (files: string[], o: ReportFlags, c: Command) => {
+      // The root program parses options anywhere, so `fuzz` itself takes the report flags given after `merge`.
+      const parent = c.parent;
+      const mine = o as unknown as Record<string, unknown>;
+      for (const k of ['out', 'reporter', 'color', 'quiet']) {
+        if (c.getOptionValueSource(k) !== 'cli' && parent?.getOptionValueSource(k) === 'cli') mine[k] = parent.opts()[k];
+      }
+      if (c.getOptionValueSource('out') !== 'cli' && parent?.getOptionValueSource('out') !== 'cli') o.out = `${FUZZ_OUT}/merged`;
       setExitCode(await mergeCommand(files, o, io));
     });
 }
 
 async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
+  // Checked here, not by commander: `fuzz merge` must not need it.
+  if (o.protocol === undefined) throw new UsageError(`fuzz needs --protocol NAME (${listProtocols().join(', ')})`);
   const suite = await loadSuite(o.protocol);
   if (!suite.fuzz) throw new UsageError(`--protocol ${o.protocol}: this protocol has no fuzz generators (suite.fuzz)`);
   if (o.inProcess && o.target !== undefined) throw new UsageError('--in-process and --target exclude each other');

@@ -305,7 +305,24 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     return finish(`the target did not pass the liveness probe before the first case (${first.message ?? ''})`, false);
   }
 
+  /**
+   * Runs a round: its `numRuns` programs, whatever is found. A new failure
+   * ends fast-check's run (it shrinks it); the round then goes on from the
+   * program after the failing one (fast-check's `path` with one segment
+   * starts at that run), so a round generates the same programs whatever
+   * earlier rounds found: shards together run exactly the unsharded campaign.
+   */
   const runRound = async (g: number, arbName: string, seed: number, numRuns: number, path?: string): Promise<void> => {
+    let start = 0;
+    while (start < numRuns && !dead && !o.signal?.aborted && performance.now() < deadline && stopped === undefined) {
+      const next = await checkFrom(g, arbName, seed, numRuns, start, path);
+      if (next === undefined || path !== undefined) return;
+      start = next;
+    }
+  };
+
+  /** One fast-check run of a round from its program `start`; returns where to resume after a finding (undefined: done). */
+  const checkFrom = async (g: number, arbName: string, seed: number, numRuns: number, start: number, path?: string): Promise<number | undefined> => {
     current = arbName;
     const stat = perArbitrary[arbName]!;
     let hunting: string | undefined;
@@ -357,8 +374,8 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     const remaining = deadline - performance.now();
     const details = await fc.check(prop, {
       seed,
-      numRuns,
-      ...(path !== undefined ? { path, endOnFailure: true } : {}),
+      numRuns: numRuns - start,
+      ...(path !== undefined ? { path, endOnFailure: true } : start > 0 ? { path: String(start) } : {}),
       ...(Number.isFinite(remaining) && path === undefined ? { interruptAfterTimeLimit: Math.max(1, Math.round(remaining)) } : {}),
     });
     shrinking = false;
@@ -367,7 +384,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
         // Not ours: a generator or the engine threw. Report it as a campaign stop, not a finding.
         stopped = `generator ${arbName} failed: ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`;
       }
-      return;
+      return undefined;
     }
     const e: Execution = last;
     const sig = hunting;
@@ -419,6 +436,9 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     };
     findings.push(finding);
     o.onFinding?.(finding);
+    // The first segment of the path is the failing program's run index in the round.
+    const failed = Number(cePath.split(':')[0]);
+    return Number.isInteger(failed) ? failed + 1 : undefined;
   };
 
   if (o.replay) {

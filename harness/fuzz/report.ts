@@ -105,8 +105,9 @@ const sumStats = (a: CampaignStats, b: CampaignStats): CampaignStats => {
 /**
  * Merges the campaigns of shards into one: same protocol, target profile,
  * seed, generators and round size required (the same campaign); rounds must
- * not overlap. Counters and coverage add up; findings are united by id (the
- * one from the earliest round kept); the duration is the longest shard's.
+ * not overlap. Counters and coverage add up; findings are united by rule (the
+ * one from the earliest round kept, as one campaign keeps the first failure
+ * of each rule); the duration is the longest shard's.
  * @throws CampaignFileError when the campaigns are not shards of one campaign, or overlap.
  */
 export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
@@ -129,7 +130,7 @@ export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
   }
   const hits: Record<string, number> = {};
   const perArbitrary: Record<string, { generated: number; cases: number; findings: number; duplicates: number }> = {};
-  const byId = new Map<string, FuzzFinding>();
+  const byRule = new Map<string, FuzzFinding>();
   let stats = cs[0]!.stats;
   for (const [i, c] of cs.entries()) {
     if (i > 0) stats = sumStats(stats, c.stats);
@@ -142,8 +143,9 @@ export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
       t.duplicates += s.duplicates;
     }
     for (const f of c.findings) {
-      const prev = byId.get(f.id);
-      if (!prev || f.round < prev.round) byId.set(f.id, f);
+      // One finding per rule, as in one campaign (a rule found is not shrunk again): the earliest round's.
+      const prev = byRule.get(f.rule);
+      if (!prev || f.round < prev.round) byRule.set(f.rule, f);
     }
   }
   const shards: ShardSpec[] = cs.map((c) => c.shard);
@@ -158,7 +160,7 @@ export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
     stats,
     perArbitrary,
     coverage: { labels: base.coverage.labels, hits: Object.fromEntries(Object.entries(hits).sort(([a], [b]) => a.localeCompare(b))) },
-    findings: [...byId.values()].sort((a, b) => a.round - b.round || a.id.localeCompare(b.id)),
+    findings: [...byRule.values()].sort((a, b) => a.round - b.round || a.id.localeCompare(b.id)),
     ...(stopped.length ? { stopped: stopped.join('; ') } : {}),
     firstProbeOk: cs.every((c) => c.firstProbeOk),
   };
