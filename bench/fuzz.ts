@@ -1,0 +1,188 @@
+/**
+ * wirecheck fuzz benchmark: how fast a fuzz campaign runs, and what limits
+ * it. Run: `npm run bench:fuzz [-- options]` (everything on 127.0.0.1, one
+ * process, one run). Prints:
+ *
+ * 1. **QUIC**: one campaign (seed, N programs, all Proton generators)
+ *    against the Proton reference server over QUIC (`startProtonServer`,
+ *    the tests' short timers), with the liveness probe after every case:
+ *      - overlapped closes (harness/fuzz/overlap.ts, what `wirecheck fuzz`
+ *        does): a close resolves once CONNECTION_CLOSE is sent, the QUIC
+ *        closing period runs in the background;
+ *      - awaited closes (the plain driver), the same campaign;
+ *    with the time the programs spent in the protocol's own waits (steps
+ *    `wait` around the timers: identification, receive timeout, commit
+ *    delay) against the rest (connection set-up, exchanges, teardown,
+ *    probes).
+ * 2. **In-process**: the same campaign against the reference server's
+ *    Sans-I/O core (`createReferenceCore`) over the in-memory driver in
+ *    virtual time (no sockets, harness/drivers/memory.ts); then a campaign
+ *    of `--mem-runs` programs for a steadier rate. It checks that the QUIC
+ *    and in-process campaigns generated the same programs.
+ * 3. **Bare handshakes**: connections per second of bare @matrixai/quic
+ *    (`QUICClient.createQUICClient` to a bare echo server, bench/bare-quic.ts)
+ *    opened and closed one after the other, awaiting `destroy()` and not:
+ *    the physical limit of connection-per-case fuzzing.
+ *
+ * Options: --runs N (QUIC campaign programs, default 60), --mem-runs M
+ * (2000), --handshakes H (100), --seed S (1), --skip-awaited.
+ */
+import { availableParallelism, cpus, loadavg, platform, arch } from 'node:os';
+import { parseArgs } from 'node:util';
+import { quicDriver } from '../harness/drivers/quic.js';
+import { createMemoryTarget } from '../harness/drivers/memory.js';
+import { VirtualClock } from '../harness/engine/clock.js';
+import { evalDuration } from '../harness/fixtures/format.js';
+import { runCampaign, type CampaignResult, type FuzzTarget } from '../harness/fuzz/campaign.js';
+import { overlapCloses } from '../harness/fuzz/overlap.js';
+import type { FuzzProgram } from '../harness/fuzz/types.js';
+import { generateSelfSigned } from '../harness/tls/cert.js';
+import { createReferenceCore, startProtonServer } from '../reference-server/proton/index.js';
+import { suite } from '../suites/proton/index.js';
+import { fastProfile, type ProtonProfile } from '../suites/proton/profile.js';
+import { bareClose, bareConnect, startEchoServer } from './bare-quic.js';
+
+/** The tests' profile: the short timers, with room for a loaded 2-core machine (test/suite/_run.ts). */
+const profile: ProtonProfile = { ...fastProfile, toleranceMs: 300 };
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    'mem-runs': { type: 'string' },
+    handshakes: { type: 'string' },
+    seed: { type: 'string' },
+    'skip-awaited': { type: 'boolean' },
+  },
+});
+const int = (v: string | undefined, d: number): number => (v === undefined ? d : Math.max(1, Math.trunc(Number(v)) || d));
+const runs = int(values.runs, 60);
+const memRuns = int(values['mem-runs'], 2000);
+const handshakes = int(values.handshakes, 100);
+const seed = values.seed === undefined ? 1 : Math.trunc(Number(values.seed));
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+/** What one campaign run measured. */
+interface Measured {
+  readonly label: string;
+  readonly result: CampaignResult;
+  readonly wallMs: number;
+  /** Listings of the generated programs, in order (to compare campaigns). */
+  readonly programs: string[];
+  /** Sum of the programs' planned waits (ms, generated and shrinking cases). */
+  readonly waitsMs: number;
+  /** Sum of the case durations (ms, without the liveness probes). */
+  readonly caseMs: number;
+  /** Durations of the cases whose program has no wait step (ms). */
+  readonly noWaitMs: number[];
+}
+
+async function measure(label: string, target: FuzzTarget, n: number): Promise<Measured> {
+  const programs: string[] = [];
+  let waitsMs = 0;
+  let caseMs = 0;
+  const noWaitMs: number[] = [];
+  const t0 = performance.now();
+  const result = await runCampaign({
+    suite,
+    profile,
+    target,
+    seed,
+    runs: n,
+    onCase: (p: FuzzProgram, out, shrinking) => {
+      if (!shrinking) programs.push(String(p));
+      caseMs += out.durationMs;
+      let w = 0;
+      for (const s of p.steps) if ('do' in s && s.do === 'wait') w += evalDuration(s.ms, profile);
+      waitsMs += w;
+      if (w === 0) noWaitMs.push(out.durationMs);
+    },
+  });
+  return { label, result, wallMs: performance.now() - t0, programs, waitsMs, caseMs, noWaitMs };
+}
+
+function memoryTarget(): FuzzTarget {
+  const clock = new VirtualClock();
+  const mem = createMemoryTarget({ core: createReferenceCore({ profile }), clock, alpn: [profile.alpn] });
+  return { url: 'memory:proton', driver: mem.driver, connect: mem.connect, clock };
+}
+
+const rate = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
+const f1 = (x: number) => x.toFixed(1);
+
+async function main(): Promise<void> {
+  log(`bench/fuzz: seed ${seed}, ${runs} programs over QUIC, ${memRuns} in-process, ${handshakes} bare handshakes`);
+  const { certPem, keyPem } = await generateSelfSigned();
+  const server = await startProtonServer({ profile, cert: certPem, key: keyPem });
+  const connect = { host: server.host, port: server.port, connectTimeoutMs: 3000, ca: certPem, serverName: 'localhost' };
+  const rows: Measured[] = [];
+  try {
+    log('1. QUIC campaign, overlapped closes …');
+    const ov = overlapCloses(quicDriver);
+    rows.push(await measure('QUIC, overlapped closes', { url: `quic://127.0.0.1:${server.port}`, driver: ov.driver, connect, drain: () => ov.drain() }, runs));
+    if (!values['skip-awaited']) {
+      log('1. QUIC campaign, awaited closes …');
+      rows.push(await measure('QUIC, awaited closes', { url: `quic://127.0.0.1:${server.port}`, driver: quicDriver, connect }, runs));
+    }
+  } finally {
+    await server.stop();
+  }
+  log('2. in-process campaigns …');
+  const memSame = await measure('in-process (same campaign)', memoryTarget(), runs);
+  const memBig = await measure(`in-process (${memRuns} programs)`, memoryTarget(), memRuns);
+
+  log('3. bare handshakes …');
+  const echo = await startEchoServer({ host: '127.0.0.1', alpn: 'bench', certPem, keyPem, timers: { idleTimeoutMs: 5000, keepAliveMs: 1000 } });
+  const hs = async (awaitClose: boolean): Promise<number> => {
+    const closing: Promise<boolean>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < handshakes; i++) {
+      const c = await bareConnect({ host: '127.0.0.1', port: echo.port, alpn: 'bench', serverName: 'localhost', ca: certPem, timers: { idleTimeoutMs: 5000, keepAliveMs: 1000 }, timerMs: 3000 });
+      if (awaitClose) await bareClose(c);
+      else closing.push(bareClose(c));
+    }
+    const ms = performance.now() - t0;
+    await Promise.all(closing);
+    return rate(handshakes, ms);
+  };
+  let hsAwait = 0;
+  let hsOverlap = 0;
+  try {
+    await hs(true); // warm-up
+    hsAwait = await hs(true);
+    hsOverlap = await hs(false);
+  } finally {
+    await echo.stop();
+  }
+
+  const out: string[] = [];
+  out.push(`wirecheck fuzz bench — ${platform()} ${arch()}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? '?'}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`);
+  out.push(`profile: tests' short timers (identTimeoutMs ${profile.identTimeoutMs}, ioTimeoutMs ${profile.ioTimeoutMs}, commitDelayMs ${profile.commitDelayMs}, actionIntervalMs ${profile.actionIntervalMs}, toleranceMs ${profile.toleranceMs}); seed ${seed}`);
+  out.push('');
+  out.push('campaign                          programs  cases  wall (s)  cases/s  waits %  case-waits/case  probe+engine/case  no-wait case p50  findings');
+  for (const m of [...rows, memSame, memBig]) {
+    const s = m.result.stats;
+    const virtual = m.result.target.startsWith('memory');
+    const ms = (x: number) => (virtual ? '(virtual)' : `${f1(x)} ms`);
+    const sorted = [...m.noWaitMs].sort((a, b) => a - b);
+    const p50 = sorted.length ? sorted[sorted.length >> 1]! : NaN;
+    out.push(
+      `${m.label.padEnd(33)} ${String(s.generated).padStart(8)} ${String(s.cases).padStart(6)} ${(m.wallMs / 1000).toFixed(2).padStart(9)} ${f1(rate(s.cases, m.wallMs)).padStart(8)} ` +
+        `${(virtual ? '-' : f1((100 * m.waitsMs) / m.wallMs)).padStart(8)} ${ms((m.caseMs - m.waitsMs) / s.cases).padStart(16)} ${ms((m.wallMs - m.caseMs) / s.cases).padStart(18)} ${(virtual ? '(virtual)' : `${p50} ms (${sorted.length})`).padStart(17)}  ${m.result.findings.length}`,
+    );
+  }
+  out.push('waits %: the programs\u2019 wait steps (around the profile\u2019s timers) as a share of the wall time; case-waits/case: the rest of a case (connect, exchanges, the drain until the model owes nothing, close);');
+  out.push('probe+engine/case: the liveness probe (a fresh connection and one exchange) and the engine; no-wait case p50: median case (without probe) of programs with no wait step.');
+  const same = memSame.programs.length === rows[0]!.programs.length && memSame.programs.every((p, i) => p === rows[0]!.programs[i]);
+  out.push(`same programs over QUIC and in-process: ${same ? 'yes' : 'NO'} (${rows[0]!.programs.length} generated)`);
+  out.push(`in-process speed-up over QUIC (overlapped): ×${f1(rate(memBig.result.stats.cases, memBig.wallMs) / rate(rows[0]!.result.stats.cases, rows[0]!.wallMs))}`);
+  out.push('');
+  out.push(`bare @matrixai/quic connections/s (connect + close, ${handshakes} sequential): ${f1(hsAwait)} awaiting destroy(), ${f1(hsOverlap)} not awaiting`);
+  out.push(`physical limit of connection-per-case fuzzing with a liveness probe (2 connections per case): about ${f1(hsOverlap / 2)} cases/s`);
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench/fuzz: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exitCode = 1;
+});
