@@ -85,7 +85,8 @@ function build(profile: ProtonProfile, s: Spec): FuzzProgram {
   const conn = b.connect();
   const st = b.open(conn);
   const disc = s.kind === 'event' ? Discriminator.Event : s.kind === 'commit' ? Discriminator.StateCommit : Discriminator.Action;
-  const items = s.kind === 'event' ? increasingIds(0, s.gaps) : s.kind === 'commit' ? [s.commitId] : [];
+  // StateCommit: one request, or (one time in four) two coalesced, the second one outstanding (PROTON-5.2).
+  const items = s.kind === 'event' ? increasingIds(0, s.gaps) : s.kind === 'commit' ? (s.gaps.length === 4 ? [s.commitId, s.gaps[0]!] : [s.commitId]) : [];
   const original = new Uint8Array([disc, ...encodeItems(items)]);
   let bytes = original;
   const m = s.mutation;
@@ -146,7 +147,7 @@ function build(profile: ProtonProfile, s: Spec): FuzzProgram {
     else b.send(f, Discriminator.Event, [1], 'follow-up: a valid event on a fresh stream');
     endText += ', then a valid exchange on a fresh stream';
   }
-  const what = s.kind === 'event' ? `Event stream with ids ${items.join(', ')}` : s.kind === 'commit' ? `StateCommit stream with id ${items[0]}` : 'Action stream';
+  const what = s.kind === 'event' ? `Event stream with ids ${items.join(', ')}` : s.kind === 'commit' ? `StateCommit stream with id${items.length > 1 ? 's' : ''} ${items.join(', ')}` : 'Action stream';
   return b.build(`Sends a malformed ${what}: ${mText}, ${chunkingText(s.chunking, pieces.length)}${endText}.`);
 }
 

@@ -223,7 +223,20 @@ const identTimeout = fc.constant(
   ),
 );
 
-const deviation: fc.Arbitrary<Cmd> = fc.oneof(nonIncreasing, secondCommit, unknownDisc, duplicate, bytesOnAction, abortStream, midItem, secondConnection, reset, finBeforeDisc, identTimeout);
+const deviation: fc.Arbitrary<Cmd> = fc.oneof(
+  { arbitrary: nonIncreasing, weight: 2 },
+  { arbitrary: secondCommit, weight: 1 },
+  { arbitrary: unknownDisc, weight: 1 },
+  { arbitrary: duplicate, weight: 1 },
+  { arbitrary: bytesOnAction, weight: 1 },
+  { arbitrary: abortStream, weight: 1 },
+  { arbitrary: midItem, weight: 1 },
+  // Only sequences open a second connection: more often.
+  { arbitrary: secondConnection, weight: 3 },
+  { arbitrary: reset, weight: 1 },
+  { arbitrary: finBeforeDisc, weight: 1 },
+  { arbitrary: identTimeout, weight: 1 },
+);
 
 /** Compiles a command list into a program: runs it against a fresh builder (model) and builds. */
 function compile(profile: ProtonProfile, cmds: Iterable<Cmd>): FuzzProgram {
