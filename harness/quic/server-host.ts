@@ -31,6 +31,7 @@ import {
   type TraceEvent,
 } from '../engine/trace.js';
 import { checkQuicCode, decodeReason, encodeReason, quietLogger, safeListener, serverCryptoOps } from './util.js';
+import { installSendGuard, onSendGuardEvent } from './send-guard.js';
 
 /** A structured log record of the host: `ts` (ISO 8601), `t` (trace µs), `level`, `msg`, then fields. */
 export type HostLogEntry = Record<string, unknown>;
@@ -94,6 +95,12 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_DEADLINE_MS = 2_000;
 /** Most actions executed in one synchronous pump before yielding to the event loop. */
 const MAX_ACTIONS_PER_PUMP = 10_000;
+/**
+ * Longest back-off (ms) for a core whose timer is still due right after it
+ * was polled (it never fires it): the host re-polls after 1, 2, 4 ... ms up
+ * to this, instead of re-arming a 0 ms timer forever.
+ */
+const MAX_OVERDUE_BACKOFF_MS = 1_000;
 /** Most streams opened implicitly to reach a server stream id the core names. */
 const MAX_IMPLICIT_STREAMS = 1_000;
 /** Longest delay `setTimeout` accepts (ms). */
@@ -247,6 +254,8 @@ function checkOptions(opts: QuicHostOptions): void {
  */
 export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   checkOptions(opts);
+  // util.ts installs it on load already; explicit, since the host's liveness depends on it.
+  installSendGuard();
   const core = opts.core;
   const trace = new TraceRecorder();
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -256,6 +265,10 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   let pumping = false;
   let pumpAgain = false;
   let deferredPump: NodeJS.Immediate | undefined;
+  /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
+  let lastPollT = Number.NEGATIVE_INFINITY;
+  /** Consecutive re-arms for a timer the core left due (drives the back-off). */
+  let overdueArms = 0;
   /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
   let stopRequested = false;
   let stopCode = 0;
@@ -271,6 +284,9 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     }
   };
   const onListenerError = (where: string) => (err: unknown) => log('warn', 'listener error', { where, error: errorText(err) });
+
+  /** Native quiche connection → our connection id, to log what the send guard did to ours. */
+  const nativeIds = new WeakMap<object, number>();
 
   // ---- feeding the core -------------------------------------------------
 
@@ -297,7 +313,9 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
         pumpAgain = false;
         let acts: ServerAction[];
         try {
-          const polled: unknown = core.poll(trace.now());
+          const pollT = trace.now();
+          lastPollT = pollT;
+          const polled: unknown = core.poll(pollT);
           acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
         } catch (err) {
           log('warn', 'core.poll threw', { error: errorText(err) });
@@ -339,8 +357,20 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       log('warn', 'core.nextTimer threw', { error: errorText(err) });
       return;
     }
-    if (next === undefined || !Number.isFinite(next)) return;
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
+    if (next === undefined || !Number.isFinite(next)) {
+      overdueArms = 0;
+      return;
+    }
+    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
+    if (next <= lastPollT) {
+      // The core was polled at (or after) this time and still asks for it: it does not fire
+      // the timer. Back off instead of spinning on a 0 ms timer.
+      overdueArms++;
+      if (overdueArms === 1) log('warn', 'core timer still due after poll; backing off', { next, polledAt: lastPollT });
+      delayMs = Math.max(delayMs, Math.min(MAX_OVERDUE_BACKOFF_MS, 2 ** Math.min(overdueArms - 1, 20)));
+    } else {
+      overdueArms = 0;
+    }
     timer = setTimeout(() => {
       timer = undefined;
       pump();
@@ -706,6 +736,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     }
     const cs: ConnState = { id, qc, peer, streams: new Map(), ended: new Set(), closed: false };
     conns.set(id, cs);
+    const native = (qc as unknown as { conn?: unknown }).conn;
+    if (typeof native === 'object' && native !== null) nativeIds.set(native, id);
 
     qc.addEventListener(
       quicEvents.EventQUICConnectionStream.name,
@@ -784,7 +816,22 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     }, onListenerError('server error')),
   );
 
-  await server.start({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  // The send guard (send-guard.ts) reports on every connection of the process; log ours.
+  const offSendGuard = onSendGuardEvent((ev) => {
+    const conn = nativeIds.get(ev.conn);
+    if (conn === undefined) return; // another connection of this process (a client, another host)
+    log('warn', ev.kind === 'abandoned' ? 'library send loop on close cut; connection abandoned' : 'library send burst cut', {
+      conn,
+      packets: ev.packets,
+    });
+  });
+
+  try {
+    await server.start({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
+  } catch (err) {
+    offSendGuard();
+    throw err;
+  }
   const boundHost = server.host as string;
   const boundPort = server.port as number;
   log('info', 'host started', { host: boundHost, port: boundPort, alpn: [...opts.alpn] });
@@ -822,6 +869,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       timer = undefined;
       conns.clear();
       log('info', 'host stopped', { host: boundHost, port: boundPort });
+      offSendGuard();
     })();
     return stopP;
   };

@@ -4,6 +4,11 @@
  */
 import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import Logger, { LogLevel, StreamHandler } from '@matrixai/logger';
+import { installSendGuard } from './send-guard.js';
+
+// quiche 0.18 can loop forever in send() after an application close (send-guard.ts, NOTES.md).
+// Every module that talks QUIC imports this file, so the guard is in place before any connection exists.
+installSendGuard();
 
 /**
  * Longest close reason we send, in bytes. Reasons of about 1,300 bytes make

@@ -88,6 +88,12 @@ export interface TcpHost {
 export const TCP_HOST_CLOSE_DEADLINE_MS = 2_000;
 /** Most actions executed in one synchronous pump before yielding to the event loop. */
 const MAX_ACTIONS_PER_PUMP = 10_000;
+/**
+ * Longest back-off (ms) for a core whose timer is still due right after it
+ * was polled (it never fires it): the host re-polls after 1, 2, 4 ... ms up
+ * to this, instead of re-arming a 0 ms timer forever.
+ */
+const MAX_OVERDUE_BACKOFF_MS = 1_000;
 /** The one stream of a TCP connection. */
 const STREAM = 0;
 
@@ -182,6 +188,10 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
   let pumping = false;
   let pumpAgain = false;
   let deferredPump: NodeJS.Immediate | undefined;
+  /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
+  let lastPollT = Number.NEGATIVE_INFINITY;
+  /** Consecutive re-arms for a timer the core left due (drives the back-off). */
+  let overdueArms = 0;
   /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
   let stopRequested = false;
   let stopCode = 0;
@@ -222,7 +232,9 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
         pumpAgain = false;
         let acts: ServerAction[];
         try {
-          const polled: unknown = core.poll(trace.now());
+          const pollT = trace.now();
+          lastPollT = pollT;
+          const polled: unknown = core.poll(pollT);
           acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
         } catch (err) {
           log('warn', 'core.poll threw', { error: errorText(err) });
@@ -263,8 +275,20 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
       log('warn', 'core.nextTimer threw', { error: errorText(err) });
       return;
     }
-    if (next === undefined || !Number.isFinite(next)) return;
-    const delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
+    if (next === undefined || !Number.isFinite(next)) {
+      overdueArms = 0;
+      return;
+    }
+    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
+    if (next <= lastPollT) {
+      // The core was polled at (or after) this time and still asks for it: it does not fire
+      // the timer. Back off instead of spinning on a 0 ms timer.
+      overdueArms++;
+      if (overdueArms === 1) log('warn', 'core timer still due after poll; backing off', { next, polledAt: lastPollT });
+      delayMs = Math.max(delayMs, Math.min(MAX_OVERDUE_BACKOFF_MS, 2 ** Math.min(overdueArms - 1, 20)));
+    } else {
+      overdueArms = 0;
+    }
     timer = setTimeout(() => {
       timer = undefined;
       pump();

@@ -158,6 +158,15 @@ function waitFor(trace: TraceRecorder, pred: (ev: TraceEvent) => boolean, ms = 3
   });
 }
 
+/** Resolves with `p`'s value, or rejects after `ms` (naming `what`). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
 async function readAll(stream: QUICStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream.readable) chunks.push(Buffer.from(c));
@@ -469,7 +478,8 @@ t.test('a hostile core and abrupt clients do not break the host', async (t) => {
       return undefined;
     },
   };
-  const h = await host(hostile, { log: (e) => logs.push(e) });
+  // A short idle timeout reaps abrupt clients whose CONNECTION_CLOSE never comes (below).
+  const h = await host(hostile, { idleTimeoutMs: 1000, log: (e) => logs.push(e) });
   // Abrupt clients: lots of streams with unread echoes, then gone.
   for (let i = 0; i < 3; i++) {
     const { client: c } = await client(h.port, { initialMaxStreamDataBidiLocal: 4096 });
@@ -485,12 +495,46 @@ t.test('a hostile core and abrupt clients do not break the host', async (t) => {
   const { client: c } = await client(h.port);
   const s = c.connection.newStream('bidi');
   await s.writable.getWriter().write(Uint8Array.of(0x42));
-  const echoed = await s.readable.getReader().read();
+  const echoed = await within(s.readable.getReader().read(), 3000, 'echo');
   t.same([...(echoed.value ?? [])], [0x42]);
   t.ok(logs.some((e) => e['msg'] === 'core.handle threw'), 'core exceptions logged');
   t.ok(logs.some((e) => e['msg'] === 'close action with invalid code ignored'), 'bad close code ignored');
   t.ok(logs.some((e) => e['msg'] === 'reset action with invalid code ignored'), 'bad reset code ignored');
-  t.equal(h.trace.events.filter((e) => e.type === 'conn_close' && e.by === 'client').length, 3, 'three client closes');
+  // Each abrupt client is gone from the host: by its CONNECTION_CLOSE, or, when its QUIC stack could not
+  // send one (quiche 0.18: an app close with a full congestion window before HANDSHAKE_DONE, which CPU load
+  // makes likely; send-guard.ts), by the idle timeout.
+  for (const conn of [0, 1, 2]) {
+    const close = await waitFor(h.trace, (e) => e.type === 'conn_close' && e.conn === conn, 5000);
+    t.ok(close.type === 'conn_close' && (close.by === 'client' || (close.by === 'transport' && close.reason === 'idle timeout')), `abrupt client ${conn} closed (${JSON.stringify(close)})`);
+  }
+  t.notOk(logs.some((e) => String(e['msg']).startsWith('library send')), "the host's own connections never needed the send guard");
+});
+
+t.test('a core that never fires its due timer is re-polled with back-off, not in a 0 ms loop', async (t) => {
+  const logs: Array<Record<string, unknown>> = [];
+  let polls = 0;
+  const stuck: ServerCore = {
+    sendTimeoutMs: undefined,
+    handle() {},
+    sendStalled() {},
+    poll() {
+      polls++;
+      return [];
+    },
+    nextTimer() {
+      return 0; // always due, never fired
+    },
+  };
+  const h = await host(stuck, { log: (e) => logs.push(e) });
+  // Starting the host does not pump; a connection does (conn_open is fed), then the timer takes over.
+  const { client: c } = await client(h.port);
+  const p0 = polls;
+  await new Promise((r) => setTimeout(r, 500));
+  const n = polls - p0;
+  t.ok(n >= 3 && n <= 20, `polled ${n} times in 500 ms (a 0 ms timer loop would be hundreds)`);
+  t.equal(logs.filter((e) => e['msg'] === 'core timer still due after poll; backing off').length, 1, 'logged once');
+  await c.destroy({ force: true });
+  clients.delete(c);
 });
 
 t.test('stop(): closes live connections with the code, then nothing remains', async (t) => {

@@ -281,6 +281,31 @@ t.test('the TCP driver against the host: both views agree', async (t) => {
   t.same(server, clientView, 'same shape from both ends');
 });
 
+t.test('a core that never fires its due timer is re-polled with back-off, not in a 0 ms loop', async (t) => {
+  const logs: HostLogEntry[] = [];
+  let polls = 0;
+  const stuck: ServerCore = {
+    sendTimeoutMs: undefined,
+    handle() {},
+    sendStalled() {},
+    poll() {
+      polls++;
+      return [];
+    },
+    nextTimer() {
+      return 0; // always due, never fired
+    },
+  };
+  const h = await host(t, stuck, logs);
+  await client(t, h.port); // conn_open is fed, the pump arms the timer
+  t.ok(await until(() => polls > 0));
+  const p0 = polls;
+  await new Promise((r) => setTimeout(r, 500));
+  const n = polls - p0;
+  t.ok(n >= 3 && n <= 20, `polled ${n} times in 500 ms (a 0 ms timer loop would be hundreds)`);
+  t.equal(logs.filter((e) => e['msg'] === 'core timer still due after poll; backing off').length, 1, 'logged once');
+});
+
 t.test('stop: closes live connections with the code, idempotent, bounded, no handles left', async (t) => {
   const core = new EchoCore();
   const h = await startTcpHost({ core });
