@@ -19,6 +19,7 @@ import type { ReadableStreamReadResult, WritableStreamDefaultWriter } from 'node
 import { QUICServer, errors as quicErrors, events as quicEvents } from '@matrixai/quic';
 import type { QUICConnection, QUICStream } from '@matrixai/quic';
 import type { ServerAction, ServerCore } from '../engine/server-core.js';
+import { CorePump } from '../engine/core-pump.js';
 import {
   TraceRecorder,
   toHex,
@@ -93,14 +94,6 @@ const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Longest wait for one connection's close, or for the server's stop (ms). */
 const CLOSE_DEADLINE_MS = 2_000;
-/** Most actions executed in one synchronous pump before yielding to the event loop. */
-const MAX_ACTIONS_PER_PUMP = 10_000;
-/**
- * Longest back-off (ms) for a core whose timer is still due right after it
- * was polled (it never fires it): the host re-polls after 1, 2, 4 ... ms up
- * to this, instead of re-arming a 0 ms timer forever.
- */
-const MAX_OVERDUE_BACKOFF_MS = 1_000;
 /** Most streams opened implicitly to reach a server stream id the core names. */
 const MAX_IMPLICIT_STREAMS = 1_000;
 /** Longest delay `setTimeout` accepts (ms). */
@@ -261,14 +254,6 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const conns = new Map<number, ConnState>();
   const stallTimers = new Set<NodeJS.Timeout>();
-  let timer: NodeJS.Timeout | undefined;
-  let pumping = false;
-  let pumpAgain = false;
-  let deferredPump: NodeJS.Immediate | undefined;
-  /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
-  let lastPollT = Number.NEGATIVE_INFINITY;
-  /** Consecutive re-arms for a timer the core left due (drives the back-off). */
-  let overdueArms = 0;
   /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
   let stopRequested = false;
   let stopCode = 0;
@@ -290,92 +275,9 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
 
   // ---- feeding the core -------------------------------------------------
 
-  /** Feeds one event to the core and pumps; a throwing core is logged, not fatal. */
-  const feed = (ev: TraceEvent): void => {
-    try {
-      core.handle(ev);
-    } catch (err) {
-      log('warn', 'core.handle threw', { event: ev.type, error: errorText(err) });
-    }
-    pump();
-  };
-
-  /** Polls the core, executes its actions in order, and re-arms the single timer. */
-  const pump = (): void => {
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    pumping = true;
-    let executed = 0;
-    try {
-      do {
-        pumpAgain = false;
-        let acts: ServerAction[];
-        try {
-          const pollT = trace.now();
-          lastPollT = pollT;
-          const polled: unknown = core.poll(pollT);
-          acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
-        } catch (err) {
-          log('warn', 'core.poll threw', { error: errorText(err) });
-          acts = [];
-        }
-        for (const act of acts) {
-          executed++;
-          try {
-            execute(act);
-          } catch (err) {
-            log('warn', 'action failed', { action: act.type, error: errorText(err) });
-          }
-        }
-      } while (pumpAgain && executed < MAX_ACTIONS_PER_PUMP);
-    } finally {
-      pumping = false;
-    }
-    if (pumpAgain && deferredPump === undefined && !stopRequested) {
-      // The core keeps producing actions: yield to I/O, then continue.
-      log('warn', 'core produced many actions in one pump; deferring', { executed });
-      deferredPump = setImmediate(() => {
-        deferredPump = undefined;
-        pump();
-      });
-    }
-    armTimer();
-  };
-
-  const armTimer = (): void => {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (stopRequested) return;
-    let next: number | undefined;
-    try {
-      next = core.nextTimer();
-    } catch (err) {
-      log('warn', 'core.nextTimer threw', { error: errorText(err) });
-      return;
-    }
-    if (next === undefined || !Number.isFinite(next)) {
-      overdueArms = 0;
-      return;
-    }
-    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
-    if (next <= lastPollT) {
-      // The core was polled at (or after) this time and still asks for it: it does not fire
-      // the timer. Back off instead of spinning on a 0 ms timer.
-      overdueArms++;
-      if (overdueArms === 1) log('warn', 'core timer still due after poll; backing off', { next, polledAt: lastPollT });
-      delayMs = Math.max(delayMs, Math.min(MAX_OVERDUE_BACKOFF_MS, 2 ** Math.min(overdueArms - 1, 20)));
-    } else {
-      overdueArms = 0;
-    }
-    timer = setTimeout(() => {
-      timer = undefined;
-      pump();
-    }, delayMs);
-  };
+  /** Feeds the core, polls it, executes its actions, keeps its one timer (engine/core-pump.ts). */
+  const pumper = new CorePump({ core, now: () => trace.now(), execute: (act) => execute(act), log });
+  const feed = (ev: TraceEvent): void => pumper.feed(ev);
 
   // ---- recording ----------------------------------------------------------
 
@@ -568,12 +470,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
         if (cs.closed || st.stallReported || stopRequested) return;
         st.stallReported = true;
         log('debug', 'send stalled', { conn: cs.id, stream });
-        try {
-          core.sendStalled(cs.id, stream, trace.now());
-        } catch (err) {
-          log('warn', 'core.sendStalled threw', { error: errorText(err) });
-        }
-        pump();
+        pumper.sendStalled(cs.id, stream);
       }, Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs)));
       stallTimers.add(stall);
     }
@@ -849,10 +746,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     stopCode = code;
     stopReason = reason;
     stopP = (async () => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      if (deferredPump !== undefined) clearImmediate(deferredPump);
-      deferredPump = undefined;
+      pumper.stop();
       const closes: Promise<void>[] = [];
       for (const cs of [...conns.values()]) {
         if (!cs.closed) closes.push(closeConn(cs, code, reason));
@@ -865,8 +759,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       if (outcome !== 'done') log('warn', 'server stop did not complete', { outcome });
       for (const s of stallTimers) clearTimeout(s);
       stallTimers.clear();
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      pumper.stop();
       conns.clear();
       log('info', 'host stopped', { host: boundHost, port: boundPort });
       offSendGuard();

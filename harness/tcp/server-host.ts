@@ -19,6 +19,7 @@
  */
 import net from 'node:net';
 import type { ServerAction, ServerCore } from '../engine/server-core.js';
+import { CorePump } from '../engine/core-pump.js';
 import {
   TraceRecorder,
   toHex,
@@ -86,14 +87,6 @@ export interface TcpHost {
 
 /** Longest wait for one connection's graceful close, and for the listener's close (ms). */
 export const TCP_HOST_CLOSE_DEADLINE_MS = 2_000;
-/** Most actions executed in one synchronous pump before yielding to the event loop. */
-const MAX_ACTIONS_PER_PUMP = 10_000;
-/**
- * Longest back-off (ms) for a core whose timer is still due right after it
- * was polled (it never fires it): the host re-polls after 1, 2, 4 ... ms up
- * to this, instead of re-arming a 0 ms timer forever.
- */
-const MAX_OVERDUE_BACKOFF_MS = 1_000;
 /** The one stream of a TCP connection. */
 const STREAM = 0;
 
@@ -184,14 +177,6 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
   const core = opts.core;
   const trace = new TraceRecorder();
   const conns = new Map<number, ConnState>();
-  let timer: NodeJS.Timeout | undefined;
-  let pumping = false;
-  let pumpAgain = false;
-  let deferredPump: NodeJS.Immediate | undefined;
-  /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
-  let lastPollT = Number.NEGATIVE_INFINITY;
-  /** Consecutive re-arms for a timer the core left due (drives the back-off). */
-  let overdueArms = 0;
   /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
   let stopRequested = false;
   let stopCode = 0;
@@ -210,90 +195,9 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
 
   // ---- feeding the core ---------------------------------------------------
 
-  const feed = (ev: TraceEvent): void => {
-    try {
-      core.handle(ev);
-    } catch (err) {
-      log('warn', 'core.handle threw', { event: ev.type, error: errorText(err) });
-    }
-    pump();
-  };
-
-  /** Polls the core, executes its actions in order, and re-arms the single timer. */
-  const pump = (): void => {
-    if (pumping) {
-      pumpAgain = true;
-      return;
-    }
-    pumping = true;
-    let executed = 0;
-    try {
-      do {
-        pumpAgain = false;
-        let acts: ServerAction[];
-        try {
-          const pollT = trace.now();
-          lastPollT = pollT;
-          const polled: unknown = core.poll(pollT);
-          acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
-        } catch (err) {
-          log('warn', 'core.poll threw', { error: errorText(err) });
-          acts = [];
-        }
-        for (const act of acts) {
-          executed++;
-          try {
-            execute(act);
-          } catch (err) {
-            log('warn', 'action failed', { action: (act as { type?: unknown }).type, error: errorText(err) });
-          }
-        }
-      } while (pumpAgain && executed < MAX_ACTIONS_PER_PUMP);
-    } finally {
-      pumping = false;
-    }
-    if (pumpAgain && deferredPump === undefined && !stopRequested) {
-      log('warn', 'core produced many actions in one pump; deferring', { executed });
-      deferredPump = setImmediate(() => {
-        deferredPump = undefined;
-        pump();
-      });
-    }
-    armTimer();
-  };
-
-  const armTimer = (): void => {
-    if (timer !== undefined) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    if (stopRequested) return;
-    let next: number | undefined;
-    try {
-      next = core.nextTimer();
-    } catch (err) {
-      log('warn', 'core.nextTimer threw', { error: errorText(err) });
-      return;
-    }
-    if (next === undefined || !Number.isFinite(next)) {
-      overdueArms = 0;
-      return;
-    }
-    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - trace.now()) / 1000)));
-    if (next <= lastPollT) {
-      // The core was polled at (or after) this time and still asks for it: it does not fire
-      // the timer. Back off instead of spinning on a 0 ms timer.
-      overdueArms++;
-      if (overdueArms === 1) log('warn', 'core timer still due after poll; backing off', { next, polledAt: lastPollT });
-      delayMs = Math.max(delayMs, Math.min(MAX_OVERDUE_BACKOFF_MS, 2 ** Math.min(overdueArms - 1, 20)));
-    } else {
-      overdueArms = 0;
-    }
-    timer = setTimeout(() => {
-      timer = undefined;
-      pump();
-    }, delayMs);
-  };
+  /** Feeds the core, polls it, executes its actions, keeps its one timer (engine/core-pump.ts). */
+  const pumper = new CorePump({ core, now: () => trace.now(), execute: (act) => execute(act), log });
+  const feed = (ev: TraceEvent): void => pumper.feed(ev);
 
   // ---- recording ----------------------------------------------------------
 
@@ -335,12 +239,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
       if (cs.closed || cs.stallReported || stopRequested || cs.pending.length === 0) return;
       cs.stallReported = true;
       log('debug', 'send stalled', { conn: cs.id, pending: cs.pending.length });
-      try {
-        core.sendStalled(cs.id, STREAM, trace.now());
-      } catch (err) {
-        log('warn', 'core.sendStalled threw', { error: errorText(err) });
-      }
-      pump();
+      pumper.sendStalled(cs.id, STREAM);
     }, delay);
   };
 
@@ -561,10 +460,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
     stopCode = code;
     stopReason = reason;
     stopP = (async () => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-      if (deferredPump !== undefined) clearImmediate(deferredPump);
-      deferredPump = undefined;
+      pumper.stop();
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const cs of [...conns.values()]) {
         if (!cs.closed) void closeConn(cs, code, reason);
@@ -576,8 +472,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
       }
       const outcome = await withDeadline(listenerClosed, TCP_HOST_CLOSE_DEADLINE_MS);
       if (outcome !== 'done') log('warn', 'listener close did not complete');
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
+      pumper.stop();
       conns.clear();
       log('info', 'host stopped', { host: boundHost, port: boundPort });
     })();

@@ -1,0 +1,158 @@
+/**
+ * The loop every transport host runs around a Sans-I/O {@link ServerCore}
+ * (aioquic's `transmit()` shape): feed an event, poll the core, execute its
+ * actions in order, re-arm one timer for `core.nextTimer()`. Shared by the
+ * QUIC and TCP hosts so that the protections below exist once:
+ * - a core that throws is logged, never fatal;
+ * - a pump that re-enters itself (an action whose execution feeds an event)
+ *   is turned into another round, not recursion;
+ * - a core that keeps producing actions yields to I/O after
+ *   {@link MAX_ACTIONS_PER_PUMP};
+ * - a core whose timer is still due right after it was polled (it never
+ *   fires it) is re-polled after 1, 2, 4 … ms up to
+ *   {@link MAX_OVERDUE_BACKOFF_MS}, not on a 0 ms timer forever.
+ */
+import type { TraceEvent } from './trace.js';
+import type { ServerAction, ServerCore } from './server-core.js';
+
+/** Most actions executed in one synchronous pump before yielding to the event loop. */
+export const MAX_ACTIONS_PER_PUMP = 10_000;
+/** Longest back-off (ms) for a core whose timer is still due right after a poll. */
+export const MAX_OVERDUE_BACKOFF_MS = 1_000;
+/** Longest delay `setTimeout` accepts (ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Log levels of a host's structured log. */
+export type PumpLogLevel = 'debug' | 'info' | 'warn';
+
+/** What a {@link CorePump} needs from its host. */
+export interface CorePumpOptions {
+  readonly core: ServerCore;
+  /** The host's clock: µs on the trace's time line. */
+  readonly now: () => number;
+  /** Performs one action on the wire; may throw (logged). */
+  readonly execute: (act: ServerAction) => void;
+  readonly log: (level: PumpLogLevel, msg: string, data?: Record<string, unknown>) => void;
+}
+
+/** Describes a thrown value for a log record. */
+function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** Runs a core for a host. Not re-entrant by design: see the module docstring. */
+export class CorePump {
+  private timer: NodeJS.Timeout | undefined;
+  private deferred: NodeJS.Immediate | undefined;
+  private pumping = false;
+  private again = false;
+  /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
+  private lastPollT = Number.NEGATIVE_INFINITY;
+  /** Consecutive re-arms for a timer the core left due (drives the back-off). */
+  private overdueArms = 0;
+  private stopped = false;
+
+  constructor(private readonly opts: CorePumpOptions) {}
+
+  /** Feeds one event the host observed, then pumps. */
+  feed(ev: TraceEvent): void {
+    try {
+      this.opts.core.handle(ev);
+    } catch (err) {
+      this.opts.log('warn', 'core.handle threw', { event: ev.type, error: errorText(err) });
+    }
+    this.pump();
+  }
+
+  /** Tells the core a write stalled past its send timeout, then pumps. */
+  sendStalled(conn: number, stream: number): void {
+    try {
+      this.opts.core.sendStalled(conn, stream, this.opts.now());
+    } catch (err) {
+      this.opts.log('warn', 'core.sendStalled threw', { conn, stream, error: errorText(err) });
+    }
+    this.pump();
+  }
+
+  /** Polls the core, executes its actions in order, and re-arms the single timer. */
+  pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    let executed = 0;
+    try {
+      do {
+        this.again = false;
+        let acts: ServerAction[];
+        try {
+          this.lastPollT = this.opts.now();
+          const polled: unknown = this.opts.core.poll(this.lastPollT);
+          acts = Array.isArray(polled) ? (polled as ServerAction[]) : [];
+        } catch (err) {
+          this.opts.log('warn', 'core.poll threw', { error: errorText(err) });
+          acts = [];
+        }
+        for (const act of acts) {
+          executed++;
+          try {
+            this.opts.execute(act);
+          } catch (err) {
+            this.opts.log('warn', 'action failed', { action: (act as { type?: unknown }).type, error: errorText(err) });
+          }
+        }
+      } while (this.again && executed < MAX_ACTIONS_PER_PUMP);
+    } finally {
+      this.pumping = false;
+    }
+    if (this.again && this.deferred === undefined && !this.stopped) {
+      // The core keeps producing actions: yield to I/O, then continue.
+      this.opts.log('warn', 'core produced many actions in one pump; deferring', { executed });
+      this.deferred = setImmediate(() => {
+        this.deferred = undefined;
+        this.pump();
+      });
+    }
+    this.armTimer();
+  }
+
+  /** No more timers or deferred rounds (pumps asked for still run, for the host's final actions). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.deferred !== undefined) clearImmediate(this.deferred);
+    this.deferred = undefined;
+  }
+
+  private armTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.stopped) return;
+    let next: number | undefined;
+    try {
+      next = this.opts.core.nextTimer();
+    } catch (err) {
+      this.opts.log('warn', 'core.nextTimer threw', { error: errorText(err) });
+      return;
+    }
+    if (next === undefined || !Number.isFinite(next)) {
+      this.overdueArms = 0;
+      return;
+    }
+    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - this.opts.now()) / 1000)));
+    if (next <= this.lastPollT) {
+      // Polled at (or after) this time and still asked for: back off instead of spinning.
+      this.overdueArms++;
+      if (this.overdueArms === 1) this.opts.log('warn', 'core timer still due after poll; backing off', { next, polledAt: this.lastPollT });
+      delayMs = Math.max(delayMs, Math.min(MAX_OVERDUE_BACKOFF_MS, 2 ** Math.min(this.overdueArms - 1, 20)));
+    } else {
+      this.overdueArms = 0;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, delayMs);
+  }
+}
