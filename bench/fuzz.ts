@@ -23,9 +23,15 @@
  *    (`QUICClient.createQUICClient` to a bare echo server, bench/bare-quic.ts)
  *    opened and closed one after the other, awaiting `destroy()` and not:
  *    the physical limit of connection-per-case fuzzing.
+ * 4. **Budgets**: for each deliberate fault of the reference server
+ *    (reference-server/proton/faults.ts), the programs a campaign generated
+ *    until it first failed (its `foundAfter`), in-process, seeds 1…K. The
+ *    programs are the same over QUIC (section 1 checks it), so a QUIC
+ *    campaign needs the same count; its time is that count over the QUIC rate.
  *
  * Options: --runs N (QUIC campaign programs, default 60), --mem-runs M
- * (2000), --handshakes H (100), --seed S (1), --skip-awaited.
+ * (2000), --handshakes H (100), --seed S (1), --skip-awaited,
+ * --budget-seeds K (5), --budget B (300, programs per budget campaign).
  */
 import { availableParallelism, cpus, loadavg, platform, arch } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -38,6 +44,7 @@ import { overlapCloses } from '../harness/fuzz/overlap.js';
 import type { FuzzProgram } from '../harness/fuzz/types.js';
 import { generateSelfSigned } from '../harness/tls/cert.js';
 import { createReferenceCore, startProtonServer } from '../reference-server/proton/index.js';
+import { faultNames } from '../reference-server/proton/faults.js';
 import { suite } from '../suites/proton/index.js';
 import { fastProfile, type ProtonProfile } from '../suites/proton/profile.js';
 import { bareClose, bareConnect, startEchoServer } from './bare-quic.js';
@@ -52,6 +59,8 @@ const { values } = parseArgs({
     handshakes: { type: 'string' },
     seed: { type: 'string' },
     'skip-awaited': { type: 'boolean' },
+    'budget-seeds': { type: 'string' },
+    budget: { type: 'string' },
   },
 });
 const int = (v: string | undefined, d: number): number => (v === undefined ? d : Math.max(1, Math.trunc(Number(v)) || d));
@@ -59,6 +68,8 @@ const runs = int(values.runs, 60);
 const memRuns = int(values['mem-runs'], 2000);
 const handshakes = int(values.handshakes, 100);
 const seed = values.seed === undefined ? 1 : Math.trunc(Number(values.seed));
+const budgetSeeds = int(values['budget-seeds'], 5);
+const budget = int(values.budget, 300);
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -101,9 +112,9 @@ async function measure(label: string, target: FuzzTarget, n: number): Promise<Me
   return { label, result, wallMs: performance.now() - t0, programs, waitsMs, caseMs, noWaitMs };
 }
 
-function memoryTarget(): FuzzTarget {
+function memoryTarget(fault?: string): FuzzTarget {
   const clock = new VirtualClock();
-  const mem = createMemoryTarget({ core: createReferenceCore({ profile }), clock, alpn: [profile.alpn] });
+  const mem = createMemoryTarget({ core: createReferenceCore({ profile, ...(fault ? { fault } : {}) }), clock, alpn: [profile.alpn] });
   return { url: 'memory:proton', driver: mem.driver, connect: mem.connect, clock };
 }
 
@@ -155,6 +166,21 @@ async function main(): Promise<void> {
     await echo.stop();
   }
 
+  log('4. budgets per fault …');
+  const budgets: string[] = [];
+  for (const fault of faultNames) {
+    const found: number[] = [];
+    const rules = new Set<string>();
+    for (let s = 1; s <= budgetSeeds; s++) {
+      const r = await runCampaign({ suite, profile, target: memoryTarget(fault), seed: s, runs: budget });
+      const first = [...r.findings].sort((a, b) => a.foundAfter.generated - b.foundAfter.generated)[0];
+      found.push(first ? first.foundAfter.generated : Infinity);
+      if (first) rules.add(`${first.rule} by ${first.arbitrary}`);
+    }
+    const sorted = [...found].sort((a, b) => a - b);
+    budgets.push(`${fault.padEnd(30)} ${String(sorted[sorted.length >> 1]).padStart(6)} ${String(sorted[sorted.length - 1]).padStart(5)}  ${found.join(', ').padEnd(24)} ${[...rules].join('; ')}`);
+  }
+
   const out: string[] = [];
   out.push(`wirecheck fuzz bench — ${platform()} ${arch()}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? '?'}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`);
   out.push(`profile: tests' short timers (identTimeoutMs ${profile.identTimeoutMs}, ioTimeoutMs ${profile.ioTimeoutMs}, commitDelayMs ${profile.commitDelayMs}, actionIntervalMs ${profile.actionIntervalMs}, toleranceMs ${profile.toleranceMs}); seed ${seed}`);
@@ -179,6 +205,10 @@ async function main(): Promise<void> {
   out.push('');
   out.push(`bare @matrixai/quic connections/s (connect + close, ${handshakes} sequential): ${f1(hsAwait)} awaiting destroy(), ${f1(hsOverlap)} not awaiting`);
   out.push(`physical limit of connection-per-case fuzzing with a liveness probe (2 connections per case): about ${f1(hsOverlap / 2)} cases/s`);
+  out.push('');
+  out.push(`budget per fault: programs generated until the first failure, in-process, seeds 1..${budgetSeeds} (of ${budget}; Infinity = not found)`);
+  out.push(`${'fault'.padEnd(30)} median   max  per seed                 first rule found, by`);
+  out.push(...budgets);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
