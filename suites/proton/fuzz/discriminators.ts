@@ -77,7 +77,8 @@ function build(profile: ProtonProfile, v: Variant): FuzzProgram {
         b.send(streams[i]!, DISC[kind], kind === 'event' ? [1] : kind === 'commit' ? [3] : [], `identify ${streams[i]!.name} as ${kind}`);
       }
       b.exercises('PROTON-3.1');
-      return b.build(`Opens ${v.open.length} stream${v.open.length > 1 ? 's' : ''} (${v.open.join(', ')}) and identifies them in the order ${v.identify.map((i) => v.open[i]).join(', ')}.`);
+      if (v.open.length === 1) return b.build(`Opens one stream and identifies it as ${v.open[0]}.`);
+      return b.build(`Opens ${v.open.length} streams (${v.open.join(', ')}) and identifies them in the order ${v.identify.map((i) => v.open[i]).join(', ')}.`);
     }
     case 'silent': {
       const silent: ProgramStream[] = [];
