@@ -10,6 +10,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { driverFor } from '../drivers/index.js';
 import { createMemoryTarget } from '../drivers/memory.js';
 import { VirtualClock } from '../engine/clock.js';
+import type { ServerCore } from '../engine/server-core.js';
 import { ExitCode, UsageError } from '../engine/errors.js';
 import { loadProfile } from '../engine/profile.js';
 import { listProtocols, loadReferenceCore, loadSuite } from '../engine/registry.js';
@@ -139,7 +140,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   if (o.inProcess) {
     const create = await loadReferenceCore(suite.name);
     if (!create) throw new UsageError(`--in-process: protocol ${suite.name} has no reference core (reference-server/${suite.name}/index.ts createReferenceCore)`);
-    let core;
+    let core: ServerCore;
     try {
       core = create({ profile, ...(o.fault !== undefined ? { fault: o.fault } : {}) });
     } catch (err) {
@@ -211,7 +212,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   io.out(`Reports: ${[...written, campaignFile].join(', ')}\n`);
   if (fixtures.length) io.out(`Fixtures (replay with \`wirecheck replay --target URL ${path.join(o.out, 'findings')}/\`): ${fixtures.join(', ')}\n`);
   if (!result.firstProbeOk) {
-    io.err(`wirecheck: target ${target.url} did not pass the liveness probe before the first case: ${result.stopped ?? ''}\n`);
+    io.err(`wirecheck: target ${target.url} is unreachable: ${result.stopped ?? ''}\n`);
     return ExitCode.TARGET;
   }
   if (result.findings.length > 0) return ExitCode.FAILURES;

@@ -269,10 +269,15 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     });
   };
 
-  /** One liveness check (the suite's probe on a fresh connection); retried once, as `run` does. */
-  const alive = async (): Promise<{ ok: boolean; message?: string }> => {
+  /**
+   * A liveness check: the suite's probe on a fresh connection, `attempts`
+   * times until it passes. After a case it runs once: a target must serve
+   * the next connection at once; a second one only decides whether the
+   * target is dead for good (the campaign stops).
+   */
+  const alive = async (attempts = 1): Promise<{ ok: boolean; message?: string }> => {
     let message = '';
-    for (let attempt = 0; attempt < 2; attempt++) {
+    for (let attempt = 0; attempt < attempts; attempt++) {
       stats.probes++;
       const out = await exec(runCase({ driver: target.driver, connect, profile, monitor: livenessOnly, body: (ctx) => suite.probe(ctx), deadlineMs: o.probeDeadlineMs ?? 10_000, ...(target.clock ? { clock: target.clock } : {}) }));
       if (out.verdict === 'pass' || out.verdict === 'non-strict') return { ok: true };
@@ -299,7 +304,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     return undefined;
   };
 
-  const first = await alive();
+  const first = await alive(2);
   if (!first.ok) {
     await target.drain?.();
     return finish(`the target did not pass the liveness probe before the first case (${first.message ?? ''})`, false);

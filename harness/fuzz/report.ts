@@ -241,7 +241,7 @@ export function formatFuzzSummary(c: CampaignResult, opts: { readonly replayComm
     if (p) lines.push(`  ${a.padEnd(18)} ${p.generated} generated, ${p.cases} cases, ${p.findings} finding${p.findings === 1 ? '' : 's'}`);
   }
   const cov = coverageOf(c);
-  lines.push(`  coverage: ${cov.covered}/${cov.total} labels (states ${cov.states[0]}/${cov.states[1]}, transitions ${cov.transitions[0]}/${cov.transitions[1]})${cov.missing.length ? `; never reached: ${cov.missing.join(', ')}` : ''}`);
+  if (s.cases > 0) lines.push(`  coverage: ${cov.covered}/${cov.total} labels (states ${cov.states[0]}/${cov.states[1]}, transitions ${cov.transitions[0]}/${cov.transitions[1]})${cov.missing.length ? `; never reached: ${cov.missing.join(', ')}` : ''}`);
   if (c.stopped) lines.push(`  stopped: ${c.stopped}`);
   for (const [i, f] of c.findings.entries()) {
     lines.push('');
