@@ -385,7 +385,8 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     });
     shrinking = false;
     if (!details.failed || hunting === undefined || last === undefined) {
-      if (details.failed && !(details.errorInstance instanceof FuzzFailure) && details.errorInstance !== null) {
+      // (A dead target or an interrupt skips the remaining programs with fc.pre, which fast-check may report as a failure: not the generator's.)
+      if (details.failed && !dead && !o.signal?.aborted && !(details.errorInstance instanceof FuzzFailure) && details.errorInstance !== null) {
         // Not ours: a generator or the engine threw. Report it as a campaign stop, not a finding.
         stopped = `generator ${arbName} failed: ${details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance)}`;
       }
