@@ -163,6 +163,7 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
     async until(pred, timeoutMs) {
       return (await waitFor(pred, timeoutMs)) === 'ok';
     },
+    violated: () => mustViolation !== undefined,
     note(text) {
       trace.note(text);
     },

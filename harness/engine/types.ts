@@ -98,6 +98,8 @@ export interface CaseContext<P> {
    * violation is seen, or `timeoutMs` passes. Returns true when `pred` held.
    */
   until(pred: () => boolean, timeoutMs: number): Promise<boolean>;
+  /** True once the monitor has seen a MUST violation (the case can stop driving the target). */
+  violated(): boolean;
   /** Records a harness annotation in the trace. */
   note(text: string): void;
   /** Reports a finding of the case's own (the monitor's findings are added by the engine). */
