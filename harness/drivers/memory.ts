@@ -8,6 +8,13 @@
  *
  * With a {@link VirtualClock} the whole exchange runs in virtual time: the
  * fuzzer's in-process path (thousands of cases per second, deterministic).
+ *
+ * With `transport: 'tcp'` a connection behaves as drivers/tcp.ts records
+ * one: a single byte stream (id 0, the same object from every
+ * `openStream()`), a client `reset()` is an RST that ends the connection
+ * (`conn_close` by the client, reason `reset`), a core's `reset` action ends
+ * it too (`conn_close` by the server, reason `reset`), and `stopSending()`
+ * throws (TCP has none).
  * One core serves every connection of every case, as one server process
  * would: state a faulty core leaks shows in the next case and the probe.
  */
@@ -66,6 +73,12 @@ class MemoryConnection implements ClientConnection {
   }
 
   openStream(): ClientStream {
+    if (this.host.tcp) {
+      // TCP: one byte stream per connection, stream 0 (drivers/tcp.ts).
+      const one = this.streams.get(0) ?? new MemoryStream(this, 0, 'client');
+      this.streams.set(0, one);
+      return one;
+    }
     const id = this.nextClientBidi;
     this.nextClientBidi += 4;
     const s = new MemoryStream(this, id, 'client');
@@ -163,9 +176,12 @@ class MemoryStream implements ClientStream {
     this.recordOpen();
     this.writeOpen = false;
     this.owner.emit({ type: 'stream_reset', t: 0, conn: this.owner.conn, stream: this.id, dir: 'c2s', kind: 'reset', code });
+    // TCP: an RST ends the connection (drivers/tcp.ts).
+    if (this.owner.host.tcp) this.owner.end({ conn: this.owner.conn, by: 'client', isApp: false, code: 0, reason: 'reset' });
   }
 
   stopSending(code: number): void {
+    if (this.owner.host.tcp) throw new DriverError(`stopSending(${String(code)}): TCP has no STOP_SENDING (one byte stream per connection); use reset() or close()`);
     if (this.owner.isClosed || !this.readOpen) {
       this.owner.trace.note(`memory conn ${this.owner.conn}: stopSending(${code}) on stream ${this.id} not sent: receiving side already closed`);
       return;
@@ -223,7 +239,12 @@ class MemoryHost {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly opts: MemoryTargetOptions) {}
+  /** The driver claims TCP: connections behave as drivers/tcp.ts records them (module docstring). */
+  readonly tcp: boolean;
+
+  constructor(private readonly opts: MemoryTargetOptions) {
+    this.tcp = opts.transport === 'tcp';
+  }
 
   allocServerConn(): number {
     return this.nextServerConn++;
@@ -295,7 +316,8 @@ class MemoryHost {
         c.streams.get(act.stream)?.serverFin();
         return;
       case 'reset':
-        c.streams.get(act.stream)?.serverReset(act.code);
+        if (this.tcp) c.end({ conn: c.conn, by: 'server', isApp: false, code: 0, reason: 'reset' });
+        else c.streams.get(act.stream)?.serverReset(act.code);
         return;
       case 'close':
         c.end({ conn: c.conn, by: 'server', isApp: true, code: act.code, reason: act.reason.slice(0, 256) });

@@ -8,6 +8,7 @@
  * it does is in suites/moonpool/SPEC.md.
  */
 import type { ReferenceServerOptions, RunningServer } from '../../harness/engine/types.js';
+import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
 import { startTcpHost } from '../../harness/tcp/server-host.js';
 import { BindFailedError } from '../../suites/moonpool/errors.js';
@@ -61,3 +62,19 @@ export async function startMoonpoolServer(opts: MoonpoolServerOptions = {}): Pro
 /** The engine's entry (harness/engine/registry.ts). */
 export const startReferenceServer = (opts: ReferenceServerOptions<object>): Promise<RunningServer> =>
   startMoonpoolServer(opts as MoonpoolServerOptions);
+
+/**
+ * The reference server's Sans-I/O core alone (no sockets), for in-process
+ * runs over `harness/drivers/memory.ts` (`wirecheck fuzz --in-process`,
+ * bench/fuzz.ts, tests): the conforming core, or a faulty one (faults.ts).
+ * Missing profile fields take the defaults.
+ * @throws RangeError for an unknown fault or an inconsistent profile.
+ */
+export function createReferenceCore(opts: { readonly profile?: Partial<object>; readonly fault?: string } = {}): ServerCore {
+  const profile: MoonpoolProfile = { ...defaultProfile, ...(opts.profile as Partial<MoonpoolProfile> | undefined) };
+  const problems = checkProfile(profile);
+  if (problems.length) throw new RangeError(`moonpool core profile: ${problems.join('; ')}`);
+  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
+  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
+  return fault ? fault.create(profile) : new MoonpoolServerCore(profile);
+}

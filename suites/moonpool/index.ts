@@ -3,6 +3,7 @@
  * and report Moonpool (harness/engine/types.ts `ProtocolSuite`).
  */
 import type { ProtocolSuite } from '../../harness/engine/types.js';
+import { moonpoolFuzz } from './arbitraries.js';
 import { envelopeCases } from './cases/02-envelope.js';
 import { correlationCases } from './cases/03-correlation.js';
 import { pingPongCases } from './cases/04-ping-pong.js';
@@ -31,5 +32,6 @@ export const suite: ProtocolSuite<MoonpoolProfile> = {
   frameSchema,
   encodeFrame,
   decodeFrames,
+  fuzz: moonpoolFuzz,
   cases: [...envelopeCases, ...correlationCases, ...pingPongCases, ...framingCases, ...connectionCases, ...stallCases, ...reconnectionCases],
 };

@@ -16,13 +16,19 @@
  *
  * Time is passed in: `t` is µs on the trace's clock. No clock is read and no
  * I/O is done here. Trace notes of SPEC §10 (`moonpool:stall|restore|cut
- * conn=N`) tell the monitor about deliberate network impairments.
+ * conn=N`) tell the monitor about deliberate network impairments; a
+ * fixture step's comment may carry one (the fixture runner records it as
+ * `fixture: moonpool:stall conn=N …`): fuzz programs declare their own
+ * silences that way (suites/moonpool/fuzz/program.ts).
+ *
+ * For the fuzzer, the model labels the states it reaches and the
+ * transitions it takes ({@link COVERAGE_LABELS}, {@link MoonpoolModel.coverage}).
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
 import { fromHex } from '../../harness/engine/trace.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
-import { bytesEqual, describePayload, encodeEnvelopes, FrameDecoder, idText, isPing, PONG, type Envelope, type EnvelopeError } from './codec.js';
+import { bytesEqual, describePayload, encodeEnvelopes, FrameDecoder, HEADER_SIZE, idText, isPing, MAX_LENGTH_FIELD, OversizedEnvelopeError, PONG, type Envelope, type EnvelopeError } from './codec.js';
 import type { MoonpoolProfile } from './profile.js';
 
 /** Whether the model checks a recorded trace or drives a server. */
@@ -66,6 +72,12 @@ interface ConnState {
   readonly outstanding: Req[];
   /** Ids answered so far (to tell a second reply, 3.3, from an unknown id, 3.2). */
   readonly answered: Set<bigint>;
+  /**
+   * Monitor: after an oversized header (MOONPOOL-5.1), the ids a server that
+   * read on would take for requests (those after the header's `len` bytes),
+   * so that a reply to them is named 5.1, not 3.2.
+   */
+  hidden: { skip: number; readonly dec: FrameDecoder; readonly ids: Set<bigint> } | undefined;
   /** Last client byte (µs). */
   lastRx: number;
   /** The client ended its side after whole envelopes (µs), MOONPOOL-6.2. */
@@ -83,7 +95,33 @@ interface ConnState {
 }
 
 const US = 1000;
-const NOTE = /^moonpool:(stall|restore|cut) conn=(\d+)\b/;
+const NOTE = /^(?:fixture: )?moonpool:(stall|restore|cut) conn=(\d+)\b/;
+/** Reads bytes after an oversized header as a server that ignored the limit would (see `ConnState.hidden`). */
+function readHidden(h: NonNullable<ConnState['hidden']>, bytes: Uint8Array): void {
+  const k = Math.min(h.skip, bytes.length);
+  h.skip -= k;
+  if (k < bytes.length) for (const e of h.dec.push(bytes.subarray(k)).envelopes) h.ids.add(e.correlationId);
+}
+
+/** Correlation ids above this lose precision as JS numbers (2^53 − 1): an edge for implementations. */
+const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Every coverage label the model reports ({@link MoonpoolModel.coverage}),
+ * in monitor or server mode: `state:…` (a connection's state seen after an
+ * event) and `transition:…` (what an event did). `transition:reply-other`
+ * needs profile `otherPayloads: reply`; `transition:idle-close` a profile
+ * with `idleTimeoutMs` > 0 and a connection silent that long.
+ */
+export const COVERAGE_LABELS: readonly string[] = [
+  'state:conn-open', 'state:partial-header', 'state:partial-payload', 'state:pings-in-flight', 'state:duplicate-id-in-flight',
+  'state:client-fin', 'state:conn-closing', 'state:stalled',
+  'transition:conn-open', 'transition:ping', 'transition:other-payload', 'transition:empty-payload', 'transition:max-payload', 'transition:edge-id',
+  'transition:coalesced', 'transition:split', 'transition:reply', 'transition:reply-other', 'transition:reply-across-stall',
+  'transition:client-fin', 'transition:close-by-client', 'transition:client-gone-mid-frame', 'transition:close-by-server',
+  'transition:close-owed-MOONPOOL-5.1', 'transition:close-owed-MOONPOOL-5.2', 'transition:close-after-fin', 'transition:idle-close',
+  'transition:stall', 'transition:restore',
+];
 
 /**
  * The Moonpool state machine. Methods return violations instead of
@@ -97,6 +135,8 @@ export class MoonpoolModel {
   private now = 0;
   /** An earlier event that later failures on other connections are about (SPEC §10). */
   private context: { rule: string; conn: number; t: number } | undefined;
+  /** Coverage labels reached so far ({@link COVERAGE_LABELS}). */
+  private readonly covered = new Set<string>();
 
   constructor(
     readonly profile: MoonpoolProfile,
@@ -117,6 +157,7 @@ export class MoonpoolModel {
     switch (ev.type) {
       case 'conn_open':
         this.conns.set(ev.conn, this.newConn(ev.conn, ev.t));
+        this.covered.add('transition:conn-open').add('state:conn-open');
         break;
       case 'conn_close':
         if (ev.by === 'client') this.onClientGone(ev.conn, ev.t);
@@ -238,6 +279,11 @@ export class MoonpoolModel {
     return this.conns.get(conn)?.rx.partial ?? 0;
   }
 
+  /** Labels of the states and transitions reached so far (a subset of {@link COVERAGE_LABELS}), for fuzzing coverage. */
+  coverage(): string[] {
+    return [...this.covered];
+  }
+
   /** One-line description of every connection's state. */
   describe(): string {
     const parts = [...this.conns.values()].map((c) => this.describeConn(c));
@@ -250,7 +296,7 @@ export class MoonpoolModel {
     // The monitor reads server bytes with the SPEC's limit (2.5); the server mode needs no tx decoding beyond that.
     return {
       id, openedAt: t, rx: new FrameDecoder(this.profile.maxPayloadBytes), tx: new FrameDecoder(this.profile.maxPayloadBytes),
-      outstanding: [], answered: new Set(), lastRx: t, finAt: undefined, finReported: false, lastReplyAt: t,
+      outstanding: [], answered: new Set(), hidden: undefined, lastRx: t, finAt: undefined, finReported: false, lastReplyAt: t,
       close: undefined, stalled: false, wasStalled: false, closed: false,
     };
   }
@@ -262,17 +308,35 @@ export class MoonpoolModel {
 
   private onClientData(conn: number, bytes: Uint8Array, t: number): void {
     const c = this.live(conn);
-    if (!c || bytes.length === 0 || c.close || c.finAt !== undefined) return;
+    if (!c || bytes.length === 0) return;
+    if (c.hidden) return readHidden(c.hidden, bytes);
+    if (c.close || c.finAt !== undefined) return;
     c.lastRx = t;
+    const held = c.rx.partial;
     const { envelopes, error } = c.rx.push(bytes);
+    if (envelopes.length > 1) this.covered.add('transition:coalesced');
+    if (held > 0 && envelopes.length > 0) this.covered.add('transition:split');
     for (const e of envelopes) {
       const ping = isPing(e.payload);
+      this.covered.add(ping ? 'transition:ping' : e.payload.length === 0 ? 'transition:empty-payload' : 'transition:other-payload');
+      if (e.payload.length === this.profile.maxPayloadBytes) this.covered.add('transition:max-payload');
+      if (e.correlationId === 0n || e.correlationId > SAFE_ID) this.covered.add('transition:edge-id');
       if (!ping && this.mode === 'server' && this.profile.otherPayloads === 'ignore') continue; // MOONPOOL-4.3
       // The monitor keeps only the head of a payload (for reports); the server needs it whole to echo it.
       const payload = ping || this.mode === 'server' ? e.payload : e.payload.slice(0, 64);
+      if (c.outstanding.some((r) => r.id === e.correlationId)) this.covered.add('state:duplicate-id-in-flight');
       c.outstanding.push({ id: e.correlationId, ping, payload, t, due: ping && !c.stalled ? t + this.deadline : undefined, viaStall: false });
     }
-    if (error) this.framingError(c, error, t);
+    if (this.owedReplies(c) > 1) this.covered.add('state:pings-in-flight');
+    if (error) {
+      this.framingError(c, error, t);
+      if (error instanceof OversizedEnvelopeError && this.mode === 'monitor') {
+        // This chunk's bytes up to the end of the oversized header were taken; the rest is what the server must not read.
+        const used = envelopes.reduce((n, e) => n + HEADER_SIZE + e.payload.length, 0) + HEADER_SIZE - held;
+        c.hidden = { skip: error.length, dec: new FrameDecoder(MAX_LENGTH_FIELD), ids: new Set() };
+        readHidden(c.hidden, bytes.subarray(used));
+      }
+    } else if (c.rx.partial > 0) this.covered.add(c.rx.partial < HEADER_SIZE ? 'state:partial-header' : 'state:partial-payload');
   }
 
   private onClientFin(conn: number, t: number): void {
@@ -280,19 +344,24 @@ export class MoonpoolModel {
     if (!c || c.close || c.finAt !== undefined) return;
     const truncated = c.rx.finish();
     if (truncated) this.framingError(c, truncated, t);
-    else c.finAt = t;
+    else {
+      c.finAt = t;
+      this.covered.add('transition:client-fin').add('state:client-fin');
+    }
   }
 
   private framingError(c: ConnState, err: EnvelopeError, t: number): void {
     const rule = err.rule === 'MOONPOOL-5.1' ? 'MOONPOOL-5.1' : 'MOONPOOL-5.2';
     c.close = { rule, why: `ParseError: ${err.message}`, at: t, hi: c.stalled ? Infinity : t + this.deadline, code: CLOSE_CODE.PARSE_ERROR };
     this.context = { rule: 'MOONPOOL-5.3', conn: c.id, t };
+    this.covered.add(`transition:close-owed-${rule}`).add('state:conn-closing');
   }
 
   private onClientGone(conn: number, t: number): void {
     const c = this.live(conn);
     if (!c) return;
     if (c.rx.partial > 0 || this.owedReplies(c) > 0) this.context = { rule: 'MOONPOOL-6.3', conn: c.id, t };
+    this.covered.add(c.rx.partial > 0 && !c.close ? 'transition:client-gone-mid-frame' : 'transition:close-by-client');
     c.closed = true;
   }
 
@@ -313,9 +382,19 @@ export class MoonpoolModel {
   }
 
   private onReply(c: ConnState, id: bigint, payload: Uint8Array, t: number, index: number): Violation | undefined {
-    const i = c.outstanding.findIndex((r) => r.id === id);
+    // Several requests may share an id (a client reusing an outstanding id, MOONPOOL-3.1): a PONG answers a
+    // PING of that id first, any other payload another request first (with `otherPayloads: ignore` a PING
+    // still), so a conforming server is never blamed for the pairing the model picks.
+    const pong = bytesEqual(payload, PONG);
+    const reply = this.profile.otherPayloads === 'reply';
+    let i = c.outstanding.findIndex((r) => r.id === id && r.ping === pong && (r.ping || reply));
+    if (i < 0 && !reply) i = c.outstanding.findIndex((r) => r.id === id && r.ping); // `ignore`: only a PING is ever answered
+    if (i < 0) i = c.outstanding.findIndex((r) => r.id === id);
     if (i < 0) {
       const again = c.answered.has(id);
+      if (!again && c.hidden?.ids.has(id)) {
+        return this.violation(c, 'MOONPOOL-5.1', 'must', index, t, `no reply to the oversized envelope or to any byte after it (${this.outstandingText(c)})`, `reply ${idText(id)} ${describePayload(payload)} to a request after the oversized header`, false);
+      }
       return this.violation(
         c, again ? 'MOONPOOL-3.3' : 'MOONPOOL-3.2', 'must', index, t,
         again ? `at most one reply per request (${idText(id)} was answered)` : `replies only to outstanding requests (${this.outstandingText(c)})`,
@@ -326,6 +405,8 @@ export class MoonpoolModel {
     c.outstanding.splice(i, 1);
     if (this.mode === 'monitor') c.answered.add(id);
     c.lastReplyAt = t;
+    this.covered.add(r.ping ? 'transition:reply' : 'transition:reply-other');
+    if (r.viaStall || c.stalled) this.covered.add('transition:reply-across-stall');
     if (r.ping && !bytesEqual(payload, PONG)) {
       return this.violation(c, 'MOONPOOL-4.1', 'must', index, t, `reply ${idText(id)} "PONG"`, `reply ${idText(id)} ${describePayload(payload)}`, false);
     }
@@ -340,23 +421,29 @@ export class MoonpoolModel {
     const c = this.live(conn);
     if (!c) return;
     c.closed = true;
+    this.covered.add(c.finAt !== undefined && !c.close ? 'transition:close-after-fin' : 'transition:close-by-server');
     if (this.mode === 'server') return;
     const owed = c.outstanding.filter((r) => r.ping);
     const owedText = owed.map((r) => idText(r.id)).join(', ');
+    // SPEC §10: a reply missed on a connection that went through a stall (owed across it) is MOONPOOL-7.2.
+    const lost = owed.some((r) => r.viaStall || r.due === undefined) ? 'MOONPOOL-7.2' : undefined;
     if (c.tx.partial > 0) {
       out.push(this.violation(c, 'MOONPOOL-2.5', 'must', index, t, 'whole envelopes before the end of the stream', `${seen} inside a reply (${c.tx.partial} of ${c.tx.need ?? '?'} bytes)`, false));
       return;
     }
     if (c.close) {
-      if (owed.length > 0) out.push(this.violation(c, c.close.rule, 'must', index, t, `replies to ${owedText} (received before the malformed frame), then the close`, `${seen} with the replies missing`, false));
+      if (owed.length > 0) out.push(this.violation(c, lost ?? c.close.rule, 'must', index, t, `replies to ${owedText} (received before the malformed frame), then the close`, `${seen} with the replies missing`, false));
       return;
     }
     if (c.finAt !== undefined) {
-      if (owed.length > 0) out.push(this.violation(c, 'MOONPOOL-6.2', 'must', index, t, `replies to ${owedText} before the close (the client's FIN only ends its requests)`, `${seen} with the replies missing`, false));
+      if (owed.length > 0) out.push(this.violation(c, lost ?? 'MOONPOOL-6.2', 'must', index, t, `replies to ${owedText} before the close (the client's FIN only ends its requests)`, `${seen} with the replies missing`, false));
       return;
     }
     const idle = this.profile.idleTimeoutMs * US;
-    if (idle > 0 && owed.length === 0 && t >= c.lastRx + idle - this.tol) return; // MOONPOOL-7.4
+    if (idle > 0 && owed.length === 0 && t >= c.lastRx + idle - this.tol) {
+      this.covered.add('transition:idle-close'); // MOONPOOL-7.4
+      return;
+    }
     const rule = c.stalled || c.wasStalled ? 'MOONPOOL-7.1' : (this.contextRule(c, t) ?? 'MOONPOOL-6.4');
     const expected = c.stalled || c.wasStalled
       ? 'the connection to stay open through the stall (a temporary cut is not a loss)'
@@ -369,7 +456,9 @@ export class MoonpoolModel {
     if (!m) return;
     const c = this.live(Number(m[2]));
     if (!c) return;
+    if (m[1] !== 'cut') this.covered.add(`transition:${m[1]!}`);
     if (m[1] === 'stall') {
+      this.covered.add('state:stalled');
       c.stalled = true;
       c.wasStalled = true;
       for (const r of c.outstanding) if (r.ping) r.due = undefined;

@@ -15,5 +15,6 @@ export function createMoonpoolMonitor(profile: MoonpoolProfile): Monitor {
     nextDeadline: () => model.nextDeadline(),
     settled: () => model.settled(),
     describe: () => model.describe(),
+    coverage: () => model.coverage(),
   };
 }

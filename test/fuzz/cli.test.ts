@@ -35,7 +35,7 @@ t.test('usage errors exit 2', async (t) => {
     [['fuzz', '--protocol', 'proton', '--in-process', '--replay', '12:x'], /replay must be SEED:PATH/],
     [['fuzz', '--protocol', 'proton', '--in-process', '--replay', '12:3'], /--replay needs --arbitraries/],
     [['fuzz', '--protocol', 'proton', '--in-process', '--arbitraries', 'nope'], /unknown generator "nope" for proton; known: malformed-frames, discriminators, sequences/],
-    [['fuzz', '--protocol', 'moonpool', '--in-process'], /no fuzz generators/],
+    [['fuzz', '--protocol', 'moonpool', '--in-process', '--arbitraries', 'nope'], /unknown generator "nope" for moonpool; known: malformed-envelopes, correlation-ids, sequences/],
     [['fuzz', 'merge', path.join(dir, 'missing.json')], /cannot read a campaign/],
   ];
   for (const [argv, msg] of cases) {
