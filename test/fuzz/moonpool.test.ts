@@ -22,11 +22,13 @@ import { formatProgram, programToFixture } from '../../harness/fuzz/program.js';
 import { createReferenceCore, startMoonpoolServer, type MoonpoolServer } from '../../reference-server/moonpool/index.js';
 import { faultNames } from '../../reference-server/moonpool/faults.js';
 import { MoonpoolProgramBuilder, moonpoolArbitraries } from '../../suites/moonpool/arbitraries.js';
-import { encodeEnvelope, encodeHeader, PING } from '../../suites/moonpool/codec.js';
+import { encodeEnvelope, encodeHeader, PING, PONG } from '../../suites/moonpool/codec.js';
 import { suite } from '../../suites/moonpool/index.js';
 import { COVERAGE_LABELS } from '../../suites/moonpool/model.js';
 import type { MoonpoolProfile } from '../../suites/moonpool/profile.js';
+import type { TraceEvent } from '../../harness/engine/trace.js';
 import { testProfile } from '../moonpool/_run.js';
+import { check, envl, ev, frames, ping, pong } from '../moonpool/_trace.js';
 
 /** Programs every fault must be found within, per seed. */
 const BUDGET = 300;
@@ -76,7 +78,7 @@ t.test('the programs: valid fixtures, every step named, known coverage labels', 
         checkFixture(programToFixture(p, { protocol: 'moonpool', id: `moonpool/fuzz/${name}` }), name, suite as never);
         t.ok(p.steps.every((s) => s.comment !== undefined || ('do' in s && s.do === 'connect')), `${name}: every step names itself`);
         t.equal(p.predictions?.length, p.steps.length, `${name}: a prediction slot per step`);
-        if (!profile.concurrentConnections) t.ok(p.steps.filter((s) => 'do' in s && s.do === 'connect').length <= 1 || !/while [a-z, ]+ (is|are) open/.test(String(p)), `${name}: one connection at a time when the profile says so`);
+        if (!profile.concurrentConnections) t.notMatch(String(p), /concurrent connections: MOONPOOL-6\.1/, `${name}: one connection at a time when the profile says so`);
       }
     }
   }
@@ -124,6 +126,26 @@ t.test('the builder: named writes, predictions, silences declared as stalls, the
   const bad = await verdict('close-stalled-connection');
   t.same([bad.verdict, bad.rule], ['fail', 'MOONPOOL-7.1'], 'a close during the declared silence');
   t.equal((await verdict()).verdict, 'pass', 'the conforming core');
+});
+
+t.test('the model: stall notes in fixture comments, ids shared in flight, replies after an oversized header, replies lost across a stall', async (t) => {
+  const P = testProfile;
+  const D = P.replyDeadlineMs;
+  const rules = (trace: TraceEvent[], end?: number, profile: MoonpoolProfile = P) => check(profile, trace, end).map((v) => v.rule);
+  const base = [ev.open(0, 0), ev.c2s(0, ping(1), 1), ev.s2c(0, pong(1), 2)];
+  t.same(rules([...base, ev.note('fixture: moonpool:stall conn=0 — a falls silent', 3), ev.sclose(0, 200)]), ['MOONPOOL-7.1'], 'a fixture step comment carries the stall note (SPEC §10)');
+  t.same(rules([...base, ev.note('fixture: a falls silent: moonpool:stall conn=0', 3), ev.sclose(0, 200)]), ['MOONPOOL-6.4'], 'only at the start of the comment');
+  const shared = frames(envl(5, 'hello'), envl(5, PING));
+  t.same(rules([ev.open(0, 0), ev.c2s(0, shared, 1), ev.s2c(0, pong(5), 2)], 1000), [], 'ignore: a PONG answers the PING that shares its id with an ignored request');
+  t.same(rules([ev.open(0, 0), ev.c2s(0, shared, 1), ev.s2c(0, ping(5), 2)], 1000), ['MOONPOOL-4.1'], 'ignore: a wrong payload for it is 4.1, not 4.3');
+  const reply = { ...P, otherPayloads: 'reply' as const };
+  t.same(rules([ev.open(0, 0), ev.c2s(0, shared, 1), ev.s2c(0, frames(envl(5, PONG), envl(5, 'hello')), 2)], 1000, reply), [], 'reply: the PONG and the echo, in either order');
+  const over = encodeHeader(2n, P.maxPayloadBytes + 1);
+  const hiding = new Uint8Array([...ping(1), ...over, ...new Uint8Array(P.maxPayloadBytes + 1), ...ping(3)]);
+  t.same(rules([ev.open(0, 0), ev.c2s(0, hiding, 1), ev.s2c(0, frames(envl(1, PONG), envl(3, PONG)), 2)]), ['MOONPOOL-5.1'], 'a reply to a request past the oversized header is 5.1');
+  t.same(rules([ev.open(0, 0), ev.c2s(0, hiding, 1), ev.s2c(0, pong(2), 2)]), ['MOONPOOL-3.2'], 'a wrong id is still 3.2 (the header\'s own id included)');
+  t.same(rules([ev.open(0, 0), ev.note('moonpool:stall conn=0', 1), ev.c2s(0, ping(1), 2), ev.cfin(0, 3), ev.sclose(0, 4)], D), ['MOONPOOL-7.2'], 'a close with a reply owed across a stall is 7.2 (SPEC §10), not 6.2');
+  t.same(rules([ev.open(0, 0), ev.c2s(0, ping(1), 2), ev.cfin(0, 3), ev.sclose(0, 4)], D), ['MOONPOOL-6.2'], 'without the stall, 6.2 as before');
 });
 
 t.test('every fault a client can trigger is found within the budget, under its rule', async (t) => {

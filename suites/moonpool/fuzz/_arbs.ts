@@ -78,9 +78,9 @@ export function cut(bytes: Uint8Array, c: Chunking): Uint8Array[] {
   return out;
 }
 
-/** Text of a chunking for descriptions. */
-export function chunkingText(c: Chunking, n: number): string {
+/** Text of a chunking of `length` bytes into `n` writes, for descriptions. */
+export function chunkingText(c: Chunking, n: number, length = 0): string {
   if (c.type === 'whole' || n <= 1) return 'in one write';
-  if (c.type === 'bytewise') return `split at every byte boundary (${n} writes)`;
-  return `split at offsets ${c.at.join(', ')} (${n} writes)`;
+  if (c.type === 'bytewise') return length > BYTEWISE_MAX ? `split at every byte of the first header, then the rest (${n} writes)` : `split at every byte boundary (${n} writes)`;
+  return `split at offset${n > 2 ? 's' : ''} ${c.at.filter((x) => length === 0 || x < length).join(', ')} (${n} writes)`;
 }

@@ -88,7 +88,7 @@ function build(profile: MoonpoolProfile, s: Spec): FuzzProgram {
     if (s.ending === 'fin') b.fin(c);
     else if (s.ending === 'close') b.close(c);
   }
-  const how = s.writes === 'one' ? 'in one write' : s.writes === 'each' ? 'one write each' : chunkingText(s.writes, pieces);
+  const how = s.writes === 'one' ? 'in one write' : s.writes === 'each' ? 'one write each' : chunkingText(s.writes, pieces, encodeEnvelopes(first).length);
   return b.build(
     `Sends ${first.length} request${first.length > 1 ? 's' : ''} with id${ids.length > 1 ? 's' : ''} ${ids.map((id) => `#${id}`).join(', ')}${dup ? ` (${dup} duplicate${dup > 1 ? 's' : ''} in flight)` : ''} ${how}${conns.length > 1 ? ', the same on a second connection' : ''}${then}${s.ending === 'none' ? '' : s.ending === 'fin' ? ', then FIN' : ', then closes'}.`,
   );

@@ -106,40 +106,40 @@ function mutate(profile: MoonpoolProfile, e: Envelope, m: Mutation): { bytes: Ui
   const n = e.payload.length;
   switch (m.type) {
     case 'none':
-      return { bytes: original, text: 'unchanged' };
+      return { bytes: original, text: 'intact' };
     case 'truncate': {
       const drop = Math.min(m.drop, original.length - 1);
       return { bytes: original.subarray(0, original.length - drop), text: `truncated by ${drop} byte${drop > 1 ? 's' : ''} (${original.length - drop} of ${original.length})` };
     }
     case 'extend':
-      return { bytes: new Uint8Array([...original, ...m.extra]), text: `${m.extra.length} stray byte${m.extra.length > 1 ? 's' : ''} appended (read as the start of a next header)` };
+      return { bytes: new Uint8Array([...original, ...m.extra]), text: `with ${m.extra.length} stray byte${m.extra.length > 1 ? 's' : ''} appended (read as the start of a next header)` };
     case 'len-larger': {
       const len = Math.min(n + m.by, max);
-      return { bytes: framed(id, len, e.payload), text: `its length field lies: ${len} for a ${n}-byte payload (the server waits for ${len - n} more)` };
+      return { bytes: framed(id, len, e.payload), text: `with a length field that lies: ${len} for a ${n}-byte payload (the server waits for ${len - n} more)` };
     }
     case 'len-smaller': {
       const len = Math.max(0, n - m.by);
-      return { bytes: framed(id, len, e.payload), text: `its length field lies: ${len} for a ${n}-byte payload (the rest is read as a next header)` };
+      return { bytes: framed(id, len, e.payload), text: `with a length field that lies: ${len} for a ${n}-byte payload (the rest is read as a next header)` };
     }
     case 'len-max':
-      return { bytes: framed(id, max, e.payload), text: `its length field says maxPayloadBytes (${max}) for a ${n}-byte payload` };
+      return { bytes: framed(id, max, e.payload), text: `with a length field of maxPayloadBytes (${max}) for a ${n}-byte payload` };
     case 'len-over':
-      return { bytes: framed(id, m.value, e.payload), text: `its length field says ${m.value} (0x${m.value.toString(16)}), over maxPayloadBytes ${max}` };
+      return { bytes: framed(id, m.value, e.payload), text: `with a length field of ${m.value} (0x${m.value.toString(16)}), over maxPayloadBytes ${max}` };
     case 'oversized-payload': {
       const len = Math.min(max + m.extra, MAX_LENGTH_FIELD);
       const sent = Math.min(len, PAYLOAD_CAP);
-      return { bytes: framed(id, len, new Uint8Array(sent).fill(0x41)), text: `an oversized payload: ${len} bytes announced, over maxPayloadBytes ${max}, ${sent === len ? 'all sent' : `${sent} sent`}` };
+      return { bytes: framed(id, len, new Uint8Array(sent).fill(0x41)), text: `with an oversized payload: ${len} bytes announced, over maxPayloadBytes ${max}, ${sent === len ? 'all sent' : `${sent} sent`}` };
     }
     case 'max-payload': {
       const sent = Math.min(max, PAYLOAD_CAP);
-      return { bytes: framed(id, max, new Uint8Array(sent).fill(0x5a)), text: `a payload of exactly maxPayloadBytes (${max})${sent < max ? `, ${sent} bytes of it sent` : ''}` };
+      return { bytes: framed(id, max, new Uint8Array(sent).fill(0x5a)), text: `with a payload of exactly maxPayloadBytes (${max})${sent < max ? `, ${sent} bytes of it sent` : ''}` };
     }
     case 'bitflip': {
       const at = m.header || n === 0 ? m.at % HEADER_SIZE : HEADER_SIZE + (m.at % n);
       const bytes = new Uint8Array(original);
       bytes[at]! ^= 1 << m.bit;
       const field = at < 8 ? 'correlation id' : at < HEADER_SIZE ? 'length field' : 'payload';
-      return { bytes, text: `bit ${m.bit} of byte ${at} (${field}) flipped: 0x${original[at]!.toString(16).padStart(2, '0')} → 0x${bytes[at]!.toString(16).padStart(2, '0')}` };
+      return { bytes, text: `with bit ${m.bit} of byte ${at} (${field}) flipped: 0x${original[at]!.toString(16).padStart(2, '0')} → 0x${bytes[at]!.toString(16).padStart(2, '0')}` };
     }
   }
 }
@@ -212,7 +212,6 @@ function build(profile: MoonpoolProfile, s: Spec): FuzzProgram {
     ping(conn, FOLLOW_ID, 'follow-up on the same connection');
     endText += ', then a PING on the same connection';
   } else if (s.followUp === 'new') {
-    if (!profile.concurrentConnections && b.isLive(conn)) b.close(conn, 'one connection at a time (concurrentConnections: false)');
     ping(b.connect('a new connection: served at once (MOONPOOL-5.3, 8.5)'), FOLLOW_ID, 'follow-up on a new connection');
     endText += ', then a PING on a new connection';
   }
@@ -220,9 +219,9 @@ function build(profile: MoonpoolProfile, s: Spec): FuzzProgram {
     ping(bystander, 2n, 'the bystander is still served (MOONPOOL-5.3, 6.1)');
     endText += ', and one on the bystander connection';
   }
-  const around = [...s.before.map(() => 'an envelope'), 'the target', ...s.after.map(() => 'an envelope')];
-  const what = around.length > 1 ? `${around.length} envelopes coalesced (${around.join(', ')})` : 'an envelope';
-  return b.build(`Sends ${what}, the target #${s.target.correlationId} ${text}, ${chunkingText(s.chunking, pieces.length)}${endText}.`);
+  const others = [s.before.length ? `${s.before.length} before` : '', s.after.length ? `${s.after.length} after` : ''].filter(Boolean).join(' and ');
+  const coalesced = others ? `, coalesced with valid envelopes (${others})` : '';
+  return b.build(`Sends envelope #${s.target.correlationId} ${text}${coalesced}, ${chunkingText(s.chunking, pieces.length, bytes.length)}${endText}.`);
 }
 
 /** Malformed envelopes for a profile (name `malformed-envelopes`). */

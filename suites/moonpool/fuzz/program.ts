@@ -317,9 +317,14 @@ export class MoonpoolProgramBuilder {
 
   /**
    * Opens a connection and names its byte stream (`connect` and `open`
-   * steps; TCP has one stream per connection, MOONPOOL-1.1).
+   * steps; TCP has one stream per connection, MOONPOOL-1.1). With
+   * `concurrentConnections: false` (MOONPOOL-6.1) the client first closes
+   * every connection the server has not closed.
    */
   connect(name?: string): ProgramConn {
+    if (!this.profile.concurrentConnections) {
+      for (const o of this.conns) if (!o.clientClosed && !this.serverClosed(o)) this.close(o, 'one connection at a time (concurrentConnections: false)');
+    }
     const n = this.conns.length;
     const cname = n < 26 ? String.fromCharCode(97 + n) : `conn${n}`;
     const c: ProgramConn = { name: cname, stream: `${cname}0`, index: n, clientClosed: false, finSent: false, framer: new ClientFramer(this.profile.maxPayloadBytes), requests: [], lastRxUs: this.now, stalled: false };
