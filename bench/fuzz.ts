@@ -29,7 +29,12 @@
  *    programs are the same over QUIC (section 1 checks it), so a QUIC
  *    campaign needs the same count; its time is that count over the QUIC rate.
  *
- * Options: --runs N (QUIC campaign programs, default 60), --mem-runs M
+ * 5. **Moonpool** (TCP): the same seed's campaign against the Moonpool
+ *    reference server over TCP (`startMoonpoolServer`, the Moonpool tests'
+ *    profile) and in-process (`--mem-runs` programs), and the budget per
+ *    fault of reference-server/moonpool/faults.ts as in 4.
+ *
+ * Options: --runs N (QUIC and TCP campaign programs, default 60), --mem-runs M
  * (2000), --handshakes H (100), --seed S (1), --skip-awaited,
  * --budget-seeds K (5), --budget B (300, programs per budget campaign).
  */
@@ -48,6 +53,61 @@ import { faultNames } from '../reference-server/proton/faults.js';
 import { suite } from '../suites/proton/index.js';
 import { fastProfile, type ProtonProfile } from '../suites/proton/profile.js';
 import { bareClose, bareConnect, startEchoServer } from './bare-quic.js';
+import { tcpDriver } from '../harness/drivers/tcp.js';
+import { createReferenceCore as createMoonpoolCore, startMoonpoolServer } from '../reference-server/moonpool/index.js';
+import { faultNames as moonpoolFaults } from '../reference-server/moonpool/faults.js';
+import { suite as moonpool } from '../suites/moonpool/index.js';
+import { fastProfile as moonpoolFast, type MoonpoolProfile } from '../suites/moonpool/profile.js';
+
+/** The Moonpool tests' profile (test/moonpool/_run.ts). */
+const mpProfile: MoonpoolProfile = { ...moonpoolFast, replyDeadlineMs: 800, toleranceMs: 300 };
+
+/** Section 5: Moonpool over TCP and in-process (rate), and its budgets per fault. */
+async function moonpoolFigures(): Promise<string[]> {
+  const mem = (fault?: string): FuzzTarget => {
+    const clock = new VirtualClock();
+    const m = createMemoryTarget({ core: createMoonpoolCore({ profile: mpProfile, ...(fault ? { fault } : {}) }), clock, transport: 'tcp' });
+    return { url: 'memory:moonpool', driver: m.driver, connect: m.connect, clock };
+  };
+  const row = async (label: string, target: FuzzTarget, n: number): Promise<string> => {
+    let waitsMs = 0;
+    const t0 = performance.now();
+    const r = await runCampaign({
+      suite: moonpool, profile: mpProfile, target, seed, runs: n,
+      onCase: (p) => {
+        for (const st of p.steps) if ('do' in st && st.do === 'wait') waitsMs += evalDuration(st.ms, mpProfile);
+      },
+    });
+    const ms = performance.now() - t0;
+    const waits = target.clock ? '-' : f1((100 * waitsMs) / ms);
+    return `${label.padEnd(33)} ${String(r.stats.generated).padStart(8)} ${String(r.stats.cases).padStart(6)} ${(ms / 1000).toFixed(2).padStart(9)} ${f1(rate(r.stats.cases, ms)).padStart(8)} ${waits.padStart(8)}  ${r.findings.length}`;
+  };
+  const out = [`Moonpool (TCP), the tests' profile (replyDeadlineMs ${mpProfile.replyDeadlineMs}, stallMs ${mpProfile.stallMs}, toleranceMs ${mpProfile.toleranceMs}, maxPayloadBytes ${mpProfile.maxPayloadBytes}); seed ${seed}`];
+  out.push('campaign                          programs  cases  wall (s)  cases/s  waits %  findings');
+  const server = await startMoonpoolServer({ profile: mpProfile });
+  try {
+    const ov = overlapCloses(tcpDriver);
+    out.push(await row('TCP, overlapped closes', { url: `tcp://127.0.0.1:${server.port}`, driver: ov.driver, connect: { host: server.host, port: server.port, connectTimeoutMs: 3000 }, drain: () => ov.drain() }, runs));
+  } finally {
+    await server.stop();
+  }
+  out.push(await row(`in-process (${memRuns} programs)`, mem(), memRuns));
+  out.push('', `budget per fault: programs generated until the first failure, in-process, seeds 1..${budgetSeeds} (of ${budget}; Infinity = not found)`);
+  out.push(`${'fault'.padEnd(30)} median   max  per seed                 first rule found, by`);
+  for (const fault of moonpoolFaults) {
+    const found: number[] = [];
+    const rules = new Set<string>();
+    for (let s = 1; s <= budgetSeeds; s++) {
+      const r = await runCampaign({ suite: moonpool, profile: mpProfile, target: mem(fault), seed: s, runs: budget });
+      const first = [...r.findings].sort((a, b) => a.foundAfter.generated - b.foundAfter.generated)[0];
+      found.push(first ? first.foundAfter.generated : Infinity);
+      if (first) rules.add(`${first.rule} by ${first.arbitrary}`);
+    }
+    const sorted = [...found].sort((a, b) => a - b);
+    out.push(`${fault.padEnd(30)} ${String(sorted[sorted.length >> 1]).padStart(6)} ${String(sorted[sorted.length - 1]).padStart(5)}  ${found.join(', ').padEnd(24)} ${[...rules].join('; ')}`);
+  }
+  return out;
+}
 
 /** The tests' profile: the short timers, with room for a loaded 2-core machine (test/suite/_run.ts). */
 const profile: ProtonProfile = { ...fastProfile, toleranceMs: 300 };
@@ -181,6 +241,9 @@ async function main(): Promise<void> {
     budgets.push(`${fault.padEnd(30)} ${String(sorted[sorted.length >> 1]).padStart(6)} ${String(sorted[sorted.length - 1]).padStart(5)}  ${found.join(', ').padEnd(24)} ${[...rules].join('; ')}`);
   }
 
+  log('5. Moonpool …');
+  const mp = await moonpoolFigures();
+
   const out: string[] = [];
   out.push(`wirecheck fuzz bench — ${platform()} ${arch()}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? '?'}), load ${loadavg().map((x) => x.toFixed(2)).join(' ')}, Node ${process.version}`);
   out.push(`profile: tests' short timers (identTimeoutMs ${profile.identTimeoutMs}, ioTimeoutMs ${profile.ioTimeoutMs}, commitDelayMs ${profile.commitDelayMs}, actionIntervalMs ${profile.actionIntervalMs}, toleranceMs ${profile.toleranceMs}); seed ${seed}`);
@@ -209,6 +272,7 @@ async function main(): Promise<void> {
   out.push(`budget per fault: programs generated until the first failure, in-process, seeds 1..${budgetSeeds} (of ${budget}; Infinity = not found)`);
   out.push(`${'fault'.padEnd(30)} median   max  per seed                 first rule found, by`);
   out.push(...budgets);
+  out.push('', ...mp);
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
