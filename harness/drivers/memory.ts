@@ -12,7 +12,8 @@
  * With `transport: 'tcp'` a connection behaves as drivers/tcp.ts records
  * one: a single byte stream (id 0, the same object from every
  * `openStream()`), a client `reset()` is an RST that ends the connection
- * (`conn_close` by the client, reason `reset`), a core's `reset` action ends
+ * (`stream_reset`, then `conn_close` by the client, reason `reset`; the core
+ * sees the `conn_close`, as the TCP host feeds it), a core's `reset` action ends
  * it too (`conn_close` by the server, reason `reset`), and `stopSending()`
  * throws (TCP has none).
  * One core serves every connection of every case, as one server process
@@ -33,7 +34,7 @@ export interface MemoryTargetOptions {
   readonly alpn?: readonly string[];
   /** `remote` recorded in `conn_open` (default `memory`). */
   readonly remote?: string;
-  /** Transport the driver claims (default `quic`: streams 0, 4, 8, … as RFC 9000 §2.1). */
+  /** Transport the driver claims (default `quic`: streams 0, 4, 8, … as RFC 9000 §2.1; `tcp`: one stream 0 per connection, as drivers/tcp.ts, see the module docstring). */
   readonly transport?: 'quic' | 'tcp';
 }
 
@@ -175,9 +176,13 @@ class MemoryStream implements ClientStream {
     }
     this.recordOpen();
     this.writeOpen = false;
+    if (this.owner.host.tcp) {
+      // TCP: an RST ends the connection (drivers/tcp.ts records both events); the server sees only the end (tcp/server-host.ts).
+      this.owner.trace.record({ type: 'stream_reset', conn: this.owner.conn, stream: this.id, dir: 'c2s', kind: 'reset', code });
+      this.owner.end({ conn: this.owner.conn, by: 'client', isApp: false, code: 0, reason: 'reset' });
+      return;
+    }
     this.owner.emit({ type: 'stream_reset', t: 0, conn: this.owner.conn, stream: this.id, dir: 'c2s', kind: 'reset', code });
-    // TCP: an RST ends the connection (drivers/tcp.ts).
-    if (this.owner.host.tcp) this.owner.end({ conn: this.owner.conn, by: 'client', isApp: false, code: 0, reason: 'reset' });
   }
 
   stopSending(code: number): void {

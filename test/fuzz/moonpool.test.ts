@@ -26,7 +26,7 @@ import { encodeEnvelope, encodeHeader, PING, PONG } from '../../suites/moonpool/
 import { suite } from '../../suites/moonpool/index.js';
 import { COVERAGE_LABELS } from '../../suites/moonpool/model.js';
 import type { MoonpoolProfile } from '../../suites/moonpool/profile.js';
-import type { TraceEvent } from '../../harness/engine/trace.js';
+import { TraceRecorder, type TraceEvent } from '../../harness/engine/trace.js';
 import { testProfile } from '../moonpool/_run.js';
 import { check, envl, ev, frames, ping, pong } from '../moonpool/_trace.js';
 
@@ -89,6 +89,26 @@ t.test('the programs: valid fixtures, every step named, known coverage labels', 
   m.feed({ type: 'data', t: 1, conn: 0, stream: 0, dir: 'c2s', hex: Buffer.from(encodeEnvelope({ correlationId: 1n, payload: PING })).toString('hex') }, 1);
   t.same(m.coverage!().filter((l) => !COVERAGE_LABELS.includes(l)), [], 'labels reported are listed');
   t.ok(m.coverage!().includes('transition:ping'));
+});
+
+t.test('the memory driver in TCP mode behaves as the TCP driver records a connection', async (t) => {
+  const clock = new VirtualClock();
+  const mem = createMemoryTarget({ core: createReferenceCore({ profile: testProfile, fault: 'crash-on-truncated' }), clock, transport: 'tcp' });
+  const trace = new TraceRecorder(clock.nowUs(), () => clock.nowUs());
+  const a = await mem.driver.connect(trace, mem.connect);
+  const b = await mem.driver.connect(trace, mem.connect);
+  t.equal(a.openStream(), a.openStream(), 'one byte stream per connection');
+  t.equal(a.openStream().id, 0, 'stream 0');
+  t.throws(() => a.openStream().stopSending(1), /TCP has no STOP_SENDING/);
+  await b.openStream().write(encodeEnvelope({ correlationId: 1n, payload: PING }));
+  t.equal(b.openStream().receivedLength, 16, 'PONG #1 at once');
+  await a.openStream().write(encodeEnvelope({ correlationId: 2n, payload: PING }).subarray(0, 5));
+  a.openStream().reset(0);
+  t.ok(a.isClosed, 'an RST ends the connection');
+  t.match(await a.closed, { by: 'client', isApp: false, reason: 'reset' });
+  t.ok(b.isClosed, 'the crashing core\'s reset action ends the other connection');
+  t.match(await b.closed, { by: 'server', reason: 'reset' });
+  t.equal(mem.liveConnections(), 0);
 });
 
 t.test('the builder: named writes, predictions, silences declared as stalls, the drain', async (t) => {

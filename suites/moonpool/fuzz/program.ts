@@ -46,7 +46,7 @@ import { MoonpoolModel, STREAM } from '../model.js';
 import type { MoonpoolProfile } from '../profile.js';
 
 const US = 1000;
-/** Margin (ms) before the earliest idle close the SPEC allows: a connection silent that long is not written to again. */
+/** Margin (ms) before the earliest idle close the SPEC allows (at most half of it): a connection silent that long is not written to again. */
 const IDLE_MARGIN_MS = 10;
 /** The drain's wait, and the wait for owed replies before a silence (a fixture duration expression). */
 export const SETTLE_WITHIN = 'replyDeadlineMs + toleranceMs + 300';
@@ -286,7 +286,9 @@ export class MoonpoolProgramBuilder {
   isLive(c: ProgramConn): boolean {
     if (c.clientClosed || c.finSent || this.serverClosed(c)) return false;
     const idle = this.profile.idleTimeoutMs;
-    return !(idle > 0 && this.now >= c.lastRxUs + (idle - this.profile.toleranceMs - IDLE_MARGIN_MS) * US);
+    if (idle <= 0) return true;
+    const earliest = idle - this.profile.toleranceMs; // The earliest idle close the SPEC allows (ms after the last byte).
+    return this.now < c.lastRxUs + Math.max(earliest - IDLE_MARGIN_MS, earliest / 2) * US;
   }
 
   /** The live connections, oldest first. */
