@@ -59,3 +59,35 @@ export function actionToEvent(act: ServerAction, t: number): TraceEvent | undefi
       return undefined;
   }
 }
+
+/** A protocol model in server mode: what the reference cores and the fuzz program builders drive. */
+export interface ServerModel {
+  /** Feeds one event (client input, or the server's own action fed back). */
+  input(ev: TraceEvent, index: number): readonly unknown[];
+  /** What a conforming server does at `t` (µs). */
+  due(t: number): ServerAction[];
+  /** When `due` next has something (µs). */
+  nextDue(): number | undefined;
+}
+
+/**
+ * The plain conforming core of a model: what is due is done and fed back, so
+ * the model sees its own output. No send timeout, no logs, no faults (the
+ * reference servers' cores add those).
+ */
+export function modelCore(model: ServerModel): ServerCore {
+  return {
+    sendTimeoutMs: undefined,
+    handle: (ev) => void model.input(ev, -1),
+    sendStalled: () => undefined,
+    poll(t) {
+      const acts = model.due(t);
+      for (const act of acts) {
+        const ev = actionToEvent(act, t);
+        if (ev) model.input(ev, -1);
+      }
+      return acts;
+    },
+    nextTimer: () => model.nextDue(),
+  };
+}

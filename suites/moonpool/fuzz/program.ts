@@ -35,8 +35,8 @@
  * framing error or the client's FIN) is immediate; pauses shorter than the
  * tolerance between writes are not silences.
  */
-import type { ServerAction } from '../../../harness/engine/server-core.js';
-import { actionToEvent } from '../../../harness/engine/server-core.js';
+import { predict } from '../../../harness/engine/sim.js';
+import { modelCore } from '../../../harness/engine/server-core.js';
 import { fromHex, toHex, type TraceEvent } from '../../../harness/engine/trace.js';
 import { evalDuration, type Duration, type FixtureStep } from '../../../harness/fixtures/format.js';
 import { formatProgram } from '../../../harness/fuzz/program.js';
@@ -197,38 +197,7 @@ export interface PredictedEvent {
  * would.
  */
 export function predictServer(profile: MoonpoolProfile, inputs: readonly Input[], endUs: number): PredictedEvent[] {
-  const model = new MoonpoolModel(profile, 'server');
-  const out: PredictedEvent[] = [];
-  const closed = new Set<number>();
-  let lastStep = -1;
-  const perform = (t: number, timer: boolean): void => {
-    for (const act of model.due(t) as ServerAction[]) {
-      const ev = actionToEvent(act, t);
-      if (!ev || ('conn' in ev && closed.has(ev.conn))) continue;
-      model.input(ev, -1);
-      if (ev.type === 'conn_close') closed.add(ev.conn);
-      out.push({ ev, step: lastStep, timer });
-    }
-  };
-  let i = 0;
-  for (let guard = 0; guard < 100_000; guard++) {
-    const next = inputs[i];
-    const tIn = next ? next.ev.t : Infinity;
-    const tTimer = model.nextDue() ?? Infinity;
-    if (Math.min(tIn, tTimer) > endUs) break;
-    if (tTimer < tIn) {
-      perform(tTimer, true);
-      continue;
-    }
-    i++;
-    lastStep = next!.step;
-    const ev = next!.ev;
-    if ('conn' in ev && closed.has(ev.conn) && ev.type !== 'conn_open') continue;
-    model.input(ev, -1);
-    if (ev.type === 'conn_close') closed.add(ev.conn);
-    perform(ev.t, false);
-  }
-  return out;
+  return predict(modelCore(new MoonpoolModel(profile, 'server')), inputs.map((x) => x.ev), endUs).map((o) => ({ ev: o.ev, step: o.after >= 0 ? inputs[o.after]!.step : -1, timer: o.timer }));
 }
 
 /**

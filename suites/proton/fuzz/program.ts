@@ -18,8 +18,8 @@
  *    missed): `settled` within the predicted time plus tolerance, or, while
  *    an Action stream pushes (never settled), a wait of two intervals.
  */
-import type { ServerAction } from '../../../harness/engine/server-core.js';
-import { actionToEvent } from '../../../harness/engine/server-core.js';
+import { predict } from '../../../harness/engine/sim.js';
+import { modelCore } from '../../../harness/engine/server-core.js';
 import { toHex, type TraceEvent } from '../../../harness/engine/trace.js';
 import { evalDuration, type Duration, type FixtureStep } from '../../../harness/fixtures/format.js';
 import { formatProgram } from '../../../harness/fuzz/program.js';
@@ -89,39 +89,7 @@ export interface PredictedEvent {
  * Input on a connection the server closed is dropped, as the network would.
  */
 export function predictServer(profile: ProtonProfile, inputs: readonly Input[], endUs: number): PredictedEvent[] {
-  const model = new ProtonModel(profile, 'server');
-  const out: PredictedEvent[] = [];
-  const closed = new Set<number>();
-  let lastStep = -1;
-  const perform = (t: number, timer: boolean): void => {
-    for (const act of model.due(t) as ServerAction[]) {
-      const ev = actionToEvent(act, t);
-      if (!ev || ('conn' in ev && closed.has(ev.conn))) continue;
-      model.input(ev, -1);
-      if (ev.type === 'conn_close') closed.add(ev.conn);
-      out.push({ ev, step: lastStep, timer });
-    }
-  };
-  let i = 0;
-  for (let guard = 0; guard < 100_000; guard++) {
-    const next = inputs[i];
-    const timerAt = model.nextDue();
-    const tIn = next ? next.ev.t : Infinity;
-    const tTimer = timerAt ?? Infinity;
-    if (Math.min(tIn, tTimer) > endUs) break;
-    if (tTimer < tIn) {
-      perform(tTimer, true);
-      continue;
-    }
-    i++;
-    lastStep = next!.step;
-    const ev = next!.ev;
-    if ('conn' in ev && closed.has(ev.conn) && ev.type !== 'conn_open') continue;
-    model.input(ev, -1);
-    if (ev.type === 'conn_close') closed.add(ev.conn);
-    perform(ev.t, false);
-  }
-  return out;
+  return predict(modelCore(new ProtonModel(profile, 'server')), inputs.map((x) => x.ev), endUs).map((o) => ({ ev: o.ev, step: o.after >= 0 ? inputs[o.after]!.step : -1, timer: o.timer }));
 }
 
 /** Readable form of a predicted server event, e.g. `ack 00000003 on a0`, `close a 0x1 PROTOCOL_VIOLATION (PROTON-3.2 …)`. */
