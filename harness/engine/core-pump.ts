@@ -25,13 +25,27 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Log levels of a host's structured log. */
 export type PumpLogLevel = 'debug' | 'info' | 'warn';
 
+/** An action of one type. */
+type ActionOf<T extends ServerAction['type']> = Extract<ServerAction, { readonly type: T }>;
+
+/**
+ * The wire side of a host: how it performs each action. Each may throw
+ * (logged). None is called once the pump is stopped.
+ */
+export interface WireActions {
+  send(act: ActionOf<'send'>): void;
+  fin(act: ActionOf<'fin'>): void;
+  reset(act: ActionOf<'reset'>): void;
+  close(act: ActionOf<'close'>): void;
+}
+
 /** What a {@link CorePump} needs from its host. */
 export interface CorePumpOptions {
   readonly core: ServerCore;
   /** The host's clock: µs on the trace's time line. */
   readonly now: () => number;
-  /** Performs one action on the wire; may throw (logged). */
-  readonly execute: (act: ServerAction) => void;
+  /** Performs the wire actions; `log` actions go to {@link log}, with `source: 'core'`. */
+  readonly wire: WireActions;
   readonly log: (level: PumpLogLevel, msg: string, data?: Record<string, unknown>) => void;
 }
 
@@ -97,7 +111,7 @@ export class CorePump {
         for (const act of acts) {
           executed++;
           try {
-            this.opts.execute(act);
+            this.execute(act);
           } catch (err) {
             this.opts.log('warn', 'action failed', { action: (act as { type?: unknown }).type, error: errorText(err) });
           }
@@ -124,6 +138,32 @@ export class CorePump {
     this.timer = undefined;
     if (this.deferred !== undefined) clearImmediate(this.deferred);
     this.deferred = undefined;
+  }
+
+  /** Dispatches one action: logs to the host's log, wire actions to the host (not after stop). */
+  private execute(act: ServerAction): void {
+    const wire = this.opts.wire;
+    switch (act.type) {
+      case 'log':
+        this.opts.log(act.level, act.msg, { source: 'core', ...(act.data ? { data: act.data } : {}) });
+        return;
+      case 'send':
+        if (!this.stopped) wire.send(act);
+        return;
+      case 'fin':
+        if (!this.stopped) wire.fin(act);
+        return;
+      case 'reset':
+        if (!this.stopped) wire.reset(act);
+        return;
+      case 'close':
+        if (!this.stopped) wire.close(act);
+        return;
+      default: {
+        const unknown: never = act;
+        this.opts.log('warn', 'unknown action ignored', { action: (unknown as { type?: unknown }).type });
+      }
+    }
   }
 
   private armTimer(): void {

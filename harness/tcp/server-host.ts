@@ -18,8 +18,8 @@
  * bounded, and stop() releases every socket and timer.
  */
 import net from 'node:net';
-import type { ServerAction, ServerCore } from '../engine/server-core.js';
-import { CorePump } from '../engine/core-pump.js';
+import type { ServerCore } from '../engine/server-core.js';
+import { CorePump, type WireActions } from '../engine/core-pump.js';
 import {
   TraceRecorder,
   toHex,
@@ -196,7 +196,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
   // ---- feeding the core ---------------------------------------------------
 
   /** Feeds the core, polls it, executes its actions, keeps its one timer (engine/core-pump.ts). */
-  const pumper = new CorePump({ core, now: () => trace.now(), execute: (act) => execute(act), log });
+  const pumper = new CorePump({ core, now: () => trace.now(), wire: { send: (a) => wire.send(a), fin: (a) => wire.fin(a), reset: (a) => wire.reset(a), close: (a) => wire.close(a) }, log });
   const feed = (ev: TraceEvent): void => pumper.feed(ev);
 
   // ---- recording ----------------------------------------------------------
@@ -327,53 +327,31 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
     return p;
   };
 
-  const execute = (act: ServerAction): void => {
-    switch (act.type) {
-      case 'log':
-        if (opts.log) {
-          try {
-            opts.log({ ts: new Date().toISOString(), t: trace.now(), level: act.level, msg: act.msg, source: 'core', ...(act.data ? { data: act.data } : {}) });
-          } catch {
-            /* ignore */
-          }
-        }
-        return;
-      case 'send': {
-        if (stopRequested) return;
-        const cs = liveConn(act.conn, act.type);
-        if (cs) doSend(cs, act.stream, act.bytes);
-        return;
-      }
-      case 'fin': {
-        if (stopRequested) return;
-        const cs = liveConn(act.conn, act.type);
-        if (cs) doFin(cs);
-        return;
-      }
-      case 'reset': {
-        if (stopRequested) return;
-        const cs = liveConn(act.conn, act.type);
-        if (cs) doReset(cs, act.code);
+  /** How each action of the core is performed on the wire (the pump skips them after stop). */
+  const wire: WireActions = {
+    send(act) {
+      const cs = liveConn(act.conn, act.type);
+      if (cs) doSend(cs, act.stream, act.bytes);
+    },
+    fin(act) {
+      const cs = liveConn(act.conn, act.type);
+      if (cs) doFin(cs);
+    },
+    reset(act) {
+      const cs = liveConn(act.conn, act.type);
+      if (cs) doReset(cs, act.code);
+    },
+    close(act) {
+      const cs = liveConn(act.conn, act.type);
+      if (!cs) return;
+      try {
+        checkCode(act.code, 'close action');
+      } catch (err) {
+        log('warn', 'close action with invalid code ignored', { conn: act.conn, error: errorText(err) });
         return;
       }
-      case 'close': {
-        if (stopRequested) return;
-        const cs = liveConn(act.conn, act.type);
-        if (!cs) return;
-        try {
-          checkCode(act.code, 'close action');
-        } catch (err) {
-          log('warn', 'close action with invalid code ignored', { conn: act.conn, error: errorText(err) });
-          return;
-        }
-        void closeConn(cs, act.code, typeof act.reason === 'string' ? act.reason : '');
-        return;
-      }
-      default: {
-        const unknown: never = act;
-        log('warn', 'unknown action ignored', { action: (unknown as { type?: unknown }).type });
-      }
-    }
+      void closeConn(cs, act.code, typeof act.reason === 'string' ? act.reason : '');
+    },
   };
 
   // ---- connections ----------------------------------------------------------
