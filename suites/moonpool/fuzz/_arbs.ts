@@ -1,6 +1,7 @@
 /** Small arbitraries shared by the Moonpool generators (SPEC §2–§4). */
 import fc from 'fast-check';
-import { MAX_CORRELATION_ID, MAX_LENGTH_FIELD, PING } from '../codec.js';
+import { chunkings, chunkingText as describeChunking, cut as cutBytes, type BytewiseLimit, type Chunking } from '../../../harness/fuzz/chunking.js';
+import { HEADER_SIZE, MAX_CORRELATION_ID, MAX_LENGTH_FIELD, PING } from '../codec.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -44,43 +45,16 @@ export function oversizedLength(max: number): fc.Arbitrary<number> {
   );
 }
 
-/**
- * Where a wait ends relative to a timer `T` of the profile (a field name),
- * outside the band `T ± toleranceMs` in which the SPEC lets the server act
- * either way: well before, just before, just after (fixture duration
- * expressions, harness/fixtures/format.ts).
- */
-export const aroundTimer = (field: string): fc.Arbitrary<string> =>
-  fc.constantFrom(`${field} - toleranceMs - 20`, `${field} + toleranceMs + 20`, `${field} / 2`);
+/** Chunking strategies, offsets up to 40: inside the first envelopes (harness/fuzz/chunking.ts). */
+export const chunking = chunkings(40);
 
-/** How bytes are cut into writes: one write (coalesced), at every byte boundary, or at chosen offsets. */
-export type Chunking = { readonly type: 'whole' } | { readonly type: 'bytewise' } | { readonly type: 'splits'; readonly at: readonly number[] };
+/** Runs over 64 bytes are cut at every byte of their first header (12 bytes), then the rest whole. */
+const BYTEWISE: BytewiseLimit = { max: 64, head: HEADER_SIZE, headName: 'header' };
 
-/** Chunking strategies (offsets up to 40: inside the first envelopes). */
-export const chunking: fc.Arbitrary<Chunking> = fc.oneof(
-  { withCrossShrink: true },
-  fc.constant<Chunking>({ type: 'whole' }),
-  fc.constant<Chunking>({ type: 'bytewise' }),
-  fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }).map((at): Chunking => ({ type: 'splits', at: [...at].sort((a, b) => a - b) })),
-);
-
-/** Runs of at most this many bytes are cut at every byte boundary; longer ones at every header byte (the first 12), then the rest whole. */
-const BYTEWISE_MAX = 64;
-
-/** Cuts `bytes` as `c` says; every piece is non-empty. */
-export function cut(bytes: Uint8Array, c: Chunking): Uint8Array[] {
-  if (bytes.length === 0) return [];
-  if (c.type === 'whole') return [bytes];
-  const at = c.type === 'bytewise' ? Array.from({ length: Math.min(bytes.length - 1, bytes.length <= BYTEWISE_MAX ? Infinity : 12) }, (_, i) => i + 1) : c.at;
-  const points = [0, ...at.filter((x) => x > 0 && x < bytes.length), bytes.length];
-  const out: Uint8Array[] = [];
-  for (let i = 1; i < points.length; i++) out.push(bytes.subarray(points[i - 1]!, points[i]!));
-  return out;
-}
+/** Cuts `bytes` as `c` says (long runs: bytewise over the first header only). */
+export const cut = (bytes: Uint8Array, c: Chunking): Uint8Array[] => cutBytes(bytes, c, BYTEWISE);
 
 /** Text of a chunking of `length` bytes into `n` writes, for descriptions. */
-export function chunkingText(c: Chunking, n: number, length = 0): string {
-  if (c.type === 'whole' || n <= 1) return 'in one write';
-  if (c.type === 'bytewise') return length > BYTEWISE_MAX ? `split at every byte of the first header, then the rest (${n} writes)` : `split at every byte boundary (${n} writes)`;
-  return `split at offset${n > 2 ? 's' : ''} ${c.at.filter((x) => length === 0 || x < length).join(', ')} (${n} writes)`;
-}
+export const chunkingText = (c: Chunking, n: number, length = 0): string => describeChunking(c, n, length, BYTEWISE);
+
+export { aroundTimer, type Chunking } from '../../../harness/fuzz/chunking.js';
