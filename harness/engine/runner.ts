@@ -5,7 +5,8 @@
  */
 import type { ConnectOptions, Driver } from '../drivers/types.js';
 import { runCase } from './case-run.js';
-import type { CaseResult, ConformanceCase, Monitor, ProtocolSuite, RunResult, Verdict } from './types.js';
+import type { CaseResult, ConformanceCase, ProtocolSuite, RunResult, Verdict } from './types.js';
+import { runProbe } from './probe.js';
 
 /** What {@link runSuite} needs. */
 export interface RunOptions<P extends object> {
@@ -57,10 +58,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
   const probeDeadline = opts.probeDeadlineMs ?? 10_000;
 
   const probe = async (when: string): Promise<boolean> => {
-    // The probe asks "is the target alive and serving?", not "does it conform?": no monitor.
-    const out = await runCase({ driver: opts.driver, connect, profile, monitor: livenessOnly, body: (ctx) => suite.probe(ctx), deadlineMs: probeDeadline });
-    const ok = out.verdict === 'pass' || out.verdict === 'non-strict';
-    const message = ok ? undefined : `${out.verdict}: ${out.message ?? ''}`;
+    const { ok, message } = await runProbe({ suite, driver: opts.driver, connect, profile, deadlineMs: probeDeadline });
     probes.push({ when, ok, ...(message ? { message } : {}) });
     opts.onProbe?.(when, ok, message);
     return ok;
@@ -114,15 +112,6 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     summary,
   };
 }
-
-/** A monitor that accepts everything: the probe's own checks decide. */
-const livenessOnly: Monitor = {
-  feed: () => [],
-  advance: () => [],
-  nextDeadline: () => undefined,
-  settled: () => true,
-  describe: () => 'liveness probe',
-};
 
 function caseHeader<P>(c: ConformanceCase<P>, profile: P) {
   return { id: c.id, section: c.section, rules: c.rules, description: c.description, requirement: c.requirement, expected: c.expected(profile) };

@@ -18,7 +18,8 @@ import type { ConnectOptions, Driver } from '../drivers/types.js';
 import type { VirtualClock } from '../engine/clock.js';
 import { runCase, type CaseRunOutcome } from '../engine/case-run.js';
 import { toolVersion } from '../engine/runner.js';
-import type { CaseResult, Monitor, ProtocolSuite } from '../engine/types.js';
+import type { CaseResult, ProtocolSuite } from '../engine/types.js';
+import { runProbe } from '../engine/probe.js';
 import { fixtureToCase } from '../fixtures/case.js';
 import type { Fixture } from '../fixtures/format.js';
 import { FAILING, programToFixture, ruleSlug } from './program.js';
@@ -180,14 +181,6 @@ export function roundSeed(seed: number, g: number): number {
   return (h ^ (h >>> 16)) | 0;
 }
 
-/** A monitor that accepts everything: the liveness probe's own checks decide (as in runner.ts). */
-const livenessOnly: Monitor = {
-  feed: () => [],
-  advance: () => [],
-  nextDeadline: () => undefined,
-  settled: () => true,
-  describe: () => 'liveness probe',
-};
 
 /** Raised inside the property for a failure (fast-check keeps it as the counterexample's error). */
 class FuzzFailure extends Error {
@@ -279,10 +272,10 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     let message = '';
     for (let attempt = 0; attempt < attempts; attempt++) {
       stats.probes++;
-      const out = await exec(runCase({ driver: target.driver, connect, profile, monitor: livenessOnly, body: (ctx) => suite.probe(ctx), deadlineMs: o.probeDeadlineMs ?? 10_000, ...(target.clock ? { clock: target.clock } : {}) }));
-      if (out.verdict === 'pass' || out.verdict === 'non-strict') return { ok: true };
+      const out = await exec(runProbe({ suite, driver: target.driver, connect, profile, deadlineMs: o.probeDeadlineMs ?? 10_000, ...(target.clock ? { clock: target.clock } : {}) }));
+      if (out.ok) return { ok: true };
       stats.probeFailures++;
-      message = `${out.verdict}: ${out.message ?? ''}`;
+      message = out.message ?? '';
     }
     return { ok: false, message };
   };
