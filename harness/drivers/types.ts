@@ -9,7 +9,7 @@
  * `stopSending()` throws (TCP has no such thing); close codes and reasons
  * are recorded but not on the wire, and TLS options are ignored.
  */
-import type { TraceRecorder, ConnCloseEvent } from '../engine/trace.js';
+import type { TraceRecorder, ConnCloseEvent, StreamKind } from '../engine/trace.js';
 
 /** Where and how to connect; built from the target URL and CLI options. */
 export interface ConnectOptions {
@@ -24,6 +24,11 @@ export interface ConnectOptions {
    * sent: RFC 6066 §3 forbids IP literals in SNI.
    */
   readonly serverName?: string;
+  /**
+   * Advertise QUIC DATAGRAM support (RFC 9221 max_datagram_frame_size); only
+   * when the protocol asks for it. Ignored by TCP.
+   */
+  readonly datagrams?: boolean;
   /** PEM CA bundle to verify the server certificate with. */
   readonly ca?: string;
   /** Skip certificate verification. */
@@ -39,15 +44,26 @@ export interface ConnectOptions {
 /** How a connection ended, as recorded in the trace. */
 export type CloseInfo = Omit<ConnCloseEvent, 'type' | 't'>;
 
-/** A client-side stream (bidirectional, opened by the client). */
+/**
+ * A stream as the client sees it: one it opened (bidi or uni), or one the
+ * server opened (bidi or uni), accepted with {@link ClientConnection.acceptStream}.
+ * On a server-opened uni stream the client can only read: `write`, `end`
+ * and `reset` reject/throw `DriverError`. On a client-opened uni stream it
+ * can only write: `stopSending` throws `DriverError` and `received()` is empty.
+ */
 export interface ClientStream {
-  /** Transport stream id. */
+  /** Transport stream id (RFC 9000 §2.1 numbering for QUIC; 0 for TCP). */
   readonly id: number;
   /** Trace connection index of the owning connection. */
   readonly conn: number;
+  /** Who opened the stream. */
+  readonly by?: 'client' | 'server';
+  /** Bidirectional or unidirectional. */
+  readonly kind?: StreamKind;
   /**
    * Writes bytes (recorded as a `data` c2s event before they are sent).
-   * Rejects with `DriverError` when the stream or connection is gone.
+   * Rejects with `DriverError` when the stream or connection is gone, or
+   * the stream is a server-opened uni stream.
    */
   write(bytes: Uint8Array): Promise<void>;
   /** Ends the sending side (FIN), recorded as `stream_fin` c2s. */
@@ -64,15 +80,43 @@ export interface ClientStream {
   readonly readEnded: boolean;
 }
 
-/** A client connection to the target. */
+/**
+ * A client connection to the target.
+ * (Transitional: the v2 members are optional until every driver implements
+ * them; the transport work makes them required.)
+ */
 export interface ClientConnection {
   /** Trace connection index. */
   readonly conn: number;
   /**
-   * Opens a client-initiated bidirectional stream. Nothing is sent until the
-   * first write. TCP: always the connection's one stream, id 0 (same object).
+   * Opens a client-initiated stream, bidirectional by default. Nothing is
+   * sent until the first write. TCP: always the connection's one stream, id
+   * 0 (same object); `uni` throws `DriverError`.
    */
-  openStream(): ClientStream;
+  openStream(kind?: StreamKind): ClientStream;
+  /**
+   * The next stream the server opened (bidi or uni) that has not been
+   * accepted yet, in the order the server's streams became known; waits up
+   * to `timeoutMs` (ms) for one. Resolves `undefined` at the deadline or when
+   * the connection closed first. Bytes a server stream carried before it was
+   * accepted are kept (`received()`), so nothing is lost.
+   */
+  acceptStream?(timeoutMs: number): Promise<ClientStream | undefined>;
+  /** Every stream the server opened so far, accepted or not, in order. */
+  serverStreams?(): readonly ClientStream[];
+  /**
+   * Largest DATAGRAM payload (bytes) the peer accepts (RFC 9221 §3), or
+   * undefined when datagrams were not negotiated (or the transport is TCP).
+   */
+  readonly maxDatagramSize?: number | undefined;
+  /**
+   * Sends one QUIC DATAGRAM (recorded as a `dgram` c2s event). Best effort:
+   * it may be lost. Throws `DriverError` when datagrams were not negotiated,
+   * the payload exceeds {@link maxDatagramSize}, or the connection is closed.
+   */
+  sendDatagram?(bytes: Uint8Array): void;
+  /** Payloads of every DATAGRAM received so far, in arrival order (copies). */
+  datagrams?(): readonly Uint8Array[];
   /**
    * Closes the connection with an application error code and reason
    * (reason capped to 256 bytes, code checked < 2^62). Resolves when closed;

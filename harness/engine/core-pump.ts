@@ -37,6 +37,10 @@ export interface WireActions {
   fin(act: ActionOf<'fin'>): void;
   reset(act: ActionOf<'reset'>): void;
   close(act: ActionOf<'close'>): void;
+  /** STOP_SENDING; a transport without it (TCP) logs and ignores it. */
+  stopSending?(act: ActionOf<'stop_sending'>): void;
+  /** One DATAGRAM; a transport without it (TCP) logs and drops it. */
+  dgram?(act: ActionOf<'dgram'>): void;
 }
 
 /** What a {@link CorePump} needs from its host. */
@@ -158,6 +162,16 @@ export class CorePump {
         return;
       case 'close':
         if (!this.stopped) wire.close(act);
+        return;
+      case 'stop_sending':
+        if (this.stopped) return;
+        if (wire.stopSending) wire.stopSending(act);
+        else this.opts.log('warn', 'stop_sending not supported by this transport: ignored', { conn: act.conn, stream: act.stream });
+        return;
+      case 'dgram':
+        if (this.stopped) return;
+        if (wire.dgram) wire.dgram(act);
+        else this.opts.log('warn', 'datagram not supported by this transport: dropped', { conn: act.conn, bytes: act.bytes.byteLength });
         return;
       default: {
         const unknown: never = act;

@@ -10,12 +10,21 @@ import type { TraceEvent } from './trace.js';
 
 /** An action a core asks its host to perform. */
 export type ServerAction =
-  /** Write bytes on a stream (opened by the client, or by the server: the host opens it on first use). */
+  /**
+   * Write bytes on a stream. Opened by the client, or by the server: the
+   * host opens it on first use, its kind (bidi/uni) and opener read from
+   * the id's low bits (RFC 9000 §2.1). Cores number their own streams in
+   * order per kind (1, 5, 9 … bidi; 3, 7, 11 … uni), as QUIC does.
+   */
   | { readonly type: 'send'; readonly conn: number; readonly stream: number; readonly bytes: Uint8Array }
   /** End the server's sending side of a stream (FIN). */
   | { readonly type: 'fin'; readonly conn: number; readonly stream: number }
   /** Abort a stream both ways (RESET_STREAM + STOP_SENDING) with an application error code. */
   | { readonly type: 'reset'; readonly conn: number; readonly stream: number; readonly code: number }
+  /** Ask the peer to stop sending on a stream (STOP_SENDING, RFC 9000 §19.5) with an application error code. */
+  | { readonly type: 'stop_sending'; readonly conn: number; readonly stream: number; readonly code: number }
+  /** Send one QUIC DATAGRAM (RFC 9221); best effort, dropped when too large or not negotiated (logged). */
+  | { readonly type: 'dgram'; readonly conn: number; readonly bytes: Uint8Array }
   /** Close the connection with an application error code (CONNECTION_CLOSE 0x1d) and reason. */
   | { readonly type: 'close'; readonly conn: number; readonly code: number; readonly reason: string; /** Rule id that requires the close, for logs and faults. */ readonly rule?: string }
   /** A structured log record. */
@@ -53,6 +62,10 @@ export function actionToEvent(act: ServerAction, t: number): TraceEvent | undefi
       return { type: 'stream_fin', t, conn: act.conn, stream: act.stream, dir: 's2c' };
     case 'reset':
       return { type: 'stream_reset', t, conn: act.conn, stream: act.stream, dir: 's2c', kind: 'reset', code: act.code };
+    case 'stop_sending':
+      return { type: 'stream_reset', t, conn: act.conn, stream: act.stream, dir: 'c2s', kind: 'stop_sending', code: act.code };
+    case 'dgram':
+      return { type: 'dgram', t, conn: act.conn, dir: 's2c', hex: Buffer.from(act.bytes).toString('hex') };
     case 'close':
       return { type: 'conn_close', t, conn: act.conn, by: 'server', isApp: true, code: act.code, reason: act.reason };
     case 'log':

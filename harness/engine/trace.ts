@@ -13,10 +13,22 @@ export type CloseInitiator = 'client' | 'server' | 'transport';
 /** Direction of bytes or of a stream signal, by protocol role. */
 export type Direction = 'c2s' | 's2c';
 
+/** Version of the trace format this code writes (JSON Lines header `version`); 1 still validates. */
+export const TRACE_FORMAT_VERSION = 2;
+
+/** Whether a stream carries data both ways or only from its opener (RFC 9000 §2.1). */
+export type StreamKind = 'bidi' | 'uni';
+
 /** Fields every trace event carries. */
 interface TraceEventBase {
   /** Microseconds since the trace origin (monotonic). */
   readonly t: number;
+  /**
+   * Trace v2: name of the client (fixture connection name, load client,
+   * choreography role) the event belongs to, when one trace holds several
+   * clients. Informative: monitors key on `conn`, which is unique per trace.
+   */
+  readonly role?: string;
 }
 
 /** A connection finished its handshake (QUIC) or its connect (TCP). */
@@ -59,6 +71,11 @@ export interface StreamOpenEvent extends TraceEventBase {
   readonly stream: number;
   /** Which role opened the stream. */
   readonly by: 'client' | 'server';
+  /**
+   * Trace v2: bidirectional or unidirectional (RFC 9000 §2.1: bit 0x2 of a
+   * QUIC stream id). Absent (v1 traces) means `bidi`.
+   */
+  readonly dir?: StreamKind;
 }
 
 /** Bytes on a stream. */
@@ -98,6 +115,43 @@ export interface StreamResetEvent extends TraceEventBase {
   readonly code: number;
 }
 
+/**
+ * Trace v2: one QUIC DATAGRAM frame's payload (RFC 9221 §4), unreliable and
+ * unordered: a datagram sent may never arrive.
+ */
+export interface DatagramEvent extends TraceEventBase {
+  readonly type: 'dgram';
+  readonly conn: number;
+  readonly dir: Direction;
+  /** Payload, lower-case hex. */
+  readonly hex: string;
+  /** What the protocol's codec decoded from the payload (informative; monitors ignore it). */
+  readonly frames?: readonly Readonly<Record<string, unknown>>[];
+}
+
+/**
+ * Kinds of deliberate network impairment a harness announces to monitors:
+ * - `stall`: from here the connection's bytes are held (both ways) until a `restore`;
+ * - `restore`: the stall on the connection ended;
+ * - `cut`: the harness is about to lose the connection on purpose (reset, data limit);
+ *   from here any end of it is expected and nothing more is owed on it.
+ */
+export type ImpairKind = 'stall' | 'restore' | 'cut';
+
+/**
+ * Trace v2: a network impairment the harness made on purpose (chaos proxy,
+ * or a fuzz program's declared silence), replacing v1's `moonpool:stall
+ * conn=N` notes. Monitors use it to suspend or end obligations.
+ */
+export interface ImpairEvent extends TraceEventBase {
+  readonly type: 'impair';
+  readonly kind: ImpairKind;
+  /** Connection impaired. */
+  readonly conn: number;
+  /** Free text: why (the case step, the proxy toxic). */
+  readonly detail?: string;
+}
+
 /** A harness annotation (what a case is about to do); ignored by monitors. */
 export interface NoteEvent extends TraceEventBase {
   readonly type: 'note';
@@ -113,6 +167,8 @@ export type TraceEvent =
   | DataEvent
   | StreamFinEvent
   | StreamResetEvent
+  | DatagramEvent
+  | ImpairEvent
   | NoteEvent;
 
 /** Encodes bytes as lower-case hex. */

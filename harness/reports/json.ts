@@ -59,13 +59,17 @@ function cleanEvent(ev: TraceEvent): TraceEvent {
     case 'conn_close':
       return { type: ev.type, t: ev.t, conn: ev.conn, by: ev.by, isApp: ev.isApp, code: ev.code, reason: ev.reason };
     case 'stream_open':
-      return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, by: ev.by };
+      return defined({ type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, by: ev.by, dir: ev.dir });
     case 'data':
       return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, hex: ev.hex };
     case 'stream_fin':
       return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir };
     case 'stream_reset':
       return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, kind: ev.kind, code: ev.code };
+    case 'dgram':
+      return { type: ev.type, t: ev.t, conn: ev.conn, dir: ev.dir, hex: ev.hex };
+    case 'impair':
+      return defined({ type: ev.type, t: ev.t, conn: ev.conn, kind: ev.kind, detail: ev.detail });
     case 'note':
       return { type: ev.type, t: ev.t, text: ev.text };
     default:

@@ -84,7 +84,7 @@ export function formatTraceEvent(ev: TraceEvent, opts: TraceFormatOptions = {}):
         (ev.reason !== '' ? ` reason ${text(ev.reason, maxText)}` : '')
       );
     case 'stream_open':
-      return `${at} conn${ev.conn} stream ${ev.stream} open by ${ev.by}`;
+      return `${at} conn${ev.conn} stream ${ev.stream} open by ${ev.by}${ev.dir === 'uni' ? ' (uni)' : ''}`;
     case 'data': {
       const bytes = ev.hex.length >> 1;
       const shown = bytes > maxBytes ? `${ev.hex.slice(0, maxBytes * 2)}… (+${bytes - maxBytes} B)` : ev.hex;
@@ -94,6 +94,13 @@ export function formatTraceEvent(ev: TraceEvent, opts: TraceFormatOptions = {}):
       return `${at} conn${ev.conn} ${ev.dir} stream ${ev.stream} fin`;
     case 'stream_reset':
       return `${at} conn${ev.conn} ${ev.dir} stream ${ev.stream} ${ev.kind} code ${code(ev.code)}`;
+    case 'dgram': {
+      const bytes = ev.hex.length >> 1;
+      const shown = bytes > maxBytes ? `${ev.hex.slice(0, maxBytes * 2)}… (+${bytes - maxBytes} B)` : ev.hex;
+      return `${at} conn${ev.conn} ${ev.dir} datagram ${bytes === 0 ? '(empty)' : shown}`;
+    }
+    case 'impair':
+      return `${at} conn${ev.conn} impair ${ev.kind}${ev.detail !== undefined ? ` ${text(ev.detail, maxText)}` : ''}`;
     case 'note':
       return `${at} note ${text(ev.text, maxText)}`;
     default: {

@@ -94,6 +94,7 @@ function shape(events: readonly TraceEvent[]): string[] {
       case 'stream_fin': s = `fin ${ev.dir}`; break;
       case 'stream_reset': s = `reset ${ev.dir} ${ev.kind} ${ev.code}`; break;
       case 'note': continue;
+      default: s = `${ev.type}`;
     }
     out.push(s);
   }
