@@ -4,7 +4,7 @@
  * closed afterwards, and a verdict with evidence.
  */
 import type { ClientConnection, ConnectOptions, Driver } from '../drivers/types.js';
-import { TraceRecorder } from './trace.js';
+import { TraceRecorder, type ImpairEvent } from './trace.js';
 import type { CaseContext, CaseFinding, Monitor, Verdict, Violation } from './types.js';
 import { messageOf } from './errors.js';
 import { realClock, type Clock, type ClockTimer } from './clock.js';
@@ -166,6 +166,9 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
     violated: () => mustViolation !== undefined,
     note(text) {
       trace.note(text);
+    },
+    impair(kind, conn, detail) {
+      trace.record<ImpairEvent>({ type: 'impair', kind, conn, ...(detail !== undefined ? { detail } : {}) });
     },
     report(finding) {
       findings.push(finding);

@@ -4,7 +4,7 @@
  * runs its cases, feeds every recorded trace to its {@link Monitor}, and
  * reports.
  */
-import type { TraceEvent, TraceRecorder } from './trace.js';
+import type { ImpairKind, TraceEvent, TraceRecorder } from './trace.js';
 import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
 import type { FuzzSupport } from '../fuzz/types.js';
 
@@ -102,6 +102,13 @@ export interface CaseContext<P> {
   violated(): boolean;
   /** Records a harness annotation in the trace. */
   note(text: string): void;
+  /**
+   * Records an `impair` event (trace v2): the harness impairs connection
+   * `conn` (trace connection index) on purpose (`stall`, `restore`, `cut`,
+   * harness/engine/trace.ts {@link ImpairKind}), so that monitors suspend or
+   * end what is owed on it. `detail` says why (free text).
+   */
+  impair(kind: ImpairKind, conn: number, detail?: string): void;
   /** Reports a finding of the case's own (the monitor's findings are added by the engine). */
   report(finding: CaseFinding): void;
 }

@@ -33,6 +33,8 @@ export function formatStep(step: FixtureStep): string {
         return `wait ${step.ms}${typeof step.ms === 'number' ? ' ms' : ''}${name}`;
       case 'close':
         return `close ${step.conn}${step.code !== undefined ? ` code ${step.code}` : ''}${name}`;
+      case 'impair':
+        return `impair ${step.kind}${step.conn !== undefined ? ` ${step.conn}` : ''}${name}`;
     }
   }
   switch (step.expect) {

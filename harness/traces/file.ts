@@ -12,14 +12,15 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describeAjvErrors } from '../engine/schema-errors.js';
 import headerSchema from './trace-header.schema.json' with { type: 'json' };
 import eventSchema from '../reports/trace-event.schema.json' with { type: 'json' };
-import type { TraceEvent } from '../engine/trace.js';
+import type { ImpairEvent, ImpairKind, TraceEvent } from '../engine/trace.js';
 import type { Verdict } from '../engine/types.js';
 
 /** The first line of a trace file. */
 export interface TraceHeader {
   readonly type: 'header';
   readonly format: 'wirecheck-trace';
-  readonly version: 1;
+  /** Trace format version: 1, or 2 ({@link TRACE_FORMAT_VERSION}, what writers write); both are read. */
+  readonly version: 1 | 2;
   /** Protocol name (a folder under suites/). */
   readonly protocol: string;
   readonly specVersion?: string;
@@ -90,8 +91,34 @@ export function checkEvent(data: unknown, file: string, line: number): TraceEven
 }
 
 /**
+ * A v1 impairment note: `moonpool:stall|restore|cut conn=N`, bare or as a
+ * fixture step's comment (`fixture: moonpool:stall conn=N …`), at the start
+ * of the note (suites/moonpool/SPEC.md §10, version 1).
+ */
+const V1_IMPAIR_NOTE = /^(?:fixture: )?moonpool:(stall|restore|cut) conn=(\d+)\b\s*(?:[—–:-]\s*)?(.*)$/su;
+
+/**
+ * Upgrades one event of a version-1 trace to version 2. The only
+ * difference that needs upgrading: v1 announced deliberate network
+ * impairments with notes (`moonpool:stall conn=N`, see {@link V1_IMPAIR_NOTE}),
+ * v2 with typed `impair` events (harness/engine/trace.ts). The rest of the
+ * note, if any, becomes the event's `detail`. Every other event is returned
+ * as it is (v1 events are valid v2 events). This is the only place that
+ * parses those notes.
+ */
+export function upgradeV1Event(ev: TraceEvent): TraceEvent {
+  if (ev.type !== 'note') return ev;
+  const m = V1_IMPAIR_NOTE.exec(ev.text);
+  if (!m) return ev;
+  const detail = m[3]!.trim();
+  const up: ImpairEvent = { type: 'impair', t: ev.t, ...(ev.role !== undefined ? { role: ev.role } : {}), kind: m[1] as ImpairKind, conn: Number(m[2]), ...(detail !== '' ? { detail } : {}) };
+  return up;
+}
+
+/**
  * Streams a trace file: calls (and awaits) `onHeader` with the header, then `onEvent`
- * for each event in order, with its 0-based index. `onEvent` returning
+ * for each event in order, with its 0-based index. Events of a version-1
+ * trace are handed over upgraded to version 2 ({@link upgradeV1Event}). `onEvent` returning
  * `false` stops reading early. Events must not go back in time.
  * @returns the number of events read.
  * @throws TraceFileError on unreadable files, bad JSON, schema errors, or time going backwards.
@@ -101,6 +128,7 @@ export async function readTrace(
   onHeader: (header: TraceHeader) => void | Promise<void>,
   onEvent: (ev: TraceEvent, index: number) => boolean | void,
 ): Promise<number> {
+  let upgrade = false;
   const input = createReadStream(file, { encoding: 'utf8' });
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
@@ -127,11 +155,14 @@ export async function readTrace(
         throw new TraceFileError(file, lineNo, `not valid JSON (${(err as Error).message})`);
       }
       if (!header) {
-        await onHeader(checkHeader(data, file));
+        const h = checkHeader(data, file);
+        upgrade = h.version === 1;
+        await onHeader(h);
         header = true;
         continue;
       }
-      const ev = checkEvent(data, file, lineNo);
+      const checked = checkEvent(data, file, lineNo);
+      const ev = upgrade ? upgradeV1Event(checked) : checked;
       if (ev.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${ev.t} µs after ${lastT} µs)`);
       lastT = ev.t;
       if (onEvent(ev, index++) === false) break;
