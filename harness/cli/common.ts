@@ -16,8 +16,8 @@ import { reportFormats, writeReports } from './outputs.js';
 import { finishBaseline, loadBaselineFlag, type BaselineFlags } from './baseline.js';
 import { saveFailures } from './save-failures.js';
 
-/** A report format: TAP 14, JSON, JUnit XML. */
-export type ReportFormat = 'tap' | 'json' | 'junit';
+/** A report format: TAP 14, JSON, JUnit XML, HTML. */
+export type ReportFormat = 'tap' | 'json' | 'junit' | 'html';
 
 /**
  * A `--reporter` value: one format, `both` (tap and json, the default, kept
@@ -63,7 +63,7 @@ export function addConnectOptions(cmd: Command): Command {
 export function addReportOptions(cmd: Command): Command {
   return cmd
     .addOption(
-      new Option('--reporter <kind>', 'reports to write: tap, json, junit, both (tap,json), all, or a list such as tap,junit')
+      new Option('--reporter <kind>', 'reports to write: tap, json, junit, html, both (tap,json), all, or a list such as tap,html')
         .argParser((v: string): Reporter => {
           try {
             reportFormats(v);
