@@ -173,7 +173,8 @@ export function layoutSequence(trace: readonly TraceEvent[], violation?: Violati
         const bytes = ev.hex.length >> 1;
         const detail = `stream ${ev.stream} · ${plural(bytes, 'byte')}`;
         if (ev.frames !== undefined && ev.frames.length > 0) {
-          for (const f of ev.frames) rows.push({ kind: 'arrow', index, t, ...ends(ev.conn, ev.dir), label: frameLabel(f), detail, style: 'data', dashed: false });
+          const n = ev.frames.length;
+          for (const [i, f] of ev.frames.entries()) rows.push({ kind: 'arrow', index, t, ...ends(ev.conn, ev.dir), label: frameLabel(f), detail: n > 1 ? `${detail} · frame ${i + 1}/${n}` : detail, style: 'data', dashed: false });
         } else {
           rows.push({ kind: 'arrow', index, t, ...ends(ev.conn, ev.dir), label: hexExcerpt(ev.hex, hexBytes), detail, style: 'data', dashed: false });
         }
