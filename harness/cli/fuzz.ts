@@ -204,7 +204,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   }
   if (tty && lastLine) io.err('\r\x1b[2K');
   const { campaignFile, fixtures } = await writeCampaign(result, o.out);
-  const { written } = await writeReports(campaignToRun(result), o);
+  const { written } = await writeReports(campaignToRun(result), o, { campaign: result });
   const conn = o.inProcess ? '' : `${o.insecure ? ' --insecure' : ''}${o.ca ? ` --ca ${o.ca}` : ''}${o.serverName ? ` --server-name ${o.serverName}` : ''}${o.alpn ? ` --alpn ${o.alpn}` : ''}`;
   const cmdline = (f: { arbitrary: string; seed: number; path: string }) =>
     `wirecheck fuzz ${o.inProcess ? '--in-process' : `--target ${target.url}`}${conn} --protocol ${suite.name}${o.fault ? ` --fault ${o.fault}` : ''}${o.profile ? ` --profile ${o.profile}` : ''}${o.fast ? ' --fast' : ''} --arbitraries ${f.arbitrary} --replay ${f.seed}:${f.path}`;
@@ -229,7 +229,7 @@ async function mergeCommand(files: string[], o: ReportFlags, io: CliIo): Promise
     throw err;
   }
   const { campaignFile, fixtures } = await writeCampaign(merged, o.out);
-  const { written } = await writeReports(campaignToRun(merged), o);
+  const { written } = await writeReports(campaignToRun(merged), o, { campaign: merged });
   io.out(formatFuzzSummary(merged, { fixtureFile: (f) => findingFixturePath(o.out, f) }));
   io.out(`Reports: ${[...written, campaignFile].join(', ')}\n`);
   if (fixtures.length) io.out(`Fixtures: ${fixtures.join(', ')}\n`);

@@ -5,6 +5,9 @@ import { listProtocols, loadReferenceServer, loadSuite } from '../engine/registr
 import { addFixtureOptions, addReportOptions, execute, type CaseSourceFlags, type CliIo, type CommandHost, type ReportFlags } from './common.js';
 import { addBaselineOptions, type BaselineFlags } from './baseline.js';
 
+/** Reports `selftest` (`npm start`) writes when `--reporter` is not given: run's default and the HTML report. */
+export const SELFTEST_REPORTERS = 'tap,json,html';
+
 /** Registers `selftest`. */
 export function register({ program, io, setExitCode }: CommandHost): void {
   const cmd = program
@@ -12,7 +15,12 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .description('Start every reference server in-process on loopback with short timers, run its suite against it, write reports (the default job of `npm start`).')
     .option('-p, --protocol <name>', 'only this protocol')
     .option('--cases <pattern>', 'only cases whose id matches');
-  addBaselineOptions(addReportOptions(addFixtureOptions(cmd))).action(async (o: SelftestFlags) => setExitCode(await selftestCommand(o, io)));
+  addBaselineOptions(addReportOptions(addFixtureOptions(cmd)))
+    .addHelpText('after', `\nWithout --reporter, selftest writes ${SELFTEST_REPORTERS} (the HTML report to look at: reports/<protocol>.html).`)
+    .action(async (o: SelftestFlags, c: { getOptionValueSource(k: string): string | undefined }) => {
+      if (c.getOptionValueSource('reporter') === 'default') o.reporter = SELFTEST_REPORTERS;
+      setExitCode(await selftestCommand(o, io));
+    });
 }
 
 interface SelftestFlags extends ReportFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures'> {
