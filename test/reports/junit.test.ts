@@ -211,7 +211,7 @@ t.test('--reporter values: one format, both, all, comma-separated lists', async 
   t.same(reportFormats('tap'), ['tap']);
   t.same(reportFormats('junit'), ['junit']);
   t.same(reportFormats('both'), ['tap', 'json'], 'both is tap and json, as before');
-  t.same(reportFormats('all'), ['tap', 'json', 'junit']);
+  t.same(reportFormats('all'), ['tap', 'json', 'junit', 'html']);
   t.same(reportFormats('junit, tap'), ['tap', 'junit'], 'listed once each, in a fixed order');
   t.same(reportFormats('both,junit,tap'), ['tap', 'json', 'junit']);
   t.throws(() => reportFormats('xml'), /--reporter "xml": unknown reporter "xml"\. Allowed choices are tap, json, both, junit, all/);
