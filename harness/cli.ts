@@ -17,6 +17,7 @@ import * as proxy from './cli/proxy.js';
 import * as validate from './cli/validate.js';
 import * as replay from './cli/replay.js';
 import * as fuzz from './cli/fuzz.js';
+import * as exportCmd from './cli/export.js';
 
 export type { CliIo } from './cli/common.js';
 
@@ -26,7 +27,7 @@ const defaultIo: CliIo = {
 };
 
 /** The commands, in the order `--help` lists them. */
-const commands: readonly { register(host: CommandHost): void | Promise<void> }[] = [run, replay, fuzz, validate, serve, client, selftest, proxy, list];
+const commands: readonly { register(host: CommandHost): void | Promise<void> }[] = [run, replay, fuzz, validate, exportCmd, serve, client, selftest, proxy, list];
 
 /** Runs the CLI with `argv` (without node and script). Returns the exit code. */
 export async function main(argv: readonly string[], io: CliIo = defaultIo): Promise<number> {

@@ -15,18 +15,20 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .option('--profile <file>', 'target profile (JSON): timers and choices of the target; default: the seed\u2019s')
     .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
     .option('--cases <pattern>', 'only cases whose id matches (glob with *, comma-separated), e.g. "proton/event/*"')
-    .option('--save-failures <dir>', 'write each failing case to DIR as a replayable fixture (wirecheck replay)');
+    .option('--save-failures <dir>', 'write each failing case to DIR as a replayable fixture (wirecheck replay)')
+    .option('--qlog <dir>', 'also write each case\u2019s trace as qlog (DIR/<protocol>/<case>.sqlog; QUIC protocols only)');
   addBaselineOptions(addReportOptions(addConnectOptions(addFixtureOptions(cmd))))
     .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures, 2 usage or input error, 3 target unreachable or harness error.\nWith --baseline: 0 matches the baseline (known failures allowed), 1 a new failure or an unexpected pass.')
     .action(async (o: RunFlags) => setExitCode(await runCommand(o, io)));
 }
 
-interface RunFlags extends ConnectFlags, ReportFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures' | 'saveFailures'> {
+interface RunFlags extends ConnectFlags, ReportFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures' | 'saveFailures' | 'afterRun'> {
   target: string;
   protocol: string;
   profile?: string;
   fast?: boolean;
   cases?: string;
+  qlog?: string;
 }
 
 async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
@@ -34,5 +36,15 @@ async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
   const suite = await loadSuite(o.protocol);
   checkTransport(suite, target);
   const profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
+  const qlogDir = o.qlog;
+  if (qlogDir !== undefined) {
+    // Checked before the run: qlog's events are QUIC's.
+    const { requireQuic, writeRunQlogs } = await import('../export/index.js');
+    requireQuic(suite, `--qlog ${qlogDir}`);
+    o.afterRun = async (run) => {
+      const files = await writeRunQlogs(run, qlogDir);
+      io.out(`qlog: ${files.length} file${files.length === 1 ? '' : 's'} in ${qlogDir}/${run.protocol}/\n`);
+    };
+  }
   return execute(suite, profile, target.url, await connectOptionsFrom(target, o), o, io);
 }
