@@ -64,6 +64,8 @@ t.test('every trace event maps to qlog records that validate', async (t) => {
   t.same(h['trace'].vantage_point, { name: 'wirecheck', type: 'client' });
   t.same(h['trace'].common_fields.reference_time, { clock_type: 'monotonic', epoch: 'unknown', wall_clock_time: '2026-12-03T02:00:00.000Z' });
   t.notOk('group_id' in h['trace'].common_fields, 'several connections: group_id per event');
+  // What qvis's JSON-SEQ loader needs (quiclog/qvis textsequencejsontoqlog.ts, QlogSchema02 versionAliases).
+  t.match(h, { qlog_version: '0.3', qlog_format: 'JSON-SEQ', trace: {} }, 'the header qvis loads');
 
   const ev = events(recs);
   const names = ev.map((e) => e['name']);
