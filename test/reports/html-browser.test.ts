@@ -84,7 +84,7 @@ t.test(
         open: c.open,
         svg: box ? { w: box.width, h: box.height } : null,
         arrows: c.querySelectorAll('svg.seq .row.arrow').length,
-        lanes: Array.from(c.querySelectorAll('svg.seq .lane-label')).map((e) => e.textContent),
+        lanes: Array.from(c.querySelectorAll('svg.seq .lane')).map((e) => e.getAttribute('aria-label')),
         violating: hit ? { index: hit.getAttribute('data-index'), label: hit.querySelector('.label').textContent, stroke: shaft ? getComputedStyle(shaft).stroke : null, visible: hb.width > 0 && hb.height > 0 } : null,
         callout: callout ? callout.textContent.replace(/\\s+/g, ' ').trim() : null,
       };

@@ -14,9 +14,10 @@ import type { SequenceLayout, SequenceRow } from './sequence.js';
 
 /** Width of the time column. */
 const TIME_W = 96;
-/** Distance between client lanes. */
+/** Distance between client lanes, and with more than 5 of them. */
 const LANE_GAP = 120;
-/** Span between the last client lane and the server lane (labels go there). */
+const NARROW_LANE_GAP = 80;
+/** Span between the last client lane and the server lane. */
 const SPAN = 480;
 const HEAD_H = 44;
 const ARROW_ROW_H = 36;
@@ -42,9 +43,11 @@ function rowHeight(r: SequenceRow): number {
  */
 export function SequenceDiagram({ layout, trace, violation }: { layout: SequenceLayout; trace: readonly TraceEvent[]; violation?: Violation | CaseFinding | undefined }): VNode {
   const clients = layout.lanes.length - 1;
-  const laneX = (i: number): number => (i < clients ? TIME_W + 60 + i * LANE_GAP : TIME_W + 60 + (clients - 1) * LANE_GAP + SPAN);
+  // Many connections: narrower client lanes.
+  const gap = clients > 5 ? NARROW_LANE_GAP : LANE_GAP;
+  const boxW = Math.min(112, gap - 8);
+  const laneX = (i: number): number => (i < clients ? TIME_W + 60 + i * gap : TIME_W + 60 + (clients - 1) * gap + SPAN);
   const serverX = laneX(clients);
-  const labelX = laneX(clients - 1) + 14;
   const v = violation !== undefined && isViolation(violation) ? violation : undefined;
 
   let y = HEAD_H + 8 + (layout.omittedBefore > 0 ? SMALL_ROW_H : 0);
@@ -61,6 +64,8 @@ export function SequenceDiagram({ layout, trace, violation }: { layout: Sequence
     if (r.kind === 'arrow') {
       const x1 = laneX(r.from);
       const x2 = laneX(r.to);
+      // Labels start beside the client end of the arrow.
+      const labelX = Math.min(x1, x2) + 14;
       const ay = y + 18;
       const dirSign = x2 >= x1 ? 1 : -1;
       const head = `${x2},${ay} ${x2 - 9 * dirSign},${ay - 5} ${x2 - 9 * dirSign},${ay + 5}`;
@@ -96,12 +101,20 @@ export function SequenceDiagram({ layout, trace, violation }: { layout: Sequence
   return html`
     <svg class="seq" xmlns="http://www.w3.org/2000/svg" width=${width} height=${height} viewBox=${`0 0 ${width} ${height}`} role="img">
       <title>Sequence diagram: ${layout.lanes.map((l) => l.label).join(', ')}</title>
-      ${layout.lanes.map((l, i) => html`
-        <g key=${l.key} class=${`lane ${l.key === 'server' ? 'server' : 'client'}`}>
-          <line class="life" x1=${laneX(i)} y1=${HEAD_H - 6} x2=${laneX(i)} y2=${height - 4} />
-          <rect class="head-box" x=${laneX(i) - 56} y="6" width="112" height=${HEAD_H - 14} rx="4" />
-          <text class="lane-label" x=${laneX(i)} y=${HEAD_H / 2 + 4} text-anchor="middle">${cut(l.label, 18)}</text>
-        </g>`)}
+      ${layout.lanes.map((l, i) => {
+        const x = laneX(i);
+        const w = l.conn === undefined ? 112 : boxW;
+        const chars = Math.floor((w - 6) / 7);
+        // Two lines: who (role or client) and the connection; the server one.
+        const lines = l.conn === undefined ? [l.label] : [l.label.replace(/ · conn \d+$/, ''), `conn ${l.conn}`];
+        return html`
+        <g key=${l.key} class=${`lane ${l.key === 'server' ? 'server' : 'client'}`} aria-label=${l.label}>
+          <title>${l.label}</title>
+          <line class="life" x1=${x} y1=${HEAD_H - 6} x2=${x} y2=${height - 4} />
+          <rect class="head-box" x=${x - w / 2} y="4" width=${w} height=${HEAD_H - 10} rx="4" />
+          <text class="lane-label" x=${x} y=${lines.length === 1 ? HEAD_H / 2 + 4 : HEAD_H / 2 - 3} text-anchor="middle">${lines.map((t, k) => html`<tspan key=${k} x=${x} dy=${k === 0 ? 0 : 13}>${cut(t, chars)}</tspan>`)}</text>
+        </g>`;
+      })}
       ${layout.omittedBefore > 0 ? html`<text class="omitted" x=${TIME_W + 8} y=${HEAD_H + 24}>(${layout.omittedBefore} earlier events not drawn)</text>` : null}
       ${rowNodes}
       ${layout.omittedAfter > 0 ? html`<text class="omitted" x=${TIME_W + 8} y=${y + 18}>(${layout.omittedAfter} later events not drawn)</text>` : null}
