@@ -27,7 +27,7 @@ const dec = new TextDecoder();
 
 /** A self-signed ECDSA P-256 certificate for localhost (and 127.0.0.1 when `withIp`). */
 async function makeIdentity(withIp: boolean): Promise<{ cert: string; key: string }> {
-  x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
