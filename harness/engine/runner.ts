@@ -5,6 +5,7 @@
  */
 import type { ConnectOptions, Driver } from '../drivers/types.js';
 import { runCase } from './case-run.js';
+import type { Clock } from './clock.js';
 import type { CaseResult, ConformanceCase, ProtocolSuite, RunResult, Verdict } from './types.js';
 import { runProbe } from './probe.js';
 
@@ -27,6 +28,8 @@ export interface RunOptions<P extends object> {
   readonly probeDeadlineMs?: number;
   /** Aborting it stops the run after the current case; the rest are `skipped`. */
   readonly signal?: AbortSignal;
+  /** Time and timers of every case and probe (default the real clock; a `VirtualClock` with an in-memory target, harness/drivers/memory.ts). */
+  readonly clock?: Clock;
 }
 
 /** Version of wirecheck, for reports. */
@@ -56,9 +59,10 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
   const connect: ConnectOptions = { ...opts.connect, ...suite.connectOptions(profile), ...stripUndefined(opts.connect) };
   const probes: { when: string; ok: boolean; message?: string }[] = [];
   const probeDeadline = opts.probeDeadlineMs ?? 10_000;
+  const clock = opts.clock ? { clock: opts.clock } : {};
 
   const probe = async (when: string): Promise<boolean> => {
-    const { ok, message } = await runProbe({ suite, driver: opts.driver, connect, profile, deadlineMs: probeDeadline });
+    const { ok, message } = await runProbe({ suite, driver: opts.driver, connect, profile, deadlineMs: probeDeadline, ...clock });
     probes.push({ when, ok, ...(message ? { message } : {}) });
     opts.onProbe?.(when, ok, message);
     return ok;
@@ -74,7 +78,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     if (skipReason !== undefined) {
       result = { ...caseHeader(c, profile), verdict: 'skipped', message: skipReason, durationMs: 0, trace: [] };
     } else {
-      const out = await runCase({ driver: opts.driver, connect, profile, monitor: suite.createMonitor(profile), body: (ctx) => c.run(ctx), deadlineMs: c.deadlineMs(profile) });
+      const out = await runCase({ driver: opts.driver, connect, profile, monitor: suite.createMonitor(profile), body: (ctx) => c.run(ctx), deadlineMs: c.deadlineMs(profile), ...clock });
       result = {
         ...caseHeader(c, profile),
         verdict: out.verdict,

@@ -2,14 +2,17 @@
  * For each deliberate fault of the Moonpool reference server: the cases
  * that must catch it, the rules its failures may name, and — for a fault
  * that kills the server — the case after which the target is reported dead.
- * Every other case must pass.
+ * Every other case must pass. The matrix runs in process (virtual time);
+ * the network-only cases (a chaos proxy) run over TCP for the faults they
+ * are meant to catch.
  */
 import t from 'tap';
-import { byVerdict, runAgainstReference } from './_run.js';
+import { checkFaultRun, type FaultExpectation } from '../_support/faults.js';
+import { networkOnlyCases, runAgainstReference, runInProcess } from './_run.js';
 
 const stalls = ['silent-connection-kept', 'stall-then-restore', 'stall-mid-frame'].map((n) => `moonpool/stall/${n}`);
 
-export const faultExpectations: Record<string, { readonly targets: readonly string[]; readonly rules: readonly string[]; readonly diesAfter?: string }> = {
+export const faultExpectations: Record<string, FaultExpectation> = {
   'wrong-correlation-id': {
     targets: ['moonpool/correlation/single', 'moonpool/correlation/sequential', 'moonpool/correlation/many-in-flight', 'moonpool/correlation/out-of-order-ids', 'moonpool/envelope/extreme-ids', 'moonpool/envelope/coalesced'],
     rules: ['MOONPOOL-3.2', 'MOONPOOL-3.3', 'MOONPOOL-4.3'],
@@ -31,28 +34,23 @@ export const faultExpectations: Record<string, { readonly targets: readonly stri
   },
 };
 
-/** Runs the whole suite against the server with `fault` and checks which cases failed, and why. */
+/** Runs every case but the network-only ones in process against the reference core with `fault`, and checks which failed, and why. */
 export function testFault(fault: string): void {
   const exp = faultExpectations[fault]!;
-  t.test(`fault ${fault}`, async (t) => {
-    const run = await runAgainstReference({ fault });
-    const failed = run.cases.filter((c) => c.verdict === 'fail' || c.verdict === 'timeout');
-    for (const id of exp.targets) {
-      const c = run.cases.find((x) => x.id === id);
-      t.ok(c && (c.verdict === 'fail' || c.verdict === 'timeout'), `${id} catches it (${c?.verdict ?? 'missing'})`);
-    }
-    t.same(failed.filter((c) => !exp.rules.includes(c.rule ?? '')).map((c) => `${c.id}: ${c.rule ?? ''} ${c.message ?? ''}`), [], `every failure names ${exp.rules.join(' or ')}`);
-    const v = byVerdict(run);
-    t.same(v['error'] ?? [], [], 'no harness error');
-    if (exp.diesAfter) {
-      const died = run.cases.filter((c) => c.targetDiedAfter).map((c) => c.id);
-      t.same(died, [exp.diesAfter], `the target is reported dead after ${exp.diesAfter}, once`);
-      const at = run.cases.findIndex((c) => c.id === exp.diesAfter);
-      t.ok(run.cases.slice(at + 1).every((c) => c.verdict === 'skipped'), 'the rest is skipped, not a cascade of timeouts');
-      t.ok(run.cases.slice(0, at).every((c) => c.verdict === 'pass'), 'everything before it passed');
-    } else {
-      t.same(v['skipped'] ?? [], [], 'no skipped case: the target stays usable');
-      t.ok(run.probes.every((p) => p.ok), 'the sanity probe keeps passing');
-    }
+  t.test(`fault ${fault} (in process)`, async (t) => {
+    checkFaultRun(t, await runInProcess({ fault }), exp, { targets: exp.targets.filter((id) => !networkOnlyCases.includes(id)) });
+  });
+}
+
+/** Faults whose targets include a network-only case (test/moonpool/_run.ts): they are also run over TCP, for those cases. */
+export const faultsWithNetworkTargets: readonly string[] = Object.keys(faultExpectations).filter((f) => faultExpectations[f]!.targets.some((id) => networkOnlyCases.includes(id)));
+
+/** Runs the network-only cases over TCP against the reference server with `fault`, and checks which failed, and why. */
+export function testFaultOverTcp(fault: string): void {
+  const exp = faultExpectations[fault]!;
+  t.test(`fault ${fault} (network-only cases, over TCP)`, async (t) => {
+    const run = await runAgainstReference({ fault, cases: networkOnlyCases.join(',') });
+    t.equal(run.cases.length, networkOnlyCases.length, 'every network-only case ran');
+    checkFaultRun(t, run, exp, { targets: exp.targets.filter((id) => networkOnlyCases.includes(id)), nonStrictAllowed: true });
   });
 }

@@ -233,7 +233,7 @@ t.test('latency: adds at least the latency each way', async (t) => {
   const c = await connect(t, p.port);
   for (let i = 0; i < 3; i++) {
     const rtt = await roundTrip(c, `ping${i}`);
-    t.ok(rtt >= 99 && rtt < 400, `round trip ${rtt.toFixed(1)} ms ≥ 100`);
+    t.ok(rtt >= 99, `round trip ${rtt.toFixed(1)} ms ≥ 100`);
   }
 });
 
@@ -243,7 +243,7 @@ t.test('latency with jitter: within latency ± jitter, order kept', async (t) =>
   const c = await connect(t, p.port);
   for (let i = 0; i < 4; i++) {
     const rtt = await roundTrip(c, 'j');
-    t.ok(rtt >= 9 && rtt < 300, `round trip ${rtt.toFixed(1)} ms in [10, 90] + slack`);
+    t.ok(rtt >= 9, `round trip ${rtt.toFixed(1)} ms ≥ 10 (latency − jitter, each way)`);
   }
   // Many small writes a few ms apart: jitter may not reorder them.
   const before = c.bytes().length;
@@ -393,19 +393,22 @@ t.test('add / remove toxics on a live connection: immediate effect, held bytes f
   const echo = await startEcho(t);
   const p = await startProxy(t, echo);
   const c = await connect(t, p.port);
-  t.ok((await roundTrip(c, 'a')) < 50, 'fast without toxics');
+  await roundTrip(c, 'a');
+  t.same(p.stats().toxics, [], 'no toxic yet');
   p.addToxic({ type: 'latency', latencyMs: 150 });
   const slow = await roundTrip(c, 'b');
   t.ok(slow >= 149, `latency applies to the live connection (${slow.toFixed(1)} ms)`);
-  // Remove while a chunk is held: it is delivered at once.
+  p.removeToxic('latency_downstream');
+  // Remove while a chunk is held: it is delivered at once, not after its latency (a minute: no test waits that long).
+  p.addToxic({ type: 'latency', latencyMs: 60_000 });
   const before = c.bytes().length;
-  const started = performance.now();
   c.socket.write('c');
   await sleep(30);
+  t.equal(c.bytes().length, before, 'the chunk is held');
   p.removeToxic('latency_downstream');
-  t.ok(await c.waitBytes(before + 1));
-  t.ok(performance.now() - started < 120, 'the held chunk left on removal');
-  t.ok((await roundTrip(c, 'd')) < 50, 'fast again');
+  t.ok(await c.waitBytes(before + 1, 30_000), 'the held chunk left on removal, long before its 60 s latency');
+  t.same(p.stats().toxics, [], 'no toxic left');
+  await roundTrip(c, 'd');
   t.equal(c.bytes().toString(), 'abcd');
 });
 
@@ -427,7 +430,7 @@ t.test('HTTP control API', async (t) => {
   };
   t.same(await req('GET', '/toxics'), { status: 200, body: [] });
   const c = await connect(t, p.port);
-  t.ok((await roundTrip(c, 'x')) < 50);
+  await roundTrip(c, 'x');
   t.match(await req('POST', '/toxics', { type: 'latency', latencyMs: 120 }), { status: 201, body: { name: 'latency_downstream', latencyMs: 120 } });
   t.ok((await roundTrip(c, 'y')) >= 119, 'live connection slowed by the API');
   t.match(await req('POST', '/toxics', { spec: 'slicer:upstream:average_size=4,name=s' }), { status: 201, body: { name: 's', type: 'slicer' } });
@@ -438,7 +441,8 @@ t.test('HTTP control API', async (t) => {
   t.match(await req('GET', '/toxics'), { status: 200, body: [{ name: 'latency_downstream' }, { name: 's' }, { name: 'limit_data_upstream' }] });
   t.match(await req('GET', '/toxics/s'), { status: 200, body: { averageSize: 4 } });
   t.equal((await req('DELETE', '/toxics/latency_downstream')).status, 204);
-  t.ok((await roundTrip(c, 'z')) < 60, 'fast again after DELETE');
+  t.notOk(p.stats().toxics.some((x) => x.name === 'latency_downstream'), 'the latency is gone after DELETE');
+  await roundTrip(c, 'z');
   t.match(await req('DELETE', '/toxics/latency_downstream'), { status: 404, body: { error: /no toxic named/ } });
   t.match(await req('PUT', '/toxics', [{ spec: 'stall:duration=10' }]), { status: 200, body: [{ name: 'stall_downstream' }] });
   t.match(await req('PUT', '/toxics', [{ spec: 'stall:duration=-1' }]), { status: 400 });
@@ -559,7 +563,9 @@ t.test('CLI: wirecheck proxy as a process, steered through --control', async (t)
   t.ok((await roundTrip(c, 'p')) >= 79, 'toxic from the flag applies');
   const res = await fetch(`http://127.0.0.1:${ports.control}/toxics/latency_downstream`, { method: 'DELETE', headers: { connection: 'close' } });
   t.equal(res.status, 204);
-  t.ok((await roundTrip(c, 'q')) < 60, 'removed through the API');
+  const left = await fetch(`http://127.0.0.1:${ports.control}/toxics`, { headers: { connection: 'close' } });
+  t.same(await left.json(), [], 'removed through the API');
+  await roundTrip(c, 'q');
   c.socket.destroy();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.kill('SIGINT');

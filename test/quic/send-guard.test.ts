@@ -140,8 +140,8 @@ t.test('the real quiche loop (client app close, cwnd full, handshake unconfirmed
     return;
   }
   t.comment(line);
-  t.equal(r['destroyed'], 'done', 'client destroy() returned');
-  t.ok(typeof r['destroyMs'] === 'number' && r['destroyMs'] < 3000, `destroy took ${String(r['destroyMs'])} ms`);
+  // 'done' only if destroy() settled before the child's own test deadline (close-loop.child.ts); the time is information, not a check.
+  t.equal(r['destroyed'], 'done', `client destroy() returned (${String(r['destroyMs'])} ms)`);
   // If this fails after a library upgrade, quiche may no longer loop: re-check shared/NOTES.md and send-guard.ts.
   t.same(r['guardEvents'], ['abandoned'], 'the scenario hit the loop and the guard cut it');
   t.same(r['echo'], [0x42], 'the host in the same process still serves');

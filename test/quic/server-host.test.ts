@@ -276,13 +276,14 @@ t.test('timer-driven close: nothing sent within 150 ms', async (t) => {
   const h = await host(new TestCore({ idleCloseMs: 150 }));
   const start = performance.now();
   const { closed } = await client(h.port);
-  t.same(await closed, { isApp: true, errorCode: 3, reason: 'idle' });
+  t.same(await within(closed, 30_000, 'the idle close'), { isApp: true, errorCode: 3, reason: 'idle' });
   const took = performance.now() - start;
-  t.ok(took >= 140 && took < 2000, `closed after ${took.toFixed(0)} ms`);
+  t.ok(took >= 140, `closed after the idle time (${took.toFixed(0)} ms), not before`);
   const close = await waitFor(h.trace, (e) => e.type === 'conn_close');
   const open = h.trace.events.find((e) => e.type === 'conn_open')!;
   const gapMs = (close.t - open.t) / 1000;
-  t.ok(gapMs >= 149 && gapMs < 1000, `gap ${gapMs} ms in trace time`);
+  t.ok(gapMs >= 149, `gap ${gapMs} ms in trace time: the core's timer, not an earlier event, closed it`);
+  t.same(h.trace.events.filter((e) => e.type !== 'note').map((e) => e.type), ['conn_open', 'conn_close'], 'nothing in between: the timer alone closed it');
 });
 
 t.test('refusing on conn_open (after the handshake)', async (t) => {
@@ -551,13 +552,11 @@ t.test('stop(): closes live connections with the code, then nothing remains', as
   const b = await client(h.port);
   await waitFor(h.trace, (e) => e.type === 'conn_open' && e.conn === 1);
   await t.rejects(h.stop({ code: -1 }), RangeError, 'bad code rejected');
-  const started = performance.now();
   const p1 = h.stop({ code: 5, reason: 'NOT_READY' });
   const p2 = h.stop();
   t.equal(p1, p2, 'idempotent');
-  await p1;
-  const took = performance.now() - started;
-  t.ok(took < 2500, `stop took ${took.toFixed(0)} ms`);
+  // Bounded by the host's own close deadline; the test deadline only stops a hang.
+  await within(p1, 30_000, 'stop');
   t.same(await a.closed, { isApp: true, errorCode: 5, reason: 'NOT_READY' });
   t.same(await b.closed, { isApp: true, errorCode: 5, reason: 'NOT_READY' });
   const closes = h.trace.events.filter((e) => e.type === 'conn_close');

@@ -3,12 +3,13 @@
  * catch it, and the rules its failures may name. Every other case must pass.
  */
 import t from 'tap';
-import { byVerdict, runAgainstReference } from './_run.js';
+import { checkFaultRun, type FaultExpectation } from '../_support/faults.js';
+import { runInProcess } from './_run.js';
 
 const unknown = ['0x00', '0x04', '0x7f', '0xfe'].map((b) => `proton/identification/unknown-discriminator-${b}`);
 const violationRules = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3'];
 
-export const faultExpectations: Record<string, { readonly targets: readonly string[]; readonly rules: readonly string[] }> = {
+export const faultExpectations: Record<string, FaultExpectation> = {
   'accept-second-connection': { targets: ['proton/connection/second-connection', 'proton/connection/served-after-second-connection'], rules: ['PROTON-2.2'] },
   'ignore-unknown-discriminator': { targets: unknown, rules: ['PROTON-3.2'] },
   'allow-duplicate-stream': {
@@ -30,19 +31,13 @@ export const faultExpectations: Record<string, { readonly targets: readonly stri
   'ignore-reset': { targets: ['alone', 'with-streams-open', 'reconnect-at-once'].map((n) => `proton/reset/${n}`), rules: ['PROTON-9.1'] },
 };
 
-/** Runs the whole suite against the server with `fault` and checks which cases failed, and why. */
+/**
+ * Runs the whole suite in process against the reference core with `fault`
+ * and checks which cases failed, and why (test/_support/faults.ts).
+ */
 export function testFault(fault: string): void {
   const exp = faultExpectations[fault]!;
   t.test(`fault ${fault}`, async (t) => {
-    const run = await runAgainstReference({ fault });
-    const failed = run.cases.filter((c) => c.verdict === 'fail' || c.verdict === 'timeout');
-    for (const id of exp.targets) {
-      const c = run.cases.find((x) => x.id === id);
-      t.ok(c && (c.verdict === 'fail' || c.verdict === 'timeout'), `${id} catches it (${c?.verdict ?? 'missing'})`);
-    }
-    t.same(failed.filter((c) => !exp.rules.includes(c.rule ?? '')).map((c) => `${c.id}: ${c.rule ?? ''} ${c.message ?? ''}`), [], `every failure names ${exp.rules.join(' or ')}`);
-    const v = byVerdict(run);
-    t.same([...(v['error'] ?? []), ...(v['skipped'] ?? [])], [], 'no harness error, no skipped case: the target stays usable');
-    t.ok(run.probes.every((p) => p.ok), 'the sanity probe keeps passing');
+    checkFaultRun(t, await runInProcess({ fault }), exp);
   });
 }
