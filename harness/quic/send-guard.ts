@@ -34,7 +34,7 @@
  *   the event loop runs before the next burst.
  * Healthy connections never reach either limit; the wrappers cost a WeakMap lookup.
  */
-import { quiche } from '@matrixai/quic/native/index.js';
+import { nativeConnectionPrototype } from './internals.js';
 
 /** Most packets one send burst of a closing connection may produce before it is abandoned. */
 export const CLOSING_BURST_PACKETS = 64;
@@ -173,5 +173,5 @@ let installed = false;
 export function installSendGuard(): void {
   if (installed) return;
   installed = true;
-  guardConnectionPrototype((quiche.Connection as unknown as { prototype: object }).prototype);
+  guardConnectionPrototype(nativeConnectionPrototype());
 }

@@ -16,6 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ReadableStreamReadResult, WritableStreamDefaultWriter } from 'node:stream/web';
+import type { ReadableStreamDefaultReader } from 'node:stream/web';
 import { QUICServer, errors as quicErrors, events as quicEvents } from '@matrixai/quic';
 import type { QUICConnection, QUICStream } from '@matrixai/quic';
 import type { ServerCore } from '../engine/server-core.js';
@@ -26,11 +27,29 @@ import {
   type ConnCloseEvent,
   type ConnOpenEvent,
   type DataEvent,
+  type DatagramEvent,
   type StreamFinEvent,
+  type StreamKind,
   type StreamOpenEvent,
   type StreamResetEvent,
   type TraceEvent,
 } from '../engine/trace.js';
+import { MAX_TIMER_MS, errorText, formatAddress, settleWithin } from '../engine/util.js';
+import { LocalStreamCode, PeerStreamCode, closeFromError, streamCodeOptions } from './errors.js';
+import {
+  OUT_OF_RANGE_STREAM_CODE,
+  dgramMaxSize,
+  dgramSend,
+  earlyPeerStreams,
+  exactPeerStreamCode,
+  guardSocketMessages,
+  nativeEnding,
+  nativeOf,
+  negotiatedAlpn,
+  serverSocketOf,
+  tapDatagrams,
+} from './internals.js';
+import { checkAlpn, checkIdleAndKeepAlive, dgramConfig } from './options.js';
 import { checkQuicCode, decodeReason, encodeReason, quietLogger, safeListener, serverCryptoOps } from './util.js';
 import { installSendGuard, onSendGuardEvent } from './send-guard.js';
 
@@ -58,6 +77,12 @@ export interface QuicHostOptions {
   readonly idleTimeoutMs?: number;
   /** Interval of keep-alive PINGs (ms); must be smaller than `idleTimeoutMs` unless that is 0. Default none. */
   readonly keepAliveMs?: number;
+  /**
+   * Advertise QUIC DATAGRAM support (RFC 9221 §3, max_datagram_frame_size).
+   * Default false: `dgram` actions are then dropped (logged) and clients
+   * cannot send datagrams.
+   */
+  readonly datagrams?: boolean;
   /** Receives the host's structured log (connection open/close, core `log` actions, anomalies). */
   readonly log?: (entry: HostLogEntry) => void;
 }
@@ -96,23 +121,6 @@ const HANDSHAKE_TIMEOUT_MS = 10_000;
 const CLOSE_DEADLINE_MS = 2_000;
 /** Most streams opened implicitly to reach a server stream id the core names. */
 const MAX_IMPLICIT_STREAMS = 1_000;
-/** Longest delay `setTimeout` accepts (ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Reason object the host passes to the library when it aborts a stream; carries the code. */
-class LocalStreamAbort {
-  constructor(readonly code: number) {}
-}
-
-/** What the library hands to a reader or writer when the peer reset / stopped a stream. */
-class PeerStreamAbort extends Error {
-  constructor(
-    readonly side: 'read' | 'write',
-    readonly code: number,
-  ) {
-    super(`peer ${side === 'read' ? 'reset' : 'stopped'} the stream with code ${code}`);
-  }
-}
 
 /** Per-stream state of the host. */
 interface StreamState {
@@ -121,6 +129,8 @@ interface StreamState {
   /** Whether `stream_open` was recorded (server streams are announced on first use). */
   announced: boolean;
   writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  /** The read loop's reader (for STOP_SENDING), once it runs. */
+  reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   /** The server's sending side ended (FIN, reset, or peer STOP_SENDING). */
   writeEnded: boolean;
   /** The server's receiving side ended (client FIN or reset, or local cancel). */
@@ -144,6 +154,8 @@ interface ConnState {
   readonly ended: Set<number>;
   /** `conn_close` was recorded: nothing more is recorded or fed for this connection. */
   closed: boolean;
+  /** DATAGRAM support was negotiated (both ends advertised it). */
+  datagrams: boolean;
 }
 
 /** True for a client-initiated stream id (RFC 9000 §2.1). */
@@ -155,32 +167,9 @@ function isUniStream(id: number): boolean {
   return (id & 2) !== 0;
 }
 
-function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
-}
-
-/** Resolves with `p`'s outcome or with `'timeout'` after `ms`; never rejects; leaves no timer behind. */
-async function withDeadline(p: Promise<unknown>, ms: number): Promise<'done' | 'timeout' | 'error'> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return await Promise.race([
-      p.then(
-        () => 'done' as const,
-        () => 'error' as const,
-      ),
-      deadline,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `{ dir: 'uni' }` for a uni stream id, nothing for bidi (trace v2: absent means bidi). */
+function dirOf(id: number): { dir?: StreamKind } {
+  return isUniStream(id) ? { dir: 'uni' } : {};
 }
 
 /**
@@ -188,30 +177,12 @@ async function withDeadline(p: Promise<unknown>, ms: number): Promise<'done' | '
  * @throws RangeError / TypeError naming the bad option.
  */
 function checkOptions(opts: QuicHostOptions): void {
-  if (!Array.isArray(opts.alpn) || opts.alpn.length === 0) {
-    throw new RangeError('startQuicHost: alpn must name at least one protocol');
-  }
-  for (const a of opts.alpn) {
-    const n = typeof a === 'string' ? Buffer.byteLength(a) : 0;
-    if (n === 0 || n > 255) throw new RangeError(`startQuicHost: bad ALPN id ${JSON.stringify(a)} (1..255 bytes)`);
-  }
+  checkAlpn(opts.alpn, 'startQuicHost: ');
   const port = opts.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new RangeError(`startQuicHost: port must be an integer in [0, 65535], got ${String(port)}`);
   }
-  const idle = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  if (!Number.isInteger(idle) || idle < 0) {
-    throw new RangeError(`startQuicHost: idleTimeoutMs must be a non-negative integer, got ${String(idle)}`);
-  }
-  if (opts.keepAliveMs !== undefined) {
-    const ka = opts.keepAliveMs;
-    if (!Number.isInteger(ka) || ka <= 0) {
-      throw new RangeError(`startQuicHost: keepAliveMs must be a positive integer, got ${String(ka)}`);
-    }
-    if (idle !== 0 && ka >= idle) {
-      throw new RangeError(`startQuicHost: keepAliveMs (${ka}) must be smaller than idleTimeoutMs (${idle})`);
-    }
-  }
+  checkIdleAndKeepAlive(opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, opts.keepAliveMs, 'startQuicHost: ');
   if (typeof opts.certPem !== 'string' || typeof opts.keyPem !== 'string') {
     throw new TypeError('startQuicHost: certPem and keyPem must be PEM strings');
   }
@@ -295,8 +266,17 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     feed(ev);
   };
 
-  const recordClientReset = (cs: ConnState, st: StreamState, kind: StreamResetEvent['kind'], code: number): void => {
+  const recordClientReset = (cs: ConnState, st: StreamState, kind: StreamResetEvent['kind'], reported: number): void => {
     if (cs.closed || st.localAbort) return;
+    let code = reported;
+    if (reported === OUT_OF_RANGE_STREAM_CODE) {
+      // Above 2^53 - 1 (the library cannot parse it; internals.ts): the nearest double, and the exact code logged.
+      const exact = exactPeerStreamCode(cs.qc, st.id, kind === 'reset' ? 'read' : 'write');
+      if (exact !== undefined) {
+        code = Number(exact);
+        log('warn', 'client stream code above 2^53 - 1 recorded as the nearest double', { conn: cs.id, stream: st.id, kind, exact: exact.toString() });
+      }
+    }
     if (kind === 'reset') {
       if (st.readEnded) return;
       st.readEnded = true;
@@ -331,12 +311,13 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
 
   const readAll = async (cs: ConnState, st: StreamState): Promise<void> => {
     const reader = st.stream.readable.getReader();
+    st.reader = reader;
     for (;;) {
       let r: ReadableStreamReadResult<Uint8Array>;
       try {
         r = await reader.read();
       } catch (err) {
-        if (err instanceof PeerStreamAbort) recordClientReset(cs, st, 'reset', err.code);
+        if (err instanceof PeerStreamCode) recordClientReset(cs, st, 'reset', err.code);
         st.readEnded = true;
         return;
       }
@@ -369,6 +350,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       stream,
       announced: false,
       writer: undefined,
+      reader: undefined,
       writeEnded: !serverCanWrite,
       readEnded: !serverCanRead,
       localAbort: false,
@@ -389,7 +371,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     );
     if (by === 'client') {
       st.announced = true;
-      feed(trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: id, by: 'client' }));
+      feed(trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: id, by: 'client', ...dirOf(id) }));
     }
     if (serverCanRead) {
       readLoop(cs, st).catch((err: unknown) => log('warn', 'read loop failed', { conn: cs.id, stream: id, error: errorText(err) }));
@@ -429,7 +411,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     }
     if (!st.announced) {
       st.announced = true;
-      trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: id, by: 'server' });
+      trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: id, by: 'server', ...dirOf(id) });
     }
     return st;
   };
@@ -539,7 +521,46 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     }
     maybePrune(cs, st);
     // `cancel` sends RESET_STREAM and STOP_SENDING at once, without waiting for a blocked write.
-    st.stream.cancel(new LocalStreamAbort(code));
+    st.stream.cancel(new LocalStreamCode(code));
+  };
+
+  const doStopSending = (cs: ConnState, stream: number, code: number): void => {
+    try {
+      checkQuicCode(code, 'stop_sending action');
+    } catch (err) {
+      log('warn', 'stop_sending action with invalid code ignored', { conn: cs.id, stream, error: errorText(err) });
+      return;
+    }
+    const st = cs.streams.get(stream);
+    if (!st || st.readEnded || st.reader === undefined) {
+      log('debug', 'stop_sending on a stream not being read ignored', { conn: cs.id, stream });
+      return;
+    }
+    st.readEnded = true;
+    // `dir` is the direction of the data stopped (trace.ts): the client's.
+    trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream, dir: 'c2s', kind: 'stop_sending', code });
+    maybePrune(cs, st);
+    // Cancelling the reader sends STOP_SENDING (RFC 9000 §19.5); the pending read then ends as done.
+    st.reader.cancel(new LocalStreamCode(code)).catch((err: unknown) => log('debug', 'stop_sending failed', { conn: cs.id, stream, error: errorText(err) }));
+  };
+
+  const doDgram = (cs: ConnState, bytes: Uint8Array): void => {
+    const max = cs.datagrams ? dgramMaxSize(cs.qc) : undefined;
+    if (max === undefined) {
+      log('warn', 'dgram action dropped: datagrams not negotiated', { conn: cs.id, bytes: bytes.byteLength });
+      return;
+    }
+    if (bytes.byteLength > max) {
+      log('warn', 'dgram action dropped: larger than the peer accepts', { conn: cs.id, bytes: bytes.byteLength, max });
+      return;
+    }
+    const copy = Uint8Array.from(bytes);
+    const outcome = dgramSend(cs.qc, copy);
+    if (outcome !== 'sent') {
+      log('warn', 'dgram action dropped', { conn: cs.id, bytes: copy.byteLength, outcome });
+      return;
+    }
+    trace.record<DatagramEvent>({ type: 'dgram', conn: cs.id, dir: 's2c', hex: toHex(copy) });
   };
 
   /** Closes a connection with an application code; records first, never waits unboundedly. */
@@ -547,7 +568,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     const bytes = encodeReason(reason);
     recordConnClose(cs, 'server', true, code, decodeReason(bytes));
     const p = cs.qc.stop({ isApp: true, errorCode: code, reason: bytes, force: true });
-    return withDeadline(p, CLOSE_DEADLINE_MS).then((outcome) => {
+    return settleWithin(p, CLOSE_DEADLINE_MS).then((outcome) => {
       if (outcome !== 'done') log('warn', 'connection close did not complete', { conn: cs.id, outcome });
     });
   };
@@ -566,6 +587,14 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       const cs = liveConn(act.conn, act.type);
       if (cs) doReset(cs, act.stream, act.code);
     },
+    stopSending(act) {
+      const cs = liveConn(act.conn, act.type);
+      if (cs) doStopSending(cs, act.stream, act.code);
+    },
+    dgram(act) {
+      const cs = liveConn(act.conn, act.type);
+      if (cs) doDgram(cs, act.bytes);
+    },
     close(act) {
       const cs = liveConn(act.conn, act.type);
       if (!cs) return;
@@ -583,22 +612,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
 
   const onConnectionError = (cs: ConnState, detail: unknown): void => {
     if (cs.closed) return;
-    if (detail instanceof quicErrors.ErrorQUICConnectionPeer) {
-      const d = detail.data;
-      recordConnClose(cs, 'client', d.isApp, d.errorCode, decodeReason(d.reason));
-    } else if (detail instanceof quicErrors.ErrorQUICConnectionPeerTLS) {
-      // A TLS alert sent by the client (class extends ...Local, NOTES.md).
-      const d = detail.data;
-      recordConnClose(cs, 'client', false, d.errorCode, decodeReason(d.reason));
-    } else if (detail instanceof quicErrors.ErrorQUICConnectionIdleTimeout) {
-      recordConnClose(cs, 'transport', false, 0, 'idle timeout');
-    } else if (detail instanceof quicErrors.ErrorQUICConnectionLocal) {
-      // Our own stack closed it (protocol violation by the client, TLS failure ...).
-      const d = detail.data;
-      recordConnClose(cs, 'transport', d.isApp, d.errorCode, decodeReason(d.reason));
-    } else {
-      recordConnClose(cs, 'transport', false, 0, detail instanceof Error ? detail.message : 'connection error');
-    }
+    const c = closeFromError(detail, 'client') ?? { by: 'transport', isApp: false, code: 0, reason: errorText(detail) };
+    recordConnClose(cs, c.by, c.isApp, c.code, c.reason);
   };
 
   const onServerConnection = (qc: QUICConnection): void => {
@@ -609,10 +624,10 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     } catch {
       /* keep '?' */
     }
-    const cs: ConnState = { id, qc, peer, streams: new Map(), ended: new Set(), closed: false };
+    const cs: ConnState = { id, qc, peer, streams: new Map(), ended: new Set(), closed: false, datagrams: false };
     conns.set(id, cs);
-    const native = (qc as unknown as { conn?: unknown }).conn;
-    if (typeof native === 'object' && native !== null) nativeIds.set(native, id);
+    const native = nativeOf(qc);
+    if (native !== undefined) nativeIds.set(native, id);
 
     qc.addEventListener(
       quicEvents.EventQUICConnectionStream.name,
@@ -646,13 +661,22 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     feed(ev);
 
     // Streams the library created before this event fired (data coalesced with the handshake).
-    for (const s of earlyStreams(qc)) {
+    for (const s of earlyPeerStreams(qc)) {
       if (cs.closed) break;
-      if (!cs.ended.has(s.streamId as number)) adoptStream(cs, s, 'client');
+      if (!cs.ended.has(s.streamId)) adoptStream(cs, s, 'client');
+    }
+    // Client DATAGRAMs (RFC 9221), those queued during the handshake first.
+    cs.datagrams = opts.datagrams === true && dgramMaxSize(qc) !== undefined;
+    if (opts.datagrams === true) {
+      tapDatagrams(qc, (payload) => {
+        if (cs.closed) return;
+        feed(trace.record<DatagramEvent>({ type: 'dgram', conn: cs.id, dir: 'c2s', hex: toHex(payload) }));
+      });
     }
     // A close that happened before our listeners were attached (a tiny window).
-    const early = cs.closed ? undefined : closedBeforeOpen(qc);
-    if (early) recordConnClose(cs, early.by, early.isApp, early.code, early.reason);
+    const early = cs.closed ? undefined : nativeEnding(qc);
+    if (early === 'idle') recordConnClose(cs, 'transport', false, 0, 'idle timeout');
+    else if (early) recordConnClose(cs, early.by === 'peer' ? 'client' : 'transport', early.isApp, early.code, decodeReason(early.reason));
     if (stopRequested && !cs.closed) void closeConn(cs, stopCode, stopReason);
   };
 
@@ -670,12 +694,12 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       applicationProtos: [...opts.alpn],
       verifyPeer: false,
       maxIdleTimeout: idleTimeoutMs,
+      enableDgram: dgramConfig(opts.datagrams === true),
       ...(opts.keepAliveMs === undefined ? {} : { keepAliveIntervalTime: opts.keepAliveMs }),
     },
     minIdleTimeout: HANDSHAKE_TIMEOUT_MS,
     // Arbitrary stream codes round-trip: the code rides in the reason object.
-    reasonToCode: (_type, reason) => (reason instanceof LocalStreamAbort ? reason.code : 0),
-    codeToReason: (type, code) => new PeerStreamAbort(type, code),
+    ...streamCodeOptions,
     logger: quietLogger('wirecheck-quic-host'),
   });
   server.addEventListener(
@@ -701,6 +725,9 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     });
   });
 
+  // Late packets for a stopped connection must not become unhandled rejections (issue 13).
+  const socket = serverSocketOf(server);
+  if (socket) guardSocketMessages(socket, (err) => log('debug', 'late packet', { error: errorText(err) }));
   try {
     await server.start({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 0 });
   } catch (err) {
@@ -730,7 +757,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
         if (!cs.closed) closes.push(closeConn(cs, code, reason));
       }
       await Promise.all(closes);
-      const outcome = await withDeadline(
+      const outcome = await settleWithin(
         server.stop({ isApp: true, errorCode: code, reason: encodeReason(reason), force: true }),
         CLOSE_DEADLINE_MS,
       );
@@ -745,58 +772,4 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     return stopP;
   };
   return { host: boundHost, port: boundPort, trace, stop };
-}
-
-/** The ALPN the handshake settled on, read from the library's native connection when reachable. */
-function negotiatedAlpn(qc: QUICConnection): string | undefined {
-  try {
-    const native = (qc as unknown as { conn?: { applicationProto?: () => Uint8Array } }).conn;
-    const proto = native?.applicationProto?.();
-    if (proto && proto.byteLength > 0) return Buffer.from(proto).toString('utf8');
-  } catch {
-    /* not available */
-  }
-  return undefined;
-}
-
-/** Streams already in the library's (internal) stream map of `qc`, in id order. */
-function earlyStreams(qc: QUICConnection): QUICStream[] {
-  try {
-    const map = (qc as unknown as { streamMap?: Map<number, QUICStream> }).streamMap;
-    if (!(map instanceof Map)) return [];
-    return [...map.values()].filter((s) => s.initiated === 'peer').sort((a, b) => (a.streamId as number) - (b.streamId as number));
-  } catch {
-    return [];
-  }
-}
-
-/**
- * How `qc` ended if it already has (peer or local CONNECTION_CLOSE, idle
- * timeout), else undefined. Reads the library's native connection when
- * reachable, the public `getConnectionError()` otherwise.
- */
-function closedBeforeOpen(
-  qc: QUICConnection,
-): { by: 'client' | 'transport'; isApp: boolean; code: number; reason: string } | undefined {
-  try {
-    type NativeError = { isApp: boolean; errorCode: number; reason: Uint8Array } | null;
-    const native = (
-      qc as unknown as {
-        conn?: { peerError?: () => NativeError; localError?: () => NativeError; isTimedOut?: () => boolean };
-      }
-    ).conn;
-    if (native?.peerError && native.localError && native.isTimedOut) {
-      const peer = native.peerError();
-      if (peer) return { by: 'client', isApp: peer.isApp, code: peer.errorCode, reason: decodeReason(peer.reason) };
-      const local = native.localError();
-      if (local) return { by: 'transport', isApp: local.isApp, code: local.errorCode, reason: decodeReason(local.reason) };
-      if (native.isTimedOut()) return { by: 'transport', isApp: false, code: 0, reason: 'idle timeout' };
-      return undefined;
-    }
-    const err = qc.getConnectionError();
-    if (err) return { by: 'transport', isApp: err.isApp, code: err.errorCode, reason: decodeReason(err.reason) };
-  } catch {
-    /* treat as open */
-  }
-  return undefined;
 }

@@ -5,47 +5,16 @@
 import { createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 import Logger, { LogLevel, StreamHandler } from '@matrixai/logger';
 import { installSendGuard } from './send-guard.js';
+import { installStreamCodeShield } from './internals.js';
 
-// quiche 0.18 can loop forever in send() after an application close (send-guard.ts, NOTES.md).
-// Every module that talks QUIC imports this file, so the guard is in place before any connection exists.
+// quiche 0.18 can loop forever in send() after an application close (send-guard.ts, NOTES.md), and
+// the library crashes on peer stream codes above 16 digits (internals.ts). Every module that talks
+// QUIC imports this file, so both guards are in place before any connection exists.
 installSendGuard();
+installStreamCodeShield();
 
-/**
- * Longest close reason we send, in bytes. Reasons of about 1,300 bytes make
- * `stop()` hang (NOTES.md); RFC 9000 §19.19 leaves the length to the sender.
- */
-export const MAX_REASON_BYTES = 256;
-
-/**
- * Checks an application error code before it reaches the library: a code
- * that is negative, not an integer, or ≥ 2^62 aborts the process (NOTES.md);
- * QUIC varints (RFC 9000 §16) stop at 2^62, we accept safe integers only.
- * @throws RangeError naming `what` and the value.
- */
-export function checkQuicCode(code: number, what: string): number {
-  if (!Number.isSafeInteger(code) || code < 0) {
-    throw new RangeError(`${what}: error code must be an integer in [0, 2^53), got ${String(code)}`);
-  }
-  return code;
-}
-
-/** Encodes a reason phrase as UTF-8, truncated to {@link MAX_REASON_BYTES} on a character boundary. */
-export function encodeReason(reason: string): Uint8Array {
-  let bytes = new TextEncoder().encode(reason);
-  if (bytes.length <= MAX_REASON_BYTES) return bytes;
-  bytes = bytes.subarray(0, MAX_REASON_BYTES);
-  // Drop a partial UTF-8 sequence at the end.
-  let end = bytes.length;
-  while (end > 0 && (bytes[end - 1]! & 0xc0) === 0x80) end--;
-  if (end > 0 && bytes[end - 1]! >= 0xc0) end--;
-  return bytes.subarray(0, end === 0 ? bytes.length : end);
-}
-
-/** Decodes a reason phrase leniently (invalid UTF-8 becomes U+FFFD). */
-export function decodeReason(reason: Uint8Array | undefined): string {
-  if (reason === undefined) return '';
-  return new TextDecoder('utf-8', { fatal: false }).decode(reason);
-}
+// Codes and reasons are part of the error vocabulary (errors.ts); re-exported for existing users.
+export { MAX_REASON_BYTES, checkQuicCode, decodeReason, encodeReason } from './errors.js';
 
 /**
  * A logger for the library at WARN (without one it prints ~37 INFO lines per

@@ -360,10 +360,18 @@ t.test('streams opened by the server are accepted and read to their end', async 
   await waitFor(trace, (ev) => ev.type === 'stream_fin' && ev.stream === 3);
   const pushed = trace.events.filter((ev) => 'stream' in ev && ev.stream === 3).map(({ t: _t, ...rest }) => rest);
   t.same(pushed, [
-    { type: 'stream_open', conn: conn.conn, stream: 3, by: 'server' },
+    { type: 'stream_open', conn: conn.conn, stream: 3, by: 'server', dir: 'uni' },
     { type: 'data', conn: conn.conn, stream: 3, dir: 's2c', hex: Buffer.from('pushed').toString('hex') },
     { type: 'stream_fin', conn: conn.conn, stream: 3, dir: 's2c' },
   ]);
+  // Accepted after its end: every byte was kept from the start.
+  const accepted = await conn.acceptStream!(1_000);
+  t.ok(accepted, 'the server stream is handed out by acceptStream');
+  t.match(accepted, { id: 3, by: 'server', kind: 'uni', readEnded: true });
+  t.equal(dec.decode(accepted!.received()), 'pushed');
+  await t.rejects(accepted!.write(enc.encode('x')), DriverError, 'a server uni stream cannot be written');
+  t.equal(conn.serverStreams!().length, 1);
+  t.equal(await conn.acceptStream!(20), undefined, 'no second server stream: undefined at the deadline');
   await waitFor(trace, (ev) => ev.type === 'data' && ev.stream === 0 && ev.dir === 's2c');
   t.equal(dec.decode(fromHex((trace.events.find((ev) => ev.type === 'data' && ev.dir === 's2c' && ev.stream === 0) as { hex: string }).hex)), 'push');
 });

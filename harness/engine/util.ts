@@ -1,0 +1,52 @@
+/**
+ * Small transport-neutral helpers shared by drivers and hosts: timer limits,
+ * bounded waits, error text, address formatting. No protocol knowledge.
+ */
+
+/** Longest delay a Node timer takes (ms); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Does nothing (for `.catch(noop)` and initial callbacks). */
+export function noop(): void {
+  /* deliberately empty */
+}
+
+/** Message of any thrown value, without its stack (`err.message`, else its name, else `String(err)`). */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message || err.name : String(err);
+}
+
+/** `Name: message` of any thrown value, for log records. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
+
+/** `host:port`, an IPv6 literal in brackets (RFC 3986 §3.2.2). */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
+}
+
+/** How a bounded wait ended: `p` resolved, rejected, or the deadline came first. */
+export type SettleOutcome = 'done' | 'error' | 'timeout';
+
+/**
+ * Waits for `p` at most `ms` (clamped to [0, {@link MAX_TIMER_MS}]).
+ * Never rejects (a rejection of `p` is `'error'`, and handled) and leaves no
+ * timer behind.
+ */
+export async function settleWithin(p: Promise<unknown>, ms: number): Promise<SettleOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+  });
+  try {
+    return await Promise.race([p.then(() => 'done' as const, () => 'error' as const), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves after the current macrotask, once pending microtasks (e.g. stream reads) have run. */
+export function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
