@@ -247,7 +247,19 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   // ---- feeding the core -------------------------------------------------
 
   /** Feeds the core, polls it, executes its actions, keeps its one timer (engine/core-pump.ts). */
-  const pumper = new CorePump({ core, now: () => trace.now(), wire: { send: (a) => wire.send(a), fin: (a) => wire.fin(a), reset: (a) => wire.reset(a), close: (a) => wire.close(a) }, log });
+  const pumper = new CorePump({
+    core,
+    now: () => trace.now(),
+    wire: {
+      send: (a) => wire.send(a),
+      fin: (a) => wire.fin(a),
+      reset: (a) => wire.reset(a),
+      close: (a) => wire.close(a),
+      stopSending: (a) => wire.stopSending?.(a),
+      dgram: (a) => wire.dgram?.(a),
+    },
+    log,
+  });
   const feed = (ev: TraceEvent): void => pumper.feed(ev);
 
   // ---- recording ----------------------------------------------------------

@@ -191,10 +191,12 @@ export class QuicDriverStream implements ClientStream {
    * then reject), recorded as `stream_reset` c2s kind 'reset'. When the
    * sending side is already over (FIN sent, reset, peer's STOP_SENDING,
    * connection closed) nothing is sent and a note says so.
-   * @throws RangeError for a code outside [0, 2^53) (checked before the library sees it).
+   * @throws RangeError for a code outside [0, 2^53) (checked before the library sees it);
+   *   DriverError on a server uni stream (receive-only).
    */
   reset(code: number): void {
     checkQuicCode(code, 'reset');
+    if (this.by === 'server' && this.kind === 'uni') throw new DriverError(`reset on stream ${String(this.id)}: a server uni stream is receive-only`);
     if (this.qs === undefined || this.writer === undefined || this.owner.isClosed || this.writeState !== 'open' || this.qs.writeClosed) {
       this.owner.note(`reset(${String(code)}) on stream ${String(this.id)} not sent: sending side ${this.sideWhy(this.writeState)}`);
       return;
@@ -220,10 +222,12 @@ export class QuicDriverStream implements ClientStream {
    * `stream_reset` s2c kind 'stop_sending'; reading stops (`readEnded`
    * becomes true, and the peer's answering RESET_STREAM is not observed).
    * When the receiving side is already over, nothing is sent and a note says so.
-   * @throws RangeError for a code outside [0, 2^53) (checked before the library sees it).
+   * @throws RangeError for a code outside [0, 2^53) (checked before the library sees it);
+   *   DriverError on a client uni stream (send-only).
    */
   stopSending(code: number): void {
     checkQuicCode(code, 'stopSending');
+    if (this.by === 'client' && this.kind === 'uni') throw new DriverError(`stopSending on stream ${String(this.id)}: a client uni stream is send-only`);
     if (this.qs === undefined || this.reader === undefined || this.owner.isClosed || this.readState !== 'open' || this.qs.readClosed) {
       this.owner.note(`stopSending(${String(code)}) on stream ${String(this.id)} not sent: receiving side ${this.sideWhy(this.readState)}`);
       return;
@@ -275,7 +279,7 @@ export class QuicDriverStream implements ClientStream {
 
   private checkWritable(op: string): void {
     if (this.qs === undefined || this.writer === undefined) {
-      throw new DriverError(`${op} on stream ${String(this.id)}: ${this.qs === undefined ? this.goneWhy : 'stream is receive-only'}`);
+      throw new DriverError(`${op} on stream ${String(this.id)}: ${this.qs === undefined ? this.goneWhy : 'a server uni stream is receive-only'}`);
     }
     if (this.owner.isClosed) throw new DriverError(`${op} on stream ${String(this.id)}: connection closed`);
     if (this.writeState !== 'open') {
