@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createSocket } from 'node:dgram';
 import t from 'tap';
 import { QUICServer, QUICSocket, utils as quicUtils } from '@matrixai/quic';
 import {
@@ -115,4 +116,38 @@ t.test('sockets, servers, connections and streams have the internals used', asyn
   t.ok(abortWritableNow(qs, undefined));
   t.ok(closeNativelyFirst(live, true, 0, new Uint8Array()), 'native close');
   await c.close();
+});
+
+t.test('a packet for a connection that is not running is reported, not an unhandled rejection', async (t) => {
+  const rejections: unknown[] = [];
+  const onUnhandled = (err: unknown): void => {
+    rejections.push(err);
+  };
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => {
+    process.off('unhandledRejection', onUnhandled);
+  });
+  const reported: unknown[] = [];
+  const socket = new QUICSocket({ logger: quietLogger('internals-test') });
+  t.ok(guardSocketMessages(socket, (err) => reported.push(err)));
+  await socket.start({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => socket.stop({ force: true }));
+  // Mapped but never started: the library's `recv` rejects with ErrorQUICConnectionNotRunning,
+  // as it does for a late packet after a stop.
+  const qc = createClientConnection({
+    socket, serverName: null, address: '127.0.0.1', port: 9, config: { ...clientDefault, applicationProtos: ['x'], verifyPeer: false },
+    logger: quietLogger('internals-test'),
+  });
+  const udp = createSocket('udp4');
+  t.teardown(() => udp.close());
+  // A QUIC short-header packet (RFC 9000 §17.3) addressed to the connection's id.
+  const packet = Buffer.concat([Buffer.from([0x40]), Buffer.from(qc.connectionId), Buffer.alloc(32, 7)]);
+  await new Promise<void>((resolve) => udp.send(packet, socket.port, '127.0.0.1', () => resolve()));
+  const end = performance.now() + 3_000;
+  while (reported.length === 0 && performance.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+  t.equal(reported.length, 1, 'reported through the guard');
+  t.match(String(reported[0]), /NotRunning/);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.same(rejections, [], 'no unhandled rejection');
+  forgetClientConnection(socket, qc);
 });
