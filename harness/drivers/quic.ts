@@ -24,11 +24,9 @@ import { QUICSocket, QUICStream, errors as quicErrors, events as quicEvents } fr
 import type { QUICConnection } from '@matrixai/quic';
 import type Logger from '@matrixai/logger';
 import {
-  toHex,
   type ConnCloseEvent,
   type ConnFailEvent,
   type ConnOpenEvent,
-  type DatagramEvent,
   type DistributiveOmit,
   type StreamKind,
   type TraceEvent,
@@ -45,28 +43,13 @@ import {
   describeConnectError,
 } from '../quic/errors.js';
 import { certificateCovers } from '../quic/identity.js';
-import {
-  closeNativelyFirst,
-  createClientConnection,
-  dgramMaxSize,
-  dgramSend,
-  forgetClientConnection,
-  guardSocketMessages,
-  negotiatedAlpn,
-  tapDatagrams,
-} from '../quic/internals.js';
+import { closeNativelyFirst, createClientConnection, forgetClientConnection, guardSocketMessages, negotiatedAlpn } from '../quic/internals.js';
 import { planConnect, type ConnectPlan } from '../quic/options.js';
+import { DatagramChannel } from '../quic/datagrams.js';
+import { StreamInbox } from '../quic/inbox.js';
 import { EVENT_ERROR, QuicDriverStream, detailOf, type StreamOwner } from '../quic/stream.js';
 import { checkQuicCode, decodeReason, encodeReason, isIpLiteral, quietLogger, safeListener } from '../quic/util.js';
-import {
-  ConnectError,
-  DriverError,
-  type ClientConnection,
-  type ClientStream,
-  type CloseInfo,
-  type ConnectOptions,
-  type Driver,
-} from './types.js';
+import { ConnectError, DriverError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from './types.js';
 
 /**
  * Longest a local {@link ClientConnection.close} (and the release of the
@@ -87,12 +70,6 @@ interface LibraryEventTarget {
   addEventListener(type: string, listener: (ev: Event) => void): void;
 }
 
-/** A waiter of {@link QuicClientConnection.acceptStream}. */
-interface StreamWaiter {
-  resolve(s: ClientStream | undefined): void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * One QUIC connection of the harness (client side). Created by
  * {@link quicDriver}`.connect`; implements {@link ClientConnection}.
@@ -111,11 +88,8 @@ class QuicClientConnection implements ClientConnection, StreamOwner {
   /** Events seen before `conn_open` was recorded (0.5-RTT streams, datagrams), flushed after it. */
   private early: Array<DistributiveOmit<TraceEvent, 't'>> = [];
   private readonly streams = new Map<number, QuicDriverStream>();
-  private readonly peerStreams: QuicDriverStream[] = [];
-  private acceptedCount = 0;
-  private readonly waiters = new Set<StreamWaiter>();
-  private readonly rxDatagrams: Uint8Array[] = [];
-  private datagramsOffered = false;
+  private readonly inbox = new StreamInbox<QuicDriverStream>();
+  private dgrams = new DatagramChannel(this, false);
   connection: QUICConnection | undefined;
   private socket: QUICSocket | undefined;
   private socketStopped = false;
@@ -165,7 +139,7 @@ class QuicClientConnection implements ClientConnection, StreamOwner {
 
   /** Connects as planned: resolves once the handshake is done (and the certificate checked), rejects on failure or deadline. */
   async open(plan: ConnectPlan): Promise<void> {
-    this.datagramsOffered = plan.datagrams;
+    this.dgrams = new DatagramChannel(this, plan.datagrams);
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     const failure = new Promise<never>((_, reject) => {
@@ -261,7 +235,7 @@ class QuicClientConnection implements ClientConnection, StreamOwner {
     // listener here they arrive as this event instead of crashing the process.
     this.listen(connection, EVENT_ERROR, (ev) => this.onInternalError(detailOf(ev)));
     connection.closedP.then(() => this.onQuicheClosed(), this.onListenerError);
-    if (this.datagramsOffered) tapDatagrams(connection, (payload) => this.onDatagram(payload));
+    this.dgrams.attach(connection);
   }
 
   private onSendError(err: unknown): void {
@@ -335,11 +309,7 @@ class QuicClientConnection implements ClientConnection, StreamOwner {
     this.trace.record<ConnCloseEvent>({ type: 'conn_close', ...info });
     this.phase = 'closed';
     for (const s of this.streams.values()) s.connectionClosed();
-    for (const w of this.waiters) {
-      clearTimeout(w.timer);
-      w.resolve(undefined);
-    }
-    this.waiters.clear();
+    this.inbox.close();
   }
 
   /** Stops the connection (bounded) and releases its socket (bounded). Idempotent. */
@@ -370,14 +340,7 @@ class QuicClientConnection implements ClientConnection, StreamOwner {
     if (this.phase !== 'connecting' && this.phase !== 'open') return;
     const s = new QuicDriverStream(this, qs.streamId, 'server', qs.type, qs);
     this.streams.set(s.id, s);
-    this.peerStreams.push(s);
-    const waiter = this.waiters.values().next().value as StreamWaiter | undefined;
-    if (waiter !== undefined) {
-      this.waiters.delete(waiter);
-      clearTimeout(waiter.timer);
-      this.acceptedCount++;
-      waiter.resolve(s);
-    }
+    this.inbox.push(s);
   }
 
   /**
@@ -416,64 +379,25 @@ class QuicClientConnection implements ClientConnection, StreamOwner {
 
   /** The next server-opened stream not yet accepted (in the order they became known); waits up to `timeoutMs` (ms). */
   acceptStream(timeoutMs: number): Promise<ClientStream | undefined> {
-    const ready = this.peerStreams[this.acceptedCount];
-    if (ready !== undefined) {
-      this.acceptedCount++;
-      return Promise.resolve(ready);
-    }
-    if (this.isClosed || !(timeoutMs > 0)) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const waiter: StreamWaiter = {
-        resolve,
-        timer: setTimeout(() => {
-          this.waiters.delete(waiter);
-          resolve(undefined);
-        }, Math.min(timeoutMs, 2 ** 31 - 1)),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.inbox.accept(timeoutMs);
   }
 
   serverStreams(): readonly ClientStream[] {
-    return [...this.peerStreams];
+    return this.inbox.all();
   }
 
-  // ---- datagrams (RFC 9221) -----------------------------------------------
+  // ---- datagrams (RFC 9221, quic/datagrams.ts) ---------------------------
 
   get maxDatagramSize(): number | undefined {
-    return this.datagramsOffered && !this.isClosed ? dgramMaxSize(this.connection) : undefined;
+    return this.dgrams.maxSize;
   }
 
-  private onDatagram(payload: Uint8Array): void {
-    if (this.phase !== 'connecting' && this.phase !== 'open') return;
-    const copy = Uint8Array.from(payload);
-    this.rxDatagrams.push(copy);
-    this.emit<DatagramEvent>({ type: 'dgram', conn: this.conn, dir: 's2c', hex: toHex(copy) });
-  }
-
-  /**
-   * Sends one DATAGRAM (recorded as `dgram` c2s first). A full send queue
-   * drops it (a note says so), as the network may.
-   * @throws DriverError when datagrams were not negotiated (by us or the server),
-   *   `bytes` exceed {@link maxDatagramSize}, or the connection is closed.
-   */
   sendDatagram(bytes: Uint8Array): void {
-    if (!(bytes instanceof Uint8Array)) throw new DriverError('sendDatagram: bytes must be a Uint8Array');
-    if (this.isClosed) throw new DriverError('sendDatagram: connection closed');
-    if (!this.datagramsOffered) throw new DriverError('sendDatagram: datagrams were not requested for this connection (ConnectOptions.datagrams)');
-    const max = this.maxDatagramSize;
-    if (max === undefined) throw new DriverError('sendDatagram: the server did not advertise DATAGRAM support (RFC 9221 §3)');
-    if (bytes.byteLength > max) {
-      throw new DriverError(`sendDatagram: ${String(bytes.byteLength)} bytes exceed the largest datagram payload, ${String(max)} bytes`);
-    }
-    const copy = Uint8Array.from(bytes);
-    this.emit<DatagramEvent>({ type: 'dgram', conn: this.conn, dir: 'c2s', hex: toHex(copy) });
-    const outcome = dgramSend(this.connection, copy);
-    if (outcome !== 'sent') this.note(`datagram of ${String(copy.byteLength)} bytes not sent: ${outcome}`);
+    this.dgrams.send(bytes);
   }
 
   datagrams(): readonly Uint8Array[] {
-    return this.rxDatagrams.map((d) => Uint8Array.from(d));
+    return this.dgrams.received();
   }
 
   // ---- closing --------------------------------------------------------------
