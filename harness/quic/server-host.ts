@@ -194,8 +194,11 @@ function checkOptions(opts: QuicHostOptions): void {
  * Events fed to `core.handle` (each also appended to {@link QuicHost.trace}):
  * - `conn_open` when a handshake completes (a connection can only be refused
  *   after that: the core answers `conn_open` with a `close` action);
- * - `stream_open` by `'client'` when the client's first frame on a new stream arrives (RFC 9000 §2.1, §3.2);
- * - `data` `c2s` for each chunk read (every stream is read continuously);
+ * - `stream_open` by `'client'` when the client's first frame on a new stream arrives (RFC 9000 §2.1, §3.2),
+ *   with `dir: 'uni'` for a unidirectional one (ids 2, 6, 10 …);
+ * - `data` `c2s` for each chunk read (every stream is read continuously, the
+ *   server's own bidi streams included);
+ * - `dgram` `c2s` for each client DATAGRAM (RFC 9221), when `opts.datagrams`;
  * - `stream_fin` `c2s` on the client's FIN;
  * - `stream_reset` `c2s` kind `'reset'` on the client's RESET_STREAM (§19.4),
  *   `stream_reset` `s2c` kind `'stop_sending'` on its STOP_SENDING (§19.5): `dir` names the
@@ -205,13 +208,20 @@ function checkOptions(opts: QuicHostOptions): void {
  *   (a core `close` action or {@link QuicHost.stop}).
  *
  * What the host does on the core's behalf is recorded but not fed back:
- * `data` / `stream_fin` / `stream_reset` `s2c`, `stream_open` by `'server'`.
+ * `data` / `stream_fin` / `stream_reset` `s2c`, `stream_open` by `'server'`
+ * (with `dir`), `dgram` `s2c`, and a `stop_sending` action as `stream_reset`
+ * `c2s` kind `'stop_sending'` (STOP_SENDING, RFC 9000 §19.5, only while the
+ * client's side is being read). A `dgram` action is dropped (logged at warn)
+ * when datagrams were not negotiated or it exceeds the client's maximum.
  * A `reset` action records two events, kind `'reset'` (RESET_STREAM) and kind
  * `'stop_sending'` (STOP_SENDING), each only for a stream side still open.
  * Actions naming a connection or stream that no longer exists, or a stream
  * side the server cannot use, are ignored (logged at debug); an invalid error
  * code in an action is ignored (logged at warn). A `send` on a new
- * server-initiated stream id opens it (and any lower unused ids of its kind).
+ * server-initiated stream id opens it (and any lower unused ids of its kind):
+ * the core's ids (1, 5, 9 … bidi; 3, 7, 11 … uni, RFC 9000 §2.1) are the
+ * library's, which numbers its streams in the same order. A stream the host
+ * opens but never writes stays unknown to the client (nothing is sent).
  *
  * @throws RangeError / TypeError on bad options; the library's errors when
  *   the socket cannot be bound or the certificate or key is unusable.
