@@ -6,6 +6,7 @@
  * settle).
  */
 import t from 'tap';
+import { until } from '../quic/_helpers.js';
 import { quicDriver } from '../../harness/drivers/quic.js';
 import { ConnectError, DriverError, type ClientConnection, type ConnectOptions } from '../../harness/drivers/types.js';
 import { TraceRecorder, type TraceEvent } from '../../harness/engine/trace.js';
@@ -53,15 +54,6 @@ async function connect(port: number, trace: TraceRecorder, extra: Partial<Connec
   const c = await quicDriver.connect(trace, opts(port, extra));
   conns.add(c);
   return c;
-}
-
-/** Resolves once `pred()` holds (polled every 5 ms); rejects after `ms`, naming `what`. */
-async function until(pred: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** Closes `c` and checks that both `close()` and `closed` settle (each has a deadline of its own). */

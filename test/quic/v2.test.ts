@@ -6,6 +6,7 @@
  * negotiated.
  */
 import t from 'tap';
+import { until } from './_helpers.js';
 import { startQuicHost, type HostLogEntry, type QuicHost } from '../../harness/quic/server-host.js';
 import { generateSelfSigned, type SelfSignedIdentity } from '../../harness/tls/cert.js';
 import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
@@ -89,15 +90,6 @@ async function connect(port: number, trace: TraceRecorder, extra: Partial<Connec
   });
   conns.add(c);
   return c;
-}
-
-/** Resolves once `pred()` holds (polled every 5 ms); rejects after `ms`, naming `what`. */
-async function until(pred: () => boolean, what: string, ms = 3_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 function strip(evs: readonly TraceEvent[], conn: number): Array<Record<string, unknown>> {
