@@ -47,8 +47,8 @@ import { closeNativelyFirst, createClientConnection, forgetClientConnection, gua
 import { planConnect, type ConnectPlan } from '../quic/options.js';
 import { DatagramChannel } from '../quic/datagrams.js';
 import { StreamInbox } from '../quic/inbox.js';
-import { EVENT_ERROR, QuicDriverStream, detailOf, type StreamOwner } from '../quic/stream.js';
-import { checkQuicCode, decodeReason, encodeReason, isIpLiteral, quietLogger, safeListener } from '../quic/util.js';
+import { QuicDriverStream, type StreamOwner } from '../quic/stream.js';
+import { checkQuicCode, decodeReason, detailOf, encodeReason, EVENT_ERROR, isIpLiteral, quietLogger, safeListener } from '../quic/util.js';
 import { ConnectError, DriverError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from './types.js';
 
 /**

@@ -50,7 +50,7 @@ import {
   tapDatagrams,
 } from './internals.js';
 import { checkAlpn, checkIdleAndKeepAlive, dgramConfig } from './options.js';
-import { checkQuicCode, decodeReason, encodeReason, quietLogger, safeListener, serverCryptoOps } from './util.js';
+import { EVENT_ERROR, checkQuicCode, decodeReason, detailOf, encodeReason, quietLogger, safeListener, serverCryptoOps } from './util.js';
 import { installSendGuard, onSendGuardEvent } from './send-guard.js';
 
 /** A structured log record of the host: `ts` (ISO 8601), `t` (trace µs), `level`, `msg`, then fields. */
@@ -380,6 +380,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       stallReported: false,
     };
     cs.streams.set(id, st);
+    // The library rethrows errors of its own listeners as this event (uncaught without a listener).
+    stream.addEventListener(EVENT_ERROR, safeListener((evt: Event) => log('warn', 'library stream error', { conn: cs.id, stream: id, error: errorText(detailOf(evt)) }), onListenerError('stream EventError')));
     stream.addEventListener(
       quicEvents.EventQUICStreamError.name,
       safeListener((evt: Event) => {
@@ -659,6 +661,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
         adoptStream(cs, stream, 'client');
       }, onListenerError('connection stream')),
     );
+    qc.addEventListener(EVENT_ERROR, safeListener((evt: Event) => log('warn', 'library connection error', { conn: id, error: errorText(detailOf(evt)) }), onListenerError('connection EventError')));
     qc.addEventListener(
       quicEvents.EventQUICConnectionError.name,
       safeListener((evt: Event) => {
@@ -730,6 +733,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       onServerConnection((evt as quicEvents.EventQUICServerConnection).detail);
     }, onListenerError('server connection')),
   );
+  server.addEventListener(EVENT_ERROR, safeListener((evt: Event) => log('warn', 'library server error', { error: errorText(detailOf(evt)) }), onListenerError('server EventError')));
   server.addEventListener(
     quicEvents.EventQUICServerError.name,
     safeListener((evt: Event) => {

@@ -21,15 +21,7 @@ import { errorMessage, noop } from '../engine/util.js';
 import { DriverError, type ClientStream } from '../drivers/types.js';
 import { LocalStreamCode, PeerStreamCode } from './errors.js';
 import { OUT_OF_RANGE_STREAM_CODE, abortWritableNow, exactPeerStreamCode } from './internals.js';
-import { checkQuicCode, safeListener } from './util.js';
-
-/** Name of the library's error event (`EventError` of @matrixai/events). */
-export const EVENT_ERROR = 'EventError';
-
-/** The `detail` of a library event (all of them extend `CustomEvent`-like `AbstractEvent`). */
-export function detailOf(ev: Event): unknown {
-  return (ev as Event & { detail?: unknown }).detail;
-}
+import { EVENT_ERROR, checkQuicCode, detailOf, safeListener } from './util.js';
 
 /** What a stream needs of the connection that owns it. */
 export interface StreamOwner {

@@ -45,6 +45,15 @@ export const serverCryptoOps = {
   },
 };
 
+/** Name of the library's error event (`EventError` of @matrixai/events): errors thrown by
+ * the library's own listeners arrive as this event, and crash the process when nobody listens. */
+export const EVENT_ERROR = 'EventError';
+
+/** The `detail` of a library event (all of them extend `CustomEvent`-like `AbstractEvent`). */
+export function detailOf(ev: Event): unknown {
+  return (ev as Event & { detail?: unknown }).detail;
+}
+
 /**
  * Wraps an event listener so that an exception cannot crash the process
  * (the library rethrows listener errors asynchronously, NOTES.md).
