@@ -133,7 +133,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   if (o.fault !== undefined && !o.inProcess) throw new UsageError('--fault needs --in-process (a live target misbehaves on its own: `wirecheck serve PROTOCOL --fault NAME`)');
   const profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
   const names = o.arbitraries?.split(',').map((s) => s.trim()).filter(Boolean);
-  const known = Object.keys(suite.fuzz.arbitraries(profile));
+  const known = Object.keys(await suite.fuzz.arbitraries(profile));
   for (const n of names ?? []) if (!known.includes(n)) throw new UsageError(`--arbitraries: unknown generator ${JSON.stringify(n)} for ${suite.name}; known: ${known.join(', ')}`);
   if (o.replay && names?.length !== 1) throw new UsageError(`--replay needs --arbitraries with the one generator that found it (${known.join(', ')})`);
   let target: FuzzTarget;

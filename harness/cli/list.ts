@@ -1,9 +1,8 @@
 /** `wirecheck list [PROTOCOL] [--faults]`. */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { ExitCode } from '../engine/errors.js';
-import { listProtocols, loadSuite, projectRoot } from '../engine/registry.js';
-import { fixtureCasesFor } from '../fixtures/index.js';
+import { listProtocols, loadReferenceFaults, loadSuite } from '../engine/registry.js';
+import { defaultFixtureDir, findFixtureFiles, fixtureCasesFor } from '../fixtures/index.js';
 import type { CliIo, CommandHost } from './common.js';
 
 /** Registers `list`. */
@@ -21,17 +20,19 @@ async function listCommand(protocol: string | undefined, o: { faults?: boolean }
   for (const name of names) {
     const suite = await loadSuite(name);
     if (o.faults) {
-      const file = path.join(projectRoot, 'reference-server', name, 'faults.ts');
-      const mod = (await import(pathToFileURL(file).href).catch(() => ({}))) as { faults?: Record<string, { description: string }> };
+      const faults = await loadReferenceFaults(name);
       io.out(`${name} faults (wirecheck serve ${name} --fault NAME):\n`);
-      for (const [f, d] of Object.entries(mod.faults ?? {})) io.out(`  ${f.padEnd(30)} ${d.description}\n`);
+      for (const [f, d] of Object.entries(faults)) io.out(`  ${f.padEnd(30)} ${d.description}\n`);
+      continue;
+    }
+    if (protocol === undefined) {
+      // The overview counts fixture files without checking them (fast start; `list PROTOCOL`, `run` and `replay` check them).
+      const dir = defaultFixtureDir(name);
+      const fixtures = existsSync(dir) ? (await findFixtureFiles(dir)).length : 0;
+      io.out(`${name.padEnd(12)} ${suite.transport.padEnd(5)} ${String(suite.cases.length).padStart(3)} cases ${String(fixtures).padStart(3)} fixtures  ${suite.title}\n`);
       continue;
     }
     const fixtures = await fixtureCasesFor(suite);
-    if (protocol === undefined) {
-      io.out(`${name.padEnd(12)} ${suite.transport.padEnd(5)} ${String(suite.cases.length).padStart(3)} cases ${String(fixtures.length).padStart(3)} fixtures  ${suite.title}\n`);
-      continue;
-    }
     for (const c of [...suite.cases, ...fixtures]) io.out(`${c.id.padEnd(56)} ${c.rules.join(',')}\n    ${c.description}\n`);
   }
   return ExitCode.OK;

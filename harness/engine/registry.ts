@@ -1,5 +1,6 @@
 /**
- * Finds protocols by folder: `suites/<name>/index.ts` exports `suite`
+ * Finds protocols by folder, and loads each one only when asked (a run of
+ * one protocol never loads another): `suites/<name>/index.ts` exports `suite`
  * (a {@link ProtocolSuite}); `reference-server/<name>/index.ts`, when it
  * exists, exports `startReferenceServer`; `reference-server/<name>/client/index.ts`,
  * when it exists, exports `runClient` (a {@link RunReferenceClient}).
@@ -13,8 +14,23 @@ import type { ProtocolSuite, ReferenceServerOptions, RunningServer } from './typ
 import type { ServerCore } from './server-core.js';
 import { UsageError } from './errors.js';
 
-/** Project root (the folder holding `suites/`). */
-export const projectRoot: string = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * Root of the running code: the folder holding `harness/`, `suites/` and
+ * `reference-server/` as modules. The project root in a development checkout
+ * (TypeScript run by tsx); `dist/` in an installed package (compiled
+ * JavaScript, `npm run build`).
+ */
+export const codeRoot: string = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Project root: the package's folder (holding `package.json`, `fixtures/`
+ * and each `suites/<name>/SPEC.md`). Equal to {@link codeRoot} in a
+ * development checkout, its parent when running from `dist/`.
+ */
+export const projectRoot: string = existsSync(path.join(codeRoot, 'package.json')) ? codeRoot : path.dirname(path.resolve(codeRoot));
+
+/** Extension of the running modules: `.ts` under tsx, `.js` when compiled. */
+const EXT = path.extname(fileURLToPath(import.meta.url));
 
 /** Starts a protocol's reference server in-process. */
 export type StartReferenceServer = (opts: ReferenceServerOptions<object>) => Promise<RunningServer>;
@@ -47,14 +63,15 @@ export type RunReferenceClient = (opts: ReferenceClientOptions<object>) => Promi
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 
-function moduleFile(kind: 'suites' | 'reference-server' | 'reference-client', name: string): string {
-  if (kind === 'reference-client') return path.join(projectRoot, 'reference-server', name, 'client', 'index.ts');
-  return path.join(projectRoot, kind, name, 'index.ts');
+function moduleFile(kind: 'suites' | 'reference-server' | 'reference-client' | 'reference-faults', name: string): string {
+  if (kind === 'reference-client') return path.join(codeRoot, 'reference-server', name, 'client', `index${EXT}`);
+  if (kind === 'reference-faults') return path.join(codeRoot, 'reference-server', name, `faults${EXT}`);
+  return path.join(codeRoot, kind, name, `index${EXT}`);
 }
 
-/** Names of every protocol with a suite folder, sorted. */
+/** Names of every protocol with a suite folder, sorted (reads folder names only; loads no protocol). */
 export function listProtocols(): string[] {
-  const dir = path.join(projectRoot, 'suites');
+  const dir = path.join(codeRoot, 'suites');
   return readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && NAME.test(d.name) && existsSync(moduleFile('suites', d.name)))
     .map((d) => d.name)
@@ -101,4 +118,21 @@ export async function loadReferenceClient(name: string): Promise<RunReferenceCli
   if (!NAME.test(name) || !existsSync(moduleFile('reference-client', name))) return undefined;
   const mod = (await import(pathToFileURL(moduleFile('reference-client', name)).href)) as { runClient?: RunReferenceClient };
   return mod.runClient;
+}
+
+/** A deliberate fault of a reference server (`reference-server/<name>/faults.ts`, export `faults`). */
+export interface FaultDescription {
+  /** One line: what the faulty server does wrong. */
+  readonly description: string;
+}
+
+/**
+ * Loads the deliberate faults of a protocol's reference server
+ * (`reference-server/<name>/faults.ts`, export `faults`), by fault name;
+ * empty when the protocol has none.
+ */
+export async function loadReferenceFaults(name: string): Promise<Readonly<Record<string, FaultDescription>>> {
+  if (!NAME.test(name) || !existsSync(moduleFile('reference-faults', name))) return {};
+  const mod = (await import(pathToFileURL(moduleFile('reference-faults', name)).href)) as { faults?: Record<string, FaultDescription> };
+  return mod.faults ?? {};
 }

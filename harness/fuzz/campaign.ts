@@ -212,7 +212,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
   const { suite, profile, target } = o;
   const fuzz = suite.fuzz;
   if (!fuzz) throw new Error(`protocol ${suite.name} has no fuzz generators (suite.fuzz)`);
-  const all = fuzz.arbitraries(profile);
+  const all = await fuzz.arbitraries(profile);
   const names = o.arbitraries && o.arbitraries.length > 0 ? [...o.arbitraries] : Object.keys(all);
   for (const n of names) if (!all[n]) throw new Error(`unknown generator ${JSON.stringify(n)} for ${suite.name}; known: ${Object.keys(all).join(', ')}`);
   if (o.replay && names.length !== 1) throw new Error(`a replay needs exactly one generator (the one that found it); got ${names.join(', ')}`);

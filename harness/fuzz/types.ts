@@ -39,9 +39,11 @@ export interface FuzzSupport<P> {
   /**
    * The generators for a target profile, by name (kebab-case, e.g.
    * `malformed-frames`). Programs depend on the profile: waits are placed
-   * around its timers.
+   * around its timers. Asynchronous so that a suite loads its generators
+   * (and fast-check) only when a campaign asks for them, never for a run
+   * (`import('./arbitraries.js')` in the suite's index).
    */
-  arbitraries(profile: P): Readonly<Record<string, fc.Arbitrary<FuzzProgram>>>;
+  arbitraries(profile: P): Promise<Readonly<Record<string, fc.Arbitrary<FuzzProgram>>>>;
   /**
    * Every label the protocol's monitor may return from `Monitor.coverage()`,
    * each `state:…` (a model state) or `transition:…` (a model transition),

@@ -1,6 +1,7 @@
 /**
  * Moonpool's fuzz generators (harness/fuzz): written once, next to the
- * model, and used by the engine through `suite.fuzz`. Each program is a
+ * model, and used by the engine through `suite.fuzz` (suite index), which
+ * loads this module, and fast-check with it, only when a campaign starts. Each program is a
  * fixture script whose steps name themselves, built with the model's
  * prediction of what a conforming server does (fuzz/program.ts), over one
  * TCP byte stream per connection.
@@ -21,11 +22,10 @@
  *   profile's timers (reply deadline, stall, idle timeout) (all sections).
  */
 import type fc from 'fast-check';
-import type { FuzzProgram, FuzzSupport } from '../../harness/fuzz/types.js';
+import type { FuzzProgram } from '../../harness/fuzz/types.js';
 import { correlationIds } from './fuzz/ids.js';
 import { malformedEnvelopes } from './fuzz/malformed.js';
 import { sequences } from './fuzz/sequences.js';
-import { COVERAGE_LABELS } from './model.js';
 import type { MoonpoolProfile } from './profile.js';
 
 export { ClientFramer, MoonpoolProgramBuilder, predictServer, SETTLE_WITHIN } from './fuzz/program.js';
@@ -38,11 +38,3 @@ export function moonpoolArbitraries(profile: MoonpoolProfile): Readonly<Record<s
     sequences: sequences(profile),
   };
 }
-
-/** Moonpool's fuzz support (`suite.fuzz`). */
-export const moonpoolFuzz: FuzzSupport<MoonpoolProfile> = {
-  arbitraries: moonpoolArbitraries,
-  coverageLabels: COVERAGE_LABELS,
-  // MOONPOOL-8.5: nothing of a lost connection may keep the server from serving the client's next connection.
-  livenessRule: 'MOONPOOL-8.5',
-};

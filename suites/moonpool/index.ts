@@ -3,7 +3,6 @@
  * and report Moonpool (harness/engine/types.ts `ProtocolSuite`).
  */
 import type { ProtocolSuite } from '../../harness/engine/types.js';
-import { moonpoolFuzz } from './arbitraries.js';
 import { envelopeCases } from './cases/02-envelope.js';
 import { correlationCases } from './cases/03-correlation.js';
 import { pingPongCases } from './cases/04-ping-pong.js';
@@ -12,6 +11,7 @@ import { connectionCases } from './cases/06-connections.js';
 import { stallCases } from './cases/07-stalls.js';
 import { reconnectionCases } from './cases/08-reconnection.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
+import { COVERAGE_LABELS } from './model.js';
 import { createMoonpoolMonitor } from './monitor.js';
 import { moonpoolProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type MoonpoolProfile } from './profile.js';
@@ -32,6 +32,12 @@ export const suite: ProtocolSuite<MoonpoolProfile> = {
   frameSchema,
   encodeFrame,
   decodeFrames,
-  fuzz: moonpoolFuzz,
+  fuzz: {
+    // Loaded on first use: a conformance run never loads the generators or fast-check.
+    arbitraries: async (profile) => (await import('./arbitraries.js')).moonpoolArbitraries(profile),
+    coverageLabels: COVERAGE_LABELS,
+    // MOONPOOL-8.5: nothing of a lost connection may keep the server from serving the client's next connection.
+    livenessRule: 'MOONPOOL-8.5',
+  },
   cases: [...envelopeCases, ...correlationCases, ...pingPongCases, ...framingCases, ...connectionCases, ...stallCases, ...reconnectionCases],
 };

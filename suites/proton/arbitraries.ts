@@ -1,6 +1,7 @@
 /**
  * Proton's fuzz generators (harness/fuzz): written once, next to the model,
- * and used by the engine through `suite.fuzz`. Each program is a fixture
+ * and used by the engine through `suite.fuzz` (suite index), which loads
+ * this module, and fast-check with it, only when a campaign starts. Each program is a fixture
  * script whose steps name themselves, built with the model's prediction of
  * what a conforming server does (fuzz/program.ts).
  *
@@ -16,11 +17,10 @@
  *   sections).
  */
 import type fc from 'fast-check';
-import type { FuzzProgram, FuzzSupport } from '../../harness/fuzz/types.js';
+import type { FuzzProgram } from '../../harness/fuzz/types.js';
 import { discriminators } from './fuzz/discriminators.js';
 import { malformedFrames } from './fuzz/malformed.js';
 import { sequences } from './fuzz/sequences.js';
-import { COVERAGE_LABELS } from './model.js';
 import type { ProtonProfile } from './profile.js';
 
 export { ProtonProgramBuilder, predictServer } from './fuzz/program.js';
@@ -33,11 +33,3 @@ export function protonArbitraries(profile: ProtonProfile): Readonly<Record<strin
     sequences: sequences(profile),
   };
 }
-
-/** Proton's fuzz support (`suite.fuzz`). */
-export const protonFuzz: FuzzSupport<ProtonProfile> = {
-  arbitraries: protonArbitraries,
-  coverageLabels: COVERAGE_LABELS,
-  // PROTON-8.5: after any close the server frees everything; the next connection is served at once.
-  livenessRule: 'PROTON-8.5',
-};
