@@ -70,6 +70,12 @@ export const commands: readonly CommandEntry[] = [
   },
   { name: 'proxy', term: 'proxy [options]', description: 'Run a TCP chaos proxy (Toxiproxy-style toxics) in front of a server, until Ctrl-C.', load: () => import('./cli/proxy.js') },
   { name: 'list', term: 'list [options] [protocol]', description: 'List protocols, or the cases and fixtures of one protocol.', load: () => import('./cli/list.js') },
+  {
+    name: 'init',
+    term: 'init [options] <protocol>',
+    description: 'Scaffold a new protocol: SPEC.md skeleton, codec, model, profile schema, one case, one fixture, reference server core (a working example to replace).',
+    load: () => import('./cli/init.js'),
+  },
 ];
 
 /** The command `argv` runs (`help NAME` included), or undefined (`--help`, `--version`, unknown). */

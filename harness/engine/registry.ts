@@ -61,7 +61,8 @@ export interface ReferenceClientOptions<P> {
  */
 export type RunReferenceClient = (opts: ReferenceClientOptions<object>) => Promise<number>;
 
-const NAME = /^[a-z][a-z0-9-]*$/;
+/** What a protocol name (and its folder names) must look like: lower-case letters, digits, hyphens; a letter first. */
+export const PROTOCOL_NAME = /^[a-z][a-z0-9-]*$/;
 
 function moduleFile(kind: 'suites' | 'reference-server' | 'reference-client' | 'reference-faults', name: string): string {
   if (kind === 'reference-client') return path.join(codeRoot, 'reference-server', name, 'client', `index${EXT}`);
@@ -73,7 +74,7 @@ function moduleFile(kind: 'suites' | 'reference-server' | 'reference-client' | '
 export function listProtocols(): string[] {
   const dir = path.join(codeRoot, 'suites');
   return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && NAME.test(d.name) && existsSync(moduleFile('suites', d.name)))
+    .filter((d) => d.isDirectory() && PROTOCOL_NAME.test(d.name) && existsSync(moduleFile('suites', d.name)))
     .map((d) => d.name)
     .sort();
 }
@@ -83,7 +84,7 @@ export function listProtocols(): string[] {
  * @throws UsageError when no such protocol exists (the message lists the known ones).
  */
 export async function loadSuite(name: string): Promise<ProtocolSuite<object>> {
-  if (!NAME.test(name) || !existsSync(moduleFile('suites', name))) {
+  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('suites', name))) {
     throw new UsageError(`--protocol ${JSON.stringify(name)}: unknown protocol; known: ${listProtocols().join(', ') || 'none'}`);
   }
   const mod = (await import(pathToFileURL(moduleFile('suites', name)).href)) as { suite?: ProtocolSuite<object> };
@@ -95,7 +96,7 @@ export async function loadSuite(name: string): Promise<ProtocolSuite<object>> {
 
 /** Loads a protocol's reference server starter, or undefined when the protocol has none. */
 export async function loadReferenceServer(name: string): Promise<StartReferenceServer | undefined> {
-  if (!NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
+  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
   const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { startReferenceServer?: StartReferenceServer };
   return mod.startReferenceServer;
 }
@@ -105,7 +106,7 @@ export async function loadReferenceServer(name: string): Promise<StartReferenceS
  * export `createReferenceCore`), or undefined when the protocol has none.
  */
 export async function loadReferenceCore(name: string): Promise<CreateReferenceCore | undefined> {
-  if (!NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
+  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
   const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { createReferenceCore?: CreateReferenceCore };
   return mod.createReferenceCore;
 }
@@ -115,7 +116,7 @@ export async function loadReferenceCore(name: string): Promise<CreateReferenceCo
  * export `runClient`), or undefined when the protocol has none.
  */
 export async function loadReferenceClient(name: string): Promise<RunReferenceClient | undefined> {
-  if (!NAME.test(name) || !existsSync(moduleFile('reference-client', name))) return undefined;
+  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-client', name))) return undefined;
   const mod = (await import(pathToFileURL(moduleFile('reference-client', name)).href)) as { runClient?: RunReferenceClient };
   return mod.runClient;
 }
@@ -132,7 +133,7 @@ export interface FaultDescription {
  * empty when the protocol has none.
  */
 export async function loadReferenceFaults(name: string): Promise<Readonly<Record<string, FaultDescription>>> {
-  if (!NAME.test(name) || !existsSync(moduleFile('reference-faults', name))) return {};
+  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-faults', name))) return {};
   const mod = (await import(pathToFileURL(moduleFile('reference-faults', name)).href)) as { faults?: Record<string, FaultDescription> };
   return mod.faults ?? {};
 }
