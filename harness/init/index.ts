@@ -15,11 +15,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../engine/errors.js';
-import { PROTOCOL_NAME, projectRoot } from '../engine/registry.js';
+import { PROTOCOL_NAME } from '../engine/registry.js';
 
-/** Folder of the templates (read from the package root: the same in a checkout and an installed package). */
-export const templateDir: string = path.join(projectRoot, 'harness', 'init', 'templates');
+/** Folder of the templates, next to this module (copied to dist/ by the build). */
+export const templateDir: string = fileURLToPath(new URL('./templates/', import.meta.url));
 
 /** Options of {@link scaffoldProtocol}. */
 export interface ScaffoldOptions {

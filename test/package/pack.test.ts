@@ -76,8 +76,8 @@ t.test('npm pack, npm install the tarball in an empty folder, npx wirecheck self
   const pkg = path.join(app, 'node_modules', 'wirecheck');
   t.ok(existsSync(path.join(pkg, 'dist', 'harness', 'cli.js')), 'the package holds the compiled CLI');
   t.notOk(existsSync(path.join(pkg, 'harness')), 'and no TypeScript sources');
-  for (const f of ['harness/reports/report.schema.json', 'harness/fixtures/fixture.schema.json', 'suites/proton/profile.schema.json']) {
-    t.ok(existsSync(path.join(pkg, 'dist', f)), `dist/${f} (read at run time)`);
+  for (const f of ['harness/reports/report.schema.json', 'harness/fixtures/fixture.schema.json', 'suites/proton/profile.schema.json', 'suites/proton/SPEC.md', 'harness/init/templates/suites/__name__/model.ts.tmpl']) {
+    t.ok(existsSync(path.join(pkg, 'dist', f)), `dist/${f} (next to its module)`);
   }
   for (const dev of ['tsx', 'typescript', 'tap']) t.notOk(existsSync(path.join(app, 'node_modules', dev)), `dev dependency ${dev} not installed`);
 
