@@ -26,7 +26,7 @@ export interface CommandModule {
 
 /**
  * One command, as `--help` lists it before its module is loaded. `term` and
- * `description` repeat what the module registers (test/package/lazy-cli.test.ts
+ * `description` repeat what the module registers (test/package/lazy.test.ts
  * checks that they agree).
  */
 export interface CommandEntry {

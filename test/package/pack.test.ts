@@ -90,6 +90,13 @@ t.test('npm pack, npm install the tarball in an empty folder, npx wirecheck self
   t.match(list.out, /proton\s+quic\s+\d+ cases\s+[1-9]\d* fixtures/, 'proton with its fixtures');
   t.match(list.out, /moonpool\s+tcp/, 'moonpool listed');
 
+  const init = await sh('npx', ['--no-install', 'wirecheck', 'init', 'demo', '--dir', 'checkout'], app, 60_000);
+  t.equal(init.code, 0, `npx wirecheck init demo --dir checkout ${init.err}`);
+  t.ok(existsSync(path.join(app, 'checkout', 'suites', 'demo', 'model.ts')), 'init writes from the templates in dist/');
+  const noDir = await sh('npx', ['--no-install', 'wirecheck', 'init', 'demo2'], app, 60_000);
+  t.equal(noDir.code, 2, 'init without --dir in an installed package is refused');
+  t.match(noDir.err, /installed package: give --dir/, 'saying why');
+
   const cases = 'proton/event/*,proton/fixture/event-single,moonpool/envelope/*,moonpool/fixture/ping';
   const self = await sh('npx', ['--no-install', 'wirecheck', 'selftest', '--cases', cases, '--reporter', 'json', '--out', 'reports', '--quiet'], app, 180_000);
   t.equal(self.code, 0, `npx wirecheck selftest passes ${self.code === 0 ? '' : self.err.slice(-3000)}`);
