@@ -19,6 +19,8 @@ export interface SimOutput {
   readonly after: number;
   /** True when the core's timer, not an input event, caused it. */
   readonly timer: boolean;
+  /** Rule id the action enforces, when the core's action names one (a close's `rule`); never parsed from a reason. */
+  readonly rule?: string;
 }
 
 /**
@@ -46,7 +48,7 @@ function run(
       const ev = actionToEvent(act, t);
       if (!ev) continue;
       if ('conn' in ev && closed.has(ev.conn)) continue;
-      onOutput({ ev, after: i - 1, timer });
+      onOutput({ ev, after: i - 1, timer, ...(act.type === 'close' && act.rule !== undefined ? { rule: act.rule } : {}) });
       if (ev.type === 'conn_close') closed.add(ev.conn);
     }
   };

@@ -28,7 +28,7 @@ import { malformedEnvelopes } from './fuzz/malformed.js';
 import { sequences } from './fuzz/sequences.js';
 import type { MoonpoolProfile } from './profile.js';
 
-export { ClientFramer, MoonpoolProgramBuilder, predictServer, SETTLE_WITHIN } from './fuzz/program.js';
+export { MoonpoolProgramBuilder, SETTLE_WITHIN } from './fuzz/program.js';
 
 /** The Moonpool generators for a profile, by name. */
 export function moonpoolArbitraries(profile: MoonpoolProfile): Readonly<Record<string, fc.Arbitrary<FuzzProgram>>> {

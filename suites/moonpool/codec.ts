@@ -164,6 +164,15 @@ export interface DecodeResult {
   readonly error?: EnvelopeError;
 }
 
+/** A piece of a push as {@link FrameDecoder} read it (for {@link FrameDecoder.explain}). */
+type Segment =
+  /** Header bytes `from`+1 … `from`+`took` of 12; `done` once complete; `last` when the push ended there. */
+  | { readonly type: 'header'; readonly from: number; readonly took: number; readonly done?: { readonly id: bigint; readonly len: number }; readonly last: boolean }
+  /** Payload bytes `before`+1 … `before`+`took` of `len`; `envelope` when they complete it. */
+  | { readonly type: 'payload'; readonly id: bigint; readonly len: number; readonly before: number; readonly took: number; readonly envelope?: Envelope }
+  /** Bytes never read: after the oversized header in the same push (`afterError`), or in a later push. */
+  | { readonly type: 'ignored'; readonly bytes: number; readonly afterError: boolean };
+
 /**
  * Incremental decoder of a byte stream into envelopes: keeps a partial
  * envelope between pushes (split at any byte boundary, several per push,
@@ -204,33 +213,118 @@ export class FrameDecoder {
 
   /** Appends bytes; returns the envelopes they complete and, once, the error that fails the stream. */
   push(bytes: Uint8Array): DecodeResult {
+    return this.read(bytes);
+  }
+
+  /** A copy in the same state (payload chunks are shared, never written), e.g. to explain bytes without taking them. */
+  clone(): FrameDecoder {
+    const d = new FrameDecoder(this.maxPayloadBytes);
+    d.header.set(this.header);
+    d.headerLen = this.headerLen;
+    d.current = this.current ? { ...this.current, chunks: [...this.current.chunks] } : undefined;
+    d.failure = this.failure;
+    return d;
+  }
+
+  /**
+   * Appends bytes like {@link push} and says what they mean to a receiver
+   * (SPEC §2, §4, §5): which header and payload bytes they carry, which
+   * envelopes they complete (a PING, an empty payload, the maximum size),
+   * a length field over the maximum (MOONPOOL-5.1) and the bytes never read
+   * after it. One phrase per part, e.g. `header bytes 1–5 of 12`,
+   * `PING #7`, `header (#8 len 65537, over maxPayloadBytes 65536: ParseError, MOONPOOL-5.1)`.
+   */
+  explain(bytes: Uint8Array): DecodeResult & { readonly parts: readonly string[] } {
+    const parts: string[] = [];
+    const range = (what: string, from: number, to: number) => (to > from ? `${what}s ${from}–${to}` : `${what} ${to}`);
+    const bytesText = (n: number) => `${n} byte${n > 1 ? 's' : ''}`;
+    const max = this.maxPayloadBytes;
+    /** The current envelope's header is already named (in an earlier write, or in a part of this one). */
+    let headerNamed = this.current !== undefined;
+    const result = this.read(bytes, (seg) => {
+      switch (seg.type) {
+        case 'ignored':
+          parts.push(seg.afterError ? `${bytesText(seg.bytes)} after it (never read: the server closes)` : `${bytesText(seg.bytes)} after the oversized header (never read: the server closes)`);
+          return;
+        case 'header': {
+          if (seg.done === undefined) {
+            parts.push(`${range('header byte', seg.from + 1, seg.from + seg.took)} of 12`);
+            return;
+          }
+          const { id, len } = seg.done;
+          const lead = seg.from > 0 ? `${range('header byte', seg.from + 1, HEADER_SIZE)} (completes it: ` : 'header (';
+          headerNamed = false;
+          if (len > max) parts.push(`${lead}#${id} len ${len}, over maxPayloadBytes ${max}: ParseError, MOONPOOL-5.1)`);
+          else if (seg.from > 0 || (seg.last && len > 0)) {
+            parts.push(`${lead}#${id} len ${len})`);
+            headerNamed = true;
+          }
+          return;
+        }
+        case 'payload': {
+          const { id, len } = seg;
+          if (seg.envelope) {
+            const payload = seg.envelope.payload;
+            const what = len === 4 && isPing(payload)
+              ? `PING #${id}`
+              : len === 0
+                ? `#${id} with an empty payload (MOONPOOL-2.3, not a ping)`
+                : `#${id} payload ${describePayload(payload.subarray(0, 16))}${len > 16 ? ` (${len} bytes${len === max ? ', the maximum: MOONPOOL-2.4' : ''})` : ''}, not a ping`;
+            parts.push(len === 0 || !headerNamed ? what : `${range('payload byte', seg.before + 1, seg.before + seg.took)} of ${len} (completes ${what})`);
+            headerNamed = false;
+          } else if (seg.took > 0) {
+            parts.push(`${headerNamed ? '' : `header #${id} len ${len} + `}${range('payload byte', seg.before + 1, seg.before + seg.took)} of ${len}`);
+            headerNamed = true;
+          }
+          return;
+        }
+      }
+    });
+    return { ...result, parts };
+  }
+
+  /** The one decoding loop: {@link push} and {@link explain} both run it; `seen` hears every piece read. */
+  private read(bytes: Uint8Array, seen?: (seg: Segment) => void): DecodeResult {
     const envelopes: Envelope[] = [];
-    if (this.failure) return { envelopes };
+    if (this.failure) {
+      if (bytes.length > 0) seen?.({ type: 'ignored', bytes: bytes.length, afterError: false });
+      return { envelopes };
+    }
     let i = 0;
     while (i < bytes.length) {
       if (!this.current) {
+        const from = this.headerLen;
         const take = Math.min(HEADER_SIZE - this.headerLen, bytes.length - i);
         this.header.set(bytes.subarray(i, i + take), this.headerLen);
         this.headerLen += take;
         i += take;
-        if (this.headerLen < HEADER_SIZE) break;
+        if (this.headerLen < HEADER_SIZE) {
+          seen?.({ type: 'header', from, took: take, last: true });
+          break;
+        }
         const { id, len } = readHeader(this.header, 0);
         this.headerLen = 0;
+        seen?.({ type: 'header', from, took: take, done: { id, len }, last: i === bytes.length });
         if (len > this.maxPayloadBytes) {
           this.failure = new OversizedEnvelopeError(len, this.maxPayloadBytes, id);
+          if (i < bytes.length) seen?.({ type: 'ignored', bytes: bytes.length - i, afterError: true });
           return { envelopes, error: this.failure };
         }
         this.current = { id, len, chunks: [], have: 0 };
+        if (i === bytes.length && len > 0) break;
       }
       const cur = this.current;
       const take = Math.min(cur.len - cur.have, bytes.length - i);
       if (take > 0) cur.chunks.push(bytes.slice(i, i + take));
+      const before = cur.have;
       cur.have += take;
       i += take;
       if (cur.have === cur.len) {
-        envelopes.push({ correlationId: cur.id, payload: concat(cur.chunks, cur.len) });
+        const envelope = { correlationId: cur.id, payload: concat(cur.chunks, cur.len) };
+        envelopes.push(envelope);
         this.current = undefined;
-      }
+        seen?.({ type: 'payload', id: cur.id, len: cur.len, before, took: take, envelope });
+      } else seen?.({ type: 'payload', id: cur.id, len: cur.len, before, took: take });
     }
     return { envelopes };
   }

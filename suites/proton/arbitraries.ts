@@ -23,7 +23,7 @@ import { malformedFrames } from './fuzz/malformed.js';
 import { sequences } from './fuzz/sequences.js';
 import type { ProtonProfile } from './profile.js';
 
-export { ProtonProgramBuilder, predictServer } from './fuzz/program.js';
+export { ProtonProgramBuilder } from './fuzz/program.js';
 
 /** The Proton generators for a profile, by name. */
 export function protonArbitraries(profile: ProtonProfile): Readonly<Record<string, fc.Arbitrary<FuzzProgram>>> {

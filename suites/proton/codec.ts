@@ -10,32 +10,42 @@ export const ITEM_SIZE = 4;
 /** Largest item value (2^32 − 1). */
 export const MAX_ITEM = 0xffff_ffff;
 
-/** Stream discriminators: the first byte a client writes on a stream (PROTON-3.1). */
-export const Discriminator = {
-  Event: 0x01,
-  StateCommit: 0x02,
-  Action: 0x03,
-  Reset: 0xff,
-} as const;
-
 /** Stream types, named. */
 export type StreamKind = 'event' | 'commit' | 'action' | 'reset';
 
+/**
+ * The discriminator table (PROTON-3.1; SPEC §3, §9): the first byte a client
+ * writes on a stream, by stream type. The one copy in the project; every
+ * other name for a discriminator ({@link Discriminator}, {@link streamKindOf},
+ * frames, fuzz generators, the reference client) is read from it.
+ */
+export const DISCRIMINATORS: Readonly<Record<StreamKind, number>> = { event: 0x01, commit: 0x02, action: 0x03, reset: 0xff };
+
+/** The stream types, in discriminator order (event, commit, action, reset). */
+export const STREAM_KINDS: readonly StreamKind[] = ['event', 'commit', 'action', 'reset'];
+
+/** Stream discriminators by their SPEC names (PROTON-3.1); the values of {@link DISCRIMINATORS}. */
+export const Discriminator = {
+  Event: DISCRIMINATORS.event,
+  StateCommit: DISCRIMINATORS.commit,
+  Action: DISCRIMINATORS.action,
+  Reset: DISCRIMINATORS.reset,
+} as const;
+
+const KIND_OF_BYTE: ReadonlyMap<number, StreamKind> = new Map(STREAM_KINDS.map((k) => [DISCRIMINATORS[k], k]));
+
 /** Maps a discriminator byte to its stream type, or undefined for an unknown byte (PROTON-3.2). */
 export function streamKindOf(byte: number): StreamKind | undefined {
-  switch (byte) {
-    case Discriminator.Event:
-      return 'event';
-    case Discriminator.StateCommit:
-      return 'commit';
-    case Discriminator.Action:
-      return 'action';
-    case Discriminator.Reset:
-      return 'reset';
-    default:
-      return undefined;
-  }
+  return KIND_OF_BYTE.get(byte);
 }
+
+/** What the items of a stream type are called, from the client (`event id`) and from the server (`ack`). */
+export const ITEM_NAMES: Readonly<Record<StreamKind, { readonly client: string; readonly server: string }>> = {
+  event: { client: 'event id', server: 'ack' },
+  commit: { client: 'commit id', server: 'answer' },
+  action: { client: 'byte', server: 'action item' },
+  reset: { client: 'byte', server: 'byte' },
+};
 
 /** Application error codes of CONNECTION_CLOSE (PROTON-8.2, PROTOCOLS.md). */
 export const CloseCode = {
@@ -120,4 +130,95 @@ export class ItemDecoder {
 /** Formats an item as 8 hex digits, the way reports show it. */
 export function itemHex(value: number): string {
   return value.toString(16).padStart(8, '0');
+}
+
+/** What a server has read of a client stream before a write: its discriminator (once written) and the bytes after it. */
+export interface ClientStreamRead {
+  /** The discriminator byte, once written. */
+  readonly discriminator: number | undefined;
+  /** Bytes written after the discriminator (bytes). */
+  readonly body: number;
+}
+
+/** What a client write means to a server: one phrase per part. */
+export interface ExplainedWrite {
+  /** Phrases, in wire order, e.g. `discriminator 0x01 (event)`, `event ids 1, 2`, `1 byte of an item (partial: PROTON-1.3)`. */
+  readonly parts: readonly string[];
+  /** The discriminator the write carries, when it carries the stream's first byte. */
+  readonly discriminator?: number;
+}
+
+const plural = (n: number, what: string) => `${n} ${what}${n > 1 ? 's' : ''}`;
+
+/**
+ * Explains bytes a client writes on a stream, as a Proton server reads them
+ * (SPEC §1.3, §3–§6, §9): the discriminator and its stream type, whole
+ * items, the bytes of a partial item, bytes on the Action stream (6.1) or
+ * after the reset discriminator (9.2). Pure; `read` is the stream before
+ * the write. `discriminatorRule` is the rule the model says the
+ * discriminator breaks on its connection (PROTON-3.3 for a type already
+ * open; an unknown byte is PROTON-3.2 by itself).
+ */
+export function explainClientWrite(read: ClientStreamRead, bytes: Uint8Array, discriminatorRule?: string): ExplainedWrite {
+  const parts: string[] = [];
+  let disc = read.discriminator;
+  let rest = bytes;
+  let first: number | undefined;
+  if (disc === undefined && rest.length > 0) {
+    disc = first = rest[0]!;
+    const k = streamKindOf(disc);
+    const why = k === undefined ? 'unknown: PROTON-3.2' : discriminatorRule === 'PROTON-3.3' ? `${k} again: PROTON-3.3` : discriminatorRule !== undefined ? `${k}: ${discriminatorRule}` : k;
+    parts.push(`discriminator 0x${disc.toString(16).padStart(2, '0')} (${why})`);
+    rest = rest.subarray(1);
+  }
+  const k = disc === undefined ? undefined : streamKindOf(disc);
+  if (rest.length > 0) {
+    if (k === 'event' || k === 'commit') {
+      const name = ITEM_NAMES[k].client;
+      const lead = first === undefined ? read.body % ITEM_SIZE : 0;
+      const head = lead > 0 ? Math.min(ITEM_SIZE - lead, rest.length) : 0;
+      if (head > 0) parts.push(`${head} more byte${head > 1 ? 's' : ''} of an item${lead + head === ITEM_SIZE ? ` (completes it: ${name})` : ''}`);
+      const body = rest.subarray(head);
+      const whole = Math.floor(body.length / ITEM_SIZE);
+      const ids: number[] = [];
+      for (let i = 0; i < whole; i++) ids.push(new DataView(body.buffer, body.byteOffset + i * ITEM_SIZE, ITEM_SIZE).getUint32(0, false));
+      if (whole > 0) parts.push(`${name}${ids.length > 1 ? 's' : ''} ${ids.join(', ')}`);
+      const tail = body.length % ITEM_SIZE;
+      if (tail > 0) parts.push(`${plural(tail, 'byte')} of an item (partial: PROTON-1.3)`);
+    } else if (k === 'action') {
+      parts.push(`${plural(rest.length, 'byte')} on the Action stream (PROTON-6.1)`);
+    } else if (k === 'reset') {
+      parts.push(`${plural(rest.length, 'byte')} after the reset discriminator (ignored: PROTON-9.2)`);
+    } else {
+      parts.push(`${rest.length} more byte${rest.length > 1 ? 's' : ''}`);
+    }
+  }
+  return { parts, ...(first !== undefined ? { discriminator: first } : {}) };
+}
+
+/**
+ * Explains the end of a client stream's sending side (FIN, SPEC §3.5, §4.6,
+ * §5.5) or its abort (`RESET_STREAM`/`STOP_SENDING`, §3.5, §8.3), as a
+ * server reads it.
+ */
+export function explainClientEnd(read: ClientStreamRead, how: { readonly type: 'fin' } | { readonly type: 'reset' | 'stop_sending'; readonly code: number }, streamName: string): string {
+  const k = read.discriminator === undefined ? undefined : streamKindOf(read.discriminator);
+  const partial = k === 'event' || k === 'commit' ? read.body % ITEM_SIZE : 0;
+  if (how.type === 'fin') {
+    if (read.discriminator === undefined) return 'FIN before any discriminator (PROTON-3.5)';
+    if (partial > 0) return `FIN inside an item, ${partial} of 4 bytes (${k === 'event' ? 'PROTON-4.6' : 'PROTON-5.5'})`;
+    return `FIN on ${streamName} (${k ?? 'unknown'})`;
+  }
+  const frame = how.type === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
+  return `${frame} ${how.code} on ${streamName} (${read.discriminator === undefined ? 'before its discriminator: PROTON-3.5' : k === 'reset' ? 'reset stream' : 'identified stream: PROTON-8.3'})`;
+}
+
+/**
+ * Explains bytes a server sent on a stream of type `kind` (undefined: not
+ * identified): `ack 00000003`, `answer 0000002a`, `action item 00000001`;
+ * items as 8 hex digits, as reports show them.
+ */
+export function explainServerData(kind: StreamKind | undefined, hex: string): string {
+  const what = kind === undefined ? 'bytes' : ITEM_NAMES[kind].server;
+  return `${what} ${(hex.match(/.{8}/g) ?? [hex]).join(' ')}`;
 }

@@ -4,7 +4,7 @@
  * `frames` expectation. Wire format: SPEC.md §3 (discriminator byte), §1.3
  * (4-byte big-endian items).
  */
-import { Discriminator, ITEM_SIZE, ItemDecoder, MAX_ITEM, streamBytes, type StreamKind } from './codec.js';
+import { DISCRIMINATORS, ITEM_SIZE, ItemDecoder, MAX_ITEM, STREAM_KINDS, streamBytes, type StreamKind } from './codec.js';
 
 /**
  * A client frame: an optional discriminator (a stream type name or any byte
@@ -26,7 +26,7 @@ export const frameSchema: object = {
   properties: {
     discriminator: {
       description: 'Stream type (event, commit, action, reset) or a byte value 0-255 (PROTON-3.1).',
-      anyOf: [{ enum: ['event', 'commit', 'action', 'reset'] }, { type: 'integer', minimum: 0, maximum: 255 }],
+      anyOf: [{ enum: [...STREAM_KINDS] }, { type: 'integer', minimum: 0, maximum: 255 }],
     },
     items: {
       description: '4-byte unsigned big-endian items (PROTON-1.3).',
@@ -36,12 +36,6 @@ export const frameSchema: object = {
   },
 };
 
-const byName: Readonly<Record<StreamKind, number>> = {
-  event: Discriminator.Event,
-  commit: Discriminator.StateCommit,
-  action: Discriminator.Action,
-  reset: Discriminator.Reset,
-};
 
 /**
  * Encodes a frame: the discriminator byte (when given), then the items.
@@ -57,7 +51,7 @@ export function encodeFrame(frame: unknown): Uint8Array {
     const full = streamBytes(0, items);
     return full.subarray(1);
   }
-  const disc = typeof f.discriminator === 'string' ? byName[f.discriminator] : f.discriminator;
+  const disc = typeof f.discriminator === 'string' ? DISCRIMINATORS[f.discriminator] : f.discriminator;
   if (disc === undefined) throw new TypeError(`proton frame: unknown discriminator ${JSON.stringify(f.discriminator)}`);
   return streamBytes(disc, items);
 }

@@ -317,6 +317,22 @@ export class ProtonModel {
     return this.conns.get(conn)?.streams.get(stream)?.kind;
   }
 
+  /**
+   * The rule a discriminator byte breaks when written now as the first byte
+   * of a new stream on `conn`: PROTON-3.2 for an unknown byte, PROTON-3.3
+   * for a type already open on the connection (unless profile
+   * `reopenStreamType` allows it once that stream ended both ways);
+   * undefined when it identifies the stream. The one copy of the rule:
+   * {@link identify} and the fuzz programs' step names both ask it.
+   */
+  discriminatorRule(conn: number, disc: number): 'PROTON-3.2' | 'PROTON-3.3' | undefined {
+    const kind = streamKindOf(disc);
+    if (kind === undefined) return 'PROTON-3.2';
+    const prev = this.conns.get(conn)?.byKind.get(kind);
+    if (!prev || kind === 'reset') return undefined;
+    return this.profile.reopenStreamType && prev.clientFin && prev.serverFin ? undefined : 'PROTON-3.3';
+  }
+
   /** Number of connections the model considers live (not closed). */
   liveConnections(): number {
     let n = 0;
@@ -457,12 +473,9 @@ export class ProtonModel {
       return false;
     }
     const prev = c.byKind.get(kind);
-    if (prev && kind !== 'reset') {
-      const ended = prev.clientFin && prev.serverFin;
-      if (!this.profile.reopenStreamType || !ended) {
-        this.clientViolation(c, 'PROTON-3.3', `second ${kind} stream ${s.id} (stream ${prev.id} is already ${kind})`, t);
-        return false;
-      }
+    if (prev && this.discriminatorRule(c.id, disc) === 'PROTON-3.3') {
+      this.clientViolation(c, 'PROTON-3.3', `second ${kind} stream ${s.id} (stream ${prev.id} is already ${kind})`, t);
+      return false;
     }
     if (prev && kind !== 'reset') this.covered.add('transition:reopen-stream-type');
     s.kind = kind;

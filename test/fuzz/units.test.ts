@@ -15,6 +15,7 @@ import { createReferenceCore } from '../../reference-server/proton/index.js';
 import { ProtonProgramBuilder, protonArbitraries } from '../../suites/proton/arbitraries.js';
 import { COVERAGE_LABELS } from '../../suites/proton/model.js';
 import { suite } from '../../suites/proton/index.js';
+import type { ProtonProfile } from '../../suites/proton/profile.js';
 import { testProfile } from './_helpers.js';
 
 t.test('VirtualClock: timers in due order, time jumps, a stall is an error', async (t) => {
@@ -72,6 +73,34 @@ t.test('program builder: named steps, predictions, guard band, drain', async (t)
   v.send(v.open(va), 7, []);
   t.notOk(v.isLive(va), 'the model predicts the close of an unknown discriminator');
   t.match(formatProgram(v.build('x')), /close a 0x1 PROTOCOL_VIOLATION "PROTON-3\.2 unknown discriminator 0x07/);
+});
+
+t.test('program builder: PROTON-3.3 as the model says (profile reopenStreamType); rules from the predicted close actions', async (t) => {
+  const twice = (profile: ProtonProfile) => {
+    const b = new ProtonProgramBuilder(profile, 'unit');
+    const a = b.connect();
+    const e = b.open(a);
+    b.send(e, 1, [1]);
+    b.fin(e);
+    b.wait(50);
+    b.send(b.open(a), 1, [2]);
+    return { b, a, text: formatProgram(b.build('x')), rules: b.build('x').rules };
+  };
+  const strict = twice(testProfile);
+  t.match(strict.text, /discriminator 0x01 \(event again: PROTON-3\.3\)/);
+  t.notOk(strict.b.isLive(strict.a), 'the model closes the connection');
+  t.equal(strict.rules[0], 'PROTON-3.3', 'the close action carries its rule (no reason parsed)');
+  // A stream ended both ways (client FIN, the server's FIN after the acks) may be reopened with reopenStreamType.
+  const b = new ProtonProgramBuilder({ ...testProfile, reopenStreamType: true }, 'unit');
+  const a = b.connect();
+  const e = b.open(a);
+  b.send(e, 1, [1]);
+  b.fin(e);
+  b.wait(50);
+  const again = b.open(a);
+  t.match(b.describeBytes(again, Uint8Array.of(1)), /^discriminator 0x01 \(event\)$/, 'not named a violation: the model allows it');
+  b.send(again, 1, [2]);
+  t.ok(b.isLive(a), 'and the model keeps the connection open');
 });
 
 t.test('generated programs are valid fixtures, and their coverage labels are known', async (t) => {

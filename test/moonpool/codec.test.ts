@@ -141,3 +141,28 @@ t.test('payload helpers', async (t) => {
   t.equal(describePayload(new Uint8Array([0, 1])), '0x0001');
   t.match(describePayload(new Uint8Array(40).fill(0x41)), /… \(40 bytes\)$/);
 });
+
+t.test('explain: what client bytes mean to a server, from the one decoder (lying lengths, oversize, completion)', async (t) => {
+  const ping = encodeEnvelope(env(7n, PING));
+  const d = new FrameDecoder(64);
+  t.same(d.clone().explain(ping).parts, ['PING #7'], 'a whole PING; clone() leaves the decoder as it was');
+  t.equal(d.partial, 0);
+  t.same(d.explain(ping.subarray(0, 5)).parts, ['header bytes 1–5 of 12']);
+  const rest = d.explain(ping.subarray(5));
+  t.same(rest.parts, ['header bytes 6–12 (completes it: #7 len 4)', 'payload bytes 1–4 of 4 (completes PING #7)']);
+  t.same(rest.envelopes.map((e) => e.correlationId), [7n], 'the same envelopes as push()');
+  // A length field that lies: it announces 10 bytes, 3 follow; the next header is read as payload.
+  const liar = new Uint8Array([...encodeHeader(3n, 10), 0x41, 0x42, 0x43]);
+  const l = new FrameDecoder(64);
+  t.same(l.explain(liar).parts, ['header #3 len 10 + payload bytes 1–3 of 10']);
+  t.equal(l.partial, HEADER_SIZE + 3);
+  t.same(l.clone().explain(new Uint8Array(0)).parts, [], 'an empty write means nothing');
+  t.same(l.explain(ping).parts, ['payload bytes 4–10 of 10 (completes #3 payload 0x41424307000000000000, not a ping)', 'header bytes 1–9 of 12'], 'the next header is eaten as payload');
+  const over = new FrameDecoder(64);
+  const r = over.explain(new Uint8Array([...encodeHeader(8n, 65), 1, 2]));
+  t.same(r.parts, ['header (#8 len 65, over maxPayloadBytes 64: ParseError, MOONPOOL-5.1)', '2 bytes after it (never read: the server closes)']);
+  t.type(r.error, OversizedEnvelopeError);
+  t.same(over.explain(ping).parts, ['16 bytes after the oversized header (never read: the server closes)']);
+  t.same(new FrameDecoder(64).explain(encodeEnvelope(env(9n, new Uint8Array(0)))).parts, ['#9 with an empty payload (MOONPOOL-2.3, not a ping)']);
+  t.same(new FrameDecoder(64).explain(encodeEnvelope(env(9n, new Uint8Array(64).fill(0x41)))).parts, ['#9 payload "AAAAAAAAAAAAAAAA" (64 bytes, the maximum: MOONPOOL-2.4), not a ping']);
+});

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { closeCodeName, commitAnswer, encodeItem, encodeItems, ItemDecoder, MAX_ITEM, streamBytes, streamKindOf } from '../../suites/proton/codec.js';
+import { closeCodeName, commitAnswer, DISCRIMINATORS, encodeItem, encodeItems, explainClientEnd, explainClientWrite, explainServerData, ItemDecoder, MAX_ITEM, STREAM_KINDS, streamBytes, streamKindOf } from '../../suites/proton/codec.js';
 
 const table: [number, string][] = [
   [0, '00000000'],
@@ -45,4 +45,17 @@ t.test('commit answer wraps at 2^32', async (t) => {
   t.equal(commitAnswer(MAX_ITEM), 0xffff_fffe);
   t.equal(closeCodeName(1), '0x1 PROTOCOL_VIOLATION');
   t.equal(closeCodeName(0x42), '0x42');
+});
+
+t.test('explain: what client bytes mean to a server; the discriminator table once', async (t) => {
+  t.same(STREAM_KINDS.map((k) => streamKindOf(DISCRIMINATORS[k])), STREAM_KINDS, 'streamKindOf reads the table');
+  t.same(explainClientWrite({ discriminator: undefined, body: 0 }, Uint8Array.of(1, 0, 0, 0, 1, 0, 0, 0, 2, 0)).parts, ['discriminator 0x01 (event)', 'event ids 1, 2', '1 byte of an item (partial: PROTON-1.3)']);
+  t.same(explainClientWrite({ discriminator: 1, body: 1 }, Uint8Array.of(0, 0, 3)).parts, ['3 more bytes of an item (completes it: event id)']);
+  t.same(explainClientWrite({ discriminator: undefined, body: 0 }, Uint8Array.of(7)).parts, ['discriminator 0x07 (unknown: PROTON-3.2)']);
+  t.same(explainClientWrite({ discriminator: undefined, body: 0 }, Uint8Array.of(2), 'PROTON-3.3').parts, ['discriminator 0x02 (commit again: PROTON-3.3)'], 'the model says when a type is a duplicate');
+  t.same(explainClientWrite({ discriminator: 3, body: 0 }, Uint8Array.of(9, 9)).parts, ['2 bytes on the Action stream (PROTON-6.1)']);
+  t.same(explainClientWrite({ discriminator: 0xff, body: 0 }, Uint8Array.of(9)).parts, ['1 byte after the reset discriminator (ignored: PROTON-9.2)']);
+  t.equal(explainClientEnd({ discriminator: 2, body: 2 }, { type: 'fin' }, 'a0'), 'FIN inside an item, 2 of 4 bytes (PROTON-5.5)');
+  t.equal(explainClientEnd({ discriminator: undefined, body: 0 }, { type: 'reset', code: 3 }, 'a0'), 'RESET_STREAM 3 on a0 (before its discriminator: PROTON-3.5)');
+  t.equal(explainServerData('commit', '0000002a'), 'answer 0000002a');
 });

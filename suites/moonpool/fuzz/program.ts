@@ -1,14 +1,10 @@
 /**
- * Builds Moonpool fuzz programs (harness/fuzz `FuzzProgram`): client steps
- * in the fixture format, each named, with the model's prediction of what a
- * conforming server does after each one.
- *
- * The prediction is the Moonpool model itself (model.ts in server mode, the
- * reference server's logic) run over the client's steps in virtual time, as
- * they are added. Generators ask it what state the target is in (is this
- * connection still open? did that header make the server close?) instead of
- * keeping a second copy of the rules, and the builder uses it to place the
- * program's waits:
+ * Moonpool's adapter to the generic fuzz program builder
+ * (harness/fuzz/builder.ts, which keeps the steps, the prediction by the
+ * model, waits and the drain): Moonpool's client actions over one TCP byte
+ * stream per connection as named steps, what each write means to a server
+ * (the codec's {@link FrameDecoder.explain}: envelopes, lying and oversized
+ * length fields), and where Moonpool's waits go:
  *  - **replies first**: a conforming server replies to a PING within
  *    `replyDeadlineMs` (MOONPOOL-4.2), not necessarily at once. Before the
  *    client falls silent, the builder waits for every reply owed (`expect
@@ -35,36 +31,28 @@
  * framing error or the client's FIN) is immediate; pauses shorter than the
  * tolerance between writes are not silences.
  */
-import { predict } from '../../../harness/engine/sim.js';
-import { modelCore } from '../../../harness/engine/server-core.js';
 import { fromHex, toHex, type TraceEvent } from '../../../harness/engine/trace.js';
-import { evalDuration, type Duration, type FixtureStep } from '../../../harness/fixtures/format.js';
-import { formatProgram } from '../../../harness/fuzz/program.js';
-import type { FuzzProgram } from '../../../harness/fuzz/types.js';
-import { bytesEqual, describePayload, FrameDecoder, HEADER_SIZE, isPing, MAX_LENGTH_FIELD, PONG } from '../codec.js';
+import { evalDuration, type Duration } from '../../../harness/fixtures/format.js';
+import { DRAIN_MARGIN_MS, ProgramBuilder, US, type BuilderConn } from '../../../harness/fuzz/builder.js';
+import { bytesEqual, describePayload, FrameDecoder, isPing, MAX_LENGTH_FIELD, PONG } from '../codec.js';
 import { MoonpoolModel, STREAM } from '../model.js';
 import type { MoonpoolProfile } from '../profile.js';
 
-const US = 1000;
+export type { PredictedEvent } from '../../../harness/fuzz/builder.js';
+
 /** Margin (ms) before the earliest idle close the SPEC allows (at most half of it): a connection silent that long is not written to again. */
 const IDLE_MARGIN_MS = 10;
 /** The drain's wait, and the wait for owed replies before a silence (a fixture duration expression). */
-export const SETTLE_WITHIN = 'replyDeadlineMs + toleranceMs + 300';
+export const SETTLE_WITHIN = `replyDeadlineMs + toleranceMs + ${DRAIN_MARGIN_MS}`;
 
 /** A connection of a program: TCP, one byte stream. */
-export interface ProgramConn {
-  /** Fixture name (`a`, `b`, …). */
-  readonly name: string;
+export interface ProgramConn extends BuilderConn {
   /** Fixture name of its byte stream (`a0`, …; TCP stream 0). */
   readonly stream: string;
-  /** Trace connection index (connects in order). */
-  readonly index: number;
-  /** Closed or reset by the program's client. */
-  clientClosed: boolean;
   /** The client ended its side (FIN). */
   finSent: boolean;
-  /** The client's bytes as the server reads them (MOONPOOL-2.2). */
-  readonly framer: ClientFramer;
+  /** The client's bytes as the server reads them (MOONPOOL-2.2): the codec's decoder. */
+  readonly framer: FrameDecoder;
   /** Correlation ids of the requests completed on it, in order (with whether each was a PING). */
   readonly requests: { readonly id: bigint; readonly ping: boolean }[];
   /** Virtual time of its last client byte, or of its open (µs). */
@@ -74,177 +62,20 @@ export interface ProgramConn {
 }
 
 /**
- * The client's byte stream of one connection as a Moonpool server reads it
- * (the codec's framing, SPEC §2), kept to name each write: which envelopes
- * it completes, which header or payload bytes it carries, what a server does
- * with them. Holds no payload bytes beyond the current envelope's head.
- */
-export class ClientFramer {
-  private readonly hdr: number[] = [];
-  private cur: { readonly id: bigint; readonly len: number; have: number; readonly head: number[] } | undefined;
-  /** Set once a header announced more than `maxPayloadBytes` (MOONPOOL-5.1): the server reads nothing after it. */
-  oversized = false;
-
-  constructor(readonly maxPayloadBytes: number) {}
-
-  /** Bytes of an incomplete envelope held (0 between envelopes). */
-  get partial(): number {
-    return this.cur ? HEADER_SIZE + this.cur.have : this.hdr.length;
-  }
-
-  /** Bytes the incomplete envelope needs in all (undefined between envelopes). */
-  get need(): number | undefined {
-    return this.cur ? HEADER_SIZE + this.cur.len : this.hdr.length > 0 ? HEADER_SIZE : undefined;
-  }
-
-  /** Correlation id of the envelope whose payload is being read, if any. */
-  get currentId(): bigint | undefined {
-    return this.cur?.id;
-  }
-
-  /** A copy, to describe bytes without taking them. */
-  clone(): ClientFramer {
-    const f = new ClientFramer(this.maxPayloadBytes);
-    f.hdr.push(...this.hdr);
-    f.cur = this.cur ? { ...this.cur, head: [...this.cur.head] } : undefined;
-    f.oversized = this.oversized;
-    return f;
-  }
-
-  /** Takes `bytes`; returns what they mean (one phrase per part) and the requests they complete. */
-  push(bytes: Uint8Array): { parts: string[]; completed: { id: bigint; ping: boolean }[] } {
-    const parts: string[] = [];
-    const completed: { id: bigint; ping: boolean }[] = [];
-    let i = 0;
-    if (this.oversized) return { parts: [`${bytes.length} byte${bytes.length > 1 ? 's' : ''} after the oversized header (never read: the server closes)`], completed };
-    /** The current envelope's header is already named (in an earlier write, or in a part of this one). */
-    let headerNamed = this.cur !== undefined;
-    const range = (what: string, from: number, to: number) => (to > from ? `${what}s ${from}–${to}` : `${what} ${to}`);
-    while (i < bytes.length) {
-      if (!this.cur) {
-        const from = this.hdr.length;
-        const take = Math.min(HEADER_SIZE - from, bytes.length - i);
-        for (let k = 0; k < take; k++) this.hdr.push(bytes[i + k]!);
-        i += take;
-        if (this.hdr.length < HEADER_SIZE) {
-          parts.push(`${range('header byte', from + 1, from + take)} of 12`);
-          break;
-        }
-        const dv = new DataView(Uint8Array.from(this.hdr).buffer);
-        const id = dv.getBigUint64(0, true);
-        const len = dv.getUint32(8, true);
-        this.hdr.length = 0;
-        const lead = from > 0 ? `${range('header byte', from + 1, HEADER_SIZE)} (completes it: ` : 'header (';
-        if (len > this.maxPayloadBytes) {
-          this.oversized = true;
-          parts.push(`${lead}#${id} len ${len}, over maxPayloadBytes ${this.maxPayloadBytes}: ParseError, MOONPOOL-5.1)`);
-          const rest = bytes.length - i;
-          if (rest > 0) parts.push(`${rest} byte${rest > 1 ? 's' : ''} after it (never read: the server closes)`);
-          return { parts, completed };
-        }
-        this.cur = { id, len, have: 0, head: [] };
-        headerNamed = false;
-        if (from > 0 || (i === bytes.length && len > 0)) {
-          parts.push(`${lead}#${id} len ${len})`);
-          headerNamed = true;
-        }
-        if (i === bytes.length && len > 0) break;
-      }
-      const cur = this.cur;
-      const take = Math.min(cur.len - cur.have, bytes.length - i);
-      for (let k = 0; k < take && cur.head.length < 16; k++) cur.head.push(bytes[i + k]!);
-      const started = cur.have;
-      cur.have += take;
-      i += take;
-      if (cur.have === cur.len) {
-        const payload = Uint8Array.from(cur.head);
-        const ping = cur.len === 4 && isPing(payload);
-        const what = ping ? `PING #${cur.id}` : cur.len === 0 ? `#${cur.id} with an empty payload (MOONPOOL-2.3, not a ping)` : `#${cur.id} payload ${describePayload(payload)}${cur.len > 16 ? ` (${cur.len} bytes${cur.len === this.maxPayloadBytes ? ', the maximum: MOONPOOL-2.4' : ''})` : ''}, not a ping`;
-        if (cur.len === 0 || !headerNamed) parts.push(what);
-        else parts.push(`${range('payload byte', started + 1, cur.have)} of ${cur.len} (completes ${what})`);
-        completed.push({ id: cur.id, ping });
-        this.cur = undefined;
-        headerNamed = false;
-      } else if (take > 0) {
-        parts.push(`${headerNamed ? '' : `header #${cur.id} len ${cur.len} + `}${range('payload byte', started + 1, cur.have)} of ${cur.len}`);
-        headerNamed = true;
-      }
-    }
-    return { parts, completed };
-  }
-}
-
-interface Input {
-  /** Client event (client's view; `conn` is the trace index). */
-  readonly ev: TraceEvent;
-  /** Index of the step that produced it. */
-  readonly step: number;
-}
-
-/** A server action the model predicts, as a trace event, with the step it answers. */
-export interface PredictedEvent {
-  readonly ev: TraceEvent;
-  /** Index of the latest step at or before it. */
-  readonly step: number;
-  /** True when a timer of the server (the idle timeout), not a client event, caused it. */
-  readonly timer: boolean;
-}
-
-/**
- * Runs the Moonpool model in server mode over client events (sorted by `t`,
- * µs) until `endUs`, in virtual time: what a conforming server does and
- * when. Input on a connection the server closed is dropped, as the network
- * would.
- */
-export function predictServer(profile: MoonpoolProfile, inputs: readonly Input[], endUs: number): PredictedEvent[] {
-  return predict(modelCore(new MoonpoolModel(profile, 'server')), inputs.map((x) => x.ev), endUs).map((o) => ({ ev: o.ev, step: o.after >= 0 ? inputs[o.after]!.step : -1, timer: o.timer }));
-}
-
-/**
  * A Moonpool fuzz program under construction. Every method appends a named
  * step (and the client events it causes, for the prediction); queries read
  * the model's prediction at the current virtual time.
  */
-export class MoonpoolProgramBuilder {
-  private readonly steps: FixtureStep[] = [];
-  private readonly inputs: Input[] = [];
-  private readonly conns: ProgramConn[] = [];
-  /** Virtual time of the next step (µs). */
-  private now = 0;
-  private cache: { key: string; events: PredictedEvent[] } | undefined;
-  private readonly rulesSeen = new Set<string>();
+export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, ProgramConn, MoonpoolModel> {
   /** PINGs written since the replies were last awaited (the program's view). */
   private pingsUnawaited = 0;
 
-  constructor(
-    readonly profile: MoonpoolProfile,
-    readonly arbitrary: string,
-  ) {}
-
-  /** Number of steps so far. */
-  get length(): number {
-    return this.steps.length;
+  protected createModel(): MoonpoolModel {
+    return new MoonpoolModel(this.profile, 'server');
   }
 
-  /** Connections opened so far. */
-  get connections(): readonly ProgramConn[] {
-    return this.conns;
-  }
-
-  // -------------------------------------------------------------- prediction
-
-  /** The model's prediction up to `untilUs` (default: now). */
-  predict(untilUs = this.now): PredictedEvent[] {
-    const key = `${this.inputs.length}@${untilUs}`;
-    if (this.cache?.key === key) return this.cache.events;
-    const events = predictServer(this.profile, this.inputs, untilUs);
-    this.cache = { key, events };
-    return events;
-  }
-
-  /** True when the server has closed `c` by now, as predicted. */
-  serverClosed(c: ProgramConn): boolean {
-    return this.predict().some((p) => p.ev.type === 'conn_close' && p.ev.conn === c.index);
+  protected get toleranceMs(): number {
+    return this.profile.toleranceMs;
   }
 
   /**
@@ -257,7 +88,7 @@ export class MoonpoolProgramBuilder {
     const idle = this.profile.idleTimeoutMs;
     if (idle <= 0) return true;
     const earliest = idle - this.profile.toleranceMs; // The earliest idle close the SPEC allows (ms after the last byte).
-    return this.now < c.lastRxUs + Math.max(earliest - IDLE_MARGIN_MS, earliest / 2) * US;
+    return this.nowUs < c.lastRxUs + Math.max(earliest - IDLE_MARGIN_MS, earliest / 2) * US;
   }
 
   /** The live connections, oldest first. */
@@ -278,14 +109,6 @@ export class MoonpoolProgramBuilder {
 
   // ----------------------------------------------------------------- steps
 
-  /** Appends a step at the current time; `events` are the client events it causes. */
-  private push(step: FixtureStep, events: readonly TraceEvent[] = []): void {
-    const index = this.steps.length;
-    this.steps.push(step);
-    for (const ev of events) this.inputs.push({ ev: { ...ev, t: this.now } as TraceEvent, step: index });
-    this.cache = undefined;
-  }
-
   /**
    * Opens a connection and names its byte stream (`connect` and `open`
    * steps; TCP has one stream per connection, MOONPOOL-1.1). With
@@ -296,9 +119,8 @@ export class MoonpoolProgramBuilder {
     if (!this.profile.concurrentConnections) {
       for (const o of this.conns) if (!o.clientClosed && !this.serverClosed(o)) this.close(o, 'one connection at a time (concurrentConnections: false)');
     }
-    const n = this.conns.length;
-    const cname = n < 26 ? String.fromCharCode(97 + n) : `conn${n}`;
-    const c: ProgramConn = { name: cname, stream: `${cname}0`, index: n, clientClosed: false, finSent: false, framer: new ClientFramer(this.profile.maxPayloadBytes), requests: [], lastRxUs: this.now, stalled: false };
+    const cname = this.nextConnName();
+    const c: ProgramConn = { name: cname, stream: `${cname}0`, index: this.conns.length, clientClosed: false, finSent: false, framer: new FrameDecoder(this.profile.maxPayloadBytes), requests: [], lastRxUs: this.nowUs, stalled: false };
     const live = this.liveConns();
     const comment = name ?? (live.length ? `while ${live.map((o) => o.name).join(', ')} ${live.length > 1 ? 'are' : 'is'} open (concurrent connections: MOONPOOL-6.1)` : undefined);
     this.push({ do: 'connect', conn: c.name, ...(comment !== undefined ? { comment } : {}) }, [{ type: 'conn_open', t: 0, conn: c.index, remote: 'target' }]);
@@ -309,39 +131,45 @@ export class MoonpoolProgramBuilder {
 
   /** What `bytes` mean when written on `c` now, e.g. `PING #1 + header bytes 1–7 of 12`. */
   describeBytes(c: ProgramConn, bytes: Uint8Array): string {
-    return c.framer.clone().push(bytes).parts.join(' + ');
+    return c.framer.clone().explain(bytes).parts.join(' + ');
   }
 
   /** Writes bytes on `c` (`write` step named `name: what the bytes mean`). Empty bytes write nothing. */
   write(c: ProgramConn, bytes: Uint8Array, name?: string): void {
     if (bytes.length === 0) return;
-    const { parts, completed } = c.framer.push(bytes);
+    const { parts, envelopes } = c.framer.explain(bytes);
     const meaning = parts.join(' + ');
     this.push({ do: 'write', stream: c.stream, hex: toHex(bytes), comment: name ? `${name}: ${meaning}` : meaning }, [{ type: 'data', t: 0, conn: c.index, stream: STREAM, dir: 'c2s', hex: toHex(bytes) }]);
+    const completed = envelopes.map((e) => ({ id: e.correlationId, ping: isPing(e.payload) }));
     c.requests.push(...completed);
-    c.lastRxUs = this.now;
+    c.lastRxUs = this.nowUs;
     this.pingsUnawaited += completed.filter((r) => r.ping || this.profile.otherPayloads === 'reply').length;
     if (completed.some((r) => r.ping)) this.rulesSeen.add('MOONPOOL-4.1');
     if (completed.some((r) => !r.ping)) this.rulesSeen.add('MOONPOOL-4.3');
   }
 
+  /** Bytes of an incomplete envelope the client wrote on `c` (0 between envelopes and after an oversized header), and what it needs. */
+  private midFrame(c: ProgramConn): { readonly partial: number; readonly need: number | string } {
+    return { partial: c.framer.error ? 0 : c.framer.partial, need: c.framer.need ?? '?' };
+  }
+
   /** FIN on `c`: after whole envelopes "no more requests" (MOONPOOL-6.2), inside one a truncated frame (5.2). */
   fin(c: ProgramConn, name?: string): void {
-    const p = c.framer.partial;
-    const what = c.framer.oversized
+    const { partial: p, need } = this.midFrame(c);
+    const what = c.framer.error
       ? 'FIN after the oversized header'
       : p > 0
-        ? `FIN inside an envelope, ${p} of ${c.framer.need ?? '?'} bytes (truncated frame: ParseError, MOONPOOL-5.2)`
+        ? `FIN inside an envelope, ${p} of ${need} bytes (truncated frame: ParseError, MOONPOOL-5.2)`
         : 'FIN after whole envelopes (no more requests: the server replies, then closes: MOONPOOL-6.2)';
     this.push({ do: 'fin', stream: c.stream, comment: name ? `${name}: ${what}` : what }, [{ type: 'stream_fin', t: 0, conn: c.index, stream: STREAM, dir: 'c2s' }]);
     c.finSent = true;
-    this.rulesSeen.add(p > 0 && !c.framer.oversized ? 'MOONPOOL-5.2' : 'MOONPOOL-6.2');
+    this.rulesSeen.add(p > 0 ? 'MOONPOOL-5.2' : 'MOONPOOL-6.2');
   }
 
   /** An RST from the client on `c` (TCP reset: the connection ends, MOONPOOL-6.3). */
   reset(c: ProgramConn, name?: string): void {
-    const p = c.framer.partial;
-    const what = `RST (the client drops ${c.name}${p > 0 && !c.framer.oversized ? ` mid-frame, ${p} of ${c.framer.need ?? '?'} bytes` : ''}: MOONPOOL-6.3)`;
+    const { partial: p, need } = this.midFrame(c);
+    const what = `RST (the client drops ${c.name}${p > 0 ? ` mid-frame, ${p} of ${need} bytes` : ''}: MOONPOOL-6.3)`;
     this.push({ do: 'reset', stream: c.stream, code: 0, comment: name ? `${name}: ${what}` : what }, [
       { type: 'stream_reset', t: 0, conn: c.index, stream: STREAM, dir: 'c2s', kind: 'reset', code: 0 },
       { type: 'conn_close', t: 0, conn: c.index, by: 'client', isApp: false, code: 0, reason: 'reset' },
@@ -353,8 +181,8 @@ export class MoonpoolProgramBuilder {
 
   /** Closes `c` by the client (FIN, recorded as the client's close). */
   close(c: ProgramConn, name?: string): void {
-    const p = c.framer.partial;
-    const what = `close ${c.name} (client${p > 0 && !c.framer.oversized ? `, mid-frame: ${p} of ${c.framer.need ?? '?'} bytes, MOONPOOL-6.3` : ''})`;
+    const { partial: p, need } = this.midFrame(c);
+    const what = `close ${c.name} (client${p > 0 ? `, mid-frame: ${p} of ${need} bytes, MOONPOOL-6.3` : ''})`;
     this.push({ do: 'close', conn: c.name, comment: name ? `${name}: ${what}` : what }, [{ type: 'conn_close', t: 0, conn: c.index, by: 'client', isApp: false, code: 0, reason: '' }]);
     c.clientClosed = true;
     c.stalled = false;
@@ -370,8 +198,7 @@ export class MoonpoolProgramBuilder {
     const value = Math.min(ms, this.profile.toleranceMs);
     if (value <= 0) return;
     for (const c of this.liveConns()) if (c !== writing && !c.stalled) this.stall(c);
-    this.push({ do: 'wait', ms: value, comment: name ?? `pause ${value} ms` });
-    this.now += value * US;
+    this.appendWait(value, () => name ?? `pause ${value} ms`);
   }
 
   /** Declares `c` silent from here: a stall as the server sees it (SPEC §10). */
@@ -396,13 +223,11 @@ export class MoonpoolProgramBuilder {
    * stall (SPEC §10; see the module docstring), then the wait.
    */
   wait(ms: Duration, name?: string): void {
-    const value = evalDuration(ms, this.profile);
-    if (value <= 0) return;
+    if (evalDuration(ms, this.profile) <= 0) return;
     this.restoreAll();
     if (this.pingsUnawaited > 0 && this.conns.some((c) => !c.clientClosed)) this.awaitReplies('before the silence: await the replies owed (MOONPOOL-4.2)');
     for (const c of this.liveConns()) this.stall(c);
-    this.push({ do: 'wait', ms, comment: `${name ?? 'wait'}${typeof ms === 'string' ? ` (${value} ms)` : ''}` });
-    this.now += value * US;
+    this.appendWait(ms, (value) => `${name ?? 'wait'}${typeof ms === 'string' ? ` (${value} ms)` : ''}`);
   }
 
   /** Ends every open stall (`moonpool:restore conn=N`): replies still owed are due within replyDeadlineMs from here (MOONPOOL-7.2). */
@@ -416,48 +241,17 @@ export class MoonpoolProgramBuilder {
     }
   }
 
-  /** Records a rule the program exercises (the program's `rules`). */
-  exercises(...rules: string[]): void {
-    for (const r of rules) this.rulesSeen.add(r);
-  }
-
   // ------------------------------------------------------------------ build
 
-  /**
-   * Appends the drain and returns the program. Its rules: those of the
-   * closes the model predicts (the deviations), then those the steps
-   * exercised.
-   */
-  build(description: string): FuzzProgram {
+  /** The drain: every stall ended, then `expect settled` within the reply deadline (the model predicts every reaction at once). */
+  protected drain(): number {
     this.restoreAll();
     this.push({ expect: 'settled', within: SETTLE_WITHIN, comment: 'drain: until nothing is owed (the model predicts every reaction at once; each is due within replyDeadlineMs)' });
-    const P = this.profile;
-    const end = this.now + (P.replyDeadlineMs + P.toleranceMs + 300) * US;
-    const all = predictServer(P, this.inputs, end);
-    const predictions: string[] = this.steps.map(() => '');
-    const add = (i: number, text: string) => (predictions[i] = predictions[i] ? `${predictions[i]}; ${text}` : text);
-    const closes: string[] = [];
-    for (const p of all) {
-      add(Math.max(0, p.step), `${this.serverText(p.ev)}${p.timer ? ` (timer, at +${Math.round(p.ev.t / US)} ms)` : ''}`);
-      if (p.ev.type === 'conn_close') {
-        const rule = /^(MOONPOOL-\d+\.\d+)/.exec(p.ev.reason)?.[1];
-        if (rule) closes.push(rule);
-      }
-    }
-    const rules = [...new Set([...closes, ...this.rulesSeen])];
-    const program: FuzzProgram = {
-      arbitrary: this.arbitrary,
-      description,
-      rules,
-      steps: [...this.steps],
-      predictions,
-      toString: () => formatProgram(program),
-    };
-    return program;
+    return evalDuration(SETTLE_WITHIN, this.profile);
   }
 
   /** Readable form of a predicted server event: `PONG #5 on a`, `reply #7 "hello" on a`, `close a (MOONPOOL-5.1 ParseError: …)`. */
-  private serverText(ev: TraceEvent): string {
+  protected serverText(ev: TraceEvent): string {
     const name = (conn: number) => this.conns[conn]?.name ?? String(conn);
     switch (ev.type) {
       case 'data': {

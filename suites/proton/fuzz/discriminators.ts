@@ -6,13 +6,11 @@
  */
 import fc from 'fast-check';
 import type { FuzzProgram } from '../../../harness/fuzz/types.js';
-import { Discriminator, type StreamKind } from '../codec.js';
+import { Discriminator, DISCRIMINATORS, STREAM_KINDS, type StreamKind } from '../codec.js';
 import type { ProtonProfile } from '../profile.js';
 import { u32 } from './_arbs.js';
 import { ProtonProgramBuilder, type ProgramStream } from './program.js';
 
-const DISC: Readonly<Record<StreamKind, number>> = { event: Discriminator.Event, commit: Discriminator.StateCommit, action: Discriminator.Action, reset: Discriminator.Reset };
-const KINDS: readonly StreamKind[] = ['event', 'commit', 'action', 'reset'];
 
 type Variant =
   | { readonly type: 'byte'; readonly byte: number; readonly items: readonly number[]; readonly then: 'nothing' | 'fin' | 'valid-stream' }
@@ -28,7 +26,7 @@ const variant: fc.Arbitrary<Variant> = fc.oneof(
   fc.record({ type: fc.constant('byte' as const), byte: anyByte, items: fc.array(u32, { maxLength: 2 }), then: fc.constantFrom('nothing' as const, 'fin' as const, 'valid-stream' as const) }),
   fc.record({ type: fc.constant('twice' as const), kind: fc.constantFrom<StreamKind>('event', 'commit', 'action'), between: fc.constantFrom('nothing' as const, 'items' as const, 'fin-both-ways' as const, 'wait' as const) }),
   fc
-    .shuffledSubarray([...KINDS], { minLength: 1 })
+    .shuffledSubarray([...STREAM_KINDS], { minLength: 1 })
     .chain((open) => fc.record({ type: fc.constant('order' as const), open: fc.constant(open), identify: fc.shuffledSubarray(open.map((_, i) => i), { minLength: open.length, maxLength: open.length }), pause: fc.constantFrom('none' as const, 'actionIntervalMs' as const, 'toleranceMs / 2' as const) })),
   fc.record({ type: fc.constant('silent' as const), silent: fc.integer({ min: 1, max: 3 }), identify: fc.constantFrom('at-once' as const, 'before-timeout' as const, 'after-timeout' as const, 'never' as const, 'on-a-silent-one' as const), silentFirst: fc.boolean() }),
 );
@@ -49,14 +47,14 @@ function build(profile: ProtonProfile, v: Variant): FuzzProgram {
         then = ', then FIN';
       } else if (b.isLive(conn) && v.then === 'valid-stream') {
         const kind = v.byte === Discriminator.Event ? 'commit' : 'event';
-        b.send(b.open(conn), DISC[kind], [kind === 'commit' ? 9 : 1], 'a valid stream after it');
+        b.send(b.open(conn), DISCRIMINATORS[kind], [kind === 'commit' ? 9 : 1], 'a valid stream after it');
         then = `, then a valid ${kind} stream`;
       }
       return b.build(`Sends discriminator ${hex(v.byte)}${v.items.length ? ` and ${v.items.length} item${v.items.length > 1 ? 's' : ''}` : ''} on a new stream${then}.`);
     }
     case 'twice': {
       const first = b.open(conn);
-      b.send(first, DISC[v.kind], v.kind === 'action' ? [] : [v.kind === 'event' ? 1 : 5]);
+      b.send(first, DISCRIMINATORS[v.kind], v.kind === 'action' ? [] : [v.kind === 'event' ? 1 : 5]);
       if (v.between === 'items' && v.kind === 'event') b.send(first, undefined, [2, 3]);
       if (v.between === 'wait') b.wait('commitDelayMs + toleranceMs + 20', 'wait past the commit answer');
       if (v.between === 'fin-both-ways' && v.kind !== 'action') {
@@ -64,7 +62,7 @@ function build(profile: ProtonProfile, v: Variant): FuzzProgram {
         b.fin(first);
         b.wait('toleranceMs + 20', 'let the server end its side');
       }
-      if (b.isLive(conn)) b.send(b.open(conn), DISC[v.kind], v.kind === 'event' ? [10] : v.kind === 'commit' ? [6] : [], `second ${v.kind} stream`);
+      if (b.isLive(conn)) b.send(b.open(conn), DISCRIMINATORS[v.kind], v.kind === 'event' ? [10] : v.kind === 'commit' ? [6] : [], `second ${v.kind} stream`);
       b.exercises('PROTON-3.3');
       return b.build(`Opens a ${v.kind} stream twice on one connection (${v.between === 'nothing' ? 'back to back' : v.between === 'items' ? 'after items on the first' : v.between === 'wait' ? 'after a wait' : 'after the first ended both ways'}).`);
     }
@@ -74,7 +72,7 @@ function build(profile: ProtonProfile, v: Variant): FuzzProgram {
         if (!b.isLive(conn)) break;
         if (n > 0 && v.pause !== 'none') b.wait(v.pause);
         const kind = v.open[i]!;
-        b.send(streams[i]!, DISC[kind], kind === 'event' ? [1] : kind === 'commit' ? [3] : [], `identify ${streams[i]!.name} as ${kind}`);
+        b.send(streams[i]!, DISCRIMINATORS[kind], kind === 'event' ? [1] : kind === 'commit' ? [3] : [], `identify ${streams[i]!.name} as ${kind}`);
       }
       b.exercises('PROTON-3.1');
       if (v.open.length === 1) return b.build(`Opens one stream and identifies it as ${v.open[0]}.`);

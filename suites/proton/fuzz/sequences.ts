@@ -18,7 +18,7 @@
  */
 import fc from 'fast-check';
 import type { FuzzProgram } from '../../../harness/fuzz/types.js';
-import { Discriminator, MAX_ITEM, type StreamKind } from '../codec.js';
+import { Discriminator, DISCRIMINATORS, MAX_ITEM, type StreamKind } from '../codec.js';
 import type { ProtonProfile } from '../profile.js';
 import { aroundTimer, idGap, increasingIds, streamCode, u32 } from './_arbs.js';
 import { ProtonProgramBuilder, type ProgramConn, type ProgramStream } from './program.js';
@@ -27,7 +27,6 @@ type Model = ProtonProgramBuilder;
 type Real = Record<string, never>;
 type Cmd = fc.Command<Model, Real>;
 
-const DISC: Readonly<Record<StreamKind, number>> = { event: Discriminator.Event, commit: Discriminator.StateCommit, action: Discriminator.Action, reset: Discriminator.Reset };
 
 /** A command from its name, precondition and steps. */
 function command(name: string, deviation: boolean, check: (m: Model) => boolean, run: (m: Model) => void): Cmd {
@@ -66,7 +65,7 @@ const openStream = fc
       (m) => {
         const c = live(m)!;
         const items = kind === 'event' ? increasingIds(0, gaps) : kind === 'commit' && gaps.length > 0 ? [id] : [];
-        m.send(m.open(c), DISC[kind], items, `open a ${kind} stream`);
+        m.send(m.open(c), DISCRIMINATORS[kind], items, `open a ${kind} stream`);
       },
     ),
   );
@@ -163,7 +162,7 @@ const unknownDisc = fc.nat(0xff).filter((b) => ![1, 2, 3, 0xff].includes(b)).map
 );
 
 const duplicate = fc.constantFrom<StreamKind>('event', 'commit', 'action').map((kind) =>
-  command(`duplicate ${kind}`, true, (m) => streamOf(m, kind) !== undefined, (m) => m.send(m.open(live(m)!), DISC[kind], [], `deviation: a second ${kind} stream`)),
+  command(`duplicate ${kind}`, true, (m) => streamOf(m, kind) !== undefined, (m) => m.send(m.open(live(m)!), DISCRIMINATORS[kind], [], `deviation: a second ${kind} stream`)),
 );
 
 const bytesOnAction = fc.integer({ min: 1, max: 5 }).map((n) =>
