@@ -60,7 +60,7 @@ async function serveCommand(protocol: string, o: ServeFlags, io: CliIo): Promise
   const log = o.log ? (entry: Record<string, unknown>) => io.out(`${JSON.stringify({ ts: new Date().toISOString(), ...entry })}\n`) : undefined;
   let server;
   try {
-    server = await start({ host: o.host, port: o.port, profile, ...(cert ? { cert, key } : {}), ...(log ? { log } : {}), ...(o.fault !== undefined ? { fault: o.fault } : {}) } as Parameters<typeof start>[0]);
+    server = await start({ host: o.host, port: o.port, profile, ...(cert ? { cert, key } : {}), ...(log ? { log } : {}), ...(o.fault !== undefined ? { fault: o.fault } : {}) });
   } catch (err) {
     if (err instanceof RangeError) throw new UsageError(`serve ${protocol}: ${err.message}`);
     throw new Error(`serve ${protocol}: cannot listen on ${o.host}:${o.port}: ${messageOf(err)}`);

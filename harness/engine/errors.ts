@@ -1,6 +1,8 @@
 /**
  * Error kinds the CLI maps to exit codes. Local misuse (bad flags, bad
- * files) is kept apart from target and harness trouble.
+ * files) is a {@link UsageError} (exit 2); any other error is target or
+ * harness trouble (exit 3; the target's misbehaviour itself is a result,
+ * never an error).
  */
 
 /** Exit codes of `wirecheck` (README "Exit codes"). */
@@ -21,15 +23,6 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
-  }
-}
-
-/** The target could not be reached or did not pass the sanity probe before the run. */
-export class TargetError extends Error {
-  readonly code = 'TARGET' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TargetError';
   }
 }
 

@@ -2,16 +2,15 @@
  * Finds protocols by folder, and loads each one only when asked (a run of
  * one protocol never loads another): `suites/<name>/index.ts` exports `suite`
  * (a {@link ProtocolSuite}); `reference-server/<name>/index.ts`, when it
- * exists, exports `startReferenceServer`; `reference-server/<name>/client/index.ts`,
- * when it exists, exports `runClient` (a {@link RunReferenceClient}).
+ * exists, exports `reference` (a {@link ReferenceImplementation}: server,
+ * Sans-I/O core, faults, and a loader of the reference client).
  * Adding a protocol is adding folders; nothing here names one.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { ConnectOptions } from '../drivers/types.js';
-import type { ProtocolSuite, ReferenceServerOptions, RunningServer } from './types.js';
-import type { ServerCore } from './server-core.js';
+import type { ProtocolSuite } from './types.js';
+import type { ReferenceFault, ReferenceImplementation, RunReferenceClient } from './reference.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -32,41 +31,23 @@ export const projectRoot: string = existsSync(path.join(codeRoot, 'package.json'
 /** Extension of the running modules: `.ts` under tsx, `.js` when compiled. */
 const EXT = path.extname(fileURLToPath(import.meta.url));
 
+export type { ReferenceClientOptions, ReferenceImplementation, RunReferenceClient } from './reference.js';
+
 /** Starts a protocol's reference server in-process. */
-export type StartReferenceServer = (opts: ReferenceServerOptions<object>) => Promise<RunningServer>;
+export type StartReferenceServer = ReferenceImplementation<object>['startServer'];
 
 /** Creates a protocol's reference server core (Sans-I/O, no sockets), optionally with a deliberate fault. */
-export type CreateReferenceCore = (opts: { readonly profile?: Partial<object>; readonly fault?: string }) => ServerCore;
-
-/** Options every reference client understands (`wirecheck client <protocol>`). */
-export interface ReferenceClientOptions<P> {
-  /** Target and TLS options; the protocol's profile-implied ones (ALPN, idle timeout) already merged in. */
-  readonly connect: ConnectOptions;
-  /** The target's timers and choices. */
-  readonly profile: P;
-  /** Target URL as given, normalised (for messages). */
-  readonly targetUrl?: string;
-  /** Commands to run non-interactively; interactive when absent. */
-  readonly exec?: string;
-  /** Output sinks (text is newline-terminated by the client). */
-  readonly io: { out(text: string): void; err(text: string): void };
-  /** Interactive input (default stdin). */
-  readonly input?: NodeJS.ReadableStream;
-}
-
-/**
- * Runs a protocol's reference client (a REPL, or `exec` commands).
- * Resolves with the exit code: 0 every command succeeded, 1 some failed,
- * 2 the `exec` script did not parse.
- */
-export type RunReferenceClient = (opts: ReferenceClientOptions<object>) => Promise<number>;
+export type CreateReferenceCore = ReferenceImplementation<object>['createCore'];
 
 /** What a protocol name (and its folder names) must look like: lower-case letters, digits, hyphens; a letter first. */
 export const PROTOCOL_NAME = /^[a-z][a-z0-9-]*$/;
 
-function moduleFile(kind: 'suites' | 'reference-server' | 'reference-client' | 'reference-faults', name: string): string {
-  if (kind === 'reference-client') return path.join(codeRoot, 'reference-server', name, 'client', `index${EXT}`);
-  if (kind === 'reference-faults') return path.join(codeRoot, 'reference-server', name, `faults${EXT}`);
+/**
+ * The module of each kind of a protocol: its suite (`suites/<name>/index`,
+ * export `suite`) and its reference implementation
+ * (`reference-server/<name>/index`, export `reference`).
+ */
+function moduleFile(kind: 'suites' | 'reference-server', name: string): string {
   return path.join(codeRoot, kind, name, `index${EXT}`);
 }
 
@@ -94,46 +75,39 @@ export async function loadSuite(name: string): Promise<ProtocolSuite<object>> {
   return mod.suite;
 }
 
+/**
+ * Loads a protocol's reference implementation (server, core, faults,
+ * client), or undefined when the protocol has none.
+ * @throws Error when the module exists but does not export `reference` for this protocol.
+ */
+export async function loadReference(name: string): Promise<ReferenceImplementation<object> | undefined> {
+  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
+  const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { reference?: ReferenceImplementation<object> };
+  const ref = mod.reference;
+  if (!ref || ref.name !== name || typeof ref.startServer !== 'function' || typeof ref.createCore !== 'function' || typeof ref.faults !== 'object') {
+    throw new Error(`reference-server/${name}/index.ts must export \`reference\` (a ReferenceImplementation) with name "${name}"`);
+  }
+  return ref;
+}
+
 /** Loads a protocol's reference server starter, or undefined when the protocol has none. */
 export async function loadReferenceServer(name: string): Promise<StartReferenceServer | undefined> {
-  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
-  const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { startReferenceServer?: StartReferenceServer };
-  return mod.startReferenceServer;
+  const ref = await loadReference(name);
+  return ref ? (opts) => ref.startServer(opts) : undefined;
 }
 
-/**
- * Loads a protocol's reference server core (`reference-server/<name>/index.ts`,
- * export `createReferenceCore`), or undefined when the protocol has none.
- */
+/** Loads a protocol's reference server core, or undefined when the protocol has none. */
 export async function loadReferenceCore(name: string): Promise<CreateReferenceCore | undefined> {
-  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
-  const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { createReferenceCore?: CreateReferenceCore };
-  return mod.createReferenceCore;
+  const ref = await loadReference(name);
+  return ref ? (opts) => ref.createCore(opts) : undefined;
 }
 
-/**
- * Loads a protocol's reference client (`reference-server/<name>/client/index.ts`,
- * export `runClient`), or undefined when the protocol has none.
- */
-export async function loadReferenceClient(name: string): Promise<RunReferenceClient | undefined> {
-  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-client', name))) return undefined;
-  const mod = (await import(pathToFileURL(moduleFile('reference-client', name)).href)) as { runClient?: RunReferenceClient };
-  return mod.runClient;
+/** Loads a protocol's reference client, or undefined when the protocol has none. */
+export async function loadReferenceClient(name: string): Promise<RunReferenceClient<object> | undefined> {
+  return (await loadReference(name))?.loadClient?.();
 }
 
-/** A deliberate fault of a reference server (`reference-server/<name>/faults.ts`, export `faults`). */
-export interface FaultDescription {
-  /** One line: what the faulty server does wrong. */
-  readonly description: string;
-}
-
-/**
- * Loads the deliberate faults of a protocol's reference server
- * (`reference-server/<name>/faults.ts`, export `faults`), by fault name;
- * empty when the protocol has none.
- */
-export async function loadReferenceFaults(name: string): Promise<Readonly<Record<string, FaultDescription>>> {
-  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-faults', name))) return {};
-  const mod = (await import(pathToFileURL(moduleFile('reference-faults', name)).href)) as { faults?: Record<string, FaultDescription> };
-  return mod.faults ?? {};
+/** The deliberate faults of a protocol's reference server (the engine's one fault shape), by name; empty when it has none. */
+export async function loadReferenceFaults(name: string): Promise<Readonly<Record<string, ReferenceFault<object>>>> {
+  return (await loadReference(name))?.faults ?? {};
 }

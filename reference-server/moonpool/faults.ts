@@ -2,10 +2,12 @@
  * Deliberate faults for the Moonpool reference server: each one breaks one
  * rule family, so the project's tests can show that the suite (and the
  * simulation) catch it, and users can see what a failure looks like
- * (`wirecheck serve moonpool --fault NAME`). A fault builds a
- * {@link ServerCore}: usually the conforming core wrapped so that it
+ * (`wirecheck serve moonpool --fault NAME`). Each is the engine's one fault
+ * shape (harness/engine/reference.ts {@link ReferenceFault}): it builds a
+ * {@link ServerCore}, usually the conforming core wrapped so that it
  * rewrites, drops or adds actions.
  */
+import type { ReferenceFault } from '../../harness/engine/reference.js';
 import type { ServerAction, ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceEvent } from '../../harness/engine/trace.js';
 import { bytesEqual, encodeEnvelopes, FrameDecoder, MAX_LENGTH_FIELD, PING, PONG, type Envelope } from '../../suites/moonpool/codec.js';
@@ -13,13 +15,8 @@ import { CLOSE_CODE, STREAM } from '../../suites/moonpool/model.js';
 import type { MoonpoolProfile } from '../../suites/moonpool/profile.js';
 import { MoonpoolServerCore } from './core.js';
 
-/** A fault: its effect in one line, and how to build a core with it. */
-export interface FaultSpec {
-  /** What it breaks, with the rule ids. */
-  readonly description: string;
-  /** Builds the faulty core for a profile. */
-  create(profile: MoonpoolProfile): ServerCore;
-}
+/** A fault: its effect in one line, and how to build a core with it (the engine's shape). */
+export type FaultSpec = ReferenceFault<MoonpoolProfile>;
 
 const US = 1000;
 

@@ -7,7 +7,8 @@
  * (MOONPOOL-5), a stall is never taken for a loss (MOONPOOL-7). Everything
  * it does is in suites/moonpool/SPEC.md.
  */
-import type { ReferenceServerOptions, RunningServer } from '../../harness/engine/types.js';
+import { faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
+import type { RunningServer } from '../../harness/engine/types.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
 import { startTcpHost } from '../../harness/tcp/server-host.js';
@@ -16,11 +17,8 @@ import { checkProfile, defaultProfile, type MoonpoolProfile } from '../../suites
 import { MoonpoolServerCore } from './core.js';
 import { faults } from './faults.js';
 
-/** Options of {@link startMoonpoolServer}. */
-export interface MoonpoolServerOptions extends ReferenceServerOptions<MoonpoolProfile> {
-  /** Name of a deliberate fault (faults.ts), for tests and demonstrations. */
-  readonly fault?: string;
-}
+/** Options of {@link startMoonpoolServer}; `fault` names a deliberate fault of faults.ts (tests and demonstrations). */
+export type MoonpoolServerOptions = ReferenceServerStartOptions<MoonpoolProfile>;
 
 /** A running Moonpool server. */
 export interface MoonpoolServer extends RunningServer {
@@ -35,12 +33,8 @@ export interface MoonpoolServer extends RunningServer {
  *   BindFailedError (MOONPOOL-9.3) when the address cannot be bound, naming it and the cause.
  */
 export async function startMoonpoolServer(opts: MoonpoolServerOptions = {}): Promise<MoonpoolServer> {
-  const profile: MoonpoolProfile = { ...defaultProfile, ...opts.profile };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`moonpool server profile: ${problems.join('; ')}`);
-  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
-  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
-  const core = fault ? fault.create(profile) : new MoonpoolServerCore(profile);
+  const profile = completeProfile(opts.profile, 'server');
+  const core = createReferenceCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
   const address = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
   let host;
   try {
@@ -59,9 +53,16 @@ export async function startMoonpoolServer(opts: MoonpoolServerOptions = {}): Pro
   };
 }
 
-/** The engine's entry (harness/engine/registry.ts). */
-export const startReferenceServer = (opts: ReferenceServerOptions<object>): Promise<RunningServer> =>
-  startMoonpoolServer(opts as MoonpoolServerOptions);
+/**
+ * A profile with the defaults for missing fields, checked.
+ * @throws RangeError naming the inconsistent fields.
+ */
+function completeProfile(partial: Partial<MoonpoolProfile> | undefined, what: string): MoonpoolProfile {
+  const profile: MoonpoolProfile = { ...defaultProfile, ...partial };
+  const problems = checkProfile(profile);
+  if (problems.length) throw new RangeError(`moonpool ${what} profile: ${problems.join('; ')}`);
+  return profile;
+}
 
 /**
  * The reference server's Sans-I/O core alone (no sockets), for in-process
@@ -70,11 +71,17 @@ export const startReferenceServer = (opts: ReferenceServerOptions<object>): Prom
  * Missing profile fields take the defaults.
  * @throws RangeError for an unknown fault or an inconsistent profile.
  */
-export function createReferenceCore(opts: { readonly profile?: Partial<object>; readonly fault?: string } = {}): ServerCore {
-  const profile: MoonpoolProfile = { ...defaultProfile, ...(opts.profile as Partial<MoonpoolProfile> | undefined) };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`moonpool core profile: ${problems.join('; ')}`);
-  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
-  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
+export function createReferenceCore(opts: { readonly profile?: Partial<MoonpoolProfile>; readonly fault?: string } = {}): ServerCore {
+  const profile = completeProfile(opts.profile, 'core');
+  const fault = faultByName(faults, opts.fault);
   return fault ? fault.create(profile) : new MoonpoolServerCore(profile);
 }
+
+/** The Moonpool reference implementation (harness/engine/registry.ts `loadReference`). */
+export const reference: ReferenceImplementation<MoonpoolProfile> = {
+  name: 'moonpool',
+  startServer: startMoonpoolServer,
+  createCore: createReferenceCore,
+  faults,
+  loadClient: async () => (await import('./client/index.js')).runClient,
+};

@@ -2,19 +2,24 @@
  * Deliberate faults for the Proton reference server: each one breaks one
  * rule family, so the project's tests can show that the suite catches it
  * (and users can see what a failure looks like: `wirecheck serve proton
- * --fault NAME`). A fault rewrites or drops an action of the conforming
- * core; a dropped close leaves the connection open but forgotten.
+ * --fault NAME`). Each is the engine's one fault shape
+ * (harness/engine/reference.ts {@link ReferenceFault}): it builds the
+ * conforming core with an action rewriter that rewrites or drops an action
+ * (a dropped close leaves the connection open but forgotten).
  */
+import type { ReferenceFault } from '../../harness/engine/reference.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
 import { CloseCode, ITEM_SIZE } from '../../suites/proton/codec.js';
+import type { ProtonProfile } from '../../suites/proton/profile.js';
+import { ProtonServerCore } from './core.js';
 
-/** What a fault sees of an action: the rule a close enforces (from its reason) and the stream type. */
+/** What a fault sees of an action: the rule a close enforces (the close action's `rule`) and the stream type. */
 export interface FaultContext {
   readonly rule?: string;
   readonly streamKind?: string;
 }
 
-/** A fault: returns the action to perform instead, or undefined to drop it. */
+/** An action rewriter: returns the action to perform instead, or undefined to drop it. */
 export type Fault = (act: ServerAction, ctx: FaultContext) => ServerAction | undefined;
 
 const item = (bytes: Uint8Array): number => new DataView(bytes.buffer, bytes.byteOffset, ITEM_SIZE).getUint32(0, false);
@@ -26,8 +31,8 @@ const withItem = (act: Extract<ServerAction, { type: 'send' }>, v: number): Serv
 const dropClose = (pred: (code: number, rule: string | undefined) => boolean): Fault => (act, ctx) =>
   act.type === 'close' && pred(act.code, ctx.rule) ? undefined : act;
 
-/** The faults, by name (kebab-case, as `--fault` takes them). */
-export const faults: Readonly<Record<string, { readonly description: string; readonly apply: Fault }>> = {
+/** Rewriters, by fault name, with what they break. */
+const rewriters: Readonly<Record<string, { readonly description: string; readonly apply: Fault }>> = {
   'accept-second-connection': {
     description: 'does not close a second live connection (PROTON-2.2)',
     apply: dropClose((code) => code === CloseCode.SECOND_CONNECTION),
@@ -69,6 +74,11 @@ export const faults: Readonly<Record<string, { readonly description: string; rea
     apply: dropClose((_c, rule) => rule === 'PROTON-9.1'),
   },
 };
+
+/** The faults, by name (kebab-case, as `--fault` takes them). */
+export const faults: Readonly<Record<string, ReferenceFault<ProtonProfile>>> = Object.fromEntries(
+  Object.entries(rewriters).map(([name, { description, apply }]) => [name, { description, create: (profile: ProtonProfile) => new ProtonServerCore(profile, apply) }]),
+);
 
 /** Names of all faults. */
 export const faultNames: readonly string[] = Object.keys(faults);

@@ -4,7 +4,8 @@
  * Everything it does is in suites/proton/SPEC.md; timers come from a
  * profile (defaults: the seed's).
  */
-import type { ReferenceServerOptions, RunningServer } from '../../harness/engine/types.js';
+import { faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
+import type { RunningServer } from '../../harness/engine/types.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
 import { startQuicHost } from '../../harness/quic/server-host.js';
@@ -14,11 +15,8 @@ import { checkProfile, defaultProfile, type ProtonProfile } from '../../suites/p
 import { ProtonServerCore } from './core.js';
 import { faults } from './faults.js';
 
-/** Options of {@link startProtonServer}. */
-export interface ProtonServerOptions extends ReferenceServerOptions<ProtonProfile> {
-  /** Name of a deliberate fault (faults.ts), for tests and demonstrations. */
-  readonly fault?: string;
-}
+/** Options of {@link startProtonServer}; `fault` names a deliberate fault of faults.ts (tests and demonstrations). */
+export type ProtonServerOptions = ReferenceServerStartOptions<ProtonProfile>;
 
 /** A running Proton server. */
 export interface ProtonServer extends RunningServer {
@@ -32,15 +30,11 @@ export interface ProtonServer extends RunningServer {
  * @throws RangeError for an unknown fault or an inconsistent profile; errors of the QUIC bind (port in use).
  */
 export async function startProtonServer(opts: ProtonServerOptions = {}): Promise<ProtonServer> {
-  const profile: ProtonProfile = { ...defaultProfile, ...opts.profile };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`proton server profile: ${problems.join('; ')}`);
-  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
-  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
+  const profile = completeProfile(opts.profile, 'server');
+  const core = createReferenceCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
   let certPem = opts.cert;
   let keyPem = opts.key;
   if (certPem === undefined || keyPem === undefined) ({ certPem, keyPem } = await generateSelfSigned());
-  const core = new ProtonServerCore(profile, fault?.apply);
   const host = await startQuicHost({
     host: opts.host ?? '127.0.0.1',
     port: opts.port ?? 0,
@@ -63,9 +57,16 @@ export async function startProtonServer(opts: ProtonServerOptions = {}): Promise
   };
 }
 
-/** The engine's entry (harness/engine/registry.ts). */
-export const startReferenceServer = (opts: ReferenceServerOptions<object>): Promise<RunningServer> =>
-  startProtonServer(opts as ProtonServerOptions);
+/**
+ * A profile with the seed's defaults for missing fields, checked.
+ * @throws RangeError naming the inconsistent fields.
+ */
+function completeProfile(partial: Partial<ProtonProfile> | undefined, what: string): ProtonProfile {
+  const profile: ProtonProfile = { ...defaultProfile, ...partial };
+  const problems = checkProfile(profile);
+  if (problems.length) throw new RangeError(`proton ${what} profile: ${problems.join('; ')}`);
+  return profile;
+}
 
 /**
  * The reference server's Sans-I/O core alone (no sockets), for in-process
@@ -73,11 +74,17 @@ export const startReferenceServer = (opts: ReferenceServerOptions<object>): Prom
  * bench/fuzz.ts, tests). Missing profile fields take the seed's defaults.
  * @throws RangeError for an unknown fault or an inconsistent profile.
  */
-export function createReferenceCore(opts: { readonly profile?: Partial<object>; readonly fault?: string } = {}): ServerCore {
-  const profile: ProtonProfile = { ...defaultProfile, ...(opts.profile as Partial<ProtonProfile> | undefined) };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`proton core profile: ${problems.join('; ')}`);
-  const fault = opts.fault === undefined ? undefined : faults[opts.fault];
-  if (opts.fault !== undefined && !fault) throw new RangeError(`unknown fault ${JSON.stringify(opts.fault)}; known: ${Object.keys(faults).join(', ')}`);
-  return new ProtonServerCore(profile, fault?.apply);
+export function createReferenceCore(opts: { readonly profile?: Partial<ProtonProfile>; readonly fault?: string } = {}): ServerCore {
+  const profile = completeProfile(opts.profile, 'core');
+  const fault = faultByName(faults, opts.fault);
+  return fault ? fault.create(profile) : new ProtonServerCore(profile);
 }
+
+/** The Proton reference implementation (harness/engine/registry.ts `loadReference`). */
+export const reference: ReferenceImplementation<ProtonProfile> = {
+  name: 'proton',
+  startServer: startProtonServer,
+  createCore: createReferenceCore,
+  faults,
+  loadClient: async () => (await import('./client/index.js')).runClient,
+};

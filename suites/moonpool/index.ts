@@ -11,7 +11,7 @@ import { connectionCases } from './cases/06-connections.js';
 import { stallCases } from './cases/07-stalls.js';
 import { reconnectionCases } from './cases/08-reconnection.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
-import { COVERAGE_LABELS } from './model.js';
+import { COVERAGE_LABELS, LIVENESS_RULE } from './model.js';
 import { createMoonpoolMonitor } from './monitor.js';
 import { moonpoolProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type MoonpoolProfile } from './profile.js';
@@ -36,8 +36,7 @@ export const suite: ProtocolSuite<MoonpoolProfile> = {
     // Loaded on first use: a conformance run never loads the generators or fast-check.
     arbitraries: async (profile) => (await import('./arbitraries.js')).moonpoolArbitraries(profile),
     coverageLabels: COVERAGE_LABELS,
-    // MOONPOOL-8.5: nothing of a lost connection may keep the server from serving the client's next connection.
-    livenessRule: 'MOONPOOL-8.5',
+    livenessRule: LIVENESS_RULE,
   },
   cases: [...envelopeCases, ...correlationCases, ...pingPongCases, ...framingCases, ...connectionCases, ...stallCases, ...reconnectionCases],
 };

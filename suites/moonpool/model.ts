@@ -107,6 +107,12 @@ function readHidden(h: NonNullable<ConnState['hidden']>, bytes: Uint8Array): voi
 const SAFE_ID = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
+ * The rule a failed liveness check after a fuzz case is reported under
+ * (MOONPOOL-8.5: nothing of a lost connection may keep the server from serving the client's next connection); the model owns it, as it owns the coverage labels.
+ */
+export const LIVENESS_RULE = 'MOONPOOL-8.5';
+
+/**
  * Every coverage label the model reports ({@link MoonpoolModel.coverage}),
  * in monitor or server mode: `state:…` (a connection's state seen after an
  * event) and `transition:…` (what an event did). `transition:reply-other`

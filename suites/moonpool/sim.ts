@@ -15,11 +15,11 @@
  * Nothing here reads a clock or touches a socket; a run of a few hundred
  * events takes well under a millisecond of real time per hundred events.
  */
-import { actionToEvent, type ServerAction, type ServerCore } from '../../harness/engine/server-core.js';
+import { actionToEvent, modelCore, type ServerAction, type ServerCore } from '../../harness/engine/server-core.js';
 import { toHex, type TraceEvent } from '../../harness/engine/trace.js';
-import { MoonpoolServerCore } from '../../reference-server/moonpool/core.js';
 import { bytesEqual, isPing, PING, PONG } from './codec.js';
 import type { RequestError } from './errors.js';
+import { MoonpoolModel } from './model.js';
 import { defaultProfile, type MoonpoolProfile } from './profile.js';
 import { TransportProtocol, type LossPolicy } from './transport.js';
 
@@ -215,7 +215,7 @@ export function runSimulation(opts: SimOptions): SimResult {
     onConnectionLoss: lossPolicy,
     connectTimeoutMs: 1_000,
   });
-  const server = (opts.server ?? ((p) => new MoonpoolServerCore(p)))(profile);
+  const server = (opts.server ?? ((p) => modelCore(new MoonpoolModel(p, 'server'))))(profile);
   const conns = new Map<number, SimConn>(); // by client generation
   const byServer = new Map<number, SimConn>();
   let nextServerConn = 0;

@@ -12,7 +12,7 @@ import { timeoutCases } from './cases/07-timeouts.js';
 import { errorCases } from './cases/08-errors.js';
 import { resetCases } from './cases/09-reset.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
-import { COVERAGE_LABELS } from './model.js';
+import { COVERAGE_LABELS, LIVENESS_RULE } from './model.js';
 import { createProtonMonitor } from './monitor.js';
 import { protonProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type ProtonProfile } from './profile.js';
@@ -39,7 +39,6 @@ export const suite: ProtocolSuite<ProtonProfile> = {
     // Loaded on first use: a conformance run never loads the generators or fast-check.
     arbitraries: async (profile) => (await import('./arbitraries.js')).protonArbitraries(profile),
     coverageLabels: COVERAGE_LABELS,
-    // PROTON-8.5: after any close the server frees everything; the next connection is served at once.
-    livenessRule: 'PROTON-8.5',
+    livenessRule: LIVENESS_RULE,
   },
 };

@@ -102,6 +102,12 @@ const US = 1000;
 const CLOSE_RULES = ['PROTON-2.2', 'PROTON-3.2', 'PROTON-3.3', 'PROTON-3.4', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-7.1', 'PROTON-8.3', 'PROTON-9.1'] as const;
 
 /**
+ * The rule a failed liveness check after a fuzz case is reported under
+ * (PROTON-8.5: after any close the server frees everything; the next connection is served at once); the model owns it, as it owns the coverage labels.
+ */
+export const LIVENESS_RULE = 'PROTON-8.5';
+
+/**
  * Every coverage label the model reports ({@link ProtonModel.coverage}):
  * states it reached and transitions it took, in monitor or server mode.
  * `transition:reopen-stream-type` needs profile `reopenStreamType`;

@@ -72,7 +72,7 @@ t.test('each fault is caught by the monitor with the right rule', async (t) => {
   t.same(Object.keys(faultExpectations).sort(), Object.keys(faults).sort(), 'every fault has an expectation');
   for (const [name, { script, rule }] of Object.entries(faultExpectations)) {
     const s = scripts[script]!;
-    const trace = simulate(new ProtonServerCore(P, faults[name]!.apply), s.events, s.endMs * 1000);
+    const trace = simulate(faults[name]!.create(P), s.events, s.endMs * 1000);
     const v = firstMust(check(P, trace, s.endMs + P.toleranceMs + 10));
     t.equal(v?.rule, rule, `${name} → ${rule} (${v?.expected ?? ''} / ${v?.seen ?? ''})`);
   }

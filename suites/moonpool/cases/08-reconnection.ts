@@ -4,7 +4,7 @@
  * reconnects — with the reference client's backoff — and the server must
  * serve the reconnecting client at once (MOONPOOL-8.5).
  */
-import { MoonpoolClient } from '../../../reference-server/moonpool/client/client.js';
+import { MoonpoolClient } from '../client.js';
 import { defineCase, harnessConnector, impair, openServed, pingFrame, pingFrames, slack, Wire, withProxy } from './_helpers.js';
 
 const SERVED = 'A reconnecting client MUST be served at once: nothing of a lost connection (half-read envelope, unanswered request) may keep the server from serving the client\u2019s next connection.';

@@ -7,7 +7,7 @@ import type { ClientConnection, ClientStream } from '../../../harness/drivers/ty
 import type { CaseContext, ConformanceCase } from '../../../harness/engine/types.js';
 import { fromHex } from '../../../harness/engine/trace.js';
 import { startChaosProxy, type ChaosProxy, type ToxicInput } from '../../../harness/proxy/index.js';
-import type { Connector, Link, LinkEvents } from '../../../reference-server/moonpool/client/client.js';
+import type { Connector, Link, LinkEvents } from '../client.js';
 import { encodeEnvelope, encodeEnvelopes, FrameDecoder, PING, type Envelope } from '../codec.js';
 import type { MoonpoolProfile } from '../profile.js';
 
