@@ -8,11 +8,18 @@
  * on the first command that needs them. Every wait has a deadline taken
  * from the profile, and whatever the target does — a wrong answer, a close,
  * silence — is printed, never thrown.
+ *
+ * The client does not judge the server with rules of its own: the Proton
+ * monitor (suites/proton/monitor.ts, the model) runs over the client's own
+ * trace, and a command fails when the monitor found a violation while it
+ * ran (a wrong ack, answer or action item, a missing or wrong close).
  */
 import { ConnectError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from '../../../harness/drivers/types.js';
 import { quicDriver } from '../../../harness/drivers/quic.js';
 import { TraceRecorder, type TraceEvent } from '../../../harness/engine/trace.js';
-import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, commitAnswer, encodeItem, streamBytes } from '../../../suites/proton/codec.js';
+import type { Monitor, Violation } from '../../../harness/engine/types.js';
+import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, encodeItem, streamBytes } from '../../../suites/proton/codec.js';
+import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
 
@@ -84,8 +91,6 @@ interface ConnState {
   nextEventId: number;
   /** Commit id sent and not answered yet (PROTON-5.2: at most one). */
   commitOutstanding?: number;
-  /** Last action value read (PROTON-6.2: a counter from 1). */
-  lastAction: number;
 }
 
 /** What a bounded wait ended with. */
@@ -120,6 +125,11 @@ function describeConnectFailure(message: string): { readonly text: string; reado
     reason = ` (${m[2] ?? ''})`;
   }
   return { text: `connection refused by server: ${closeCodeName(Number(m[1]))}${reason}`, refused: true };
+}
+
+/** A violation in one line: `PROTON-4.3: expected ack of event 1; seen ack 2`. */
+export function violationText(v: Violation): string {
+  return `${v.rule}${v.severity === 'should' ? ' (SHOULD)' : ''}: expected ${v.expected}; seen ${v.seen}`;
 }
 
 function secs(ms: number): string {
@@ -164,13 +174,18 @@ export class ProtonClient {
   private readonly pollers = new Set<() => void>();
   /** Set by a successful reset: the next default connect needs no startup delay (PROTON-9.3). */
   private afterReset = false;
+  /** The protocol's monitor over this client's trace: the judge of what the server does. */
+  private readonly monitor: Monitor;
+  /** Violations the monitor found, in order. */
+  private readonly findings: Violation[] = [];
 
   /** Creates a client; nothing is sent until a command runs. */
   constructor(private readonly opts: ProtonClientOptions) {
     const p = opts.profile;
     this.driver = opts.driver ?? quicDriver;
     this.connectOpts = { alpn: [p.alpn], idleTimeoutMs: p.idleTimeoutMs, keepAliveMs: p.heartbeatMs, ...opts.connect };
-    this.trace.listen((ev) => this.onTrace(ev));
+    this.monitor = createProtonMonitor(p);
+    this.trace.listen((ev, index) => this.onTrace(ev, index));
   }
 
   /** Target as `host:port`. */
@@ -192,8 +207,25 @@ export class ProtonClient {
     }
   }
 
-  /** Records closes (printing the ones no command is waiting for), then wakes the waits. */
-  private onTrace(ev: TraceEvent): void {
+  /** Violations the monitor found so far (a command's mark: it judges what came after). */
+  get violations(): readonly Violation[] {
+    return this.findings;
+  }
+
+  /**
+   * The monitor's verdict on what happened since `mark` (a count of
+   * {@link violations}), with time moved to now (deadlines that passed
+   * count): the first MUST violation, else the first SHOULD one, else undefined.
+   */
+  private verdict(mark: number): Violation | undefined {
+    this.findings.push(...this.monitor.advance(this.trace.now()));
+    const since = this.findings.slice(mark);
+    return since.find((v) => v.severity === 'must') ?? since[0];
+  }
+
+  /** Feeds the monitor, records closes (printing the ones no command is waiting for), then wakes the waits. */
+  private onTrace(ev: TraceEvent, index: number): void {
+    this.findings.push(...this.monitor.feed(ev, index));
     if (ev.type === 'conn_close') {
       this.noteClose(ev.conn, { conn: ev.conn, by: ev.by, isApp: ev.isApp, code: ev.code, reason: ev.reason });
     }
@@ -215,7 +247,7 @@ export class ProtonClient {
   }
 
   private register(conn: ClientConnection): ConnState {
-    const st: ConnState = { num: ++this.count, conn, localClose: false, awaitingClose: false, nextEventId: 1, lastAction: 0 };
+    const st: ConnState = { num: ++this.count, conn, localClose: false, awaitingClose: false, nextEventId: 1 };
     this.conns.push(st);
     this.byIndex.set(conn.conn, st);
     conn.closed.then((info) => this.noteClose(conn.conn, info)).catch(() => undefined);
@@ -410,6 +442,7 @@ export class ProtonClient {
       }
     }
     const others = this.conns.filter((c) => c.close === undefined);
+    const mark = this.findings.length;
     let conn: ClientConnection;
     try {
       conn = await this.driver.connect(this.trace, this.connectOpts);
@@ -417,7 +450,7 @@ export class ProtonClient {
       const failure = err instanceof ConnectError ? describeConnectFailure(err.message) : { text: messageOf(err), refused: false };
       this.print(`Failed to connect: ${failure.text}`);
       // Refused while another connection is open: the server closes that one too (PROTON-2.2).
-      if (failure.refused && others.length > 0) await this.awaitCloses(others, signal);
+      if (failure.refused && others.length > 0) await this.awaitCloses(others, mark, signal);
       return false;
     }
     this.afterReset = false;
@@ -436,28 +469,29 @@ export class ProtonClient {
     this.print(`Connected (connection #${st.num}) while ${list} still open: a conforming server closes both with ${closeCodeName(CloseCode.SECOND_CONNECTION)} (PROTON-2.2)...`);
     const r = await this.waitFor<never>(st, () => undefined, p.toleranceMs + ANSWER_SLACK_MS, signal);
     st.awaitingClose = false;
-    if (r.kind === 'closed') {
-      const info = r.info;
-      const refused = info.by === 'server' && info.isApp && info.code === CloseCode.SECOND_CONNECTION;
-      this.print(`Failed to connect: ${refused ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${info.reason})` : ''}` : `connection #${st.num} ${describeClose(info)}`}`);
-      await this.awaitCloses(others, signal);
-      return false;
-    }
     if (r.kind === 'aborted') {
       this.print('connect: interrupted');
       return false;
     }
-    this.print(`warning: connection #${st.num} opened and the server kept ${list} open too: PROTON-2.2 says it must close both with ${closeCodeName(CloseCode.SECOND_CONNECTION)}`);
+    if (r.kind === 'closed') {
+      const info = r.info;
+      const v = this.verdict(mark);
+      this.print(`Failed to connect: ${!v && info.by === 'server' ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${info.reason})` : ''}` : `connection #${st.num} ${describeClose(info)}${v ? ` (${violationText(v)})` : ''}`}`);
+      await this.awaitCloses(others, mark, signal);
+      return false;
+    }
+    const v = this.verdict(mark);
+    this.print(`warning: connection #${st.num} opened and the server kept ${list} open too${v ? ` (${violationText(v)})` : ''}`);
     return false;
   }
 
-  /** Waits (bounded) until `conns` are all closed, so their closes get printed before the next command. */
-  private async awaitCloses(conns: readonly ConnState[], signal?: AbortSignal): Promise<void> {
+  /** Waits (bounded) until `conns` are all closed, so their closes get printed before the next command; says what the monitor found since `mark`. */
+  private async awaitCloses(conns: readonly ConnState[], mark: number, signal?: AbortSignal): Promise<void> {
     const p = this.opts.profile;
     await this.waitFor(undefined, () => (conns.every((c) => c.close !== undefined) ? true : undefined), p.toleranceMs + ANSWER_SLACK_MS, signal);
-    for (const c of conns) {
-      if (c.close === undefined) this.print(`warning: connection #${c.num} is still open (PROTON-2.2: the server must close it too)`);
-    }
+    const v = this.verdict(mark);
+    if (v) this.print(`warning: ${violationText(v)}`);
+    else for (const c of conns) if (c.close === undefined) this.print(`warning: connection #${c.num} is still open`);
   }
 
   /** `send_event`: sends the next event id (from 1 per connection) and waits for its ack (PROTON-4.1, 4.3). */
@@ -467,6 +501,7 @@ export class ProtonClient {
     if (typeof st === 'string') return this.failed(st);
     if (st.nextEventId > MAX_ITEM) return this.failed(`Failed to ${what}: event ids exhausted on connection #${st.num} (ids are 4-byte items that must increase, PROTON-4.1)`);
     const id = st.nextEventId++;
+    const mark = this.findings.length;
     if (st.event === undefined) {
       const rs = await this.openTyped(st, Discriminator.Event, [id], what, signal);
       if (typeof rs === 'string') return this.failed(rs);
@@ -480,8 +515,9 @@ export class ProtonClient {
     const deadline = p.toleranceMs + ANSWER_SLACK_MS;
     const r = await this.waitFor(st, () => event.next() ?? (event.stream.readEnded && !st.close ? ('ended' as const) : undefined), deadline, signal);
     if (r.kind !== 'ok') return this.failed(this.explain(what, st, r, `no ack for event ${id} within ${secs(deadline)} (PROTON-4.3)`));
-    if (r.value === 'ended') return this.failed(`Failed to ${what}: the server ended the event stream without acknowledging event ${id} (PROTON-4.3)`);
-    if (r.value !== id) return this.failed(`Failed to ${what}: server acknowledged ${r.value}, expected ${id} (PROTON-4.3: same id, in order)`);
+    const v = this.verdict(mark);
+    if (r.value === 'ended') return this.failed(`Failed to ${what}: the server ended the event stream without acknowledging event ${id}${v ? ` (${violationText(v)})` : ''}`);
+    if (v) return this.failed(`Failed to ${what}: server acknowledged ${r.value} for event ${id} (${violationText(v)})`);
     this.print(`Event acknowledged with ID: ${r.value}`);
     return true;
   }
@@ -495,6 +531,7 @@ export class ProtonClient {
     const st = this.current(what);
     if (typeof st === 'string') return this.failed(st);
     const p = this.opts.profile;
+    const mark = this.findings.length;
     if (st.commitOutstanding !== undefined && st.commit) {
       const late = st.commit.next();
       if (late === undefined) {
@@ -520,10 +557,8 @@ export class ProtonClient {
       return this.failed(this.explain(what, st, r, `no answer to commit ${id} within ${secs(deadline)} (PROTON-5.3: MUST within ioTimeoutMs)`));
     }
     st.commitOutstanding = undefined;
-    const want = commitAnswer(id);
-    if (r.value !== want) {
-      return this.failed(`State commit response: ${r.value} (expected ${want} = ${id} × 2 mod 2^32, PROTON-5.1)`);
-    }
+    const v = this.verdict(mark);
+    if (v) return this.failed(`State commit response: ${r.value} (${violationText(v)})`);
     this.print(`State commit response: ${r.value}`);
     return true;
   }
@@ -533,6 +568,7 @@ export class ProtonClient {
     const what = 'read action';
     const st = this.current(what);
     if (typeof st === 'string') return this.failed(st);
+    const mark = this.findings.length;
     if (st.action === undefined) {
       const rs = await this.openTyped(st, Discriminator.Action, [], what, signal);
       if (typeof rs === 'string') return this.failed(rs);
@@ -546,12 +582,9 @@ export class ProtonClient {
       const ended = action.stream.readEnded && !st.close ? ' (the server ended the action stream, PROTON-6.2)' : '';
       return this.failed(this.explain(what, st, r, `no action within ${secs(deadline)}${ended} (PROTON-6.3)`));
     }
-    const want = st.lastAction + 1;
-    st.lastAction = r.value;
     const more = action.items.length > 0 ? ` (${action.items.length} more already received)` : '';
-    if (r.value !== want) {
-      return this.failed(`Received action: ${r.value}${more} (expected ${want}: the counter starts at 1 and must not skip or repeat, PROTON-6.2)`);
-    }
+    const v = this.verdict(mark);
+    if (v) return this.failed(`Received action: ${r.value}${more} (${violationText(v)})`);
     this.print(`Received action: ${r.value}${more}`);
     return true;
   }
@@ -600,6 +633,7 @@ export class ProtonClient {
       }
     }
     const target = st;
+    const mark = this.findings.length;
     target.awaitingClose = true;
     try {
       const rs = await this.openTyped(target, Discriminator.Reset, [], what, signal);
@@ -607,16 +641,15 @@ export class ProtonClient {
       const deadline = p.toleranceMs + ANSWER_SLACK_MS;
       this.print(`Reset sent (0xFF) on connection #${target.num}; waiting for the server to close it with ${closeCodeName(CloseCode.RESET_OK)} (PROTON-9.1)...`);
       const r = await this.waitFor<never>(target, () => undefined, deadline, signal);
-      if (r.kind !== 'closed') return this.failed(this.explain(what, target, r, `connection #${target.num} not closed within ${secs(deadline)} (PROTON-9.1)`));
+      const v = this.verdict(mark);
+      if (r.kind !== 'closed') return this.failed(this.explain(what, target, r, `connection #${target.num} not closed within ${secs(deadline)}${v ? ` (${violationText(v)})` : ''}`));
       const info = r.info;
-      if (!(info.by === 'server' && info.isApp && info.code === CloseCode.RESET_OK)) {
-        return this.failed(`Failed to reset: connection #${target.num} ${describeClose(info)}; expected ${closeCodeName(CloseCode.RESET_OK)} reason "RESET_OK" (PROTON-9.1)`);
-      }
-      const reasonNote = info.reason === 'RESET_OK' ? '' : ` (warning: reason ${JSON.stringify(info.reason)}, PROTON-9.1 says "RESET_OK")`;
-      this.print(`Reset complete: connection #${target.num} ${describeClose(info)}${reasonNote}. Client state cleared; connect again without the startup delay (PROTON-9.3).`);
+      if (v?.severity === 'must') return this.failed(`Failed to reset: connection #${target.num} ${describeClose(info)} (${violationText(v)})`);
+      const note = v ? ` (warning: ${violationText(v)})` : '';
+      this.print(`Reset complete: connection #${target.num} ${describeClose(info)}${note}. Client state cleared; connect again without the startup delay (PROTON-9.3).`);
       await this.forgetAll();
       this.afterReset = true;
-      return reasonNote === '';
+      return v === undefined;
     } finally {
       target.awaitingClose = false;
     }
