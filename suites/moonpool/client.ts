@@ -12,6 +12,8 @@
  * the network does, and keeps one timer at `nextTimeout()`. All decisions
  * are the protocol's.
  */
+import type { ClientConnection } from '../../harness/drivers/types.js';
+import { fromHex, type TraceRecorder } from '../../harness/engine/trace.js';
 import { PONG, bytesEqual, describePayload, type Envelope } from './codec.js';
 import { ClientClosedError, type RequestError, type TransportError } from './errors.js';
 import { TransportProtocol, type LossPolicy, type TransportEvent, type TransportOptions } from './transport.js';
@@ -449,4 +451,59 @@ export class MoonpoolClient {
     if (this.proto.pendingCount === 0) this.timer!.unref();
     else this.timer!.ref();
   }
+}
+
+/**
+ * A {@link Connector} over the harness's recording drivers: each connection
+ * is opened by `open` (e.g. the TCP driver's `connect`, or a case's
+ * `ctx.connect`), so that `trace` holds every byte both ways and a monitor
+ * can judge the server (the reference client's REPL, the suite's cases).
+ * Bytes from the server are delivered outside the trace listener, in order,
+ * so that a write the client makes in reply is recorded after them.
+ * `onOpen` is told each new connection's trace index.
+ */
+export function recordedConnector(description: string, open: () => Promise<ClientConnection>, trace: TraceRecorder, onOpen?: (conn: number) => void): Connector {
+  return {
+    description,
+    async connect(events: LinkEvents): Promise<Link> {
+      const conn = await open();
+      const stream = conn.openStream();
+      onOpen?.(conn.conn);
+      let done = false;
+      const later = (fn: () => void) =>
+        queueMicrotask(() => {
+          if (!done) fn();
+        });
+      const unlisten = trace.listen((ev) => {
+        if (done || !('conn' in ev) || ev.conn !== conn.conn) return;
+        if (ev.type === 'data' && ev.dir === 's2c') {
+          const bytes = fromHex(ev.hex);
+          later(() => events.data(bytes));
+        } else if (ev.type === 'stream_fin' && ev.dir === 's2c') {
+          later(() => {
+            done = true;
+            unlisten();
+            events.end();
+          });
+        } else if (ev.type === 'conn_close' && ev.by !== 'client') {
+          later(() => {
+            done = true;
+            unlisten();
+            if (ev.reason === 'reset' || ev.by === 'transport') events.error(ev.reason || 'connection error');
+            else events.end();
+          });
+        }
+      });
+      return {
+        write(bytes) {
+          if (!done) stream.write(bytes).catch(() => undefined); // A failed write shows up as the connection's end.
+        },
+        close() {
+          done = true;
+          unlisten();
+          void conn.close(0, 'moonpool client: closed');
+        },
+      };
+    },
+  };
 }

@@ -137,6 +137,23 @@ t.test('command runner and `wirecheck client moonpool`', async (t) => {
   t.match(r.out, /reply "PONG"/);
 });
 
+t.test('the command runner judges a faulty server with the monitor over its own trace', async (t) => {
+  for (const [fault, exec, msg] of [
+    ['wrong-pong-payload', 'ping', /1\/1 replies in [\d.]+ ms; MOONPOOL-4\.1: expected /],
+    ['wrong-correlation-id', 'timeout 300; ping', /0\/1 replies in [\d.]+ ms; first failure: Timeout[^\n]*; MOONPOOL-3\.2: expected /],
+  ] as const) {
+    const server = await startMoonpoolServer({ profile: fastProfile, fault });
+    try {
+      let out = '';
+      const io = { out: (s: string) => void (out += s), err: () => undefined };
+      t.equal(await runClient({ connect: { host: server.host, port: server.port, connectTimeoutMs: 2_000 }, profile: fastProfile, io, exec }), 1, `${fault}: exit 1`);
+      t.match(out, msg, `${fault}: reported under its rule`);
+    } finally {
+      await server.stop();
+    }
+  }
+});
+
 t.test('CLI: list, run against the reference and a faulty server, serve as a process', async (t) => {
   const list = await cli('list', 'moonpool', '--faults');
   t.match(list.out, /wrong-correlation-id/);

@@ -7,13 +7,22 @@
  * interactively): `ping [N]` (N PINGs in flight, default 1), `request TEXT`
  * (one request with that payload), `timeout MS` (request timeout from now
  * on), `sleep MS`, `stats`, `close`, `help`.
+ *
+ * The runner connects through the harness's TCP driver, so every byte is in
+ * a trace, and judges the server with the Moonpool monitor over that trace
+ * (suites/moonpool/monitor.ts, the model): a command fails when the monitor
+ * found a violation while it ran (a wrong payload, a reply to an id never
+ * sent, a close the SPEC does not allow), not by checks of its own.
  */
 import readline from 'node:readline';
 import type { ConnectOptions } from '../../../harness/drivers/types.js';
-import { describePayload, idText } from '../../../suites/moonpool/codec.js';
+import { tcpDriver } from '../../../harness/drivers/tcp.js';
+import { TraceRecorder } from '../../../harness/engine/trace.js';
+import { TraceJudge, violationText } from '../../../harness/engine/judge.js';
+import { MoonpoolClient, recordedConnector } from '../../../suites/moonpool/client.js';
+import { describePayload, idText, PING } from '../../../suites/moonpool/codec.js';
+import { createMoonpoolMonitor } from '../../../suites/moonpool/monitor.js';
 import type { MoonpoolProfile } from '../../../suites/moonpool/profile.js';
-import { MoonpoolClient } from './client.js';
-import { netConnector } from './connector.js';
 
 export {
   MoonpoolClient,
@@ -26,7 +35,7 @@ export {
   type LinkEvents,
   type MoonpoolClientOptions,
   type RequestOptions,
-} from './client.js';
+} from '../../../suites/moonpool/client.js';
 export { netConnector } from './connector.js';
 
 /** Exit codes of {@link runClient}: 0 every command succeeded, 1 one failed, 2 the script does not parse. */
@@ -89,7 +98,12 @@ function splitScript(script: string): string[] {
 /** Runs the reference client: `exec` commands, or a REPL on `input`. Resolves with the exit code. */
 export async function runClient(opts: RunClientOptions): Promise<number> {
   const { io } = opts;
-  const client = new MoonpoolClient({ connector: netConnector(opts.connect.host, opts.connect.port), profile: opts.profile, connectTimeoutMs: opts.connect.connectTimeoutMs });
+  // Every byte goes through the recording TCP driver; the monitor judges what the server does.
+  const trace = new TraceRecorder();
+  const judge = new TraceJudge(trace, createMoonpoolMonitor(opts.profile));
+  const host = opts.connect.host.includes(':') ? `[${opts.connect.host}]` : opts.connect.host;
+  const connector = recordedConnector(`tcp://${host}:${opts.connect.port}`, () => tcpDriver.connect(trace, opts.connect), trace);
+  const client = new MoonpoolClient({ connector, profile: opts.profile, connectTimeoutMs: opts.connect.connectTimeoutMs });
   let timeoutMs = opts.profile.requestTimeoutMs;
   let failed = false;
   const run = async (cmd: Command): Promise<boolean> => {
@@ -112,22 +126,29 @@ export async function runClient(opts: RunClientOptions): Promise<number> {
         io.out('closed\n');
         return true;
       case 'ping': {
+        const mark = judge.mark();
         const started = performance.now();
-        const results = await Promise.allSettled(Array.from({ length: cmd.n }, () => client.ping({ timeoutMs })));
+        const results = await Promise.allSettled(Array.from({ length: cmd.n }, () => client.request(PING, { timeoutMs })));
         const bad = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         const ms = (performance.now() - started).toFixed(1);
-        io.out(bad.length === 0 ? `PONG x${cmd.n} in ${ms} ms\n` : `${cmd.n - bad.length}/${cmd.n} PONG in ${ms} ms; first failure: ${errText(bad[0]!.reason)}\n`);
-        return bad.length === 0;
+        const v = judge.verdict(mark);
+        if (bad.length === 0 && !v) io.out(`PONG x${cmd.n} in ${ms} ms\n`);
+        else io.out(`${cmd.n - bad.length}/${cmd.n} replies in ${ms} ms${bad.length ? `; first failure: ${errText(bad[0]!.reason)}` : ''}${v ? `; ${violationText(v)}` : ''}\n`);
+        return bad.length === 0 && v === undefined;
       }
-      case 'request':
+      case 'request': {
+        const mark = judge.mark();
         try {
           const reply = await client.request(cmd.text, { timeoutMs });
-          io.out(`reply ${describePayload(reply, 64)}\n`);
-          return true;
+          const v = judge.verdict(mark);
+          io.out(`reply ${describePayload(reply, 64)}${v ? ` (${violationText(v)})` : ''}\n`);
+          return v === undefined;
         } catch (err) {
-          io.out(`error ${errText(err)}\n`);
+          const v = judge.verdict(mark);
+          io.out(`error ${errText(err)}${v ? ` (${violationText(v)})` : ''}\n`);
           return false;
         }
+      }
     }
   };
   try {

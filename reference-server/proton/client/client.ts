@@ -17,7 +17,8 @@
 import { ConnectError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from '../../../harness/drivers/types.js';
 import { quicDriver } from '../../../harness/drivers/quic.js';
 import { TraceRecorder, type TraceEvent } from '../../../harness/engine/trace.js';
-import type { Monitor, Violation } from '../../../harness/engine/types.js';
+import { TraceJudge, violationText } from '../../../harness/engine/judge.js';
+import type { Violation } from '../../../harness/engine/types.js';
 import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, encodeItem, streamBytes } from '../../../suites/proton/codec.js';
 import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
@@ -127,11 +128,6 @@ function describeConnectFailure(message: string): { readonly text: string; reado
   return { text: `connection refused by server: ${closeCodeName(Number(m[1]))}${reason}`, refused: true };
 }
 
-/** A violation in one line: `PROTON-4.3: expected ack of event 1; seen ack 2`. */
-export function violationText(v: Violation): string {
-  return `${v.rule}${v.severity === 'should' ? ' (SHOULD)' : ''}: expected ${v.expected}; seen ${v.seen}`;
-}
-
 function secs(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
@@ -175,17 +171,15 @@ export class ProtonClient {
   /** Set by a successful reset: the next default connect needs no startup delay (PROTON-9.3). */
   private afterReset = false;
   /** The protocol's monitor over this client's trace: the judge of what the server does. */
-  private readonly monitor: Monitor;
-  /** Violations the monitor found, in order. */
-  private readonly findings: Violation[] = [];
+  private readonly judge: TraceJudge;
 
   /** Creates a client; nothing is sent until a command runs. */
   constructor(private readonly opts: ProtonClientOptions) {
     const p = opts.profile;
     this.driver = opts.driver ?? quicDriver;
     this.connectOpts = { alpn: [p.alpn], idleTimeoutMs: p.idleTimeoutMs, keepAliveMs: p.heartbeatMs, ...opts.connect };
-    this.monitor = createProtonMonitor(p);
-    this.trace.listen((ev, index) => this.onTrace(ev, index));
+    this.judge = new TraceJudge(this.trace, createProtonMonitor(p));
+    this.trace.listen((ev) => this.onTrace(ev));
   }
 
   /** Target as `host:port`. */
@@ -207,25 +201,13 @@ export class ProtonClient {
     }
   }
 
-  /** Violations the monitor found so far (a command's mark: it judges what came after). */
+  /** Violations the monitor found so far over this client's trace. */
   get violations(): readonly Violation[] {
-    return this.findings;
+    return this.judge.violations;
   }
 
-  /**
-   * The monitor's verdict on what happened since `mark` (a count of
-   * {@link violations}), with time moved to now (deadlines that passed
-   * count): the first MUST violation, else the first SHOULD one, else undefined.
-   */
-  private verdict(mark: number): Violation | undefined {
-    this.findings.push(...this.monitor.advance(this.trace.now()));
-    const since = this.findings.slice(mark);
-    return since.find((v) => v.severity === 'must') ?? since[0];
-  }
-
-  /** Feeds the monitor, records closes (printing the ones no command is waiting for), then wakes the waits. */
-  private onTrace(ev: TraceEvent, index: number): void {
-    this.findings.push(...this.monitor.feed(ev, index));
+  /** Records closes (printing the ones no command is waiting for), then wakes the waits. */
+  private onTrace(ev: TraceEvent): void {
     if (ev.type === 'conn_close') {
       this.noteClose(ev.conn, { conn: ev.conn, by: ev.by, isApp: ev.isApp, code: ev.code, reason: ev.reason });
     }
@@ -442,7 +424,7 @@ export class ProtonClient {
       }
     }
     const others = this.conns.filter((c) => c.close === undefined);
-    const mark = this.findings.length;
+    const mark = this.judge.mark();
     let conn: ClientConnection;
     try {
       conn = await this.driver.connect(this.trace, this.connectOpts);
@@ -475,12 +457,12 @@ export class ProtonClient {
     }
     if (r.kind === 'closed') {
       const info = r.info;
-      const v = this.verdict(mark);
+      const v = this.judge.verdict(mark);
       this.print(`Failed to connect: ${!v && info.by === 'server' ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${info.reason})` : ''}` : `connection #${st.num} ${describeClose(info)}${v ? ` (${violationText(v)})` : ''}`}`);
       await this.awaitCloses(others, mark, signal);
       return false;
     }
-    const v = this.verdict(mark);
+    const v = this.judge.verdict(mark);
     this.print(`warning: connection #${st.num} opened and the server kept ${list} open too${v ? ` (${violationText(v)})` : ''}`);
     return false;
   }
@@ -489,7 +471,7 @@ export class ProtonClient {
   private async awaitCloses(conns: readonly ConnState[], mark: number, signal?: AbortSignal): Promise<void> {
     const p = this.opts.profile;
     await this.waitFor(undefined, () => (conns.every((c) => c.close !== undefined) ? true : undefined), p.toleranceMs + ANSWER_SLACK_MS, signal);
-    const v = this.verdict(mark);
+    const v = this.judge.verdict(mark);
     if (v) this.print(`warning: ${violationText(v)}`);
     else for (const c of conns) if (c.close === undefined) this.print(`warning: connection #${c.num} is still open`);
   }
@@ -501,7 +483,7 @@ export class ProtonClient {
     if (typeof st === 'string') return this.failed(st);
     if (st.nextEventId > MAX_ITEM) return this.failed(`Failed to ${what}: event ids exhausted on connection #${st.num} (ids are 4-byte items that must increase, PROTON-4.1)`);
     const id = st.nextEventId++;
-    const mark = this.findings.length;
+    const mark = this.judge.mark();
     if (st.event === undefined) {
       const rs = await this.openTyped(st, Discriminator.Event, [id], what, signal);
       if (typeof rs === 'string') return this.failed(rs);
@@ -515,7 +497,7 @@ export class ProtonClient {
     const deadline = p.toleranceMs + ANSWER_SLACK_MS;
     const r = await this.waitFor(st, () => event.next() ?? (event.stream.readEnded && !st.close ? ('ended' as const) : undefined), deadline, signal);
     if (r.kind !== 'ok') return this.failed(this.explain(what, st, r, `no ack for event ${id} within ${secs(deadline)} (PROTON-4.3)`));
-    const v = this.verdict(mark);
+    const v = this.judge.verdict(mark);
     if (r.value === 'ended') return this.failed(`Failed to ${what}: the server ended the event stream without acknowledging event ${id}${v ? ` (${violationText(v)})` : ''}`);
     if (v) return this.failed(`Failed to ${what}: server acknowledged ${r.value} for event ${id} (${violationText(v)})`);
     this.print(`Event acknowledged with ID: ${r.value}`);
@@ -531,7 +513,7 @@ export class ProtonClient {
     const st = this.current(what);
     if (typeof st === 'string') return this.failed(st);
     const p = this.opts.profile;
-    const mark = this.findings.length;
+    const mark = this.judge.mark();
     if (st.commitOutstanding !== undefined && st.commit) {
       const late = st.commit.next();
       if (late === undefined) {
@@ -557,7 +539,7 @@ export class ProtonClient {
       return this.failed(this.explain(what, st, r, `no answer to commit ${id} within ${secs(deadline)} (PROTON-5.3: MUST within ioTimeoutMs)`));
     }
     st.commitOutstanding = undefined;
-    const v = this.verdict(mark);
+    const v = this.judge.verdict(mark);
     if (v) return this.failed(`State commit response: ${r.value} (${violationText(v)})`);
     this.print(`State commit response: ${r.value}`);
     return true;
@@ -568,7 +550,7 @@ export class ProtonClient {
     const what = 'read action';
     const st = this.current(what);
     if (typeof st === 'string') return this.failed(st);
-    const mark = this.findings.length;
+    const mark = this.judge.mark();
     if (st.action === undefined) {
       const rs = await this.openTyped(st, Discriminator.Action, [], what, signal);
       if (typeof rs === 'string') return this.failed(rs);
@@ -583,7 +565,7 @@ export class ProtonClient {
       return this.failed(this.explain(what, st, r, `no action within ${secs(deadline)}${ended} (PROTON-6.3)`));
     }
     const more = action.items.length > 0 ? ` (${action.items.length} more already received)` : '';
-    const v = this.verdict(mark);
+    const v = this.judge.verdict(mark);
     if (v) return this.failed(`Received action: ${r.value}${more} (${violationText(v)})`);
     this.print(`Received action: ${r.value}${more}`);
     return true;
@@ -633,7 +615,7 @@ export class ProtonClient {
       }
     }
     const target = st;
-    const mark = this.findings.length;
+    const mark = this.judge.mark();
     target.awaitingClose = true;
     try {
       const rs = await this.openTyped(target, Discriminator.Reset, [], what, signal);
@@ -641,7 +623,7 @@ export class ProtonClient {
       const deadline = p.toleranceMs + ANSWER_SLACK_MS;
       this.print(`Reset sent (0xFF) on connection #${target.num}; waiting for the server to close it with ${closeCodeName(CloseCode.RESET_OK)} (PROTON-9.1)...`);
       const r = await this.waitFor<never>(target, () => undefined, deadline, signal);
-      const v = this.verdict(mark);
+      const v = this.judge.verdict(mark);
       if (r.kind !== 'closed') return this.failed(this.explain(what, target, r, `connection #${target.num} not closed within ${secs(deadline)}${v ? ` (${violationText(v)})` : ''}`));
       const info = r.info;
       if (v?.severity === 'must') return this.failed(`Failed to reset: connection #${target.num} ${describeClose(info)} (${violationText(v)})`);

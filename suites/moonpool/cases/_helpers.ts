@@ -5,9 +5,8 @@
  */
 import type { ClientConnection, ClientStream } from '../../../harness/drivers/types.js';
 import type { CaseContext, ConformanceCase } from '../../../harness/engine/types.js';
-import { fromHex } from '../../../harness/engine/trace.js';
 import { startChaosProxy, type ChaosProxy, type ToxicInput } from '../../../harness/proxy/index.js';
-import type { Connector, Link, LinkEvents } from '../client.js';
+import { recordedConnector, type Connector } from '../client.js';
 import { encodeEnvelope, encodeEnvelopes, FrameDecoder, PING, type Envelope } from '../codec.js';
 import type { MoonpoolProfile } from '../profile.js';
 
@@ -158,47 +157,5 @@ export function impair(ctx: Ctx, what: 'stall' | 'restore' | 'cut', conn: number
  * (for impairment notes).
  */
 export function harnessConnector(ctx: Ctx, at: { host: string; port: number }, onOpen?: (conn: number) => void): Connector {
-  return {
-    description: `tcp://${at.host}:${at.port} (recorded)`,
-    async connect(events: LinkEvents): Promise<Link> {
-      const conn = await ctx.connect({ host: at.host, port: at.port });
-      const stream = conn.openStream();
-      onOpen?.(conn.conn);
-      let done = false;
-      // Deliver outside the trace listener, in order, so that a write the client makes in reply is recorded after.
-      const later = (fn: () => void) => queueMicrotask(() => {
-        if (!done) fn();
-      });
-      const unlisten = ctx.trace.listen((ev) => {
-        if (done || !('conn' in ev) || ev.conn !== conn.conn) return;
-        if (ev.type === 'data' && ev.dir === 's2c') {
-          const bytes = fromHex(ev.hex);
-          later(() => events.data(bytes));
-        } else if (ev.type === 'stream_fin' && ev.dir === 's2c') {
-          later(() => {
-            done = true;
-            unlisten();
-            events.end();
-          });
-        } else if (ev.type === 'conn_close' && ev.by !== 'client') {
-          later(() => {
-            done = true;
-            unlisten();
-            if (ev.reason === 'reset' || ev.by === 'transport') events.error(ev.reason || 'connection error');
-            else events.end();
-          });
-        }
-      });
-      return {
-        write(bytes) {
-          if (!done) stream.write(bytes).catch(() => undefined); // A failed write shows up as the connection's end.
-        },
-        close() {
-          done = true;
-          unlisten();
-          void conn.close(0, 'moonpool client: closed');
-        },
-      };
-    },
-  };
+  return recordedConnector(`tcp://${at.host}:${at.port} (recorded)`, () => ctx.connect({ host: at.host, port: at.port }), ctx.trace, onOpen);
 }
