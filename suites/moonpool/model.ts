@@ -196,6 +196,9 @@ export class MoonpoolModel {
       case 'note':
         this.onNote(ev.text, ev.t);
         break;
+      case 'impair':
+        this.onImpair(ev.kind, ev.conn, ev.t);
+        break;
       case 'stream_open':
       case 'conn_fail':
         break;
@@ -459,17 +462,21 @@ export class MoonpoolModel {
 
   private onNote(text: string, t: number): void {
     const m = NOTE.exec(text);
-    if (!m) return;
-    const c = this.live(Number(m[2]));
+    if (m) this.onImpair(m[1] as 'stall' | 'restore' | 'cut', Number(m[2]), t);
+  }
+
+  /** A deliberate network impairment of a connection (trace v2 `impair` event, or a v1 note): SPEC §10. */
+  private onImpair(kind: 'stall' | 'restore' | 'cut', conn: number, t: number): void {
+    const c = this.live(conn);
     if (!c) return;
-    if (m[1] !== 'cut') this.covered.add(`transition:${m[1]!}`);
-    if (m[1] === 'stall') {
+    if (kind !== 'cut') this.covered.add(`transition:${kind}`);
+    if (kind === 'stall') {
       this.covered.add('state:stalled');
       c.stalled = true;
       c.wasStalled = true;
       for (const r of c.outstanding) if (r.ping) r.due = undefined;
       if (c.close) c.close.hi = Infinity;
-    } else if (m[1] === 'restore') {
+    } else if (kind === 'restore') {
       c.stalled = false;
       for (const r of c.outstanding) {
         if (!r.ping) continue;

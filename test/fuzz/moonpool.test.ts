@@ -125,10 +125,11 @@ t.test('the builder: named writes, predictions, silences declared as stalls, the
   t.match(text, /write a0 0700000000 — header bytes 1–5 of 12/);
   t.match(text, /header bytes 6–12 \(completes it: #7 len 4\) \+ payload bytes 1–4 of 4 \(completes PING #7\)\n\s+=> model: PONG #7 on a/);
   t.match(text, /expect settled within replyDeadlineMs \+ toleranceMs \+ 300 — before the silence: await the replies owed/, 'replies are awaited before the silence');
-  t.match(text, /wait 0 ms — moonpool:stall conn=0 — a falls silent/, 'the silence is declared a stall (SPEC §10)');
+  t.match(text, /impair stall a — a falls silent/, 'the silence is declared a stall (SPEC §10): an impair step');
   t.match(text, /wait stallMs — silence \(400 ms\)/);
   t.match(text, /header \(#8 len 65537, over maxPayloadBytes 65536: ParseError, MOONPOOL-5\.1\)\n\s+=> model: close a \(MOONPOOL-5\.1 ParseError/);
-  t.match(text, /wait 0 ms — moonpool:restore conn=0 — a's silence is over/, 'and ended after the writes that broke it');
+  t.match(text, /impair restore a — a's silence is over/, 'and ended after the writes that broke it');
+  t.notMatch(text, /moonpool:stall/, 'no stall notes in comments');
   t.match(text, /expect settled within replyDeadlineMs \+ toleranceMs \+ 300 — drain/);
   t.same(p.rules.slice(0, 1), ['MOONPOOL-5.1'], 'the predicted close names the rule first');
 

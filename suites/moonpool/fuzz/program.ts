@@ -11,10 +11,10 @@
  *    settled`), so that the reply deadline is checked before the silence;
  *  - **silences are stalls**: every wait is a silence of the client on each
  *    live connection, a stall as the server sees it (SPEC §7.1). The builder
- *    declares it to the monitor with the notes of SPEC §10 (a 0 ms step whose
- *    comment is `moonpool:stall conn=N …`; the fixture runner records it as a
- *    trace note), and ends it with `moonpool:restore conn=N` once the client
- *    writes again and before time passes: a close during the silence is
+ *    declares it to the monitor as SPEC §10 says (a fixture step `{ do:
+ *    'impair', kind: 'stall', conn }`, recorded as a trace `impair` event),
+ *    and ends it with kind `restore` once the client writes again and
+ *    before time passes: a close during the silence is
  *    reported under MOONPOOL-7.1, a reply lost to it under MOONPOOL-7.2, the
  *    rules the SPEC gives them (as the suite's `moonpool/stall/*` cases do);
  *  - **idle timeout** (`idleTimeoutMs` > 0): the server MAY close a connection
@@ -57,7 +57,7 @@ export interface ProgramConn extends BuilderConn {
   readonly requests: { readonly id: bigint; readonly ping: boolean }[];
   /** Virtual time of its last client byte, or of its open (µs). */
   lastRxUs: number;
-  /** A stall note is open on it (until the restore). */
+  /** A declared stall is open on it (until the restore). */
   stalled: boolean;
 }
 
@@ -201,9 +201,9 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
     this.appendWait(value, () => name ?? `pause ${value} ms`);
   }
 
-  /** Declares `c` silent from here: a stall as the server sees it (SPEC §10). */
+  /** Declares `c` silent from here: a stall as the server sees it (SPEC §10), an `impair` step of kind `stall`. */
   private stall(c: ProgramConn): void {
-    this.push({ do: 'wait', ms: 0, comment: `moonpool:stall conn=${c.index} — ${c.name} falls silent: a stall as the server sees it (SPEC §10: a close now is MOONPOOL-7.1)` });
+    this.push({ do: 'impair', kind: 'stall', conn: c.name, comment: `${c.name} falls silent: a stall as the server sees it (SPEC §10: a close now is MOONPOOL-7.1)` });
     c.stalled = true;
     this.rulesSeen.add('MOONPOOL-7.1');
   }
@@ -230,13 +230,13 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
     this.appendWait(ms, (value) => `${name ?? 'wait'}${typeof ms === 'string' ? ` (${value} ms)` : ''}`);
   }
 
-  /** Ends every open stall (`moonpool:restore conn=N`): replies still owed are due within replyDeadlineMs from here (MOONPOOL-7.2). */
+  /** Ends every open stall (an `impair` step, kind `restore`): replies still owed are due within replyDeadlineMs from here (MOONPOOL-7.2). */
   private restoreAll(): void {
     for (const c of this.conns) {
       if (!c.stalled) continue;
       c.stalled = false;
       if (c.clientClosed) continue;
-      this.push({ do: 'wait', ms: 0, comment: `moonpool:restore conn=${c.index} — ${c.name}'s silence is over: what it owes is due within replyDeadlineMs from here (MOONPOOL-7.2)` });
+      this.push({ do: 'impair', kind: 'restore', conn: c.name, comment: `${c.name}'s silence is over: what it owes is due within replyDeadlineMs from here (MOONPOOL-7.2)` });
       this.rulesSeen.add('MOONPOOL-7.2');
     }
   }
