@@ -68,8 +68,8 @@ t.test('a campaign with a finding: exit 1, summary, reports, fixture; shards mer
   t.equal(xml.testsuites.testsuite['@_failures'], '1', 'JUnit: one failure');
   const files = await readdir(path.join(out, 'findings'));
   t.equal(files.length, 1);
-  const { fixture: fx } = await readFixture(path.join(out, 'findings', files[0]!), suite as never);
-  checkFixture(fx, files[0]!, suite as never);
+  const { fixture: fx } = await readFixture(path.join(out, 'findings', files[0]!), suite);
+  checkFixture(fx, files[0]!, suite);
   t.equal(fx.observed?.rule, 'PROTON-4.3', 'the fixture records the failure');
 
   // The printed replay reproduces it.

@@ -73,7 +73,7 @@ t.test('SEED:PATH replays the counterexample to the same failure; the fixture to
   t.same(clean.findings, [], 'the counterexample passes against the conforming core');
 
   // The saved fixture is a valid fixture, and replays to the same failure.
-  checkFixture(f.fixture, f.id, suite as never);
+  checkFixture(f.fixture, f.id, suite);
   t.equal(f.fixture.observed?.rule, f.rule);
   const kase = fixtureToCase(f.fixture, suite);
   for (const [fault, want] of [['wrong-ack-id', 'PROTON-4.3'], [undefined, undefined]] as const) {

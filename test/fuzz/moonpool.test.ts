@@ -75,7 +75,7 @@ t.test('the programs: valid fixtures, every step named, known coverage labels', 
     for (const [name, arb] of Object.entries(moonpoolArbitraries(profile))) {
       for (const p of fc.sample(arb, { numRuns: 40, seed: 9 })) {
         t.equal(p.arbitrary, name);
-        checkFixture(programToFixture(p, { protocol: 'moonpool', id: `moonpool/fuzz/${name}` }), name, suite as never);
+        checkFixture(programToFixture(p, { protocol: 'moonpool', id: `moonpool/fuzz/${name}` }), name, suite);
         t.ok(p.steps.every((s) => s.comment !== undefined || ('do' in s && s.do === 'connect')), `${name}: every step names itself`);
         t.equal(p.predictions?.length, p.steps.length, `${name}: a prediction slot per step`);
         if (!profile.concurrentConnections) t.notMatch(String(p), /concurrent connections: MOONPOOL-6\.1/, `${name}: one connection at a time when the profile says so`);

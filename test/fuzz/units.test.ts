@@ -108,7 +108,7 @@ t.test('generated programs are valid fixtures, and their coverage labels are kno
   for (const [name, arb] of Object.entries(protonArbitraries(testProfile))) {
     for (const p of fc.sample(arb, { numRuns: 60, seed: 9 })) {
       t.equal(p.arbitrary, name);
-      checkFixture(programToFixture(p, { protocol: 'proton', id: `proton/fuzz/${name}` }), name, suite as never);
+      checkFixture(programToFixture(p, { protocol: 'proton', id: `proton/fuzz/${name}` }), name, suite);
       t.ok(p.steps.every((s) => s.comment !== undefined || ('do' in s && (s.do === 'connect' || s.do === 'open'))), 'every step names itself');
     }
   }

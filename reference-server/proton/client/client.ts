@@ -19,7 +19,7 @@ import { quicDriver } from '../../../harness/drivers/quic.js';
 import { TraceRecorder, type TraceEvent } from '../../../harness/engine/trace.js';
 import { TraceJudge, violationText } from '../../../harness/engine/judge.js';
 import type { Violation } from '../../../harness/engine/types.js';
-import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, encodeItem, streamBytes } from '../../../suites/proton/codec.js';
+import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, encodeItem, explainClientWrite, streamBytes } from '../../../suites/proton/codec.js';
 import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
@@ -127,6 +127,9 @@ function describeConnectFailure(message: string): { readonly text: string; reado
   }
   return { text: `connection refused by server: ${closeCodeName(Number(m[1]))}${reason}`, refused: true };
 }
+
+/** A byte as two hex digits. */
+const hex2 = (b: number): string => b.toString(16).padStart(2, '0');
 
 function secs(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
@@ -621,7 +624,7 @@ export class ProtonClient {
       const rs = await this.openTyped(target, Discriminator.Reset, [], what, signal);
       if (typeof rs === 'string' && !target.close) return this.failed(rs);
       const deadline = p.toleranceMs + ANSWER_SLACK_MS;
-      this.print(`Reset sent (0xFF) on connection #${target.num}; waiting for the server to close it with ${closeCodeName(CloseCode.RESET_OK)} (PROTON-9.1)...`);
+      this.print(`Reset sent (${explainClientWrite({ discriminator: undefined, body: 0 }, streamBytes(Discriminator.Reset)).parts.join(' + ')}) on connection #${target.num}; waiting for the server to close it with ${closeCodeName(CloseCode.RESET_OK)} (PROTON-9.1)...`);
       const r = await this.waitFor<never>(target, () => undefined, deadline, signal);
       const v = this.judge.verdict(mark);
       if (r.kind !== 'closed') return this.failed(this.explain(what, target, r, `connection #${target.num} not closed within ${secs(deadline)}${v ? ` (${violationText(v)})` : ''}`));
@@ -683,7 +686,7 @@ export class ProtonClient {
       'Comments:                                   # to the end of the line',
       '',
       'Notes:',
-      `  - Streams (Event 0x01, StateCommit 0x02, Action 0x03) are opened on first use. The server closes a connection`,
+      `  - Streams (Event 0x${hex2(Discriminator.Event)}, StateCommit 0x${hex2(Discriminator.StateCommit)}, Action 0x${hex2(Discriminator.Action)}) are opened on first use. The server closes a connection`,
       `    on which no stream is identified within ${secs(p.identTimeoutMs)} (IDENT_TIMEOUT, PROTON-3.4): chain "connect; send_event".`,
       '  - Multiple connects are allowed, to test connection handling: a conforming server closes both connections',
       '    with 0x2 SECOND_CONNECTION (PROTON-2.2), reported as a refused connect.',
