@@ -214,11 +214,6 @@ export abstract class ProgramBuilder<P extends object, C extends BuilderConn, M 
     return { expect: 'settled', within: `${restMs > 0 ? `${restMs} + ` : ''}toleranceMs + ${DRAIN_MARGIN_MS}`, comment };
   }
 
-  /** Virtual time now (µs). */
-  protected get nowUs(): number {
-    return this.now;
-  }
-
   // ------------------------------------------------------------------ build
 
   /**

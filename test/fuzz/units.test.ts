@@ -84,7 +84,8 @@ t.test('program builder: PROTON-3.3 as the model says (profile reopenStreamType)
     b.fin(e);
     b.wait(50);
     b.send(b.open(a), 1, [2]);
-    return { b, a, text: formatProgram(b.build('x')), rules: b.build('x').rules };
+    const p = b.build('x');
+    return { b, a, text: formatProgram(p), rules: p.rules };
   };
   const strict = twice(testProfile);
   t.match(strict.text, /discriminator 0x01 \(event again: PROTON-3\.3\)/);

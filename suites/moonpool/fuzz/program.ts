@@ -88,7 +88,7 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
     const idle = this.profile.idleTimeoutMs;
     if (idle <= 0) return true;
     const earliest = idle - this.profile.toleranceMs; // The earliest idle close the SPEC allows (ms after the last byte).
-    return this.nowUs < c.lastRxUs + Math.max(earliest - IDLE_MARGIN_MS, earliest / 2) * US;
+    return this.now < c.lastRxUs + Math.max(earliest - IDLE_MARGIN_MS, earliest / 2) * US;
   }
 
   /** The live connections, oldest first. */
@@ -120,7 +120,7 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
       for (const o of this.conns) if (!o.clientClosed && !this.serverClosed(o)) this.close(o, 'one connection at a time (concurrentConnections: false)');
     }
     const cname = this.nextConnName();
-    const c: ProgramConn = { name: cname, stream: `${cname}0`, index: this.conns.length, clientClosed: false, finSent: false, framer: new FrameDecoder(this.profile.maxPayloadBytes), requests: [], lastRxUs: this.nowUs, stalled: false };
+    const c: ProgramConn = { name: cname, stream: `${cname}0`, index: this.conns.length, clientClosed: false, finSent: false, framer: new FrameDecoder(this.profile.maxPayloadBytes), requests: [], lastRxUs: this.now, stalled: false };
     const live = this.liveConns();
     const comment = name ?? (live.length ? `while ${live.map((o) => o.name).join(', ')} ${live.length > 1 ? 'are' : 'is'} open (concurrent connections: MOONPOOL-6.1)` : undefined);
     this.push({ do: 'connect', conn: c.name, ...(comment !== undefined ? { comment } : {}) }, [{ type: 'conn_open', t: 0, conn: c.index, remote: 'target' }]);
@@ -142,7 +142,7 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
     this.push({ do: 'write', stream: c.stream, hex: toHex(bytes), comment: name ? `${name}: ${meaning}` : meaning }, [{ type: 'data', t: 0, conn: c.index, stream: STREAM, dir: 'c2s', hex: toHex(bytes) }]);
     const completed = envelopes.map((e) => ({ id: e.correlationId, ping: isPing(e.payload) }));
     c.requests.push(...completed);
-    c.lastRxUs = this.nowUs;
+    c.lastRxUs = this.now;
     this.pingsUnawaited += completed.filter((r) => r.ping || this.profile.otherPayloads === 'reply').length;
     if (completed.some((r) => r.ping)) this.rulesSeen.add('MOONPOOL-4.1');
     if (completed.some((r) => !r.ping)) this.rulesSeen.add('MOONPOOL-4.3');

@@ -241,8 +241,8 @@ export class ProtonProgramBuilder extends ProgramBuilder<ProtonProfile, ProgramC
   protected drain(): number {
     const P = this.profile;
     const horizonMs = Math.max(P.identTimeoutMs, P.ioTimeoutMs, P.commitDelayMs, 2 * P.actionIntervalMs) + P.toleranceMs + 1000;
-    const all = this.predict(this.nowUs + horizonMs * US);
-    const restMs = this.msUntilLast(all.filter((p) => p.ev.t >= this.nowUs && !this.isAction(p)));
+    const all = this.predict(this.now + horizonMs * US);
+    const restMs = this.msUntilLast(all.filter((p) => p.ev.t >= this.now && !this.isAction(p)));
     const closedAtEnd = new Set(all.flatMap((p) => (p.ev.type === 'conn_close' ? [p.ev.conn] : [])));
     const pushing = this.conns.some((c) => !c.clientClosed && !closedAtEnd.has(c.index) && c.streams.some((s) => this.kindOf(s) === 'action'));
     if (pushing) {
