@@ -92,7 +92,10 @@ export abstract class ProgramBuilder<P extends object, C extends BuilderConn, M 
   protected readonly conns: C[] = [];
   /** Virtual time of the next step (µs). */
   protected now = 0;
-  private cache: { readonly key: string; readonly events: PredictedEvent[]; readonly model: M } | undefined;
+  /** Predictions for the current inputs, by end time (µs); emptied when an input is added. */
+  private readonly cache = new Map<number, { readonly events: PredictedEvent[]; readonly model: M }>();
+  /** Number of inputs the cached predictions were made from. */
+  private cachedInputs = 0;
   /** Rules the steps exercise (insertion order). */
   protected readonly rulesSeen = new Set<string>();
 
@@ -128,13 +131,17 @@ export abstract class ProgramBuilder<P extends object, C extends BuilderConn, M 
   // -------------------------------------------------------------- prediction
 
   private run(untilUs: number): { readonly events: PredictedEvent[]; readonly model: M } {
-    // Inputs are only ever appended, so their count and the time name a prediction.
-    const key = `${this.inputs.length}@${untilUs}`;
-    if (this.cache?.key === key) return this.cache;
+    // Inputs are only ever appended, so their count and the end time name a prediction.
+    if (this.cachedInputs !== this.inputs.length) {
+      this.cache.clear();
+      this.cachedInputs = this.inputs.length;
+    }
+    const hit = this.cache.get(untilUs);
+    if (hit) return hit;
     const model = this.createModel();
-    const events = predictServer(model, this.inputs, untilUs);
-    this.cache = { key, events, model };
-    return this.cache;
+    const entry = { events: predictServer(model, this.inputs, untilUs), model };
+    this.cache.set(untilUs, entry);
+    return entry;
   }
 
   /** The model's prediction up to `untilUs` (default: now). */
