@@ -15,6 +15,7 @@ import { TraceRecorder, type TraceEvent } from '../../../harness/engine/trace.js
 import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, commitAnswer, encodeItem, streamBytes } from '../../../suites/proton/codec.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
+import { forTerminal } from '../../../harness/reports/terminal.js';
 
 /** Options of a {@link ProtonClient}. */
 export interface ProtonClientOptions {
@@ -97,7 +98,7 @@ type WaitResult<T> =
 
 /** Describes how a connection ended: `closed by server: 0x3 IDENT_TIMEOUT (PROTON-3.4 ...)`. */
 export function describeClose(info: CloseInfo): string {
-  const reason = info.reason !== '' ? ` (${info.reason})` : '';
+  const reason = info.reason !== '' ? ` (${forTerminal(info.reason)})` : '';
   // Code names are the server's vocabulary (PROTON-8.2); a client close only shows a non-zero code.
   if (info.by === 'client') return `closed by this client${info.code !== 0 ? ` with code 0x${info.code.toString(16)}` : ''}${reason}`;
   if (info.by === 'transport') {
@@ -115,9 +116,9 @@ function describeConnectFailure(message: string): { readonly text: string; reado
   if (!m) return { text: message, refused: false };
   let reason = '';
   try {
-    reason = m[2] !== undefined ? ` (${String(JSON.parse(m[2]))})` : '';
+    reason = m[2] !== undefined ? ` (${forTerminal(String(JSON.parse(m[2])))})` : '';
   } catch {
-    reason = ` (${m[2] ?? ''})`;
+    reason = ` (${forTerminal(m[2] ?? '')})`;
   }
   return { text: `connection refused by server: ${closeCodeName(Number(m[1]))}${reason}`, refused: true };
 }
@@ -439,7 +440,7 @@ export class ProtonClient {
     if (r.kind === 'closed') {
       const info = r.info;
       const refused = info.by === 'server' && info.isApp && info.code === CloseCode.SECOND_CONNECTION;
-      this.print(`Failed to connect: ${refused ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${info.reason})` : ''}` : `connection #${st.num} ${describeClose(info)}`}`);
+      this.print(`Failed to connect: ${refused ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${forTerminal(info.reason)})` : ''}` : `connection #${st.num} ${describeClose(info)}`}`);
       await this.awaitCloses(others, signal);
       return false;
     }
