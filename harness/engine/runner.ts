@@ -106,7 +106,8 @@ export function assembleRun(o: {
  * case `<protocol>/sanity-probe` with verdict timeout carries the trace).
  * A target that answered `wrong` is alive: a first case
  * `<protocol>/sanity-probe` (verdict fail: rule, bytes, trace) is reported
- * and the cases run; probes after cases count a wrong answer as alive.
+ * and the cases run; probes after cases count the target alive when the
+ * exchange completed, even with an answer the model flags.
  */
 export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<RunResult> {
   const { suite, profile } = opts;
@@ -121,7 +122,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
   const budget = () => Math.min(caseBudget, Math.max(MIN_CASE_TRACE_BYTES, runBudgetLeft));
   let firstProbe: CaseRunOutcome | undefined;
 
-  /** Runs a probe; true when the target is alive (answered, even wrongly: the cases judge it). */
+  /** Runs a probe; true when the target is alive (served the exchange, even with a wrong answer: the cases judge it). */
   const probe = async (when: string): Promise<boolean> => {
     const r = await runProbe({ suite, driver: opts.driver, connect, profile, deadlineMs: probeDeadline, ...clock });
     const passed = r.verdict === 'ok';
@@ -129,8 +130,8 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     if (probes.length === 0) firstProbe = r.outcome;
     probes.push(entry);
     opts.onProbe?.(when, passed, r.message, entry);
-    // A wrong answer is an answer: the target is alive (the cases judge it).
-    return passed || r.verdict === 'wrong';
+    // Alive: the probe's exchange completed, even if the model flags the answer (engine/probe.ts ProbeOutcome.ok).
+    return r.ok;
   };
 
   const selected = suite.cases.filter((c) => caseFilter(opts.cases)(c.id));
