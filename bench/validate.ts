@@ -11,7 +11,9 @@
  *    RSS and peak heap, next to the same figures for just reading and parsing
  *    the file (JSON.parse per line, no schema, no model) as the baseline.
  *
- * Options: --events N (default 1,000,000), --runs K (default 3; medians).
+ * Options: --events N (default 1,000,000), --runs K (default 3; medians);
+ * --generate FILE only writes the trace to FILE (for profiling:
+ * `node --cpu-prof bin/wirecheck.js validate FILE`).
  */
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -159,5 +161,7 @@ async function main(): Promise<void> {
 }
 
 const ci = process.argv.indexOf('--child');
+const gi = process.argv.indexOf('--generate');
 if (ci >= 0) await child(process.argv[ci + 1]!, process.argv[ci + 2]!);
+else if (gi >= 0) console.log(await generate(process.argv[gi + 1]!, arg('events', 1_000_000)));
 else await main();

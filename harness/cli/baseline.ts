@@ -120,7 +120,8 @@ export function formatBaselineComparison(cmp: BaselineComparison, file: string, 
  * exit code.
  *
  * The baseline is written only for a complete run: not when the target
- * failed the first sanity probe (nothing was judged) or the run was
+ * failed the first sanity probe unreachable or silent (nothing was judged;
+ * a `wrong` answer is judged like a case) or the run was
  * interrupted (a note on stderr says so).
  *
  * @param baseline what {@link loadBaselineFlag} loaded, if anything
@@ -138,7 +139,8 @@ export async function finishBaseline(
   io: CliIo,
   aborted: boolean,
 ): Promise<number | undefined> {
-  const probeFailed = run.probes[0]?.ok === false;
+  // A wrong answer to the probe is judged (the cases ran, the probe case failed): only unreachable / silent targets leave nothing judged.
+  const probeFailed = run.probes[0]?.ok === false && run.probes[0].verdict !== 'wrong';
   let code: number | undefined;
   if (baseline !== undefined && o.baseline !== undefined) {
     const cmp = compareBaseline(run, baseline);

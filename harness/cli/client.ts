@@ -4,6 +4,7 @@ import { UsageError } from '../engine/errors.js';
 import { loadProfile } from '../engine/profile.js';
 import { loadReferenceClient, loadSuite } from '../engine/registry.js';
 import { parseTarget } from '../engine/target.js';
+import { forTerminalKeepLines } from '../reports/terminal.js';
 import { addConnectOptions, checkTransport, connectOptionsFrom, type CliIo, type CommandHost, type ConnectFlags } from './common.js';
 
 /** Registers `client`. */
@@ -35,6 +36,8 @@ async function clientCommand(protocol: string, o: ClientFlags, io: CliIo): Promi
   checkTransport(suite, target);
   const profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
   const connect: ConnectOptions = { ...suite.connectOptions(profile), ...(await connectOptionsFrom(target, o)) };
-  return run({ connect, profile, targetUrl: target.url, io, ...(o.exec !== undefined ? { exec: o.exec } : {}) });
+  // Safety net at the output boundary: whatever the client prints (close reasons, payloads) reaches the terminal without escape sequences or NULs.
+  const safeIo: CliIo = { out: (t) => io.out(forTerminalKeepLines(t)), err: (t) => io.err(forTerminalKeepLines(t)) };
+  return run({ connect, profile, targetUrl: target.url, io: safeIo, ...(o.exec !== undefined ? { exec: o.exec } : {}) });
 }
 

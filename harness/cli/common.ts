@@ -7,12 +7,15 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConnectOptions } from '../drivers/types.js';
 import { driverFor } from '../drivers/index.js';
 import { ExitCode, UsageError } from '../engine/errors.js';
-import { runSuite, toolVersion } from '../engine/runner.js';
+import { assembleRun, DEFAULT_RUN_TRACE_BYTES, MIN_CASE_TRACE_BYTES, runSuite, toolVersion } from '../engine/runner.js';
+import { DEFAULT_CASE_TRACE_BYTES } from '../engine/trace.js';
+import { forTerminal } from '../reports/terminal.js';
+import { onEmergency } from './guard.js';
 import type { Target } from '../engine/target.js';
-import type { ConformanceCase, ProtocolSuite, RunResult } from '../engine/types.js';
+import type { CaseResult, ConformanceCase, ProbeResult, ProtocolSuite, RunResult } from '../engine/types.js';
 import { fixtureCasesFor } from '../fixtures/index.js';
 import { formatProgress, formatSummary } from '../reports/index.js';
-import { reportFormats, writeReports } from './outputs.js';
+import { prepareOutDir, reportFormats, writeCaseTrace, writeReports } from './outputs.js';
 import { finishBaseline, loadBaselineFlag, type BaselineFlags } from './baseline.js';
 import { saveFailures } from './save-failures.js';
 
@@ -151,19 +154,41 @@ export interface CaseSourceFlags {
   afterRun?: (run: RunResult) => void | Promise<void>;
 }
 
+/** Adds the trace budget flags (`--max-trace-bytes`, `--max-run-trace-bytes`). */
+export function addTraceBudgetOptions(cmd: Command): Command {
+  return cmd
+    .option('--max-trace-bytes <n>', `bytes of data one case's trace keeps (default ${DEFAULT_CASE_TRACE_BYTES}: 8 MiB); beyond, the model still sees every byte but the trace keeps counts`, intArg('--max-trace-bytes', 0))
+    .option('--max-run-trace-bytes <n>', `bytes of data all traces of the run keep (default ${DEFAULT_RUN_TRACE_BYTES}: 64 MiB); beyond, each case keeps ${MIN_CASE_TRACE_BYTES}`, intArg('--max-run-trace-bytes', 0));
+}
+
+/** Trace budget flags. */
+export interface TraceBudgetFlags {
+  maxTraceBytes?: number;
+  maxRunTraceBytes?: number;
+}
+
 /**
  * Runs a suite, prints progress and the summary, writes reports (and, with
  * the baseline flags, compares with / writes a baseline: cli/baseline.ts);
  * returns the exit code.
+ *
+ * Reports are never lost: the report folder is checked before the first
+ * case (a bad `--out` is a UsageError), each case's trace file is written as
+ * soon as the case ends, and the reports of the cases run so far are
+ * written when the run ends in any way: normally, interrupted (SIGINT), on
+ * an internal error (then rethrown: exit 3), or through the process guard
+ * (cli/guard.ts: SIGTERM, uncaught errors).
  */
 export async function execute(
   suite: ProtocolSuite<object>,
   profile: object,
   targetUrl: string,
   connect: ConnectOptions,
-  o: ReportFlags & BaselineFlags & CaseSourceFlags & { cases?: string },
+  o: ReportFlags & BaselineFlags & CaseSourceFlags & TraceBudgetFlags & { cases?: string },
   io: CliIo,
 ): Promise<number> {
+  await prepareOutDir(o.out);
+  if (o.saveFailures !== undefined) await prepareOutDir(o.saveFailures, '--save-failures');
   suite = { ...suite, cases: o.caseList ?? [...suite.cases, ...(await fixtureCasesFor(suite, o.fixtures))] };
   const baseline = await loadBaselineFlag(suite.name, o);
   const color = o.color === false ? { color: false } : {};
@@ -174,6 +199,22 @@ export async function execute(
     process.off('SIGINT', onSigint);
   };
   process.on('SIGINT', onSigint);
+  // What the run has gathered so far, for partial reports.
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const probes: ProbeResult[] = [];
+  const done: CaseResult[] = [];
+  const partial = (): RunResult => assembleRun({ suite, targetUrl, profile, startedAt, durationMs: performance.now() - started, probes, cases: done });
+  let flushed = false;
+  const flushPartial = async (why: string): Promise<void> => {
+    if (flushed || (done.length === 0 && probes.length === 0)) return;
+    flushed = true;
+    ac.abort(); // no new case starts while the process goes down
+    const run = partial();
+    const { written } = await writeReports(run, o);
+    io.err(`wirecheck: partial reports (${run.cases.length} cases, ${why}): ${written.join(', ')}\n`);
+  };
+  const unguard = onEmergency(flushPartial);
   let run: RunResult;
   try {
     if (!o.quiet) io.err(`wirecheck ${toolVersion}: ${suite.name} suite (${suite.cases.length} cases) against ${targetUrl}\n`);
@@ -184,17 +225,29 @@ export async function execute(
       connect,
       profile,
       ...(o.cases !== undefined ? { cases: o.cases } : {}),
+      ...(o.maxTraceBytes !== undefined ? { traceMaxBytes: o.maxTraceBytes } : {}),
+      ...(o.maxRunTraceBytes !== undefined ? { runTraceMaxBytes: o.maxRunTraceBytes } : {}),
       signal: ac.signal,
-      onProbe: (when, ok, message) => {
-        if (!ok || !o.quiet) io.err(`  probe ${when}: ${ok ? 'ok' : `FAILED (${message ?? ''})`}\n`);
+      onProbe: (when, ok, message, entry) => {
+        if (entry) probes.push(entry);
+        if (!ok || !o.quiet) io.err(`  probe ${when}: ${ok ? 'ok' : `FAILED (${forTerminal(message ?? '')})`}\n`);
       },
-      onCase: (r, i, n) => {
+      onCase: async (r, i, n) => {
         if (!o.quiet) io.err(`${formatProgress(r, i, n, color)}\n`);
+        const written = await writeCaseTrace(r, { protocol: suite.name, specVersion: suite.specVersion, target: targetUrl, profile }, o.out);
+        done.push(written);
+        return written;
       },
     });
+  } catch (err) {
+    // An internal error: keep what was gathered, then let the CLI report it (exit 3).
+    await flushPartial(`internal error: ${err instanceof Error ? err.message : String(err)}`).catch((e: unknown) => io.err(`wirecheck: partial reports: ${e instanceof Error ? e.message : String(e)}\n`));
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }
+  flushed = true;
+  unguard();
   if (run.cases.length === 0) throw new UsageError(`--cases ${JSON.stringify(o.cases)}: no ${suite.name} case matches (see \`wirecheck list ${suite.name}\`)`);
   const reported = await writeReports(run, o);
   run = reported.run;
@@ -204,13 +257,14 @@ export async function execute(
   if (o.saveFailures !== undefined) await saveFailures(run, suite, o.saveFailures, io);
   await o.afterRun?.(run);
   const baselineCode = await finishBaseline(run, baseline, o, io, ac.signal.aborted);
-  if (run.probes[0]?.ok === false) {
-    io.err(`wirecheck: target ${targetUrl} did not pass the sanity probe: ${run.probes[0].message ?? ''}\n`);
-    return ExitCode.TARGET;
+  const first = run.probes[0];
+  if (first?.ok === false) {
+    // unreachable / silent: exit 3; wrong: a conformance failure (the probe case fails: exit 1 below).
+    io.err(`wirecheck: target ${targetUrl} did not pass the sanity probe: ${forTerminal(first.message ?? '')}\n`);
+    if (first.verdict !== 'wrong') return ExitCode.TARGET;
   }
   if (baselineCode !== undefined) return baselineCode;
   if (run.summary.fail + run.summary.timeout > 0) return ExitCode.FAILURES;
   if (run.summary.error > 0 || ac.signal.aborted) return ExitCode.TARGET;
   return ExitCode.OK;
 }
-

@@ -20,7 +20,8 @@ import { overlapCloses } from '../fuzz/overlap.js';
 import { CampaignFileError, campaignToRun, findingFixturePath, formatFuzzProgress, formatFuzzSummary, mergeCampaigns, readCampaign, writeCampaign } from '../fuzz/report.js';
 import type { ShardSpec } from '../fuzz/types.js';
 import { addConnectOptions, addReportOptions, checkTransport, connectOptionsFrom, intArg, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
-import { writeReports } from './outputs.js';
+import { prepareOutDir, writeReports } from './outputs.js';
+import { forTerminal } from '../reports/terminal.js';
 
 /** Report folder of `fuzz` when `--out` is not given. */
 export const FUZZ_OUT = 'reports/fuzz';
@@ -157,6 +158,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
     const ov = overlapCloses(driverFor(suite.transport));
     target = { url: t.url, driver: ov.driver, connect: await connectOptionsFrom(t, o), drain: () => ov.drain() };
   }
+  await prepareOutDir(o.out);
   const seed = o.seed ?? randomInt(0, 2 ** 31);
   const shard = o.shard ?? { index: 0, count: 1 };
 
@@ -212,7 +214,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   io.out(`Reports: ${[...written, campaignFile].join(', ')}\n`);
   if (fixtures.length) io.out(`Fixtures (replay with \`wirecheck replay --target URL ${path.join(o.out, 'findings')}/\`): ${fixtures.join(', ')}\n`);
   if (!result.firstProbeOk) {
-    io.err(`wirecheck: target ${target.url} is unreachable: ${result.stopped ?? ''}\n`);
+    io.err(`wirecheck: target ${target.url} did not pass the sanity probe before the first case (unreachable, silent, or its answer broke the exchange): ${forTerminal(result.stopped ?? '')}\n`);
     return ExitCode.TARGET;
   }
   if (result.findings.length > 0) return ExitCode.FAILURES;
@@ -221,6 +223,7 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
 }
 
 async function mergeCommand(files: string[], o: ReportFlags, io: CliIo): Promise<number> {
+  await prepareOutDir(o.out);
   let merged: CampaignResult;
   try {
     merged = mergeCampaigns(await Promise.all(files.map((f) => readCampaign(f))));

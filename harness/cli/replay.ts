@@ -12,7 +12,7 @@ import { listProtocols, loadSuite } from '../engine/registry.js';
 import { parseTarget } from '../engine/target.js';
 import type { CaseResult, RunResult, Verdict } from '../engine/types.js';
 import { findFixtureFiles, fixtureToCase, loadFixtures, type FixtureOutcome, type LoadedFixture } from '../fixtures/index.js';
-import { addConnectOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
+import { addTraceBudgetOptions, addConnectOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags, type TraceBudgetFlags } from './common.js';
 
 /** Report folder of `replay` when `--out` is not given (keeps `run`'s reports). */
 export const REPLAY_OUT = 'reports/replay';
@@ -29,7 +29,7 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
     .option('--cases <pattern>', 'only fixtures whose id matches (glob with *, comma-separated)')
     .option('--expect-observed', 'compare verdicts with each fixture\u2019s "observed" (the failure it was saved from) instead of "expect"');
-  addReportOptions(addConnectOptions(cmd))
+  addTraceBudgetOptions(addReportOptions(addConnectOptions(cmd)))
     .addHelpText('after', `\nReports go to ${REPLAY_OUT}/ unless --out is given.\nExit codes (as run): 0 all passed, 1 conformance failures, 2 usage or input error (a bad fixture: file and JSON pointer), 3 target unreachable or harness error.\nMismatches with the fixtures' expectations are listed after the summary.`)
     .action(async (files: string[], o: ReplayFlags, c: Command) => {
       if (c.getOptionValueSource('out') === 'default') o.out = REPLAY_OUT;
@@ -37,7 +37,7 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     });
 }
 
-interface ReplayFlags extends ConnectFlags, ReportFlags {
+interface ReplayFlags extends ConnectFlags, ReportFlags, TraceBudgetFlags {
   target: string;
   protocol?: string;
   profile?: string;

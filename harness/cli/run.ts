@@ -2,7 +2,7 @@
 import { loadProfile } from '../engine/profile.js';
 import { listProtocols, loadSuite } from '../engine/registry.js';
 import { parseTarget } from '../engine/target.js';
-import { addConnectOptions, addFixtureOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CaseSourceFlags, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
+import { addTraceBudgetOptions, addConnectOptions, addFixtureOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, type CaseSourceFlags, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags, type TraceBudgetFlags } from './common.js';
 import { addBaselineOptions, type BaselineFlags } from './baseline.js';
 
 /** Registers `run`. */
@@ -17,12 +17,12 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .option('--cases <pattern>', 'only cases whose id matches (glob with *, comma-separated), e.g. "proton/event/*"')
     .option('--save-failures <dir>', 'write each failing case to DIR as a replayable fixture (wirecheck replay)')
     .option('--qlog <dir>', 'also write each case\u2019s trace as qlog (DIR/<protocol>/<case>.sqlog; QUIC protocols only)');
-  addBaselineOptions(addReportOptions(addConnectOptions(addFixtureOptions(cmd))))
-    .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures, 2 usage or input error, 3 target unreachable or harness error.\nWith --baseline: 0 matches the baseline (known failures allowed), 1 a new failure or an unexpected pass.')
+  addBaselineOptions(addTraceBudgetOptions(addReportOptions(addConnectOptions(addFixtureOptions(cmd)))))
+    .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures (a wrong answer to the sanity probe included), 2 usage or input error, 3 target unreachable or silent, or a harness error; 130/143 interrupted twice / terminated (partial reports written).\nWith --baseline: 0 matches the baseline (known failures allowed), 1 a new failure or an unexpected pass.')
     .action(async (o: RunFlags) => setExitCode(await runCommand(o, io)));
 }
 
-interface RunFlags extends ConnectFlags, ReportFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures' | 'saveFailures' | 'afterRun'> {
+interface RunFlags extends ConnectFlags, ReportFlags, TraceBudgetFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures' | 'saveFailures' | 'afterRun'> {
   target: string;
   protocol: string;
   profile?: string;

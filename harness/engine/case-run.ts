@@ -22,6 +22,8 @@ export interface CaseRunOptions<P> {
   readonly deadlineMs: number;
   /** Time and timers of the case and its trace (default the real clock; a `VirtualClock` for in-process runs). */
   readonly clock?: Clock;
+  /** Byte budget of the case's trace (default engine/trace.ts DEFAULT_CASE_TRACE_BYTES). */
+  readonly traceMaxBytes?: number;
 }
 
 /** Outcome of {@link runCase}. */
@@ -53,7 +55,7 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
   const clock = opts.clock ?? realClock;
   const setTimeout = (fn: () => void, ms: number): ClockTimer => clock.setTimeout(fn, ms);
   const clearTimeout = (t: ClockTimer): void => clock.clearTimeout(t);
-  const trace = new TraceRecorder(clock.nowUs(), () => clock.nowUs());
+  const trace = new TraceRecorder(clock.nowUs(), () => clock.nowUs(), opts.traceMaxBytes);
   const { monitor } = opts;
   const conns: ClientConnection[] = [];
   const findings: CaseFinding[] = [];

@@ -27,7 +27,27 @@ export async function loadProfile<P extends object>(suite: ProtocolSuite<P>, fil
   } catch (err) {
     throw new UsageError(`--profile ${file}: not valid JSON (${(err as Error).message})`);
   }
+  const deep = nestingDepthOver(data, MAX_PROFILE_DEPTH);
+  if (deep !== undefined) throw new UsageError(`--profile ${file}: nested deeper than ${MAX_PROFILE_DEPTH} levels (at ${deep.length > 80 ? `${deep.slice(0, 80)}…` : deep}); a profile is a flat object`);
   return checkProfileData(suite, data, file, base);
+}
+
+/** Deepest nesting of objects and arrays a profile may have (profiles are flat; this only stops hostile files). */
+export const MAX_PROFILE_DEPTH = 32;
+
+/**
+ * Checks, without recursion, whether parsed JSON nests objects/arrays deeper than `max`.
+ * @returns the JSON pointer of the first too-deep value, or undefined when within the limit.
+ */
+export function nestingDepthOver(data: unknown, max: number): string | undefined {
+  const stack: [unknown, number, string][] = [[data, 0, '']];
+  while (stack.length > 0) {
+    const [v, depth, at] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= max) return at === '' ? '/' : at;
+    for (const [k, child] of Object.entries(v)) stack.push([child, depth + 1, `${at}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`]);
+  }
+  return undefined;
 }
 
 /**
@@ -35,6 +55,8 @@ export async function loadProfile<P extends object>(suite: ProtocolSuite<P>, fil
  * @throws UsageError naming `where`, the JSON pointer and the problem.
  */
 export function checkProfileData<P extends object>(suite: ProtocolSuite<P>, data: unknown, where: string, base: P = suite.defaultProfile): P {
+  const deep = nestingDepthOver(data, MAX_PROFILE_DEPTH);
+  if (deep !== undefined) throw new UsageError(`profile ${where} is not a valid ${suite.name} profile: nested deeper than ${MAX_PROFILE_DEPTH} levels (at ${deep.length > 80 ? `${deep.slice(0, 80)}…` : deep})`);
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   const validate = ajv.compile(suite.profileSchema);
   if (!validate(data)) {

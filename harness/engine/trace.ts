@@ -88,6 +88,12 @@ export interface DataEvent extends TraceEventBase {
   readonly hex: string;
   /** What the protocol's codec decoded from these bytes (informative; monitors ignore it). */
   readonly frames?: readonly Readonly<Record<string, unknown>>[];
+  /**
+   * Set when the trace was over its byte budget ({@link TraceRecorder}): this
+   * many bytes (of one or more consecutive chunks on this stream and
+   * direction) were seen by the monitor but not recorded; `hex` is then empty.
+   */
+  readonly elided?: number;
 }
 
 /** The sending side of a stream ended cleanly (STREAM frame with FIN). */
@@ -127,6 +133,8 @@ export interface DatagramEvent extends TraceEventBase {
   readonly hex: string;
   /** What the protocol's codec decoded from the payload (informative; monitors ignore it). */
   readonly frames?: readonly Readonly<Record<string, unknown>>[];
+  /** As {@link DataEvent.elided}: bytes of consecutive datagrams seen but not recorded. */
+  readonly elided?: number;
 }
 
 /**
@@ -178,10 +186,12 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Decodes a hex string; throws `TypeError` on odd length or a non-hex digit. */
 export function fromHex(hex: string): Uint8Array {
-  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+  // Buffer's decoder stops at the first pair that is not hex: a short result is the check (no regex pass).
+  const buf = hex.length % 2 === 0 ? Buffer.from(hex, 'hex') : undefined;
+  if (buf === undefined || buf.length * 2 !== hex.length) {
     throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
   }
-  return new Uint8Array(Buffer.from(hex, 'hex'));
+  return new Uint8Array(buf);
 }
 
 /** Monotonic clock in µs (integer), from `performance.now()`. */
@@ -192,9 +202,40 @@ export function nowUs(): number {
 /** Listener told of every event appended to a {@link TraceRecorder}. */
 export type TraceListener = (ev: TraceEvent, index: number) => void;
 
+/** Default byte budget of one case's trace (8 MiB), whatever the profile: `--max-trace-bytes`. */
+export const DEFAULT_CASE_TRACE_BYTES = 8 * 1024 * 1024;
+
+/** Bytes each recorded event is charged besides its payload (its fields, as stored). */
+export const TRACE_EVENT_OVERHEAD_BYTES = 64;
+
+/** How many of the last bytes beyond the budget a truncated trace keeps ({@link TraceTruncation.lastHex}). */
+export const TRUNCATION_TAIL_BYTES = 64;
+
+/** What a trace over its byte budget left out (a case result's `traceTruncated`). */
+export interface TraceTruncation {
+  /** The budget in force, bytes. */
+  readonly budgetBytes: number;
+  /** Index of the first event recorded without its bytes (a `data`/`dgram` event with `elided`). */
+  readonly firstIndex: number;
+  /** Data and datagram chunks whose bytes were not recorded. */
+  readonly chunks: number;
+  /** Payload bytes seen by the monitor but not recorded. */
+  readonly bytes: number;
+  /** The last bytes not recorded (up to {@link TRUNCATION_TAIL_BYTES}), lower-case hex. */
+  readonly lastHex: string;
+}
+
 /**
- * Append-only, in-memory trace with a time origin and listeners.
- * Drivers append; monitors and waiting cases listen.
+ * Append-only, in-memory trace with a time origin, listeners and a byte
+ * budget. Drivers append; monitors and waiting cases listen.
+ *
+ * Budget: every event is charged its payload bytes plus
+ * {@link TRACE_EVENT_OVERHEAD_BYTES}. Once the budget is spent, listeners
+ * (the monitor) still get every event whole, but `data` and `dgram` events
+ * are stored without their bytes (`hex: ''`, `elided: n`; consecutive
+ * chunks of one stream and direction merged into one such event, so that
+ * a flood costs one event), a note marks the point, and {@link truncation}
+ * says what was left out.
  */
 export class TraceRecorder {
   /** Monotonic µs value of `t = 0`. */
@@ -204,12 +245,19 @@ export class TraceRecorder {
   readonly events: TraceEvent[] = [];
   private readonly listeners = new Set<TraceListener>();
   private nextConn = 0;
+  private used = 0;
+  private cut: { firstIndex: number; chunks: number; bytes: number; tail: Buffer } | undefined;
 
   /**
    * @param originUs monotonic µs value of `t = 0` (default: now)
    * @param clock source of monotonic µs (default {@link nowUs}; a virtual clock for in-process runs)
+   * @param maxBytes byte budget of the stored trace (default {@link DEFAULT_CASE_TRACE_BYTES})
    */
-  constructor(originUs: number = nowUs(), private readonly clock: () => number = nowUs) {
+  constructor(
+    originUs: number = nowUs(),
+    private readonly clock: () => number = nowUs,
+    readonly maxBytes: number = DEFAULT_CASE_TRACE_BYTES,
+  ) {
     this.originUs = originUs;
     this.originWall = new Date().toISOString();
   }
@@ -224,22 +272,64 @@ export class TraceRecorder {
     return this.nextConn++;
   }
 
+  /** Bytes charged to the budget so far (payloads and per-event overhead). */
+  get recordedBytes(): number {
+    return this.used;
+  }
+
+  /** What was left out, once the budget was spent; undefined while the trace is whole. */
+  get truncation(): TraceTruncation | undefined {
+    const c = this.cut;
+    if (!c) return undefined;
+    return { budgetBytes: this.maxBytes, firstIndex: c.firstIndex, chunks: c.chunks, bytes: c.bytes, lastHex: c.tail.toString('hex') };
+  }
+
   /**
-   * Appends an event stamped with the current time and notifies listeners.
+   * Appends an event stamped with the current time and notifies listeners
+   * (with the whole event, even when the stored one lost its bytes).
    * A listener that throws is isolated: the error is recorded as a note.
    */
   record<E extends TraceEvent>(ev: DistributiveOmit<E, 't'>): E {
     const full = { ...ev, t: this.now() } as unknown as E;
-    this.events.push(full);
-    const index = this.events.length - 1;
+    const index = this.store(full);
     for (const l of this.listeners) {
       try {
         l(full, index);
       } catch (err) {
-        this.events.push({ type: 'note', t: this.now(), text: `listener error: ${String(err)}` });
+        this.store({ type: 'note', t: this.now(), text: `listener error: ${String(err)}` });
       }
     }
     return full;
+  }
+
+  /** Stores an event within the budget; returns its index. */
+  private store(ev: TraceEvent): number {
+    const payload = ev.type === 'data' || ev.type === 'dgram' ? ev.hex.length >> 1 : 0;
+    if (payload === 0 || this.used + payload + TRACE_EVENT_OVERHEAD_BYTES <= this.maxBytes) {
+      this.used += payload + TRACE_EVENT_OVERHEAD_BYTES;
+      this.events.push(ev);
+      return this.events.length - 1;
+    }
+    const ch = ev as DataEvent | DatagramEvent;
+    if (!this.cut) {
+      this.events.push({ type: 'note', t: ev.t, text: `trace truncated: over its ${this.maxBytes}-byte budget; from here data is seen by the monitor but its bytes are not recorded (events carry "elided")` });
+      this.cut = { firstIndex: this.events.length, chunks: 0, bytes: 0, tail: Buffer.alloc(0) };
+    }
+    const c = this.cut;
+    c.chunks++;
+    c.bytes += payload;
+    const tailHex = ch.hex.length > 2 * TRUNCATION_TAIL_BYTES ? ch.hex.slice(-2 * TRUNCATION_TAIL_BYTES) : ch.hex;
+    const joined = Buffer.concat([c.tail, Buffer.from(tailHex, 'hex')]);
+    c.tail = joined.subarray(Math.max(0, joined.length - TRUNCATION_TAIL_BYTES));
+    const last = this.events[this.events.length - 1];
+    if (last && last.type === ch.type && last.elided !== undefined && last.conn === ch.conn && last.dir === ch.dir && (last.type === 'dgram' || (last as DataEvent).stream === (ch as DataEvent).stream)) {
+      this.events[this.events.length - 1] = { ...last, elided: last.elided + payload };
+      return this.events.length - 1;
+    }
+    const { frames: _frames, ...rest } = ch;
+    this.used += TRACE_EVENT_OVERHEAD_BYTES;
+    this.events.push({ ...rest, hex: '', elided: payload } as TraceEvent);
+    return this.events.length - 1;
   }
 
   /** Adds a harness annotation. */

@@ -4,7 +4,7 @@
  * runs its cases, feeds every recorded trace to its {@link Monitor}, and
  * reports.
  */
-import type { ImpairKind, TraceEvent, TraceRecorder } from './trace.js';
+import type { ImpairKind, TraceTruncation, TraceEvent, TraceRecorder } from './trace.js';
 import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
 import type { FuzzSupport } from '../fuzz/types.js';
 
@@ -216,6 +216,26 @@ export interface CaseResult {
   readonly targetDiedAfter?: boolean;
   /** Where the case's trace was written (relative to the report folder), when it was. */
   readonly traceFile?: string;
+  /** Set when the trace went over its byte budget and was truncated (engine/trace.ts {@link TraceTruncation}). */
+  readonly traceTruncated?: TraceTruncation;
+}
+
+/**
+ * Verdict of a sanity probe (engine/probe.ts): `ok`; `unreachable` (no
+ * connection: refused, handshake, TLS or ALPN failure); `wrong` (the target
+ * answered and the protocol's model flags the answer); `silent` (connected
+ * but no valid answer within the probe's deadline, or the connection ended first).
+ */
+export type ProbeVerdict = 'ok' | 'unreachable' | 'wrong' | 'silent';
+
+/** Outcome of one sanity probe, as reports carry it. */
+export interface ProbeResult {
+  readonly when: string;
+  readonly ok: boolean;
+  readonly verdict?: ProbeVerdict;
+  /** Rule the model flagged (`wrong`, and `silent` when a model deadline passed). */
+  readonly rule?: string;
+  readonly message?: string;
 }
 
 /** A whole run, as reports carry it. */
@@ -228,7 +248,7 @@ export interface RunResult {
   readonly startedAt: string;
   readonly durationMs: number;
   /** Outcome of the sanity probes. */
-  readonly probes: readonly { readonly when: string; readonly ok: boolean; readonly message?: string }[];
+  readonly probes: readonly ProbeResult[];
   readonly cases: readonly CaseResult[];
   readonly summary: Readonly<Record<Verdict, number>> & { readonly total: number };
 }

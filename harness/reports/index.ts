@@ -25,3 +25,4 @@ export {
   type TraceExcerptOptions,
   type TraceFormatOptions,
 } from './trace-format.js';
+export { forTerminal, forTerminalKeepLines } from './terminal.js';

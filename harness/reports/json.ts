@@ -5,8 +5,8 @@
  * are defined in `trace-event.schema.json`
  * (https://wirecheck.dev/schemas/trace-event-1.json).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describeAjvErrors } from '../engine/schema-errors.js';
@@ -61,13 +61,13 @@ function cleanEvent(ev: TraceEvent): TraceEvent {
     case 'stream_open':
       return defined({ type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, by: ev.by, dir: ev.dir });
     case 'data':
-      return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, hex: ev.hex };
+      return defined({ type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, hex: ev.hex, elided: ev.elided });
     case 'stream_fin':
       return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir };
     case 'stream_reset':
       return { type: ev.type, t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, kind: ev.kind, code: ev.code };
     case 'dgram':
-      return { type: ev.type, t: ev.t, conn: ev.conn, dir: ev.dir, hex: ev.hex };
+      return defined({ type: ev.type, t: ev.t, conn: ev.conn, dir: ev.dir, hex: ev.hex, elided: ev.elided });
     case 'impair':
       return defined({ type: ev.type, t: ev.t, conn: ev.conn, kind: ev.kind, detail: ev.detail });
     case 'note':
@@ -112,6 +112,7 @@ function cleanCase(c: CaseResult): CaseResult {
     trace: c.trace.map(cleanEvent),
     targetDiedAfter: c.targetDiedAfter,
     traceFile: c.traceFile,
+    traceTruncated: c.traceTruncated === undefined ? undefined : { ...c.traceTruncated },
   });
 }
 
@@ -141,10 +142,32 @@ export function toJsonReport(run: RunResult): JsonReport {
     profile: run.profile,
     startedAt: run.startedAt,
     durationMs: run.durationMs,
-    probes: run.probes.map((p) => defined({ when: p.when, ok: p.ok, message: p.message })),
+    probes: run.probes.map((p) => defined({ when: p.when, ok: p.ok, verdict: p.verdict, rule: p.rule, message: p.message })),
     cases: run.cases.map(cleanCase),
     summary,
   };
+}
+
+/**
+ * The JSON report's text in pieces, one per case, so that a large report is
+ * never one string: the same text as `JSON.stringify(report, null, 2)` plus
+ * a trailing newline.
+ */
+export function* jsonReportParts(report: JsonReport): Generator<string> {
+  // The top-level key is the only one indented by exactly two spaces.
+  const marker = '\n  "cases": "@@wirecheck-cases@@"';
+  const head = JSON.stringify({ ...report, cases: '@@wirecheck-cases@@' }, null, 2);
+  const at = head.indexOf(marker) + '\n  "cases": '.length;
+  const end = head.indexOf(marker) + marker.length;
+  if (report.cases.length === 0) {
+    yield `${head.slice(0, at)}[]${head.slice(end)}\n`;
+    return;
+  }
+  yield `${head.slice(0, at)}[\n`;
+  for (const [i, c] of report.cases.entries()) {
+    yield `    ${JSON.stringify(c, null, 2).replace(/\n/g, '\n    ')}${i < report.cases.length - 1 ? ',' : ''}\n`;
+  }
+  yield `  ]${head.slice(end)}\n`;
 }
 
 /**
@@ -154,8 +177,7 @@ export function toJsonReport(run: RunResult): JsonReport {
  */
 export async function writeJsonReport(run: RunResult, file: string): Promise<string> {
   const path = resolve(file);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify(toJsonReport(run), null, 2)}\n`, 'utf8');
+  await writeFileAtomic(path, jsonReportParts(toJsonReport(run)));
   return path;
 }
 

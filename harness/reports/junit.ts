@@ -38,8 +38,8 @@
  * `non-strict: RULE (SHOULD)` and gives the details; the suite's `nonStrict`
  * property counts them.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { resolve } from 'node:path';
 import { create } from 'xmlbuilder2';
 import type { CaseResult, RunResult, Verdict } from '../engine/types.js';
 import { isViolation } from './finding.js';
@@ -226,7 +226,6 @@ export function toJunit(run: RunResult, opts: JunitOptions = {}): string {
  */
 export async function writeJunitReport(run: RunResult, file: string, opts: JunitOptions = {}): Promise<string> {
   const path = resolve(file);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, toJunit(run, opts), 'utf8');
+  await writeFileAtomic(path, [toJunit(run, opts)]);
   return path;
 }

@@ -9,6 +9,7 @@ import * as util from 'node:util';
 import type { CaseResult, RunResult, Verdict } from '../engine/types.js';
 import { isViolation } from './finding.js';
 import { formatTraceTime, traceExcerpt } from './trace-format.js';
+import { forTerminal, forTerminalKeepLines } from './terminal.js';
 
 /** Options of the terminal formatters. */
 export interface SummaryOptions {
@@ -85,9 +86,9 @@ function label(v: Verdict): string {
   return v.toUpperCase();
 }
 
-/** Collapses line breaks, for one-line output. */
+/** Collapses line breaks, for one-line output; other control characters (target text) are escaped (terminal.ts). */
 function oneLine(s: string): string {
-  return s.replace(/\s*(?:\r\n|[\r\n])\s*/g, ' ');
+  return forTerminal(s.replace(/\s*(?:\r\n|[\r\n])\s*/g, ' '));
 }
 
 /** Number of cases of each verdict. */
@@ -130,7 +131,7 @@ export function formatProgress(result: CaseResult, index: number, total: number,
 
 /** Indents every line of a possibly multi-line text after the first by `pad`. */
 function hang(text: string, pad: string): string {
-  return text.replace(/\r\n|[\r\n]/g, `\n${pad}`);
+  return forTerminalKeepLines(text.replace(/\r\n|[\r\n]/g, `\n${pad}`));
 }
 
 /** Details of one case that did not pass (several lines, no trailing newline). */
@@ -217,7 +218,7 @@ export function formatSummary(run: RunResult, opts: SummaryOptions = {}): string
   if (badProbes.length > 0) {
     out.push('');
     out.push(paint('red', 'Sanity probe failed:'));
-    for (const p of badProbes) out.push(`  ${p.when}${p.message !== undefined ? `: ${oneLine(p.message)}` : ''}`);
+    for (const p of badProbes) out.push(`  ${p.when}${p.verdict !== undefined ? ` [${p.verdict}]` : ''}${p.message !== undefined ? `: ${oneLine(p.message)}` : ''}`);
   }
 
   const notPassed = run.cases.filter((c) => c.verdict !== 'pass' && c.verdict !== 'skipped');

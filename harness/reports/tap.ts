@@ -20,8 +20,8 @@
  * verdict, the rules, the requirement and, for cases that did not pass, what
  * was expected, what was seen and a trace excerpt.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { writeFileAtomic } from './atomic.js';
+import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { CaseResult, RunResult } from '../engine/types.js';
 import { isViolation } from './finding.js';
@@ -168,7 +168,6 @@ export function toTap(run: RunResult, opts: TapOptions = {}): string {
  */
 export async function writeTapReport(run: RunResult, file: string, opts: TapOptions = {}): Promise<string> {
   const path = resolve(file);
-  await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, toTap(run, opts), 'utf8');
+  await writeFileAtomic(path, [toTap(run, opts)]);
   return path;
 }

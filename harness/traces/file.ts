@@ -6,7 +6,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { once } from 'node:events';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { describeAjvErrors } from '../engine/schema-errors.js';
@@ -129,7 +128,7 @@ export async function readTrace(
   onEvent: (ev: TraceEvent, index: number) => boolean | void,
 ): Promise<number> {
   let upgrade = false;
-  const input = createReadStream(file, { encoding: 'utf8' });
+  const input = createReadStream(file);
   const opened = new Promise<void>((resolve, reject) => {
     input.once('open', () => resolve());
     input.once('error', reject);
@@ -139,40 +138,108 @@ export async function readTrace(
   } catch (err) {
     throw new TraceFileError(file, 0, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const lines = createInterface({ input, crlfDelay: Infinity });
   let lineNo = 0;
   let index = 0;
   let lastT = 0;
   let header = false;
   try {
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      let data: unknown;
-      try {
-        data = JSON.parse(line);
-      } catch (err) {
-        throw new TraceFileError(file, lineNo, `not valid JSON (${(err as Error).message})`);
+    reading: for await (const batch of splitLineBatches(input, file)) {
+      for (const line of batch) {
+        lineNo++;
+        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
+        let data: unknown;
+        try {
+          data = JSON.parse(line);
+        } catch (err) {
+          throw new TraceFileError(file, lineNo, `not valid JSON (${(err as Error).message})`);
+        }
+        if (!header) {
+          const h = checkHeader(data, file);
+          upgrade = h.version === 1;
+          await onHeader(h);
+          header = true;
+          continue;
+        }
+        const checked = checkEvent(data, file, lineNo);
+        const ev = upgrade ? upgradeV1Event(checked) : checked;
+        if (ev.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${ev.t} µs after ${lastT} µs)`);
+        lastT = ev.t;
+        if (onEvent(ev, index++) === false) break reading;
       }
-      if (!header) {
-        const h = checkHeader(data, file);
-        upgrade = h.version === 1;
-        await onHeader(h);
-        header = true;
-        continue;
-      }
-      const checked = checkEvent(data, file, lineNo);
-      const ev = upgrade ? upgradeV1Event(checked) : checked;
-      if (ev.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${ev.t} µs after ${lastT} µs)`);
-      lastT = ev.t;
-      if (onEvent(ev, index++) === false) break;
     }
   } finally {
-    lines.close();
     input.destroy();
   }
   if (!header) throw new TraceFileError(file, lineNo, 'empty file: no header line');
   return index;
+}
+
+/** Longest line a trace file may have (64 MiB): a longer one is rejected with its line number, never held whole. */
+export const MAX_TRACE_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Splits a byte stream into lines (LF, an optional CR before it dropped),
+ * decoded as UTF-8, yielded in batches (the lines of one chunk: one await
+ * per chunk, not per line), without ever holding more than
+ * {@link MAX_TRACE_LINE_BYTES} of one line (`/dev/zero` fails after that
+ * many bytes, not at V8's string limit).
+ * @throws TraceFileError naming the file and the line that is too long, or a read error.
+ */
+export async function* splitLineBatches(input: AsyncIterable<Buffer>, file: string, maxLineBytes: number = MAX_TRACE_LINE_BYTES): AsyncGenerator<string[]> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let lineNo = 0;
+  const tooLong = (n: number) => new TraceFileError(file, n, `line longer than ${maxLineBytes} bytes (the limit of a trace line)`);
+  try {
+    for await (const chunk of input) {
+      const batch: string[] = [];
+      let start = 0;
+      let nl = chunk.indexOf(0x0a);
+      while (nl !== -1) {
+        lineNo++;
+        if (pendingBytes + nl - start > maxLineBytes) {
+          if (batch.length) yield batch;
+          throw tooLong(lineNo);
+        }
+        let end = nl;
+        if (pendingBytes > 0) {
+          pending.push(chunk.subarray(start, nl));
+          const whole = Buffer.concat(pending);
+          pending = [];
+          pendingBytes = 0;
+          end = whole.length;
+          if (end > 0 && whole[end - 1] === 0x0d) end--;
+          batch.push(whole.toString('utf8', 0, end));
+        } else {
+          if (end > start && chunk[end - 1] === 0x0d) end--;
+          batch.push(chunk.toString('utf8', start, end));
+        }
+        start = nl + 1;
+        nl = chunk.indexOf(0x0a, start);
+      }
+      if (start < chunk.length) {
+        pendingBytes += chunk.length - start;
+        pending.push(chunk.subarray(start));
+        if (pendingBytes > maxLineBytes) {
+          if (batch.length) yield batch;
+          throw tooLong(lineNo + 1);
+        }
+      }
+      if (batch.length) yield batch;
+    }
+  } catch (err) {
+    if (err instanceof TraceFileError) throw err;
+    throw new TraceFileError(file, lineNo + 1, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (pendingBytes > 0) {
+    const whole = Buffer.concat(pending);
+    yield [whole.toString('utf8', 0, whole.length > 0 && whole[whole.length - 1] === 0x0d ? whole.length - 1 : whole.length)];
+  }
+}
+
+/** {@link splitLineBatches}, one line at a time. */
+export async function* splitLines(input: AsyncIterable<Buffer>, file: string, maxLineBytes: number = MAX_TRACE_LINE_BYTES): AsyncGenerator<string> {
+  for await (const batch of splitLineBatches(input, file, maxLineBytes)) yield* batch;
 }
 
 /**

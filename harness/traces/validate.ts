@@ -60,19 +60,27 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
   let must: Violation | undefined;
   let should: Violation | undefined;
   let lastT = 0;
-  let ring: IndexedEvent[] = [];
+  // The last windowSize + 1 events, in a fixed circular buffer (no object or copy per event).
+  const cap = windowSize + 1;
+  const ringEv: TraceEvent[] = new Array<TraceEvent>(cap);
+  let seen = 0;
+  const ring = (): IndexedEvent[] => {
+    const out: IndexedEvent[] = [];
+    for (let i = Math.max(0, seen - cap); i < seen; i++) out.push({ index: i, event: ringEv[i % cap]! });
+    return out;
+  };
   let window: IndexedEvent[] | undefined;
   let shouldWindow: IndexedEvent[] | undefined;
   const take = (vs: readonly Violation[]): void => {
     for (const v of vs) {
       if (v.severity === 'must') {
         must = v;
-        window = ring.slice();
+        window = ring();
         return;
       }
       if (!should) {
         should = v;
-        shouldWindow = ring.slice();
+        shouldWindow = ring();
       }
     }
   };
@@ -90,8 +98,8 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
       monitor = suite.createMonitor(profile);
     },
     (ev, index) => {
-      ring.push({ index, event: ev });
-      if (ring.length > 2 * (windowSize + 1)) ring = ring.slice(-(windowSize + 1));
+      ringEv[index % cap] = ev;
+      seen = index + 1;
       lastT = ev.t;
       take(monitor!.feed(ev, index));
       return must === undefined;
@@ -107,7 +115,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
     durationMs: performance.now() - started,
     verdict,
     ...(found ? { violation: found } : {}),
-    window: (window ?? shouldWindow ?? ring).slice(-(windowSize + 1)),
+    window: (window ?? shouldWindow ?? ring()).slice(-cap),
   };
   return opts.expect ? { ...result, expectation: compareExpect(result) } : result;
 }

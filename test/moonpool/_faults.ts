@@ -50,7 +50,8 @@ export function testFaultOverTcp(fault: string): void {
   const exp = faultExpectations[fault]!;
   t.test(`fault ${fault} (network-only cases, over TCP)`, async (t) => {
     const run = await runAgainstReference({ fault, cases: networkOnlyCases.join(',') });
-    t.equal(run.cases.length, networkOnlyCases.length, 'every network-only case ran');
+    // A fault that breaks the probe's exchange adds the failing moonpool/sanity-probe case (engine/runner.ts).
+    t.equal(run.cases.filter((c) => c.id !== 'moonpool/sanity-probe').length, networkOnlyCases.length, 'every network-only case ran');
     checkFaultRun(t, run, exp, { targets: exp.targets.filter((id) => networkOnlyCases.includes(id)), nonStrictAllowed: true });
   });
 }

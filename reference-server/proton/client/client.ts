@@ -23,6 +23,7 @@ import { CloseCode, Discriminator, ItemDecoder, MAX_ITEM, closeCodeName, encodeI
 import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
+import { forTerminal } from '../../../harness/reports/terminal.js';
 
 /** Options of a {@link ProtonClient}. */
 export interface ProtonClientOptions {
@@ -103,7 +104,7 @@ type WaitResult<T> =
 
 /** Describes how a connection ended: `closed by server: 0x3 IDENT_TIMEOUT (PROTON-3.4 ...)`. */
 export function describeClose(info: CloseInfo): string {
-  const reason = info.reason !== '' ? ` (${info.reason})` : '';
+  const reason = info.reason !== '' ? ` (${forTerminal(info.reason)})` : '';
   // Code names are the server's vocabulary (PROTON-8.2); a client close only shows a non-zero code.
   if (info.by === 'client') return `closed by this client${info.code !== 0 ? ` with code 0x${info.code.toString(16)}` : ''}${reason}`;
   if (info.by === 'transport') {
@@ -121,9 +122,9 @@ function describeConnectFailure(message: string): { readonly text: string; reado
   if (!m) return { text: message, refused: false };
   let reason = '';
   try {
-    reason = m[2] !== undefined ? ` (${String(JSON.parse(m[2]))})` : '';
+    reason = m[2] !== undefined ? ` (${forTerminal(String(JSON.parse(m[2])))})` : '';
   } catch {
-    reason = ` (${m[2] ?? ''})`;
+    reason = ` (${forTerminal(m[2] ?? '')})`;
   }
   return { text: `connection refused by server: ${closeCodeName(Number(m[1]))}${reason}`, refused: true };
 }
@@ -461,7 +462,7 @@ export class ProtonClient {
     if (r.kind === 'closed') {
       const info = r.info;
       const v = this.judge.verdict(mark);
-      this.print(`Failed to connect: ${!v && info.by === 'server' ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${info.reason})` : ''}` : `connection #${st.num} ${describeClose(info)}${v ? ` (${violationText(v)})` : ''}`}`);
+      this.print(`Failed to connect: ${!v && info.by === 'server' ? `connection refused by server: ${closeCodeName(info.code)}${info.reason ? ` (${forTerminal(info.reason)})` : ''}` : `connection #${st.num} ${describeClose(info)}${v ? ` (${violationText(v)})` : ''}`}`);
       await this.awaitCloses(others, mark, signal);
       return false;
     }
