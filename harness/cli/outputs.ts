@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { TRACE_FORMAT_VERSION } from '../engine/trace.js';
 import type { RunResult } from '../engine/types.js';
 import { loadSuite, projectRoot } from '../engine/registry.js';
 import { UsageError } from '../engine/errors.js';
@@ -88,7 +89,7 @@ export async function writeReports(run: RunResult, o: ReportFlags, extras: Repor
     if (formats.includes('html')) annotated.set(c.id, events);
     await writeTrace(
       path.join(o.out, rel),
-      { type: 'header', format: 'wirecheck-trace', version: 1, protocol: run.protocol, specVersion: run.specVersion, profile: run.profile as Record<string, unknown>, target: run.target, recordedBy: 'client', case: c.id, description: c.description },
+      { type: 'header', format: 'wirecheck-trace', version: TRACE_FORMAT_VERSION, protocol: run.protocol, specVersion: run.specVersion, profile: run.profile as Record<string, unknown>, target: run.target, recordedBy: 'client', case: c.id, description: c.description },
       events,
     );
     cases.push({ ...c, traceFile: rel });
