@@ -16,12 +16,20 @@
  * sees the `conn_close`, as the TCP host feeds it), a core's `reset` action ends
  * it too (`conn_close` by the server, reason `reset`), and `stopSending()`
  * throws (TCP has none).
+ *
+ * Transport contract v2 (QUIC mode): `openStream('uni')` opens client uni
+ * streams (2, 6, 10, …); streams the core opens (a `send` on a server id,
+ * RFC 9000 §2.1) are recorded (`stream_open` by the server, `dir` for uni)
+ * and handed out by `acceptStream`; DATAGRAMs (RFC 9221) are exchanged when
+ * the connect asks for them (`datagrams: true`), up to
+ * {@link MemoryTargetOptions.maxDatagramSize} bytes. In TCP mode there are
+ * no uni streams, no server streams and no datagrams, as drivers/tcp.ts.
  * One core serves every connection of every case, as one server process
  * would: state a faulty core leaks shows in the next case and the probe.
  */
 import type { Clock, ClockTimer } from '../engine/clock.js';
 import type { ServerAction, ServerCore } from '../engine/server-core.js';
-import { toHex, type ConnCloseEvent, type NoteEvent, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
+import { toHex, type ConnCloseEvent, type NoteEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
 import { ConnectError, DriverError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from './types.js';
 
 /** Options of {@link createMemoryTarget}. */
@@ -36,7 +44,17 @@ export interface MemoryTargetOptions {
   readonly remote?: string;
   /** Transport the driver claims (default `quic`: streams 0, 4, 8, … as RFC 9000 §2.1; `tcp`: one stream 0 per connection, as drivers/tcp.ts, see the module docstring). */
   readonly transport?: 'quic' | 'tcp';
+  /**
+   * Largest DATAGRAM payload (bytes) either side accepts, when a connect
+   * asks for datagrams (`ConnectOptions.datagrams`); default
+   * {@link MEMORY_MAX_DATAGRAM_SIZE}; 0: the server does not support them.
+   * Ignored in TCP mode.
+   */
+  readonly maxDatagramSize?: number;
 }
+
+/** Default largest DATAGRAM payload of an in-memory connection (bytes): what fits a 1,280-byte QUIC packet, roughly. */
+export const MEMORY_MAX_DATAGRAM_SIZE = 1_200;
 
 /** A running in-memory target. */
 export interface MemoryTarget {
@@ -57,6 +75,15 @@ class MemoryConnection implements ClientConnection {
   private ended = false;
   readonly streams = new Map<number, MemoryStream>();
   private nextClientBidi = 0;
+  private nextClientUni = 2;
+  /** Server-opened streams, in the order they became known; `accepted` of them handed out. */
+  private readonly fromServer: MemoryStream[] = [];
+  private accepted = 0;
+  /** Waiters of {@link acceptStream}, woken by a new server stream or the close. */
+  private readonly acceptWaiters = new Set<() => void>();
+  private readonly rxDatagrams: Uint8Array[] = [];
+  /** Largest DATAGRAM payload (bytes), when datagrams were negotiated. */
+  readonly maxDatagramSize: number | undefined;
 
   constructor(
     readonly host: MemoryHost,
@@ -65,26 +92,91 @@ class MemoryConnection implements ClientConnection {
     readonly conn: number,
     /** The core's connection id (unique over the target's life). */
     readonly serverConn: number,
+    maxDatagramSize: number | undefined,
   ) {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.maxDatagramSize = maxDatagramSize;
   }
 
   get isClosed(): boolean {
     return this.ended;
   }
 
-  openStream(): ClientStream {
+  openStream(kind: StreamKind = 'bidi'): ClientStream {
     if (this.host.tcp) {
+      if (kind === 'uni') throw new DriverError('openStream(\'uni\'): TCP has no unidirectional streams (one byte stream per connection)');
       // TCP: one byte stream per connection, stream 0 (drivers/tcp.ts).
-      const one = this.streams.get(0) ?? new MemoryStream(this, 0, 'client');
+      const one = this.streams.get(0) ?? new MemoryStream(this, 0, 'client', 'bidi');
       this.streams.set(0, one);
       return one;
     }
-    const id = this.nextClientBidi;
-    this.nextClientBidi += 4;
-    const s = new MemoryStream(this, id, 'client');
+    if (kind !== 'bidi' && kind !== 'uni') throw new DriverError(`openStream: kind must be 'bidi' or 'uni', got ${JSON.stringify(kind)}`);
+    let id: number;
+    if (kind === 'uni') {
+      id = this.nextClientUni;
+      this.nextClientUni += 4;
+    } else {
+      id = this.nextClientBidi;
+      this.nextClientBidi += 4;
+    }
+    const s = new MemoryStream(this, id, 'client', kind);
     this.streams.set(id, s);
     return s;
+  }
+
+  /** A stream the core opened (first action on a server id): recorded, kept for {@link acceptStream}. */
+  serverOpened(id: number): MemoryStream {
+    const s = new MemoryStream(this, id, 'server', (id & 2) === 2 ? 'uni' : 'bidi');
+    this.streams.set(id, s);
+    this.fromServer.push(s);
+    for (const w of [...this.acceptWaiters]) w();
+    return s;
+  }
+
+  acceptStream(timeoutMs: number): Promise<ClientStream | undefined> {
+    const next = (): MemoryStream | undefined => (this.accepted < this.fromServer.length ? this.fromServer[this.accepted++] : undefined);
+    const now = next();
+    if (now || this.ended || this.host.tcp) return Promise.resolve(now);
+    const { clock } = this.host;
+    return new Promise((resolve) => {
+      const done = (s: MemoryStream | undefined) => {
+        clock.clearTimeout(timer);
+        this.acceptWaiters.delete(wake);
+        resolve(s);
+      };
+      const wake = () => {
+        const s = next();
+        if (s || this.ended) done(s);
+      };
+      const timer = clock.setTimeout(() => done(undefined), Math.max(0, timeoutMs));
+      this.acceptWaiters.add(wake);
+    });
+  }
+
+  serverStreams(): readonly ClientStream[] {
+    return [...this.fromServer];
+  }
+
+  sendDatagram(bytes: Uint8Array): void {
+    if (this.ended) throw new DriverError(`sendDatagram: connection ${this.conn} is closed`);
+    if (this.maxDatagramSize === undefined) throw new DriverError(`sendDatagram: datagrams were not negotiated on connection ${this.conn}${this.host.tcp ? ' (TCP has none)' : ' (connect with datagrams: true)'}`);
+    if (bytes.byteLength > this.maxDatagramSize) throw new DriverError(`sendDatagram: ${bytes.byteLength} bytes exceed the peer's maximum DATAGRAM payload of ${this.maxDatagramSize} bytes (RFC 9221 §3)`);
+    this.emit({ type: 'dgram', t: 0, conn: this.conn, dir: 'c2s', hex: toHex(bytes) });
+  }
+
+  datagrams(): readonly Uint8Array[] {
+    return this.rxDatagrams.map((d) => d.slice());
+  }
+
+  /** A DATAGRAM from the core: recorded and kept, or dropped (noted) when not negotiated or too large, as a QUIC stack would. */
+  deliverDatagram(bytes: Uint8Array): void {
+    if (this.ended) return;
+    if (this.maxDatagramSize === undefined || bytes.byteLength > this.maxDatagramSize) {
+      this.trace.note(`memory conn ${this.conn}: server DATAGRAM of ${bytes.byteLength} bytes dropped (${this.maxDatagramSize === undefined ? 'datagrams not negotiated' : `over ${this.maxDatagramSize} bytes`})`);
+      return;
+    }
+    this.rxDatagrams.push(bytes.slice());
+    this.trace.record({ type: 'dgram', conn: this.conn, dir: 's2c', hex: toHex(bytes) });
   }
 
   async close(code = 0, reason = ''): Promise<void> {
@@ -99,6 +191,7 @@ class MemoryConnection implements ClientConnection {
     this.ended = true;
     this.trace.record<ConnCloseEvent>({ type: 'conn_close', ...info });
     for (const s of this.streams.values()) s.connectionClosed();
+    for (const w of [...this.acceptWaiters]) w();
     this.host.feed({ type: 'conn_close', t: 0, conn: this.serverConn, by: info.by, isApp: info.isApp, code: info.code, reason: info.reason });
     this.host.forget(this);
     this.resolveClosed(info);
@@ -116,16 +209,20 @@ class MemoryStream implements ClientStream {
   private rx = new Uint8Array(64);
   private rxLen = 0;
   private opened: boolean;
-  private writeOpen = true;
-  private readOpen = true;
+  private writeOpen: boolean;
+  private readOpen: boolean;
 
   constructor(
     private readonly owner: MemoryConnection,
     readonly id: number,
-    by: 'client' | 'server',
+    readonly by: 'client' | 'server',
+    readonly kind: StreamKind,
   ) {
     this.opened = by === 'server';
-    if (by === 'server') owner.trace.record({ type: 'stream_open', conn: owner.conn, stream: id, by: 'server' });
+    // A uni stream carries data from its opener only (RFC 9000 §2.1).
+    this.writeOpen = kind === 'bidi' || by === 'client';
+    this.readOpen = kind === 'bidi' || by === 'server';
+    if (by === 'server') owner.trace.record({ type: 'stream_open', conn: owner.conn, stream: id, by: 'server', ...(kind === 'uni' ? { dir: 'uni' as const } : {}) });
   }
 
   get conn(): number {
@@ -146,13 +243,14 @@ class MemoryStream implements ClientStream {
 
   private check(op: string): void {
     if (this.owner.isClosed) throw new DriverError(`${op} on stream ${this.id}: connection closed`);
+    if (this.kind === 'uni' && this.by === 'server') throw new DriverError(`${op} on stream ${this.id}: a server-opened unidirectional stream carries no client data (RFC 9000 §2.1)`);
     if (!this.writeOpen) throw new DriverError(`${op} on stream ${this.id}: sending side already closed`);
   }
 
   private recordOpen(): void {
     if (this.opened) return;
     this.opened = true;
-    this.owner.emit({ type: 'stream_open', t: 0, conn: this.owner.conn, stream: this.id, by: 'client' });
+    this.owner.emit({ type: 'stream_open', t: 0, conn: this.owner.conn, stream: this.id, by: 'client', ...(this.kind === 'uni' ? { dir: 'uni' as const } : {}) });
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -170,6 +268,7 @@ class MemoryStream implements ClientStream {
   }
 
   reset(code: number): void {
+    if (this.kind === 'uni' && this.by === 'server') throw new DriverError(`reset(${String(code)}) on stream ${this.id}: a server-opened unidirectional stream has no client sending side (RFC 9000 §2.1)`);
     if (this.owner.isClosed || !this.writeOpen) {
       this.owner.trace.note(`memory conn ${this.owner.conn}: reset(${code}) on stream ${this.id} not sent: sending side already closed`);
       return;
@@ -187,6 +286,7 @@ class MemoryStream implements ClientStream {
 
   stopSending(code: number): void {
     if (this.owner.host.tcp) throw new DriverError(`stopSending(${String(code)}): TCP has no STOP_SENDING (one byte stream per connection); use reset() or close()`);
+    if (this.kind === 'uni' && this.by === 'client') throw new DriverError(`stopSending(${String(code)}) on stream ${this.id}: a client-opened unidirectional stream has no receiving side (RFC 9000 §2.1)`);
     if (this.owner.isClosed || !this.readOpen) {
       this.owner.trace.note(`memory conn ${this.owner.conn}: stopSending(${code}) on stream ${this.id} not sent: receiving side already closed`);
       return;
@@ -229,6 +329,13 @@ class MemoryStream implements ClientStream {
     }
   }
 
+  /** The core asked the client to stop sending (STOP_SENDING, RFC 9000 §19.5): the client's side is closed from here. */
+  serverStopSending(code: number): void {
+    if (this.owner.isClosed || !this.writeOpen) return;
+    this.writeOpen = false;
+    this.owner.trace.record({ type: 'stream_reset', conn: this.owner.conn, stream: this.id, dir: 'c2s', kind: 'stop_sending', code });
+  }
+
   connectionClosed(): void {
     this.readOpen = false;
     this.writeOpen = false;
@@ -243,12 +350,15 @@ class MemoryHost {
   private pumping = false;
   private again = false;
   private stopped = false;
+  /** The target's clock (timers of `acceptStream`). */
+  readonly clock: Clock;
 
   /** The driver claims TCP: connections behave as drivers/tcp.ts records them (module docstring). */
   readonly tcp: boolean;
 
   constructor(private readonly opts: MemoryTargetOptions) {
     this.tcp = opts.transport === 'tcp';
+    this.clock = opts.clock;
   }
 
   allocServerConn(): number {
@@ -310,15 +420,23 @@ class MemoryHost {
       case 'send': {
         let s = c.streams.get(act.stream);
         if (!s) {
-          if ((act.stream & 1) === 0) return; // A client stream the client never opened: nothing to deliver to.
-          s = new MemoryStream(c, act.stream, 'server');
-          c.streams.set(act.stream, s);
+          if ((act.stream & 1) === 0 || this.tcp) return; // A client stream the client never opened: nothing to deliver to.
+          s = c.serverOpened(act.stream);
         }
         s.deliver(act.bytes);
         return;
       }
-      case 'fin':
-        c.streams.get(act.stream)?.serverFin();
+      case 'fin': {
+        let s = c.streams.get(act.stream);
+        if (!s && (act.stream & 1) === 1 && !this.tcp) s = c.serverOpened(act.stream);
+        s?.serverFin();
+        return;
+      }
+      case 'stop_sending':
+        if (!this.tcp) c.streams.get(act.stream)?.serverStopSending(act.code);
+        return;
+      case 'dgram':
+        if (!this.tcp) c.deliverDatagram(act.bytes);
         return;
       case 'reset':
         if (this.tcp) c.end({ conn: c.conn, by: 'server', isApp: false, code: 0, reason: 'reset' });
@@ -362,7 +480,8 @@ export function createMemoryTarget(opts: MemoryTargetOptions): MemoryTarget {
       };
       if (host.isStopped) fail('the in-memory server is stopped');
       if (accepted !== undefined && alpn === undefined) fail(`ALPN mismatch: the server accepts none of ${JSON.stringify(offered)}`);
-      const c = new MemoryConnection(host, trace, conn, host.allocServerConn());
+      const maxDgram = opts.maxDatagramSize ?? MEMORY_MAX_DATAGRAM_SIZE;
+      const c = new MemoryConnection(host, trace, conn, host.allocServerConn(), co.datagrams === true && !host.tcp && maxDgram > 0 ? maxDgram : undefined);
       host.register(c);
       trace.record({ type: 'conn_open', conn, remote, ...(alpn !== undefined ? { alpn } : {}) });
       host.feed({ type: 'conn_open', t: 0, conn: c.serverConn, remote: 'client', ...(alpn !== undefined ? { alpn } : {}) });

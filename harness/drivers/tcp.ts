@@ -20,6 +20,12 @@
  * | `close(code, reason)`              | `conn_close` by `'client'` with that code and reason (not on the wire), then FIN |
  * | other socket error / local idle    | `conn_close` by `'transport'` |
  *
+ * Transport contract v2: TCP has no unidirectional streams, no streams the
+ * server opens and no datagrams: `openStream('uni')` and `sendDatagram()`
+ * throw `DriverError`, `acceptStream()` resolves `undefined` at once,
+ * `serverStreams()` and `datagrams()` are empty, `maxDatagramSize` is
+ * undefined.
+ *
  * Every `conn_close` has `isApp: false` (TCP has no application close) and
  * there is exactly one per connection; nothing is recorded after it. Like
  * Node's default `allowHalfOpen: false`, a server's FIN ends the connection:
@@ -40,6 +46,7 @@ import {
   type DistributiveOmit,
   type StreamFinEvent,
   type StreamOpenEvent,
+  type StreamKind,
   type StreamResetEvent,
   type TraceEvent,
   type TraceRecorder,
@@ -199,9 +206,39 @@ class TcpClientConnection implements ClientConnection {
     return this.rx.slice(0, this.rxLen);
   }
 
-  /** The single stream (id 0); the same object on every call. Nothing is sent until its first write. */
-  openStream(): ClientStream {
+  /**
+   * The single stream (id 0); the same object on every call. Nothing is sent until its first write.
+   * @throws DriverError for `kind` `'uni'` (TCP has no unidirectional streams).
+   */
+  openStream(kind: StreamKind = 'bidi'): ClientStream {
+    if (kind !== 'bidi') throw new DriverError(`openStream(${JSON.stringify(kind)}): TCP has no unidirectional streams (one byte stream per connection)`);
     return this.stream;
+  }
+
+  /** TCP: the server never opens a stream; resolves `undefined` at once. */
+  acceptStream(_timeoutMs: number): Promise<ClientStream | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  /** TCP: always empty (the server never opens a stream). */
+  serverStreams(): readonly ClientStream[] {
+    return [];
+  }
+
+  /** TCP has no datagrams. */
+  readonly maxDatagramSize: number | undefined = undefined;
+
+  /**
+   * TCP has no datagrams.
+   * @throws DriverError always.
+   */
+  sendDatagram(bytes: Uint8Array): void {
+    throw new DriverError(`sendDatagram(${String(bytes.byteLength)} bytes): TCP has no datagrams (RFC 9221 is QUIC only)`);
+  }
+
+  /** TCP: always empty. */
+  datagrams(): readonly Uint8Array[] {
+    return [];
   }
 
   /** Adds a harness annotation about this connection. */
@@ -436,6 +473,9 @@ class TcpClientConnection implements ClientConnection {
 class TcpClientStream implements ClientStream {
   readonly id = TCP_STREAM_ID;
   readonly conn: number;
+  /** The client opened the connection, so its stream. */
+  readonly by = 'client' as const;
+  readonly kind = 'bidi' as const;
 
   constructor(private readonly owner: TcpClientConnection) {
     this.conn = owner.conn;
