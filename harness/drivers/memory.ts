@@ -10,12 +10,18 @@
  * fuzzer's in-process path (thousands of cases per second, deterministic).
  *
  * With `transport: 'tcp'` a connection behaves as drivers/tcp.ts records
- * one: a single byte stream (id 0, the same object from every
- * `openStream()`), a client `reset()` is an RST that ends the connection
- * (`stream_reset`, then `conn_close` by the client, reason `reset`; the core
- * sees the `conn_close`, as the TCP host feeds it), a core's `reset` action ends
- * it too (`conn_close` by the server, reason `reset`), and `stopSending()`
- * throws (TCP has none).
+ * one and tcp/server-host.ts feeds it to the core: a single byte stream (id
+ * 0, the same object from every `openStream()`), `stopSending()` throws
+ * (TCP has none), and FINs, RSTs and closes follow tcp/close-semantics.ts
+ * with two views of the connection, the client's (recorded in the case's
+ * trace, answering the server's FIN with its own) and the server's (fed to
+ * the core): a client `reset()` is `stream_reset` then `conn_close` by the
+ * client, reason `reset`, the core sees the `conn_close`; a core's `close`
+ * is the core's `conn_close`, then its FIN reaches the client (`stream_fin`
+ * s2c, the client's answering FIN, `conn_close` by the first FIN's sender,
+ * reason `fin`); a client `close()` is the client's `conn_close`, then its
+ * FIN reaches the core (`stream_fin` c2s), which ends its side when it
+ * likes.
  *
  * Transport contract v2 (QUIC mode): `openStream('uni')` opens client uni
  * streams (2, 6, 10, …); streams the core opens (a `send` on a server id,
@@ -30,6 +36,7 @@
 import type { Clock, ClockTimer } from '../engine/clock.js';
 import type { ServerAction, ServerCore } from '../engine/server-core.js';
 import { toHex, type ConnCloseEvent, type NoteEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
+import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from '../tcp/close-semantics.js';
 import { ConnectError, DriverError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from './types.js';
 
 /** Options of {@link createMemoryTarget}. */
@@ -103,13 +110,6 @@ class MemoryConnection implements ClientConnection {
   }
 
   openStream(kind: StreamKind = 'bidi'): ClientStream {
-    if (this.host.tcp) {
-      if (kind === 'uni') throw new DriverError('openStream(\'uni\'): TCP has no unidirectional streams (one byte stream per connection)');
-      // TCP: one byte stream per connection, stream 0 (drivers/tcp.ts).
-      const one = this.streams.get(0) ?? new MemoryStream(this, 0, 'client', 'bidi');
-      this.streams.set(0, one);
-      return one;
-    }
     if (kind !== 'bidi' && kind !== 'uni') throw new DriverError(`openStream: kind must be 'bidi' or 'uni', got ${JSON.stringify(kind)}`);
     let id: number;
     if (kind === 'uni') {
@@ -136,7 +136,7 @@ class MemoryConnection implements ClientConnection {
   acceptStream(timeoutMs: number): Promise<ClientStream | undefined> {
     const next = (): MemoryStream | undefined => (this.accepted < this.fromServer.length ? this.fromServer[this.accepted++] : undefined);
     const now = next();
-    if (now || this.ended || this.host.tcp) return Promise.resolve(now);
+    if (now || this.ended) return Promise.resolve(now);
     const { clock } = this.host;
     return new Promise((resolve) => {
       const done = (s: MemoryStream | undefined) => {
@@ -159,7 +159,7 @@ class MemoryConnection implements ClientConnection {
 
   sendDatagram(bytes: Uint8Array): void {
     if (this.ended) throw new DriverError(`sendDatagram: connection ${this.conn} is closed`);
-    if (this.maxDatagramSize === undefined) throw new DriverError(`sendDatagram: datagrams were not negotiated on connection ${this.conn}${this.host.tcp ? ' (TCP has none)' : ' (connect with datagrams: true)'}`);
+    if (this.maxDatagramSize === undefined) throw new DriverError(`sendDatagram: datagrams were not negotiated on connection ${this.conn} (connect with datagrams: true)`);
     if (bytes.byteLength > this.maxDatagramSize) throw new DriverError(`sendDatagram: ${bytes.byteLength} bytes exceed the peer's maximum DATAGRAM payload of ${this.maxDatagramSize} bytes (RFC 9221 §3)`);
     this.emit({ type: 'dgram', t: 0, conn: this.conn, dir: 'c2s', hex: toHex(bytes) });
   }
@@ -183,6 +183,50 @@ class MemoryConnection implements ClientConnection {
     if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`close: code must be an integer ≥ 0, got ${String(code)}`);
     if (this.ended) return;
     this.end({ conn: this.conn, by: 'client', isApp: true, code, reason: reason.slice(0, 256) });
+  }
+
+  /** The core's action on this connection (QUIC mode). */
+  serverAction(act: Exclude<ServerAction, { readonly type: 'log' }>): void {
+    if (this.ended) return;
+    switch (act.type) {
+      case 'send': {
+        let s = this.streams.get(act.stream);
+        if (!s) {
+          if ((act.stream & 1) === 0) return; // A client stream the client never opened: nothing to deliver to.
+          s = this.serverOpened(act.stream);
+        }
+        s.deliver(act.bytes);
+        return;
+      }
+      case 'fin': {
+        let s = this.streams.get(act.stream);
+        if (!s && (act.stream & 1) === 1) s = this.serverOpened(act.stream);
+        s?.serverFin();
+        return;
+      }
+      case 'stop_sending':
+        this.streams.get(act.stream)?.serverStopSending(act.code);
+        return;
+      case 'dgram':
+        this.deliverDatagram(act.bytes);
+        return;
+      case 'reset':
+        this.streams.get(act.stream)?.serverReset(act.code);
+        return;
+      case 'close':
+        this.serverClose(act.code, act.reason);
+        return;
+    }
+  }
+
+  /** The server closes the connection (a `close` action, or the target's stop). */
+  serverClose(code: number, reason: string): void {
+    this.end({ conn: this.conn, by: 'server', isApp: true, code, reason: reason.slice(0, 256) });
+  }
+
+  /** True once the core's side is gone (no more actions for it). */
+  get serverGone(): boolean {
+    return this.ended;
   }
 
   /** Records `conn_close`, ends every stream, tells the core (whoever closed). */
@@ -275,17 +319,10 @@ class MemoryStream implements ClientStream {
     }
     this.recordOpen();
     this.writeOpen = false;
-    if (this.owner.host.tcp) {
-      // TCP: an RST ends the connection (drivers/tcp.ts records both events); the server sees only the end (tcp/server-host.ts).
-      this.owner.trace.record({ type: 'stream_reset', conn: this.owner.conn, stream: this.id, dir: 'c2s', kind: 'reset', code });
-      this.owner.end({ conn: this.owner.conn, by: 'client', isApp: false, code: 0, reason: 'reset' });
-      return;
-    }
     this.owner.emit({ type: 'stream_reset', t: 0, conn: this.owner.conn, stream: this.id, dir: 'c2s', kind: 'reset', code });
   }
 
   stopSending(code: number): void {
-    if (this.owner.host.tcp) throw new DriverError(`stopSending(${String(code)}): TCP has no STOP_SENDING (one byte stream per connection); use reset() or close()`);
     if (this.kind === 'uni' && this.by === 'client') throw new DriverError(`stopSending(${String(code)}) on stream ${this.id}: a client-opened unidirectional stream has no receiving side (RFC 9000 §2.1)`);
     if (this.owner.isClosed || !this.readOpen) {
       this.owner.trace.note(`memory conn ${this.owner.conn}: stopSending(${code}) on stream ${this.id} not sent: receiving side already closed`);
@@ -342,9 +379,206 @@ class MemoryStream implements ClientStream {
   }
 }
 
+/**
+ * One connection in TCP mode (module docstring): two views of it
+ * (tcp/close-semantics.ts), the client's recorded in the case's trace, the
+ * server's fed to the core; its one stream 0 is the connection itself.
+ */
+class MemoryTcpConnection implements ClientConnection, ClientStream {
+  readonly closed: Promise<CloseInfo>;
+  private resolveClosed!: (info: CloseInfo) => void;
+  /** The client's view (what drivers/tcp.ts records) and the server's (what tcp/server-host.ts feeds its core). */
+  private readonly client: TcpViewHolder;
+  private readonly server: TcpViewHolder;
+  private rx = new Uint8Array(64);
+  private rxLen = 0;
+  readonly id = TCP_STREAM_ID;
+  readonly by = 'client' as const;
+  readonly kind = 'bidi' as const;
+  readonly maxDatagramSize: number | undefined = undefined;
+
+  constructor(
+    readonly host: MemoryHost,
+    readonly trace: TraceRecorder,
+    /** Trace connection index (client's view). */
+    readonly conn: number,
+    /** The core's connection id (unique over the target's life). */
+    readonly serverConn: number,
+  ) {
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    this.client = { view: tcpView(conn, 'client', { answerPeerFin: true }) };
+    this.server = { view: tcpView(serverConn, 'server', { answerPeerFin: false }) };
+  }
+
+  get isClosed(): boolean {
+    return this.client.view.closed;
+  }
+
+  get serverGone(): boolean {
+    return this.server.view.closed;
+  }
+
+  get readEnded(): boolean {
+    return !this.client.view.receiving;
+  }
+
+  get receivedLength(): number {
+    return this.rxLen;
+  }
+
+  received(): Uint8Array {
+    return this.rx.slice(0, this.rxLen);
+  }
+
+  /** A happening on the client's side, recorded in the case's trace. */
+  private onClient(h: TcpHappening): TcpApplied {
+    return applyTcp(this.client, h, (ev) => {
+      const rec = this.trace.record<TraceEvent>(ev);
+      if (rec.type === 'conn_close') this.resolveClosed({ conn: rec.conn, by: rec.by, isApp: rec.isApp, code: rec.code, reason: rec.reason });
+    });
+  }
+
+  /** A happening on the server's side: the core is fed what the TCP host feeds it (not the server's own s2c events). */
+  private onServer(h: TcpHappening): TcpApplied {
+    return applyTcp(this.server, h, (ev) => {
+      if (ev.type === 'conn_close') this.host.forget(this);
+      if (!('dir' in ev) || ev.dir === 'c2s') this.host.feed({ ...ev, t: 0 } as TraceEvent);
+    });
+  }
+
+  /** Both sides have sent their FIN (or are gone): the socket closes on both ends. */
+  private settleSockets(): void {
+    const c = this.client.view;
+    const sv = this.server.view;
+    if ((c.closed || !c.sending) && (sv.closed || !sv.sending)) {
+      this.onClient({ type: 'socket_closed' });
+      this.onServer({ type: 'socket_closed' });
+    }
+  }
+
+  /** A FIN from the client reaches the server (and the sockets close once both FINs are out). */
+  private clientFinToServer(): void {
+    this.onServer({ type: 'peer_fin' });
+    this.settleSockets();
+  }
+
+  openStream(kind: StreamKind = 'bidi'): ClientStream {
+    if (kind === 'uni') throw new DriverError('openStream(\'uni\'): TCP has no unidirectional streams (one byte stream per connection)');
+    return this;
+  }
+
+  acceptStream(): Promise<ClientStream | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  serverStreams(): readonly ClientStream[] {
+    return [];
+  }
+
+  sendDatagram(bytes: Uint8Array): void {
+    throw new DriverError(`sendDatagram(${String(bytes.byteLength)} bytes): datagrams were not negotiated on connection ${this.conn} (TCP has none)`);
+  }
+
+  datagrams(): readonly Uint8Array[] {
+    return [];
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    const hex = toHex(bytes);
+    const d = this.onClient({ type: 'send', hex });
+    if (d.refused !== undefined) throw new DriverError(d.refused);
+    if (bytes.byteLength > 0 && d.complete) this.onServer({ type: 'receive', hex });
+  }
+
+  async end(): Promise<void> {
+    const d = this.onClient({ type: 'local_fin' });
+    if (d.refused !== undefined) throw new DriverError(d.refused);
+    if (d.sendFin) this.clientFinToServer();
+  }
+
+  reset(code: number): void {
+    if (this.client.view.closed) {
+      this.trace.note(`memory conn ${this.conn}: reset(${code}) not sent: connection already closed`);
+      return;
+    }
+    this.onClient({ type: 'local_reset', code, sent: true });
+    this.onServer({ type: 'peer_reset' });
+  }
+
+  stopSending(code: number): void {
+    throw new DriverError(`stopSending(${String(code)}): TCP has no STOP_SENDING (one byte stream per connection); use reset() or close()`);
+  }
+
+  async close(code = 0, reason = ''): Promise<void> {
+    if (!Number.isSafeInteger(code) || code < 0) throw new RangeError(`close: code must be an integer ≥ 0, got ${String(code)}`);
+    if (this.client.view.closed) return;
+    const wasSending = this.client.view.sending;
+    this.onClient({ type: 'local_close', code, reason: reason.slice(0, 256) });
+    // The close sends our FIN after the queued bytes (drivers/tcp.ts).
+    if (wasSending) this.clientFinToServer();
+    else this.settleSockets();
+  }
+
+  /** The core's action on this connection (one stream: stream ids are ignored; no STOP_SENDING, no datagrams). */
+  serverAction(act: Exclude<ServerAction, { readonly type: 'log' }>): void {
+    switch (act.type) {
+      case 'send': {
+        const hex = toHex(act.bytes);
+        if (act.bytes.byteLength === 0 || !this.onServer({ type: 'send', hex }).complete || this.server.view.closed) return;
+        if (!this.client.view.receiving) return;
+        this.deliver(act.bytes);
+        this.onClient({ type: 'receive', hex });
+        return;
+      }
+      case 'fin': {
+        const d = this.onServer({ type: 'local_fin' });
+        if (d.sendFin && d.complete) this.serverFinToClient();
+        return;
+      }
+      case 'reset':
+        if (!this.onServer({ type: 'announce' }).complete || this.server.view.closed) return;
+        this.onServer({ type: 'local_reset', code: act.code, sent: true });
+        this.onClient({ type: 'peer_reset' });
+        return;
+      case 'close':
+        this.serverClose(act.code, act.reason);
+        return;
+      case 'stop_sending':
+      case 'dgram':
+        return;
+    }
+  }
+
+  /** The server closes (a `close` action, or the target's stop): its `conn_close`, then its FIN reaches the client. */
+  serverClose(code: number, reason: string): void {
+    if (this.server.view.closed) return;
+    const wasSending = this.server.view.sending;
+    this.onServer({ type: 'local_close', code, reason: reason.slice(0, 256) });
+    if (wasSending) this.serverFinToClient();
+    else this.settleSockets();
+  }
+
+  /** A FIN from the server reaches the client, which answers with its own (drivers/tcp.ts). */
+  private serverFinToClient(): void {
+    const d = this.onClient({ type: 'peer_fin' });
+    if (d.sendFin) this.onServer({ type: 'peer_fin' });
+    this.settleSockets();
+  }
+
+  private deliver(bytes: Uint8Array): void {
+    if (this.rxLen + bytes.byteLength > this.rx.length) {
+      const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + bytes.byteLength));
+      grown.set(this.rx.subarray(0, this.rxLen));
+      this.rx = grown;
+    }
+    this.rx.set(bytes, this.rxLen);
+    this.rxLen += bytes.byteLength;
+  }
+}
+
 /** The host side: feeds the core, executes its actions, keeps its one timer. */
 class MemoryHost {
-  readonly conns = new Map<number, MemoryConnection>();
+  readonly conns = new Map<number, MemoryConnection | MemoryTcpConnection>();
   private nextServerConn = 0;
   private timer: ClockTimer | undefined;
   private pumping = false;
@@ -365,11 +599,11 @@ class MemoryHost {
     return this.nextServerConn++;
   }
 
-  register(c: MemoryConnection): void {
+  register(c: MemoryConnection | MemoryTcpConnection): void {
     this.conns.set(c.serverConn, c);
   }
 
-  forget(c: MemoryConnection): void {
+  forget(c: MemoryConnection | MemoryTcpConnection): void {
     this.conns.delete(c.serverConn);
   }
 
@@ -415,41 +649,12 @@ class MemoryHost {
   private execute(act: ServerAction): void {
     if (act.type === 'log') return;
     const c = this.conns.get(act.conn);
-    if (!c || c.isClosed) return;
-    switch (act.type) {
-      case 'send': {
-        let s = c.streams.get(act.stream);
-        if (!s) {
-          if ((act.stream & 1) === 0 || this.tcp) return; // A client stream the client never opened: nothing to deliver to.
-          s = c.serverOpened(act.stream);
-        }
-        s.deliver(act.bytes);
-        return;
-      }
-      case 'fin': {
-        let s = c.streams.get(act.stream);
-        if (!s && (act.stream & 1) === 1 && !this.tcp) s = c.serverOpened(act.stream);
-        s?.serverFin();
-        return;
-      }
-      case 'stop_sending':
-        if (!this.tcp) c.streams.get(act.stream)?.serverStopSending(act.code);
-        return;
-      case 'dgram':
-        if (!this.tcp) c.deliverDatagram(act.bytes);
-        return;
-      case 'reset':
-        if (this.tcp) c.end({ conn: c.conn, by: 'server', isApp: false, code: 0, reason: 'reset' });
-        else c.streams.get(act.stream)?.serverReset(act.code);
-        return;
-      case 'close':
-        c.end({ conn: c.conn, by: 'server', isApp: true, code: act.code, reason: act.reason.slice(0, 256) });
-        return;
-    }
+    if (!c || c.serverGone) return;
+    c.serverAction(act);
   }
 
   stop(code: number, reason: string): void {
-    for (const c of [...this.conns.values()]) c.end({ conn: c.conn, by: 'server', isApp: true, code, reason });
+    for (const c of [...this.conns.values()]) c.serverClose(code, reason);
     this.stopped = true;
     if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
@@ -481,7 +686,7 @@ export function createMemoryTarget(opts: MemoryTargetOptions): MemoryTarget {
       if (host.isStopped) fail('the in-memory server is stopped');
       if (accepted !== undefined && alpn === undefined) fail(`ALPN mismatch: the server accepts none of ${JSON.stringify(offered)}`);
       const maxDgram = opts.maxDatagramSize ?? MEMORY_MAX_DATAGRAM_SIZE;
-      const c = new MemoryConnection(host, trace, conn, host.allocServerConn(), co.datagrams === true && !host.tcp && maxDgram > 0 ? maxDgram : undefined);
+      const c = host.tcp ? new MemoryTcpConnection(host, trace, conn, host.allocServerConn()) : new MemoryConnection(host, trace, conn, host.allocServerConn(), co.datagrams === true && maxDgram > 0 ? maxDgram : undefined);
       host.register(c);
       trace.record({ type: 'conn_open', conn, remote, ...(alpn !== undefined ? { alpn } : {}) });
       host.feed({ type: 'conn_open', t: 0, conn: c.serverConn, remote: 'client', ...(alpn !== undefined ? { alpn } : {}) });
