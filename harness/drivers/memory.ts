@@ -33,7 +33,8 @@
  * One core serves every connection of every case, as one server process
  * would: state a faulty core leaks shows in the next case and the probe.
  */
-import type { Clock, ClockTimer } from '../engine/clock.js';
+import type { Clock } from '../engine/clock.js';
+import { CorePump } from '../engine/core-pump.js';
 import type { ServerAction, ServerCore } from '../engine/server-core.js';
 import { toHex, type ConnCloseEvent, type NoteEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
 import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from '../tcp/close-semantics.js';
@@ -51,6 +52,12 @@ export interface MemoryTargetOptions {
   readonly remote?: string;
   /** Transport the driver claims (default `quic`: streams 0, 4, 8, … as RFC 9000 §2.1; `tcp`: one stream 0 per connection, as drivers/tcp.ts, see the module docstring). */
   readonly transport?: 'quic' | 'tcp';
+  /**
+   * Structured log of the in-memory host (what the QUIC and TCP hosts log):
+   * a core that throws, actions a transport cannot do, core `log` actions.
+   * Default: none.
+   */
+  readonly log?: (entry: Record<string, unknown>) => void;
   /**
    * Largest DATAGRAM payload (bytes) either side accepts, when a connect
    * asks for datagrams (`ConnectOptions.datagrams`); default
@@ -580,19 +587,30 @@ class MemoryTcpConnection implements ClientConnection, ClientStream {
 class MemoryHost {
   readonly conns = new Map<number, MemoryConnection | MemoryTcpConnection>();
   private nextServerConn = 0;
-  private timer: ClockTimer | undefined;
-  private pumping = false;
-  private again = false;
   private stopped = false;
-  /** The target's clock (timers of `acceptStream`). */
+  /** The target's clock (timers of `acceptStream`, and the core's). */
   readonly clock: Clock;
+  /** Feeds the core, polls it, executes its actions, keeps its one timer: the same loop as the QUIC and TCP hosts (engine/core-pump.ts), on the target's clock. */
+  private readonly pumper: CorePump;
 
   /** The driver claims TCP: connections behave as drivers/tcp.ts records them (module docstring). */
   readonly tcp: boolean;
 
-  constructor(private readonly opts: MemoryTargetOptions) {
+  constructor(opts: MemoryTargetOptions) {
     this.tcp = opts.transport === 'tcp';
     this.clock = opts.clock;
+    const act = (a: Exclude<ServerAction, { readonly type: 'log' }>): void => {
+      const c = this.conns.get(a.conn);
+      if (c && !c.serverGone) c.serverAction(a);
+    };
+    const log = opts.log;
+    this.pumper = new CorePump({
+      core: opts.core,
+      now: () => opts.clock.nowUs(),
+      clock: opts.clock,
+      wire: { send: act, fin: act, reset: act, close: act, stopSending: act, dgram: act },
+      log: log ? (level, msg, data) => log({ level, msg, ...data }) : () => undefined,
+    });
   }
 
   allocServerConn(): number {
@@ -610,54 +628,13 @@ class MemoryHost {
   /** Feeds one event (server's view; `t` is replaced by the clock's time) and pumps. */
   feed(ev: TraceEvent): void {
     if (this.stopped) return;
-    this.opts.core.handle({ ...ev, t: this.opts.clock.nowUs() } as TraceEvent);
-    this.pump();
-  }
-
-  /** Polls the core and executes its actions until it has none, then re-arms the timer. */
-  pump(): void {
-    if (this.pumping) {
-      this.again = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.again = false;
-        for (const act of this.opts.core.poll(this.opts.clock.nowUs())) this.execute(act);
-      } while (this.again);
-    } finally {
-      this.pumping = false;
-    }
-    this.arm();
-  }
-
-  private arm(): void {
-    const { clock, core } = this.opts;
-    if (this.timer !== undefined) clock.clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.stopped) return;
-    const next = core.nextTimer();
-    if (next === undefined || !Number.isFinite(next)) return;
-    const delayMs = Math.max(0, Math.ceil((next - clock.nowUs()) / 1000));
-    this.timer = clock.setTimeout(() => {
-      this.timer = undefined;
-      this.pump();
-    }, delayMs);
-  }
-
-  private execute(act: ServerAction): void {
-    if (act.type === 'log') return;
-    const c = this.conns.get(act.conn);
-    if (!c || c.serverGone) return;
-    c.serverAction(act);
+    this.pumper.feed({ ...ev, t: this.clock.nowUs() } as TraceEvent);
   }
 
   stop(code: number, reason: string): void {
     for (const c of [...this.conns.values()]) c.serverClose(code, reason);
     this.stopped = true;
-    if (this.timer !== undefined) this.opts.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.pumper.stop();
   }
 
   get isStopped(): boolean {

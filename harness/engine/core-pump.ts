@@ -2,7 +2,8 @@
  * The loop every transport host runs around a Sans-I/O {@link ServerCore}
  * (aioquic's `transmit()` shape): feed an event, poll the core, execute its
  * actions in order, re-arm one timer for `core.nextTimer()`. Shared by the
- * QUIC and TCP hosts so that the protections below exist once:
+ * QUIC and TCP hosts and the in-memory target (drivers/memory.ts, on a
+ * virtual clock) so that the protections below exist once:
  * - a core that throws is logged, never fatal;
  * - a pump that re-enters itself (an action whose execution feeds an event)
  *   is turned into another round, not recursion;
@@ -14,6 +15,7 @@
  */
 import type { TraceEvent } from './trace.js';
 import type { ServerAction, ServerCore } from './server-core.js';
+import type { Clock, ClockTimer } from './clock.js';
 
 /** Most actions executed in one synchronous pump before yielding to the event loop. */
 export const MAX_ACTIONS_PER_PUMP = 10_000;
@@ -51,6 +53,12 @@ export interface CorePumpOptions {
   /** Performs the wire actions; `log` actions go to {@link log}, with `source: 'core'`. */
   readonly wire: WireActions;
   readonly log: (level: PumpLogLevel, msg: string, data?: Record<string, unknown>) => void;
+  /**
+   * Timers of the pump (the core's one timer, deferred rounds): default the
+   * process's clock; a `VirtualClock` for in-process runs. Its time base
+   * may differ from {@link now}'s: only delays (ms) are taken from it.
+   */
+  readonly clock?: Clock;
 }
 
 /** Describes a thrown value for a log record. */
@@ -60,8 +68,11 @@ function errorText(err: unknown): string {
 
 /** Runs a core for a host. Not re-entrant by design: see the module docstring. */
 export class CorePump {
-  private timer: NodeJS.Timeout | undefined;
-  private deferred: NodeJS.Immediate | undefined;
+  private timer: ClockTimer | undefined;
+  /** Cancels the deferred round, when one is pending. */
+  private deferred: (() => void) | undefined;
+  /** Undefined: Node's timers (the hosts on sockets). */
+  private readonly clock: Clock | undefined;
   private pumping = false;
   private again = false;
   /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
@@ -70,7 +81,29 @@ export class CorePump {
   private overdueArms = 0;
   private stopped = false;
 
-  constructor(private readonly opts: CorePumpOptions) {}
+  constructor(private readonly opts: CorePumpOptions) {
+    this.clock = opts.clock;
+  }
+
+  /** Runs `fn` after I/O: `setImmediate` with Node's timers, a 0 ms timer on a given clock. */
+  private defer(fn: () => void): () => void {
+    const clock = this.clock;
+    if (clock === undefined) {
+      const h = setImmediate(fn);
+      return () => clearImmediate(h);
+    }
+    const t = clock.setTimeout(fn, 0);
+    return () => clock.clearTimeout(t);
+  }
+
+  private setTimer(fn: () => void, ms: number): ClockTimer {
+    return this.clock ? this.clock.setTimeout(fn, ms) : setTimeout(fn, ms);
+  }
+
+  private clearTimer(timer: ClockTimer): void {
+    if (this.clock) this.clock.clearTimeout(timer);
+    else clearTimeout(timer as NodeJS.Timeout);
+  }
 
   /** Feeds one event the host observed, then pumps. */
   feed(ev: TraceEvent): void {
@@ -127,7 +160,7 @@ export class CorePump {
     if (this.again && this.deferred === undefined && !this.stopped) {
       // The core keeps producing actions: yield to I/O, then continue.
       this.opts.log('warn', 'core produced many actions in one pump; deferring', { executed });
-      this.deferred = setImmediate(() => {
+      this.deferred = this.defer(() => {
         this.deferred = undefined;
         this.pump();
       });
@@ -138,9 +171,9 @@ export class CorePump {
   /** No more timers or deferred rounds (pumps asked for still run, for the host's final actions). */
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
-    if (this.deferred !== undefined) clearImmediate(this.deferred);
+    this.deferred?.();
     this.deferred = undefined;
   }
 
@@ -181,7 +214,7 @@ export class CorePump {
   }
 
   private armTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
     if (this.stopped) return;
     let next: number | undefined;
@@ -204,7 +237,7 @@ export class CorePump {
     } else {
       this.overdueArms = 0;
     }
-    this.timer = setTimeout(() => {
+    this.timer = this.setTimer(() => {
       this.timer = undefined;
       this.pump();
     }, delayMs);
