@@ -15,12 +15,14 @@
  */
 import type { TraceEvent } from './trace.js';
 import type { ServerAction, ServerCore } from './server-core.js';
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock, ClockTimer, VirtualClock } from './clock.js';
 
 /** Most actions executed in one synchronous pump before yielding to the event loop. */
 export const MAX_ACTIONS_PER_PUMP = 10_000;
 /** Longest back-off (ms) for a core whose timer is still due right after a poll. */
 export const MAX_OVERDUE_BACKOFF_MS = 1_000;
+/** With exact timers: polls of a timer still due at the same µs before it is reported (the simulation's limit). */
+const MAX_OVERDUE_EXACT = 1_000;
 /** Longest delay `setTimeout` accepts (ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -59,6 +61,12 @@ export interface CorePumpOptions {
    * may differ from {@link now}'s: only delays (ms) are taken from it.
    */
   readonly clock?: Clock;
+  /**
+   * Arm the core's timer at its exact µs (a {@link VirtualClock} only), not
+   * at the next whole ms as Node's timers do: the simulation's predictions
+   * (engine/sim.ts) are exact. The clock given here (the same as {@link clock}); default: none.
+   */
+  readonly exactTimers?: VirtualClock;
 }
 
 /** Describes a thrown value for a log record. */
@@ -226,6 +234,21 @@ export class CorePump {
     }
     if (next === undefined || !Number.isFinite(next)) {
       this.overdueArms = 0;
+      return;
+    }
+    const exact = this.opts.exactTimers;
+    if (exact) {
+      // Exact: a timer still due right after a poll is polled again at the same µs (a core may need one more
+      // poll to settle); only one that stays due for MAX_OVERDUE_EXACT polls is reported.
+      this.overdueArms = next <= this.lastPollT ? this.overdueArms + 1 : 0;
+      if (this.overdueArms > MAX_OVERDUE_EXACT) {
+        this.opts.log('warn', 'core timer still due after poll; giving up', { next, polledAt: this.lastPollT });
+        return;
+      }
+      this.timer = exact.setTimeoutUs(() => {
+        this.timer = undefined;
+        this.pump();
+      }, next - this.opts.now());
       return;
     }
     let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - this.opts.now()) / 1000)));
