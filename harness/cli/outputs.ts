@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { TRACE_FORMAT_VERSION } from '../engine/trace.js';
 import type { CaseResult, RunResult } from '../engine/types.js';
 import { loadSuite, projectRoot } from '../engine/registry.js';
 import { UsageError, messageOf } from '../engine/errors.js';
@@ -126,7 +127,7 @@ export async function writeCaseTrace(c: CaseResult, run: TraceRunInfo, out: stri
   const rel = path.join('traces', run.protocol, traceFileName(c.id));
   await writeTrace(
     path.join(out, rel),
-    { type: 'header', format: 'wirecheck-trace', version: 1, protocol: run.protocol, specVersion: run.specVersion, profile: run.profile as Record<string, unknown>, target: run.target, recordedBy: 'client', case: c.id, description: c.description },
+    { type: 'header', format: 'wirecheck-trace', version: TRACE_FORMAT_VERSION, protocol: run.protocol, specVersion: run.specVersion, profile: run.profile as Record<string, unknown>, target: run.target, recordedBy: 'client', case: c.id, description: c.description },
     annotate(c.trace, suite.createMonitor(run.profile)),
   );
   return { ...c, traceFile: rel };

@@ -7,7 +7,8 @@
  * as **stream 0**: `openStream()` always returns the same object, and every
  * stream event of the connection names stream 0. The stream is announced
  * (`stream_open` by `'client'`, who opened the connection) right before its
- * first event in either direction. What maps to what:
+ * first event in either direction. What maps to what (decided by
+ * tcp/close-semantics.ts, the one place for TCP FIN/RST/close semantics):
  *
  * | on the wire                        | recorded |
  * |---|---|
@@ -20,6 +21,12 @@
  * | `close(code, reason)`              | `conn_close` by `'client'` with that code and reason (not on the wire), then FIN |
  * | other socket error / local idle    | `conn_close` by `'transport'` |
  *
+ * Transport contract v2: TCP has no unidirectional streams, no streams the
+ * server opens and no datagrams: `openStream('uni')` and `sendDatagram()`
+ * throw `DriverError`, `acceptStream()` resolves `undefined` at once,
+ * `serverStreams()` and `datagrams()` are empty, `maxDatagramSize` is
+ * undefined.
+ *
  * Every `conn_close` has `isApp: false` (TCP has no application close) and
  * there is exactly one per connection; nothing is recorded after it. Like
  * Node's default `allowHalfOpen: false`, a server's FIN ends the connection:
@@ -31,19 +38,8 @@
  * supported (`alpn`, `ca`, `insecure`, `serverName` are ignored).
  */
 import { Socket } from 'node:net';
-import {
-  toHex,
-  type ConnCloseEvent,
-  type ConnFailEvent,
-  type ConnOpenEvent,
-  type DataEvent,
-  type DistributiveOmit,
-  type StreamFinEvent,
-  type StreamOpenEvent,
-  type StreamResetEvent,
-  type TraceEvent,
-  type TraceRecorder,
-} from '../engine/trace.js';
+import { toHex, type ConnFailEvent, type ConnOpenEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
+import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from '../tcp/close-semantics.js';
 import {
   MAX_TIMER_MS,
   capReason,
@@ -74,8 +70,7 @@ import {
  */
 export const TCP_CLOSE_DEADLINE_MS = 2_000;
 
-/** The one stream id of a TCP connection. */
-export const TCP_STREAM_ID = 0;
+export { TCP_STREAM_ID };
 
 function noop(): void {
   /* deliberately empty */
@@ -134,9 +129,6 @@ class ConnectTimeout extends Error {
   }
 }
 
-/** State of one direction of the byte stream. */
-type SideState = 'open' | 'ended' | 'gone';
-
 /**
  * One TCP connection of the harness (client side), created by
  * {@link tcpDriver}`.connect`; implements {@link ClientConnection} and, for
@@ -146,13 +138,8 @@ class TcpClientConnection implements ClientConnection {
   readonly conn: number;
   readonly closed: Promise<CloseInfo>;
   private resolveClosed: (info: CloseInfo) => void = noop;
-  /** `conn_close` was recorded: nothing more is recorded. */
-  private ended = false;
-  private announced = false;
-  private writeState: SideState = 'open';
-  private readState: SideState = 'open';
-  /** Who sent the first FIN: the close is theirs once both are exchanged. */
-  private firstFin: 'client' | 'server' | undefined;
+  /** The connection as the client sees it (tcp/close-semantics.ts): FINs, RST, who closed. */
+  private readonly tcp: TcpViewHolder;
   private localCloseP: Promise<void> | undefined;
   /** Received bytes: `rx[0, rxLen)`, grown by doubling. */
   private rx = new Uint8Array(64);
@@ -167,6 +154,7 @@ class TcpClientConnection implements ClientConnection {
     plan: ConnectPlan,
   ) {
     this.conn = conn;
+    this.tcp = { view: tcpView(conn, 'client', { answerPeerFin: true }) };
     this.closed = new Promise<CloseInfo>((resolve) => {
       this.resolveClosed = resolve;
     });
@@ -183,12 +171,12 @@ class TcpClientConnection implements ClientConnection {
   }
 
   get isClosed(): boolean {
-    return this.ended;
+    return this.tcp.view.closed;
   }
 
   /** True once the server's side ended (FIN or RST) or the connection closed. */
   get readEnded(): boolean {
-    return this.ended || this.readState !== 'open';
+    return !this.tcp.view.receiving;
   }
 
   get receivedLength(): number {
@@ -199,9 +187,39 @@ class TcpClientConnection implements ClientConnection {
     return this.rx.slice(0, this.rxLen);
   }
 
-  /** The single stream (id 0); the same object on every call. Nothing is sent until its first write. */
-  openStream(): ClientStream {
+  /**
+   * The single stream (id 0); the same object on every call. Nothing is sent until its first write.
+   * @throws DriverError for `kind` `'uni'` (TCP has no unidirectional streams).
+   */
+  openStream(kind: StreamKind = 'bidi'): ClientStream {
+    if (kind !== 'bidi') throw new DriverError(`openStream(${JSON.stringify(kind)}): TCP has no unidirectional streams (one byte stream per connection)`);
     return this.stream;
+  }
+
+  /** TCP: the server never opens a stream; resolves `undefined` at once. */
+  acceptStream(_timeoutMs: number): Promise<ClientStream | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  /** TCP: always empty (the server never opens a stream). */
+  serverStreams(): readonly ClientStream[] {
+    return [];
+  }
+
+  /** TCP has no datagrams. */
+  readonly maxDatagramSize: number | undefined = undefined;
+
+  /**
+   * TCP has no datagrams.
+   * @throws DriverError always.
+   */
+  sendDatagram(bytes: Uint8Array): void {
+    throw new DriverError(`sendDatagram(${String(bytes.byteLength)} bytes): TCP has no datagrams (RFC 9221 is QUIC only)`);
+  }
+
+  /** TCP: always empty. */
+  datagrams(): readonly Uint8Array[] {
+    return [];
   }
 
   /** Adds a harness annotation about this connection. */
@@ -221,16 +239,16 @@ class TcpClientConnection implements ClientConnection {
     }
   }
 
-  private emit<E extends TraceEvent>(ev: DistributiveOmit<E, 't'>): void {
-    if (this.ended) return;
-    this.trace.record<E>(ev);
-  }
-
-  /** `stream_open` of stream 0, before its first event. */
-  private announce(): void {
-    if (this.announced || this.ended) return;
-    this.announced = true;
-    this.emit<StreamOpenEvent>({ type: 'stream_open', conn: this.conn, stream: TCP_STREAM_ID, by: 'client' });
+  /**
+   * Applies a happening (tcp/close-semantics.ts) and records its events; a
+   * `conn_close` among them starts the release of the socket.
+   * @returns the decision (`refused` when a local operation is not allowed).
+   */
+  private step(h: TcpHappening): TcpApplied {
+    return applyTcp(this.tcp, h, (ev) => {
+      const recorded = this.trace.record<TraceEvent>(ev);
+      if (recorded.type === 'conn_close') this.released({ conn: recorded.conn, by: recorded.by, isApp: recorded.isApp, code: recorded.code, reason: recorded.reason });
+    });
   }
 
   // ---- stream operations (called by TcpClientStream) ----------------------
@@ -239,12 +257,10 @@ class TcpClientConnection implements ClientConnection {
     if (!(bytes instanceof Uint8Array)) {
       return Promise.reject(new DriverError('write on stream 0: bytes must be a Uint8Array'));
     }
-    const refusal = this.writeRefusal('write');
-    if (refusal) return Promise.reject(refusal);
-    if (bytes.byteLength === 0) return Promise.resolve();
     const copy = Buffer.from(bytes);
-    this.announce();
-    this.emit<DataEvent>({ type: 'data', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s', hex: toHex(copy) });
+    const d = this.step({ type: 'send', hex: toHex(copy) });
+    if (d.refused !== undefined) return Promise.reject(new DriverError(d.refused));
+    if (bytes.byteLength === 0) return Promise.resolve();
     let accepted: boolean;
     try {
       accepted = this.socket.write(copy);
@@ -272,12 +288,8 @@ class TcpClientConnection implements ClientConnection {
   }
 
   end(): Promise<void> {
-    const refusal = this.writeRefusal('end');
-    if (refusal) return Promise.reject(refusal);
-    this.announce();
-    this.emit<StreamFinEvent>({ type: 'stream_fin', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s' });
-    this.writeState = 'ended';
-    this.firstFin ??= 'client';
+    const d = this.step({ type: 'local_fin' });
+    if (d.refused !== undefined) return Promise.reject(new DriverError(d.refused));
     return new Promise<void>((resolve) => {
       const onClose = (): void => resolve();
       this.socket.once('close', onClose);
@@ -290,33 +302,18 @@ class TcpClientConnection implements ClientConnection {
 
   reset(code: number): void {
     checkCode(code, 'reset');
-    if (this.ended) {
+    if (this.tcp.view.closed) {
       this.note(`reset(${String(code)}) not sent: connection already closed`);
       return;
     }
-    this.announce();
-    this.emit<StreamResetEvent>({
-      type: 'stream_reset', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s', kind: 'reset', code,
-    });
     const sent = resetSocket(this.socket);
-    this.recordClose({ conn: this.conn, by: 'client', isApp: false, code: 0, reason: sent ? 'reset' : 'reset (sent as FIN)' });
-  }
-
-  private writeRefusal(op: string): DriverError | undefined {
-    if (this.ended) return new DriverError(`${op} on stream 0: connection closed`);
-    if (this.writeState !== 'open') {
-      return new DriverError(
-        `${op} on stream 0: sending side already ended (${this.readState === 'ended' && this.firstFin === 'server' ? 'the server sent FIN, the driver answered with FIN' : 'FIN sent'})`,
-      );
-    }
-    return undefined;
+    this.step({ type: 'local_reset', code, sent });
   }
 
   // ---- socket events ------------------------------------------------------
 
   private onData(chunk: Buffer): void {
-    if (this.ended || this.readState !== 'open' || chunk.byteLength === 0) return;
-    this.announce();
+    if (!this.tcp.view.receiving || chunk.byteLength === 0) return;
     if (this.rxLen + chunk.byteLength > this.rx.length) {
       const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + chunk.byteLength));
       grown.set(this.rx.subarray(0, this.rxLen));
@@ -324,66 +321,37 @@ class TcpClientConnection implements ClientConnection {
     }
     this.rx.set(chunk, this.rxLen);
     this.rxLen += chunk.byteLength;
-    this.emit<DataEvent>({ type: 'data', conn: this.conn, stream: TCP_STREAM_ID, dir: 's2c', hex: toHex(chunk) });
+    this.step({ type: 'receive', hex: toHex(chunk) });
   }
 
   private onPeerFin(): void {
-    if (this.ended || this.readState !== 'open') return;
-    this.announce();
-    this.readState = 'ended';
-    this.firstFin ??= 'server';
-    this.emit<StreamFinEvent>({ type: 'stream_fin', conn: this.conn, stream: TCP_STREAM_ID, dir: 's2c' });
-    if (this.writeState === 'open') {
-      // Node's default (allowHalfOpen false): the server's FIN ends the connection.
-      this.writeState = 'ended';
-      this.emit<StreamFinEvent>({ type: 'stream_fin', conn: this.conn, stream: TCP_STREAM_ID, dir: 'c2s' });
-      this.socket.end();
-    }
+    // Node's default (allowHalfOpen false): the server's FIN ends the connection; the view answers with our FIN.
+    if (this.step({ type: 'peer_fin' }).sendFin) this.socket.end();
   }
 
   private onError(err: Error): void {
-    if (this.ended) return;
+    if (this.tcp.view.closed) return;
     if (isResetError(err)) {
-      this.recordClose({ conn: this.conn, by: 'server', isApp: false, code: 0, reason: 'reset' });
+      this.step({ type: 'peer_reset' });
     } else {
       const code = netErrorCode(err);
-      this.recordClose({
-        conn: this.conn,
-        by: 'transport',
-        isApp: false,
-        code: 0,
-        reason: code !== undefined ? `socket error ${code}` : `socket error: ${errorMessage(err)}`,
-      });
+      this.step({ type: 'socket_error', reason: code !== undefined ? `socket error ${code}` : `socket error: ${errorMessage(err)}` });
     }
     this.socket.destroy();
   }
 
   private onSocketClose(): void {
-    if (!this.ended) {
-      const clean = this.readState === 'ended';
-      this.recordClose({
-        conn: this.conn,
-        by: this.firstFin ?? 'server',
-        isApp: false,
-        code: 0,
-        reason: clean ? 'fin' : 'closed',
-      });
-    }
+    this.step({ type: 'socket_closed' });
   }
 
   private onIdle(ms: number): void {
-    if (this.ended) return;
-    this.recordClose({ conn: this.conn, by: 'transport', isApp: false, code: 0, reason: `idle timeout (${String(ms)} ms, local)` });
+    if (this.tcp.view.closed) return;
+    this.step({ type: 'local_close', by: 'transport', code: 0, reason: `idle timeout (${String(ms)} ms, local)` });
     this.socket.destroy();
   }
 
-  /** Records the one `conn_close`, then resolves `closed` once the socket is released (bounded). */
-  private recordClose(info: CloseInfo): void {
-    if (this.ended) return;
-    this.trace.record<ConnCloseEvent>({ type: 'conn_close', ...info });
-    this.ended = true;
-    if (this.readState === 'open') this.readState = 'gone';
-    if (this.writeState === 'open') this.writeState = 'gone';
+  /** After the one `conn_close`: resolves `closed` once the socket is released (bounded). */
+  private released(info: CloseInfo): void {
     this.socket.setTimeout(0);
     void withDeadline(this.socketGone, TCP_CLOSE_DEADLINE_MS).then((outcome) => {
       if (outcome === 'timeout') this.socket.destroy();
@@ -408,8 +376,8 @@ class TcpClientConnection implements ClientConnection {
       return Promise.reject(err);
     }
     if (this.localCloseP === undefined) {
-      if (!this.ended) {
-        this.recordClose({ conn: this.conn, by: 'client', isApp: false, code, reason: capReason(reason) });
+      if (!this.tcp.view.closed) {
+        this.step({ type: 'local_close', code, reason: capReason(reason) });
         this.localCloseP = this.closeLocally();
       } else {
         this.localCloseP = withDeadline(this.closed, TCP_CLOSE_DEADLINE_MS * 2).then(noop);
@@ -436,6 +404,9 @@ class TcpClientConnection implements ClientConnection {
 class TcpClientStream implements ClientStream {
   readonly id = TCP_STREAM_ID;
   readonly conn: number;
+  /** The client opened the connection, so its stream. */
+  readonly by = 'client' as const;
+  readonly kind = 'bidi' as const;
 
   constructor(private readonly owner: TcpClientConnection) {
     this.conn = owner.conn;

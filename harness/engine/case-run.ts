@@ -4,7 +4,7 @@
  * closed afterwards, and a verdict with evidence.
  */
 import type { ClientConnection, ConnectOptions, Driver } from '../drivers/types.js';
-import { TraceRecorder, type ImpairEvent } from './trace.js';
+import { TraceRecorder, type DistributiveOmit, type ImpairEvent, type TraceEvent } from './trace.js';
 import type { CaseContext, CaseFinding, Monitor, Verdict, Violation } from './types.js';
 import { messageOf } from './errors.js';
 import { realClock, type Clock, type ClockTimer } from './clock.js';
@@ -41,6 +41,20 @@ class Aborted extends Error {
     super('case deadline passed');
     this.name = 'Aborted';
   }
+}
+
+/**
+ * The trace as one connect sees it: the `conn_open` or `conn_fail` of the
+ * connection it allocates carries `role` (trace v2); everything else goes
+ * to `trace` unchanged (same events, listeners and clock).
+ */
+function withRole(trace: TraceRecorder, role: string): TraceRecorder {
+  let mine: number | undefined;
+  const view = Object.create(trace) as TraceRecorder;
+  view.allocConn = () => (mine = trace.allocConn());
+  view.record = <E extends TraceEvent>(ev: DistributiveOmit<E, 't'>): E =>
+    trace.record<E>((ev.type === 'conn_open' || ev.type === 'conn_fail') && ev.conn === mine ? { ...ev, role } : ev);
+  return view;
 }
 
 /** How long closing the case's connections may take (ms). */
@@ -138,9 +152,9 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
     target: { host: opts.connect.host, port: opts.connect.port },
     trace,
     signal,
-    async connect(overrides) {
+    async connect(overrides, role) {
       if (signal.aborted) throw new Aborted();
-      const conn = await Promise.race([opts.driver.connect(trace, { ...opts.connect, ...overrides }), abortPromise]);
+      const conn = await Promise.race([opts.driver.connect(role !== undefined ? withRole(trace, role) : trace, { ...opts.connect, ...overrides }), abortPromise]);
       conns.push(conn);
       return conn;
     },

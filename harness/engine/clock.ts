@@ -72,7 +72,12 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    const delayUs = Math.max(0, Math.ceil(Number.isFinite(ms) ? ms : 0) * 1000);
+    return this.setTimeoutUs(fn, Math.max(0, Math.ceil(Number.isFinite(ms) ? ms : 0) * 1000));
+  }
+
+  /** Like {@link setTimeout}, with the delay in µs (exact: for loops that fire a core's timer at its very µs, engine/sim.ts). */
+  setTimeoutUs(fn: () => void, us: number): ClockTimer {
+    const delayUs = Math.max(0, Math.ceil(Number.isFinite(us) ? us : 0));
     const timer: VirtualTimer = { at: this.t + delayUs, seq: this.seq++, fn, cancelled: false };
     // Sorted insert (timers are few: a case arms a handful at a time).
     let i = this.timers.length;
@@ -89,6 +94,31 @@ export class VirtualClock implements Clock {
   /** Number of armed timers (cancelled ones are dropped lazily). */
   get pending(): number {
     return this.timers.filter((x) => !x.cancelled).length;
+  }
+
+  /** Due time (µs) of the earliest armed timer, or undefined when none. */
+  nextDueUs(): number | undefined {
+    while (this.timers[0]?.cancelled) this.timers.shift();
+    return this.timers[0]?.at;
+  }
+
+  /**
+   * Fires the earliest armed timer now, synchronously (time jumps to its due
+   * time when later): a discrete-event step for loops that schedule their
+   * own inputs (engine/sim.ts). Returns false when no timer is armed.
+   */
+  fireNext(): boolean {
+    let next = this.timers.shift();
+    while (next?.cancelled) next = this.timers.shift();
+    if (next === undefined) return false;
+    if (next.at > this.t) this.t = next.at;
+    next.fn();
+    return true;
+  }
+
+  /** Moves time forward to `us` (µs) with no timer firing (timers due by then fire on the next step); never backwards. */
+  advanceTo(us: number): void {
+    if (us > this.t) this.t = Math.round(us);
   }
 
   /** Moves time forward by `ms` with no timer firing before (timers due by then fire on the next {@link run} step). */

@@ -2,7 +2,8 @@
  * The loop every transport host runs around a Sans-I/O {@link ServerCore}
  * (aioquic's `transmit()` shape): feed an event, poll the core, execute its
  * actions in order, re-arm one timer for `core.nextTimer()`. Shared by the
- * QUIC and TCP hosts so that the protections below exist once:
+ * QUIC and TCP hosts and the in-memory target (drivers/memory.ts, on a
+ * virtual clock) so that the protections below exist once:
  * - a core that throws is logged, never fatal;
  * - a pump that re-enters itself (an action whose execution feeds an event)
  *   is turned into another round, not recursion;
@@ -14,11 +15,14 @@
  */
 import type { TraceEvent } from './trace.js';
 import type { ServerAction, ServerCore } from './server-core.js';
+import type { Clock, ClockTimer, VirtualClock } from './clock.js';
 
 /** Most actions executed in one synchronous pump before yielding to the event loop. */
 export const MAX_ACTIONS_PER_PUMP = 10_000;
 /** Longest back-off (ms) for a core whose timer is still due right after a poll. */
 export const MAX_OVERDUE_BACKOFF_MS = 1_000;
+/** With exact timers: polls of a timer still due at the same µs before it is reported (the simulation's limit). */
+const MAX_OVERDUE_EXACT = 1_000;
 /** Longest delay `setTimeout` accepts (ms). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -51,6 +55,18 @@ export interface CorePumpOptions {
   /** Performs the wire actions; `log` actions go to {@link log}, with `source: 'core'`. */
   readonly wire: WireActions;
   readonly log: (level: PumpLogLevel, msg: string, data?: Record<string, unknown>) => void;
+  /**
+   * Timers of the pump (the core's one timer, deferred rounds): default the
+   * process's clock; a `VirtualClock` for in-process runs. Its time base
+   * may differ from {@link now}'s: only delays (ms) are taken from it.
+   */
+  readonly clock?: Clock;
+  /**
+   * Arm the core's timer at its exact µs (a {@link VirtualClock} only), not
+   * at the next whole ms as Node's timers do: the simulation's predictions
+   * (engine/sim.ts) are exact. The clock given here (the same as {@link clock}); default: none.
+   */
+  readonly exactTimers?: VirtualClock;
 }
 
 /** Describes a thrown value for a log record. */
@@ -60,8 +76,11 @@ function errorText(err: unknown): string {
 
 /** Runs a core for a host. Not re-entrant by design: see the module docstring. */
 export class CorePump {
-  private timer: NodeJS.Timeout | undefined;
-  private deferred: NodeJS.Immediate | undefined;
+  private timer: ClockTimer | undefined;
+  /** Cancels the deferred round, when one is pending. */
+  private deferred: (() => void) | undefined;
+  /** Undefined: Node's timers (the hosts on sockets). */
+  private readonly clock: Clock | undefined;
   private pumping = false;
   private again = false;
   /** `t` of the last `core.poll`; a timer at or before it is one the core failed to fire. */
@@ -70,7 +89,29 @@ export class CorePump {
   private overdueArms = 0;
   private stopped = false;
 
-  constructor(private readonly opts: CorePumpOptions) {}
+  constructor(private readonly opts: CorePumpOptions) {
+    this.clock = opts.clock;
+  }
+
+  /** Runs `fn` after I/O: `setImmediate` with Node's timers, a 0 ms timer on a given clock. */
+  private defer(fn: () => void): () => void {
+    const clock = this.clock;
+    if (clock === undefined) {
+      const h = setImmediate(fn);
+      return () => clearImmediate(h);
+    }
+    const t = clock.setTimeout(fn, 0);
+    return () => clock.clearTimeout(t);
+  }
+
+  private setTimer(fn: () => void, ms: number): ClockTimer {
+    return this.clock ? this.clock.setTimeout(fn, ms) : setTimeout(fn, ms);
+  }
+
+  private clearTimer(timer: ClockTimer): void {
+    if (this.clock) this.clock.clearTimeout(timer);
+    else clearTimeout(timer as NodeJS.Timeout);
+  }
 
   /** Feeds one event the host observed, then pumps. */
   feed(ev: TraceEvent): void {
@@ -127,7 +168,7 @@ export class CorePump {
     if (this.again && this.deferred === undefined && !this.stopped) {
       // The core keeps producing actions: yield to I/O, then continue.
       this.opts.log('warn', 'core produced many actions in one pump; deferring', { executed });
-      this.deferred = setImmediate(() => {
+      this.deferred = this.defer(() => {
         this.deferred = undefined;
         this.pump();
       });
@@ -138,9 +179,9 @@ export class CorePump {
   /** No more timers or deferred rounds (pumps asked for still run, for the host's final actions). */
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
-    if (this.deferred !== undefined) clearImmediate(this.deferred);
+    this.deferred?.();
     this.deferred = undefined;
   }
 
@@ -181,7 +222,7 @@ export class CorePump {
   }
 
   private armTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clearTimer(this.timer);
     this.timer = undefined;
     if (this.stopped) return;
     let next: number | undefined;
@@ -195,6 +236,21 @@ export class CorePump {
       this.overdueArms = 0;
       return;
     }
+    const exact = this.opts.exactTimers;
+    if (exact) {
+      // Exact: a timer still due right after a poll is polled again at the same µs (a core may need one more
+      // poll to settle); only one that stays due for MAX_OVERDUE_EXACT polls is reported.
+      this.overdueArms = next <= this.lastPollT ? this.overdueArms + 1 : 0;
+      if (this.overdueArms > MAX_OVERDUE_EXACT) {
+        this.opts.log('warn', 'core timer still due after poll; giving up', { next, polledAt: this.lastPollT });
+        return;
+      }
+      this.timer = exact.setTimeoutUs(() => {
+        this.timer = undefined;
+        this.pump();
+      }, next - this.opts.now());
+      return;
+    }
     let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - this.opts.now()) / 1000)));
     if (next <= this.lastPollT) {
       // Polled at (or after) this time and still asked for: back off instead of spinning.
@@ -204,7 +260,7 @@ export class CorePump {
     } else {
       this.overdueArms = 0;
     }
-    this.timer = setTimeout(() => {
+    this.timer = this.setTimer(() => {
       this.timer = undefined;
       this.pump();
     }, delayMs);

@@ -6,7 +6,9 @@
  * the fuzz program builders to predict a conforming server ({@link predict}).
  */
 import type { TraceEvent } from './trace.js';
-import { actionToEvent, type ServerCore } from './server-core.js';
+import { actionToEvent, type ServerAction, type ServerCore } from './server-core.js';
+import { CorePump } from './core-pump.js';
+import { VirtualClock } from './clock.js';
 
 /** Limit on simulation steps, so a core that keeps re-arming its timer at the same time is caught. */
 const MAX_STEPS = 1_000_000;
@@ -24,10 +26,14 @@ export interface SimOutput {
 }
 
 /**
- * The one simulation loop. Input for a connection the core closed is
- * dropped, as the network would. When an input and the core's timer fall at
- * the same time, `timerFirst` decides which goes first.
- * @throws Error when the core makes no progress (a timer that does not advance).
+ * The one simulation loop: the core runs under the same {@link CorePump}
+ * as on a real host (engine/core-pump.ts), on a virtual clock whose only
+ * timers are the pump's; inputs are fed at their times. Input for a
+ * connection the core closed is dropped, as the network would. When an
+ * input and the core's timer fall at the same time, `timerFirst` decides
+ * which goes first.
+ * @throws Error when the core throws, or makes no progress (a timer it
+ *   leaves due after polling, or more than {@link MAX_STEPS} steps).
  */
 function run(
   core: ServerCore,
@@ -38,43 +44,51 @@ function run(
   onOutput: (out: SimOutput) => void,
 ): void {
   const closed = new Set<number>();
+  const clock = new VirtualClock(0);
   let i = 0;
-  let now = 0;
   let steps = 0;
-  let lastTimer = -1;
-  let sameTimer = 0;
-  const pump = (t: number, timer: boolean) => {
-    for (const act of core.poll(t)) {
-      const ev = actionToEvent(act, t);
-      if (!ev) continue;
-      if ('conn' in ev && closed.has(ev.conn)) continue;
-      onOutput({ ev, after: i - 1, timer, ...(act.type === 'close' && act.rule !== undefined ? { rule: act.rule } : {}) });
-      if (ev.type === 'conn_close') closed.add(ev.conn);
-    }
+  /** Whether the pump running now was started by the core's timer. */
+  let byTimer = false;
+  const emit = (act: Exclude<ServerAction, { readonly type: 'log' }>): void => {
+    const ev = actionToEvent(act, clock.nowUs());
+    if (!ev) return;
+    if ('conn' in ev && closed.has(ev.conn)) return;
+    onOutput({ ev, after: i - 1, timer: byTimer, ...(act.type === 'close' && act.rule !== undefined ? { rule: act.rule } : {}) });
+    if (ev.type === 'conn_close') closed.add(ev.conn);
   };
+  const pump = new CorePump({
+    core,
+    now: () => clock.nowUs(),
+    clock,
+    exactTimers: clock,
+    wire: { send: emit, fin: emit, reset: emit, close: emit, stopSending: emit, dgram: emit },
+    log: (_level, msg, data) => {
+      // What a host only logs is a broken core here: the simulation stops with it.
+      if (msg.endsWith(' threw')) throw new Error(`simulate: ${msg}: ${String(data?.['error'])}`);
+      if (msg.startsWith('core timer still due')) throw new Error(`simulate: the core keeps its timer at ${String(data?.['next'])} µs without progress`);
+    },
+  });
   for (;;) {
     if (++steps > MAX_STEPS) throw new Error(`simulate: more than ${MAX_STEPS} steps`);
     const next = input[i];
     const tIn = next ? next.t : Infinity;
-    const tTimer = core.nextTimer() ?? Infinity;
+    const tTimer = clock.nextDueUs() ?? Infinity;
     if (Math.min(tIn, tTimer) > endUs) break;
     if (timerFirst ? tTimer <= tIn : tTimer < tIn) {
-      now = Math.max(now, tTimer);
-      sameTimer = tTimer === lastTimer ? sameTimer + 1 : 0;
-      lastTimer = tTimer;
-      if (sameTimer > 1000) throw new Error(`simulate: the core keeps its timer at ${tTimer} µs without progress`);
-      pump(now, true);
+      byTimer = true;
+      clock.fireNext();
     } else {
       i++;
-      now = Math.max(now, next!.t);
+      clock.advanceTo(next!.t);
       if ('conn' in next! && closed.has(next.conn) && next.type !== 'conn_open') continue;
-      const ev = { ...next!, t: now } as TraceEvent;
+      const ev = { ...next!, t: clock.nowUs() } as TraceEvent;
       onInput(ev);
-      core.handle(ev);
       if (ev.type === 'conn_close') closed.add(ev.conn);
-      pump(now, false);
+      byTimer = false;
+      pump.feed(ev);
     }
   }
+  pump.stop();
 }
 
 /**

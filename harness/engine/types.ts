@@ -84,8 +84,12 @@ export interface CaseContext<P> {
   readonly trace: TraceRecorder;
   /** Aborted when the case's deadline passes. */
   readonly signal: AbortSignal;
-  /** Opens a connection to the target (options from the target URL and profile). */
-  connect(overrides?: Partial<ConnectOptions>): Promise<ClientConnection>;
+  /**
+   * Opens a connection to the target (options from the target URL and
+   * profile). `role` (trace v2) names the client: it is recorded as the
+   * `role` of the connection's `conn_open` (or `conn_fail`).
+   */
+  connect(overrides?: Partial<ConnectOptions>, role?: string): Promise<ClientConnection>;
   /** Sleeps `ms`, cut short (rejecting) when the case is aborted. */
   sleep(ms: number): Promise<void>;
   /**

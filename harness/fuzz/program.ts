@@ -35,6 +35,12 @@ export function formatStep(step: FixtureStep): string {
         return `close ${step.conn}${step.code !== undefined ? ` code ${step.code}` : ''}${name}`;
       case 'impair':
         return `impair ${step.kind}${step.conn !== undefined ? ` ${step.conn}` : ''}${name}`;
+      case 'accept':
+        return `accept ${step.stream}${step.kind !== undefined ? ` (${step.kind})` : ''}${name}`;
+      case 'dgram':
+        return `dgram ${step.hex ?? JSON.stringify(step.frame)}${name}`;
+      case 'parallel':
+        return `parallel ${Object.entries(step.branches).map(([c, list]) => `${c}: [${list.map(formatStep).join('; ')}]`).join(' | ')}${name}`;
     }
   }
   switch (step.expect) {

@@ -12,6 +12,9 @@
  * A TCP connection has one byte stream each way, modelled as **stream 0**
  * (as in drivers/tcp.ts). The first FIN decides who closed the connection:
  * once both FINs are exchanged, `conn_close` names whoever sent the first.
+ * Those semantics (FIN, RST, who closed) are decided by
+ * tcp/close-semantics.ts, shared with the client driver and the in-memory
+ * target; this host keeps the connection half-open after the client's FIN.
  *
  * Nothing a client sends can crash or wedge the host: every listener is
  * guarded, the core's exceptions are caught and logged, every close is
@@ -20,17 +23,8 @@
 import net from 'node:net';
 import type { ServerCore } from '../engine/server-core.js';
 import { CorePump, type WireActions } from '../engine/core-pump.js';
-import {
-  TraceRecorder,
-  toHex,
-  type ConnCloseEvent,
-  type ConnOpenEvent,
-  type DataEvent,
-  type StreamFinEvent,
-  type StreamOpenEvent,
-  type StreamResetEvent,
-  type TraceEvent,
-} from '../engine/trace.js';
+import { TraceRecorder, toHex, type ConnOpenEvent, type TraceEvent } from '../engine/trace.js';
+import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from './close-semantics.js';
 import {
   MAX_TIMER_MS,
   capReason,
@@ -88,23 +82,13 @@ export interface TcpHost {
 /** Longest wait for one connection's graceful close, and for the listener's close (ms). */
 export const TCP_HOST_CLOSE_DEADLINE_MS = 2_000;
 /** The one stream of a TCP connection. */
-const STREAM = 0;
+const STREAM = TCP_STREAM_ID;
 
 /** Per-connection state of the host. */
-interface ConnState {
+interface ConnState extends TcpViewHolder {
   readonly id: number;
   readonly socket: net.Socket;
   readonly peer: string;
-  /** `stream_open` of stream 0 was recorded. */
-  announced: boolean;
-  /** The client's FIN arrived (or the connection is gone). */
-  readEnded: boolean;
-  /** The server's sending side ended (FIN, reset, close). */
-  writeEnded: boolean;
-  /** Who sent the first FIN. */
-  firstFin: 'client' | 'server' | undefined;
-  /** `conn_close` was recorded: nothing more is recorded or fed for this connection. */
-  closed: boolean;
   /** Start times (performance.now(), ms) of writes not yet flushed to the kernel, oldest first. */
   readonly pending: number[];
   /** The send-stall timer (watching the oldest pending write). */
@@ -206,23 +190,20 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
     cs.stallTimer = undefined;
   };
 
-  const recordConnClose = (cs: ConnState, by: ConnCloseEvent['by'], code: number, reason: string): void => {
-    if (cs.closed) return;
-    cs.closed = true;
-    cs.readEnded = true;
-    cs.writeEnded = true;
-    clearStall(cs);
-    const ev = trace.record<ConnCloseEvent>({ type: 'conn_close', conn: cs.id, by, isApp: false, code, reason });
-    log('info', 'conn close', { conn: cs.id, peer: cs.peer, by, code, reason });
-    feed(ev);
-  };
-
-  /** Records (and feeds) `stream_open` of stream 0 the first time the stream is used. */
-  const announce = (cs: ConnState): void => {
-    if (cs.announced || cs.closed) return;
-    cs.announced = true;
-    feed(trace.record<StreamOpenEvent>({ type: 'stream_open', conn: cs.id, stream: STREAM, by: 'client' }));
-  };
+  /**
+   * Applies a happening (tcp/close-semantics.ts): records its events, feeds
+   * the core those of the client's view (stream_open, c2s bytes and FIN,
+   * conn_close; not the server's own s2c events), logs the close.
+   */
+  const step = (cs: ConnState, h: TcpHappening): TcpApplied =>
+    applyTcp(cs, h, (e) => {
+      const ev = trace.record<TraceEvent>(e);
+      if (ev.type === 'conn_close') {
+        clearStall(cs);
+        log('info', 'conn close', { conn: cs.id, peer: cs.peer, by: ev.by, code: ev.code, reason: ev.reason });
+      }
+      if (!('dir' in ev) || ev.dir === 'c2s') feed(ev);
+    });
 
   // ---- send stalls ----------------------------------------------------------
 
@@ -231,12 +212,12 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
     clearStall(cs);
     const timeoutMs = core.sendTimeoutMs;
     const oldest = cs.pending[0];
-    if (oldest === undefined || cs.closed || cs.stallReported || stopRequested) return;
+    if (oldest === undefined || cs.view.closed || cs.stallReported || stopRequested) return;
     if (timeoutMs === undefined || !Number.isFinite(timeoutMs) || timeoutMs < 0) return;
     const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(oldest + timeoutMs - performance.now())));
     cs.stallTimer = setTimeout(() => {
       cs.stallTimer = undefined;
-      if (cs.closed || cs.stallReported || stopRequested || cs.pending.length === 0) return;
+      if (cs.view.closed || cs.stallReported || stopRequested || cs.pending.length === 0) return;
       cs.stallReported = true;
       log('debug', 'send stalled', { conn: cs.id, pending: cs.pending.length });
       pumper.sendStalled(cs.id, STREAM);
@@ -247,7 +228,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
 
   const liveConn = (conn: number, action: string): ConnState | undefined => {
     const cs = conns.get(conn);
-    if (!cs || cs.closed) {
+    if (!cs || cs.view.closed) {
       log('debug', 'action on closed or unknown connection ignored', { action, conn });
       return undefined;
     }
@@ -256,15 +237,13 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
 
   const doSend = (cs: ConnState, stream: number, bytes: Uint8Array): void => {
     if (stream !== STREAM) log('debug', 'send names a stream other than 0; TCP has one', { conn: cs.id, stream });
-    if (cs.writeEnded) {
+    if (!cs.view.sending) {
       log('debug', 'send after the server FIN ignored', { conn: cs.id });
       return;
     }
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) return;
-    announce(cs);
-    if (cs.closed) return; // the core closed it while seeing stream_open
     const copy = Buffer.from(bytes);
-    trace.record<DataEvent>({ type: 'data', conn: cs.id, stream: STREAM, dir: 's2c', hex: toHex(copy) });
+    if (!step(cs, { type: 'send', hex: toHex(copy) }).complete) return; // the core closed it while seeing stream_open
     cs.pending.push(performance.now());
     if (cs.pending.length === 1) armStall(cs);
     cs.socket.write(copy, (err?: Error | null) => {
@@ -280,16 +259,9 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
   };
 
   const doFin = (cs: ConnState): void => {
-    if (cs.writeEnded) {
-      log('debug', 'fin on ended side ignored', { conn: cs.id });
-      return;
-    }
-    announce(cs);
-    if (cs.closed) return;
-    cs.writeEnded = true;
-    cs.firstFin ??= 'server';
-    trace.record<StreamFinEvent>({ type: 'stream_fin', conn: cs.id, stream: STREAM, dir: 's2c' });
-    cs.socket.end();
+    const d = step(cs, { type: 'local_fin' });
+    if (d.refused !== undefined) log('debug', 'fin on ended side ignored', { conn: cs.id });
+    else if (d.complete && d.sendFin) cs.socket.end();
   };
 
   const doReset = (cs: ConnState, code: number): void => {
@@ -299,16 +271,14 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
       log('warn', 'reset action with invalid code ignored', { conn: cs.id, error: errorText(err) });
       return;
     }
-    announce(cs);
-    if (cs.closed) return;
-    trace.record<StreamResetEvent>({ type: 'stream_reset', conn: cs.id, stream: STREAM, dir: 's2c', kind: 'reset', code });
+    if (!step(cs, { type: 'announce' }).complete || cs.view.closed) return; // the core closed it while seeing stream_open
     const sent = resetSocket(cs.socket);
-    recordConnClose(cs, 'server', 0, sent ? 'reset' : 'reset (sent as FIN)');
+    step(cs, { type: 'local_reset', code, sent });
   };
 
   /** Records `conn_close` by 'server', then FIN and destroy (bounded). Never rejects. */
   const closeConn = (cs: ConnState, code: number, reason: string): Promise<void> => {
-    recordConnClose(cs, 'server', code, capReason(reason));
+    step(cs, { type: 'local_close', code, reason: capReason(reason) });
     const socket = cs.socket;
     const p = (async () => {
       if (!socket.destroyed && !socket.writableEnded) {
@@ -370,41 +340,29 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
       ? formatAddress(socket.remoteAddress, socket.remotePort)
       : '?';
     const cs: ConnState = {
-      id, socket, peer, announced: false, readEnded: false, writeEnded: false, firstFin: undefined,
-      closed: false, pending: [], stallTimer: undefined, stallReported: false,
+      id, socket, peer, view: tcpView(id, 'server', { answerPeerFin: false }),
+      pending: [], stallTimer: undefined, stallReported: false,
     };
     conns.set(id, cs);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => guard('data', () => {
-      if (cs.closed || cs.readEnded || chunk.byteLength === 0) return;
-      announce(cs);
-      if (cs.closed) return;
-      feed(trace.record<DataEvent>({ type: 'data', conn: id, stream: STREAM, dir: 'c2s', hex: toHex(chunk) }));
+      if (chunk.byteLength > 0) step(cs, { type: 'receive', hex: toHex(chunk) });
     }));
-    socket.on('end', () => guard('end', () => {
-      if (cs.closed || cs.readEnded) return;
-      announce(cs);
-      if (cs.closed) return;
-      cs.readEnded = true;
-      cs.firstFin ??= 'client';
-      feed(trace.record<StreamFinEvent>({ type: 'stream_fin', conn: id, stream: STREAM, dir: 'c2s' }));
-    }));
+    socket.on('end', () => guard('end', () => void step(cs, { type: 'peer_fin' })));
     socket.on('error', (err: Error) => guard('error', () => {
-      if (!cs.closed) {
-        if (isResetError(err)) recordConnClose(cs, 'client', 0, 'reset');
-        else recordConnClose(cs, 'transport', 0, `socket error ${netErrorCode(err) ?? err.message}`);
-      }
+      if (isResetError(err)) step(cs, { type: 'peer_reset' });
+      else step(cs, { type: 'socket_error', reason: `socket error ${netErrorCode(err) ?? err.message}` });
       socket.destroy();
     }));
     socket.on('close', () => guard('close', () => {
-      if (!cs.closed) recordConnClose(cs, cs.firstFin ?? 'client', 0, cs.readEnded ? 'fin' : 'closed');
+      step(cs, { type: 'socket_closed' });
       clearStall(cs);
       conns.delete(id);
     }));
     const ev = trace.record<ConnOpenEvent>({ type: 'conn_open', conn: id, remote: formatAddress(boundHost, boundPort) });
     log('info', 'conn open', { conn: id, peer });
     feed(ev);
-    if (stopRequested && !cs.closed) void closeConn(cs, stopCode, stopReason);
+    if (stopRequested && !cs.view.closed) void closeConn(cs, stopCode, stopReason);
   };
 
   // ---- the server -------------------------------------------------------------
@@ -441,7 +399,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
       pumper.stop();
       const listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const cs of [...conns.values()]) {
-        if (!cs.closed) void closeConn(cs, code, reason);
+        if (!cs.view.closed) void closeConn(cs, code, reason);
       }
       await Promise.all([...closing]);
       for (const cs of [...conns.values()]) {

@@ -202,6 +202,22 @@ t.test('stopSending does not exist in TCP', async (t) => {
   await c.close();
 });
 
+t.test('contract v2: no uni streams, no server streams, no datagrams', async (t) => {
+  const srv = await startServer(t);
+  const trace = new TraceRecorder();
+  const c = await tcpDriver.connect(trace, opts(srv.port));
+  t.throws(() => c.openStream('uni'), { name: 'DriverError', message: /TCP has no unidirectional streams/ });
+  t.equal(c.openStream('bidi'), c.openStream(), 'bidi is the one stream');
+  t.match(c.openStream(), { by: 'client', kind: 'bidi', id: 0 });
+  t.equal(await c.acceptStream!(1000), undefined, 'acceptStream: nothing, at once');
+  t.same(c.serverStreams!(), []);
+  t.equal(c.maxDatagramSize, undefined);
+  t.throws(() => c.sendDatagram!(new Uint8Array(1)), { name: 'DriverError', message: /TCP has no datagrams/ });
+  t.same(c.datagrams!(), []);
+  t.same(trace.events.map((e) => e.type), ['conn_open'], 'nothing recorded');
+  await c.close();
+});
+
 t.test('close(code, reason): recorded by client, FIN on the wire, bounded, idempotent', async (t) => {
   const srv = await startServer(t);
   const trace = new TraceRecorder();
