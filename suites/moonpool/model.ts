@@ -27,7 +27,8 @@
  * transitions it takes ({@link COVERAGE_LABELS}, {@link MoonpoolModel.coverage}).
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
-import { fromHex } from '../../harness/engine/trace.js';
+import { fromHex, type ImpairKind } from '../../harness/engine/trace.js';
+import { upgradeV1Event } from '../../harness/traces/file.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
 import {
@@ -147,13 +148,7 @@ interface ConnState {
 
 const US = 1000;
 const NO_SUBJECT: Subject = {};
-/**
- * Transitional: v1 stall notes (`moonpool:stall|restore|cut conn=N`, also
- * as a fixture step comment, `fixture: moonpool:…`) as `impair` events,
- * until the fuzz program builder (suites/moonpool/fuzz/program.ts) emits
- * fixture `impair` steps. Trace files are upgraded when read (trace.ts).
- */
-const V1_NOTE = /^(?:fixture: )?moonpool:(stall|restore|cut) conn=(\d+)\b/;
+
 /** Reads bytes after an oversized header as a server that ignored the limit would (see `ConnState.hidden`). */
 function readHidden(h: NonNullable<ConnState['hidden']>, bytes: Uint8Array): void {
   const k = Math.min(h.skip, bytes.length);
@@ -248,8 +243,10 @@ export class MoonpoolModel {
         this.onImpair(ev.kind, ev.conn, ev.t);
         break;
       case 'note': {
-        const m = V1_NOTE.exec(ev.text);
-        if (m) this.onImpair(m[1] as 'stall' | 'restore' | 'cut', Number(m[2]), ev.t);
+        // Transitional: a v1 stall note recorded live (a fuzz program's fixture step comment) until the
+        // builder (suites/moonpool/fuzz/program.ts) emits fixture `impair` steps; files are upgraded when read.
+        const up = upgradeV1Event(ev);
+        if (up.type === 'impair') this.onImpair(up.kind, up.conn, up.t);
         break;
       }
       case 'dgram':
@@ -522,7 +519,7 @@ export class MoonpoolModel {
   }
 
   /** A deliberate impairment of a connection (SPEC §10); the server's own view has none, so server mode ignores it. */
-  private onImpair(kind: 'stall' | 'restore' | 'cut', conn: number, t: number): void {
+  private onImpair(kind: ImpairKind, conn: number, t: number): void {
     if (this.mode === 'server') return;
     const c = this.live(conn);
     if (!c) return;
