@@ -12,6 +12,10 @@
  *
  * Time is passed in: `t` is µs on the trace's monotonic clock. No clock is
  * read and no I/O is done here.
+ *
+ * Every timed obligation is one record of {@link protonObligations}
+ * (harness/engine/obligations.ts): server mode acts at each record's nominal
+ * time, the monitor judges by each record's window and names its rule.
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
 import { fromHex } from '../../harness/engine/trace.js';
@@ -85,7 +89,11 @@ export type ProtonTrigger =
  * Proton's timed obligations, one record per rule (SPEC §3–§9), from the
  * profile's timers. The model derives both what its server mode does and
  * when, and what its monitor accepts, from these records alone.
- * `ioTimeoutScope` selects the triggers of PROTON-7.1.
+ * `ioTimeoutScope` selects the triggers of PROTON-7.1. Another reading of
+ * a rule (e.g. the identification timeout per stream rather than per
+ * connection) is another `triggers` list chosen here, plus that trigger's
+ * instances in the model's state (`ProtonModel.armedOn`); the derivations
+ * of both modes stay as they are.
  * @throws Error when the profile makes a record inconsistent (see `defineObligations`).
  */
 export function protonObligations(P: ProtonProfile): ObligationTable<ProtonTrigger> {
@@ -172,6 +180,17 @@ interface ConnState {
 }
 
 const US = 1000;
+
+/**
+ * The close `a` owes: its code, and the exact reason phrase required (on
+ * the connection that asked for a reset, PROTON-9.1), if any.
+ * @throws Error when the record owes no close (a model bug).
+ */
+function owedClose(a: ProtonArmed): { readonly code: number; readonly reason: string | undefined } {
+  const owed = a.record.owed;
+  if (owed.kind !== 'close') throw new Error(`Proton model: ${a.record.rule} owes no close`);
+  return { code: owed.code, reason: a.subject.exactReason ? owed.reason : undefined };
+}
 
 /** The close timer among `armed` that fires first (the first of equals), if any. */
 function firstClose(armed: readonly ProtonArmed[]): ProtonArmed | undefined {
@@ -308,10 +327,8 @@ export class ProtonModel {
     closing.sort((a, b) => Number(a.close!.subject.exactReason === true) - Number(b.close!.subject.exactReason === true));
     for (const c of closing) {
       const cl = c.close!;
-      const owed = cl.record.owed;
-      const code = owed.kind === 'close' ? owed.code : CloseCode.PROTOCOL_VIOLATION;
-      const reason = cl.subject.exactReason && owed.kind === 'close' && owed.reason !== undefined ? owed.reason : `${cl.record.rule} ${this.why(cl)}`;
-      acts.push({ type: 'close', conn: c.id, code, reason, rule: cl.record.rule });
+      const { code, reason } = owedClose(cl);
+      acts.push({ type: 'close', conn: c.id, code, reason: reason ?? `${cl.record.rule} ${this.why(cl)}`, rule: cl.record.rule });
     }
     for (const c of this.conns.values()) {
       if (c.closed || c.close !== undefined) continue;
@@ -431,15 +448,15 @@ export class ProtonModel {
     const seen = `${by} closed the connection (${isApp ? 'application' : 'transport'} code ${closeCodeName(code)}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
     if (by === 'server') {
       const due = c.close ?? this.pendingClose(c, isApp, code, t);
-      const owed = due?.record.owed;
+      const owed = due && owedClose(due);
       const verdict = due && judge(due, t);
-      if (due === undefined || owed?.kind !== 'close') {
+      if (due === undefined || owed === undefined) {
         out.push(this.violation('PROTON-2.7', 'must', index, t, `no close: ${this.pendingText(c)}`, seen, id, false));
       } else if (!isApp || code !== owed.code) {
         out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen, id, false));
       } else if (verdict) {
         out.push(this.violation(due.record.rule, verdict.severity, index, t, this.closeText(c, due), `${seen} too ${verdict.when}, at ${this.rel(c, t)}`, id, false));
-      } else if (due.subject.exactReason && owed.reason !== undefined && reason !== owed.reason) {
+      } else if (owed.reason !== undefined && reason !== owed.reason) {
         out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen, id, false));
       } else if (reason === '' && owed.code !== CloseCode.RESET_OK) {
         out.push(this.violation('PROTON-8.1', 'should', index, t, 'a reason phrase naming the rule broken', seen, id, false));
@@ -726,6 +743,7 @@ export class ProtonModel {
 
   private owe(c: ConnState, due: ProtonArmed): void {
     if (c.close) return;
+    owedClose(due); // Only a close can be owed through `c.close`.
     c.close = due;
     this.covered.add(`transition:close-owed-${due.record.rule}`).add('state:conn-closing');
   }
@@ -767,7 +785,7 @@ export class ProtonModel {
   private pendingClose(c: ConnState, isApp: boolean, code: number, t: number): ProtonArmed | undefined {
     const timers = this.armedOn(c).filter((a) => a.record.owed.kind === 'close');
     // The timer whose code it carries (judged early or in time), else one whose window it falls in (a wrong code).
-    return timers.find((a) => isApp && a.record.owed.kind === 'close' && a.record.owed.code === code) ?? timers.find((a) => t >= windowOf(a, 'must').lo);
+    return timers.find((a) => isApp && owedClose(a).code === code) ?? timers.find((a) => t >= windowOf(a, 'must').lo);
   }
 
   /** Server mode: what performing `a` is on the wire. */
@@ -842,10 +860,8 @@ export class ProtonModel {
   }
 
   private closeText(c: ConnState, a: ProtonArmed): string {
-    const owed = a.record.owed;
-    const code = owed.kind === 'close' ? closeCodeName(owed.code) : '?';
-    const reason = a.subject.exactReason && owed.kind === 'close' && owed.reason !== undefined ? ` reason ${JSON.stringify(owed.reason)}` : '';
-    return `close ${code}${reason} ${windowText(windowOf(a, 'must'), (x) => this.rel(c, x))} (${this.why(a)})`;
+    const { code, reason } = owedClose(a);
+    return `close ${closeCodeName(code)}${reason !== undefined ? ` reason ${JSON.stringify(reason)}` : ''} ${windowText(windowOf(a, 'must'), (x) => this.rel(c, x))} (${this.why(a)})`;
   }
 
   private pendingText(c: ConnState): string {
@@ -859,8 +875,7 @@ export class ProtonModel {
   }
 
   private describeConn(c: ConnState): string {
-    const owed = c.close?.record.owed;
-    const state = c.closed ? 'closed' : owed?.kind === 'close' ? `closing(${closeCodeName(owed.code)})` : c.identified ? 'open' : 'unidentified';
+    const state = c.closed ? 'closed' : c.close ? `closing(${closeCodeName(owedClose(c.close).code)})` : c.identified ? 'open' : 'unidentified';
     const streams = [...c.streams.values()].map((s) => {
       const bits: string[] = [];
       if (s.kind === 'event') bits.push(`lastId=${s.lastId}`, `acksOwed=[${s.acks.map((a) => a.id).join(',')}]`);
