@@ -488,7 +488,7 @@ export class MoonpoolModel {
     const owed = c.outstanding.filter((r) => r.ping);
     const owedText = owed.map((r) => idText(r.id)).join(', ');
     // SPEC §10: a reply missed on a connection that went through a stall (owed across it) is MOONPOOL-7.2.
-    const lost = owed.some((r) => r.viaStall || r.since === undefined) ? this.table.byTrigger('restore')[0]?.rule : undefined;
+    const lost = owed.some((r) => r.viaStall || r.since === undefined) ? 'MOONPOOL-7.2' : undefined;
     if (c.tx.partial > 0) {
       out.push(this.violation(c, 'MOONPOOL-2.5', 'must', index, t, 'whole envelopes before the end of the stream', `${seen} inside a reply (${c.tx.partial} of ${c.tx.need ?? '?'} bytes)`, false));
       return;
@@ -497,9 +497,8 @@ export class MoonpoolModel {
       if (owed.length > 0) out.push(this.violation(c, lost ?? c.close.record.rule, 'must', index, t, `replies to ${owedText} (received before the malformed frame), then the close`, `${seen} with the replies missing`, false));
       return;
     }
-    const fin = this.table.byTrigger('client-fin')[0];
     if (c.finAt !== undefined) {
-      if (owed.length > 0) out.push(this.violation(c, lost ?? fin?.rule ?? 'MOONPOOL-6.4', 'must', index, t, `replies to ${owedText} before the close (the client's FIN only ends its requests)`, `${seen} with the replies missing`, false));
+      if (owed.length > 0) out.push(this.violation(c, lost ?? 'MOONPOOL-6.2', 'must', index, t, `replies to ${owedText} before the close (the client's FIN only ends its requests)`, `${seen} with the replies missing`, false));
       return;
     }
     // MOONPOOL-7.4: a close after the idle timeout is allowed; before it, it breaks that rule (unless a stall or an earlier event explains it).
