@@ -56,7 +56,7 @@ export type Owed =
  * a rule is a different `triggers` list, with no change to the derivations.
  */
 export interface ObligationRecord<Trigger extends string = string> {
-  /** SPEC rule id, e.g. `PROTON-5.3`. */
+  /** Rule id from the suite's SPEC.md (as in `Violation.rule`). */
   readonly rule: string;
   /** What arms it (any one of them), in model terms. */
   readonly triggers: readonly Trigger[];
@@ -191,12 +191,6 @@ export function judge(a: Armed, t: number): Judgement | undefined {
   const must = windowOf(a, 'must');
   const inMust = t >= must.lo && t <= must.hi;
   return { rule: a.record.rule, severity: inMust ? 'should' : 'must', when: t < should.lo ? 'early' : 'late', window: inMust ? should : must, nominal: nominalAt(a) };
-}
-
-/** Whether acting on `a` at `t` (µs) breaks no MUST (it may break a SHOULD). */
-export function withinMust(a: Armed, t: number): boolean {
-  const must = windowOf(a, 'must');
-  return t >= must.lo && t <= must.hi;
 }
 
 /** Server mode: the armed obligations a conforming server acts on at `t` (µs): nominal time reached. */

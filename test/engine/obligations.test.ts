@@ -16,7 +16,6 @@ import {
   overdueAt,
   windowOf,
   windowText,
-  withinMust,
   type ObligationRecord,
 } from '../../harness/engine/obligations.js';
 
@@ -82,8 +81,6 @@ t.test('judge: SHOULD band accepted, MUST band non-strict, outside it a MUST bre
   const i = arm(idle, 'other', 1_000, null);
   t.match(judge(i, 900_999), { rule: 'TOY-3', severity: 'must', when: 'early' }, 'a MAY too early');
   t.equal(judge(i, 10_000_000), undefined, 'a MAY late is fine');
-  t.ok(withinMust(a, 200_000));
-  t.notOk(withinMust(a, 300_001));
 });
 
 t.test('server mode: act at the nominal time', async (t) => {
