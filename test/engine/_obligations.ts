@@ -140,6 +140,8 @@ export function checkRecords<P>(t: Test, h: ObligationHarness<P>): Set<string> {
         const at = out.findIndex((o) => (s.held || o.ev.t >= s.since) && isAct(o.ev, s));
         if (!t.ok(at >= 0, `${name}: the reference core acts`)) continue;
         if (!s.held) t.equal(out[at]!.ev.t, nominal, `${name}: the reference core acts at the nominal time (${r.nominalMs} ms after the trigger)`);
+        const done = out[at]!.ev;
+        if (r.owed.kind === 'close' && done.type === 'conn_close') t.equal(done.code, r.owed.code, `${name}: with the record's close code`);
         for (const a of actions) if (a.type === 'close') t.ok(a.rule !== undefined && rules.has(a.rule), `${name}: a close the core returns names a rule of the table (${a.rule ?? 'none'})`);
         for (const p of probes(r)) {
           const when = s.since + p.offsetMs * 1000;
