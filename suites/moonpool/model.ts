@@ -15,19 +15,36 @@
  *    and is fed back the server's own actions so both views stay one.
  *
  * Time is passed in: `t` is µs on the trace's clock. No clock is read and no
- * I/O is done here. Trace notes of SPEC §10 (`moonpool:stall|restore|cut
- * conn=N`) tell the monitor about deliberate network impairments; a
- * fixture step's comment may carry one (the fixture runner records it as
- * `fixture: moonpool:stall conn=N …`): fuzz programs declare their own
- * silences that way (suites/moonpool/fuzz/program.ts).
+ * I/O is done here. Trace `impair` events (SPEC §10: stall, restore, cut
+ * of a connection) tell the monitor about deliberate network impairments;
+ * the server's own view has none, so server mode ignores them.
+ *
+ * Every timed obligation is one record of {@link moonpoolObligations}
+ * (harness/engine/obligations.ts); server mode acts at each record's
+ * nominal time and the monitor judges by each record's window.
  *
  * For the fuzzer, the model labels the states it reaches and the
  * transitions it takes ({@link COVERAGE_LABELS}, {@link MoonpoolModel.coverage}).
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
-import { fromHex } from '../../harness/engine/trace.js';
+import { fromHex, type ImpairKind } from '../../harness/engine/trace.js';
+import { upgradeV1Event } from '../../harness/traces/file.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
+import {
+  arm,
+  defineObligations,
+  dueBy,
+  judge,
+  nextDeadlineOf,
+  nextDueOf,
+  overdueAt,
+  windowOf,
+  windowText,
+  type Armed,
+  type Band,
+  type ObligationTable,
+} from '../../harness/engine/obligations.js';
 import { bytesEqual, describePayload, encodeEnvelopes, FrameDecoder, HEADER_SIZE, idText, isPing, MAX_LENGTH_FIELD, OversizedEnvelopeError, PONG, type Envelope, type EnvelopeError } from './codec.js';
 import type { MoonpoolProfile } from './profile.js';
 
@@ -40,6 +57,38 @@ export const STREAM = 0;
 /** Pseudo close code the reference server puts on its close actions (TCP carries none; logs only). */
 export const CLOSE_CODE = { NORMAL: 0, PARSE_ERROR: 1, IDLE_TIMEOUT: 2 } as const;
 
+/**
+ * What arms a Moonpool obligation, in model terms: `ping` (a PING request
+ * received), `restore` (a stall of its connection ended with a PING reply
+ * still owed), `other-payload` (a request that is not a PING),
+ * `oversized-header` (a header over `maxPayloadBytes`), `truncated-fin` (a
+ * client FIN inside an envelope), `client-fin` (the client's FIN, once every
+ * reply owed before it is sent), `idle` (the last client byte, no reply owed).
+ */
+export type MoonpoolTrigger = 'ping' | 'restore' | 'other-payload' | 'oversized-header' | 'truncated-fin' | 'client-fin' | 'idle';
+
+/**
+ * Moonpool's timed obligations, one record per rule (SPEC §4–§7), from the
+ * profile. `otherPayloads: reply` arms MOONPOOL-4.3 (a MAY); an
+ * `idleTimeoutMs` above 0 arms MOONPOOL-7.4 (a MAY).
+ * @throws Error when the profile makes a record inconsistent (see `defineObligations`).
+ */
+export function moonpoolObligations(P: MoonpoolProfile): ObligationTable<MoonpoolTrigger> {
+  const D = P.replyDeadlineMs;
+  const within: Band = { earliestMs: 0, latestMs: D };
+  const any: Band = { earliestMs: 0, latestMs: Infinity };
+  const idle: Band = { earliestMs: P.idleTimeoutMs - P.toleranceMs, latestMs: Infinity };
+  return defineObligations<MoonpoolTrigger>([
+    { rule: 'MOONPOOL-4.2', triggers: ['ping'], nominalMs: 0, should: within, must: within, severity: 'must', owed: { kind: 'answer', what: 'PONG' }, summary: `reply PONG within ${D} ms of the request` },
+    { rule: 'MOONPOOL-7.2', triggers: ['restore'], nominalMs: 0, should: within, must: within, severity: 'must', owed: { kind: 'answer', what: 'PONG' }, summary: `reply PONG within ${D} ms of the end of the stall (nothing is lost across it)` },
+    { rule: 'MOONPOOL-4.3', triggers: P.otherPayloads === 'reply' ? ['other-payload'] : [], nominalMs: 0, should: any, must: any, severity: 'may', owed: { kind: 'answer', what: 'one reply, any payload (the reference server echoes)' }, summary: 'at most one reply to a request that is not a PING' },
+    { rule: 'MOONPOOL-5.1', triggers: ['oversized-header'], nominalMs: 0, should: within, must: within, severity: 'must', owed: { kind: 'close', code: CLOSE_CODE.PARSE_ERROR }, summary: `close within ${D} ms of an oversized header` },
+    { rule: 'MOONPOOL-5.2', triggers: ['truncated-fin'], nominalMs: 0, should: within, must: within, severity: 'must', owed: { kind: 'close', code: CLOSE_CODE.PARSE_ERROR }, summary: `close within ${D} ms of a FIN inside an envelope` },
+    { rule: 'MOONPOOL-6.2', triggers: ['client-fin'], nominalMs: 0, should: within, must: any, severity: 'should', owed: { kind: 'close', code: CLOSE_CODE.NORMAL }, summary: `close the server's side within ${D} ms of the client's FIN, once every reply is sent` },
+    { rule: 'MOONPOOL-7.4', triggers: P.idleTimeoutMs > 0 ? ['idle'] : [], nominalMs: P.idleTimeoutMs, should: idle, must: idle, severity: 'may', owed: { kind: 'close', code: CLOSE_CODE.IDLE_TIMEOUT }, summary: `close after ${P.idleTimeoutMs} ms with no byte received and no reply owed, not earlier than ${P.idleTimeoutMs - P.toleranceMs} ms` },
+  ]);
+}
+
 /** A request received and not yet answered. */
 interface Req {
   readonly id: bigint;
@@ -47,20 +96,22 @@ interface Req {
   readonly payload: Uint8Array;
   /** Arrival (µs). */
   readonly t: number;
-  /** MUST deadline of the reply (µs), for a PING. */
-  due: number | undefined;
-  /** The deadline was re-based by a restore note (MOONPOOL-7.2). */
+  /** Monitor: when the clock of its reply runs from (µs): arrival or the restore; undefined while a stall holds it. */
+  since: number | undefined;
+  /** Its reply is owed across a stall (MOONPOOL-7.2). */
   viaStall: boolean;
 }
 
-/** A close the server owes (framing error). */
-interface CloseDue {
-  readonly rule: string;
-  readonly why: string;
-  readonly at: number;
-  hi: number;
-  readonly code: number;
+/** What an armed Moonpool obligation is about. */
+interface Subject {
+  /** The request a reply is owed to. */
+  readonly req?: Req;
+  /** Why a close is owed, for reports and the reason phrase. */
+  readonly why?: string;
 }
+
+/** A Moonpool obligation armed by one trigger instance. */
+type MoonpoolArmed = Armed<MoonpoolTrigger, Subject>;
 
 /** Per-connection state. */
 interface ConnState {
@@ -85,8 +136,9 @@ interface ConnState {
   finReported: boolean;
   /** Last reply time (µs). */
   lastReplyAt: number;
-  close: CloseDue | undefined;
-  /** Between `moonpool:stall` and `moonpool:restore` notes. */
+  /** The close owed after a framing error (MOONPOOL-5.1, 5.2). */
+  close: MoonpoolArmed | undefined;
+  /** Between `impair` stall and restore events. */
   stalled: boolean;
   /** Ever stalled. */
   wasStalled: boolean;
@@ -95,7 +147,8 @@ interface ConnState {
 }
 
 const US = 1000;
-const NOTE = /^(?:fixture: )?moonpool:(stall|restore|cut) conn=(\d+)\b/;
+const NO_SUBJECT: Subject = {};
+
 /** Reads bytes after an oversized header as a server that ignored the limit would (see `ConnState.hidden`). */
 function readHidden(h: NonNullable<ConnState['hidden']>, bytes: Uint8Array): void {
   const k = Math.min(h.skip, bytes.length);
@@ -136,8 +189,8 @@ export const COVERAGE_LABELS: readonly string[] = [
  */
 export class MoonpoolModel {
   private readonly conns = new Map<number, ConnState>();
-  private readonly deadline: number;
-  private readonly tol: number;
+  /** The timed obligations, from the profile ({@link moonpoolObligations}). */
+  readonly table: ObligationTable<MoonpoolTrigger>;
   private now = 0;
   /** An earlier event that later failures on other connections are about (SPEC §10). */
   private context: { rule: string; conn: number; t: number } | undefined;
@@ -148,8 +201,7 @@ export class MoonpoolModel {
     readonly profile: MoonpoolProfile,
     readonly mode: ModelMode,
   ) {
-    this.deadline = profile.replyDeadlineMs * US;
-    this.tol = profile.toleranceMs * US;
+    this.table = moonpoolObligations(profile);
   }
 
   // ---------------------------------------------------------------- inputs
@@ -193,12 +245,17 @@ export class MoonpoolModel {
         else this.onServerEnd(ev.conn, `server reset the connection (code ${ev.code})`, ev.t, index, out);
         break;
       }
-      case 'note':
-        this.onNote(ev.text, ev.t);
-        break;
       case 'impair':
         this.onImpair(ev.kind, ev.conn, ev.t);
         break;
+      case 'note': {
+        // Transitional: a v1 stall note recorded live (a fuzz program's fixture step comment) until the
+        // builder (suites/moonpool/fuzz/program.ts) emits fixture `impair` steps; files are upgraded when read.
+        const up = upgradeV1Event(ev);
+        if (up.type === 'impair') this.onImpair(up.kind, up.conn, up.t);
+        break;
+      }
+      case 'dgram':
       case 'stream_open':
       case 'conn_fail':
         break;
@@ -228,15 +285,16 @@ export class MoonpoolModel {
     const acts: ServerAction[] = [];
     for (const c of this.conns.values()) {
       if (c.closed) continue;
-      // Every reply due on a connection goes out in one write (in arrival order).
+      // Every reply due on a connection goes out in one write (in arrival order), then the first close due.
       const replies: Envelope[] = [];
-      for (const r of c.outstanding) {
-        const payload = r.ping ? PONG : this.profile.otherPayloads === 'reply' ? r.payload : undefined;
-        if (payload) replies.push({ correlationId: r.id, payload });
+      let close: MoonpoolArmed | undefined;
+      for (const a of dueBy(this.armedOn(c), t)) {
+        const r = a.subject.req;
+        if (r) replies.push({ correlationId: r.id, payload: r.ping ? PONG : r.payload });
+        else close ??= a;
       }
       if (replies.length) acts.push({ type: 'send', conn: c.id, stream: STREAM, bytes: encodeEnvelopes(replies) });
-      const close = this.serverClose(c, t);
-      if (close) acts.push({ type: 'close', conn: c.id, code: close.code, reason: `${close.rule} ${close.why}`, rule: close.rule });
+      if (close?.record.owed.kind === 'close') acts.push({ type: 'close', conn: c.id, code: close.record.owed.code, reason: `${close.record.rule} ${this.why(close)}`, rule: close.record.rule });
     }
     return acts;
   }
@@ -244,12 +302,10 @@ export class MoonpoolModel {
   /** Server mode: the earliest time (µs) at which {@link due} has something. */
   nextDue(): number | undefined {
     let next: number | undefined;
-    const at = (x: number) => (next = next === undefined ? x : Math.min(next, x));
     for (const c of this.conns.values()) {
       if (c.closed) continue;
-      if (c.outstanding.some((r) => r.ping || this.profile.otherPayloads === 'reply')) at(this.now);
-      if (c.close || (c.finAt !== undefined && this.owedReplies(c) === 0)) at(this.now);
-      else if (this.profile.idleTimeoutMs > 0 && this.owedReplies(c) === 0) at(c.lastRx + this.profile.idleTimeoutMs * US);
+      const x = nextDueOf(this.armedOn(c), this.now);
+      if (x !== undefined && (next === undefined || x < next)) next = x;
     }
     return next;
   }
@@ -261,7 +317,8 @@ export class MoonpoolModel {
     let next: number | undefined;
     for (const c of this.conns.values()) {
       if (c.closed) continue;
-      for (const o of this.obligations(c)) next = next === undefined ? o.hi + 1 : Math.min(next, o.hi + 1);
+      const x = nextDeadlineOf(this.monitored(c));
+      if (x !== undefined && (next === undefined || x < next)) next = x;
     }
     return next;
   }
@@ -334,7 +391,7 @@ export class MoonpoolModel {
       // The monitor keeps only the head of a payload (for reports); the server needs it whole to echo it.
       const payload = ping || this.mode === 'server' ? e.payload : e.payload.slice(0, 64);
       if (c.outstanding.some((r) => r.id === e.correlationId)) this.covered.add('state:duplicate-id-in-flight');
-      c.outstanding.push({ id: e.correlationId, ping, payload, t, due: ping && !c.stalled ? t + this.deadline : undefined, viaStall: false });
+      c.outstanding.push({ id: e.correlationId, ping, payload, t, since: c.stalled ? undefined : t, viaStall: false });
     }
     if (this.owedReplies(c) > 1) this.covered.add('state:pings-in-flight');
     if (error) {
@@ -360,8 +417,10 @@ export class MoonpoolModel {
   }
 
   private framingError(c: ConnState, err: EnvelopeError, t: number): void {
-    const rule = err.rule === 'MOONPOOL-5.1' ? 'MOONPOOL-5.1' : 'MOONPOOL-5.2';
-    c.close = { rule, why: `ParseError: ${err.message}`, at: t, hi: c.stalled ? Infinity : t + this.deadline, code: CLOSE_CODE.PARSE_ERROR };
+    const trigger = err.rule === 'MOONPOOL-5.1' ? 'oversized-header' : 'truncated-fin';
+    const record = this.table.byTrigger(trigger)[0]!;
+    const rule = record.rule;
+    c.close = arm(record, trigger, t, { why: `ParseError: ${err.message}` });
     this.context = { rule: 'MOONPOOL-5.3', conn: c.id, t };
     this.covered.add(`transition:close-owed-${rule}`).add('state:conn-closing');
   }
@@ -435,55 +494,56 @@ export class MoonpoolModel {
     const owed = c.outstanding.filter((r) => r.ping);
     const owedText = owed.map((r) => idText(r.id)).join(', ');
     // SPEC §10: a reply missed on a connection that went through a stall (owed across it) is MOONPOOL-7.2.
-    const lost = owed.some((r) => r.viaStall || r.due === undefined) ? 'MOONPOOL-7.2' : undefined;
+    const lost = owed.some((r) => r.viaStall || r.since === undefined) ? 'MOONPOOL-7.2' : undefined;
     if (c.tx.partial > 0) {
       out.push(this.violation(c, 'MOONPOOL-2.5', 'must', index, t, 'whole envelopes before the end of the stream', `${seen} inside a reply (${c.tx.partial} of ${c.tx.need ?? '?'} bytes)`, false));
       return;
     }
     if (c.close) {
-      if (owed.length > 0) out.push(this.violation(c, lost ?? c.close.rule, 'must', index, t, `replies to ${owedText} (received before the malformed frame), then the close`, `${seen} with the replies missing`, false));
+      if (owed.length > 0) out.push(this.violation(c, lost ?? c.close.record.rule, 'must', index, t, `replies to ${owedText} (received before the malformed frame), then the close`, `${seen} with the replies missing`, false));
       return;
     }
     if (c.finAt !== undefined) {
       if (owed.length > 0) out.push(this.violation(c, lost ?? 'MOONPOOL-6.2', 'must', index, t, `replies to ${owedText} before the close (the client's FIN only ends its requests)`, `${seen} with the replies missing`, false));
       return;
     }
-    const idle = this.profile.idleTimeoutMs * US;
-    if (idle > 0 && owed.length === 0 && t >= c.lastRx + idle - this.tol) {
-      this.covered.add('transition:idle-close'); // MOONPOOL-7.4
+    // MOONPOOL-7.4: a close after the idle timeout is allowed; before it, it breaks that rule (unless a stall or an earlier event explains it).
+    const idle = this.armedOn(c).find((a) => a.trigger === 'idle');
+    const early = idle && judge(idle, t);
+    if (idle && !early) {
+      this.covered.add('transition:idle-close');
       return;
     }
-    const rule = c.stalled || c.wasStalled ? 'MOONPOOL-7.1' : (this.contextRule(c, t) ?? 'MOONPOOL-6.4');
+    const rule = c.stalled || c.wasStalled ? 'MOONPOOL-7.1' : (this.contextRule(c, t) ?? (idle ? idle.record.rule : 'MOONPOOL-6.4'));
     const expected = c.stalled || c.wasStalled
       ? 'the connection to stay open through the stall (a temporary cut is not a loss)'
-      : `the connection to stay open (no framing error, no client FIN${idle > 0 ? `, idle only since ${this.rel(c, c.lastRx)}` : ', no idle timeout declared'})${owed.length ? `; replies owed: ${owedText}` : ''}`;
-    out.push(this.violation(c, rule, 'must', index, t, expected, seen, false));
+      : idle
+        ? `the connection to stay open (no framing error, no client FIN; ${idle.record.summary}: idle since ${this.rel(c, c.lastRx)}, a close ${windowText(windowOf(idle, 'must'), (x) => this.rel(c, x))})`
+        : `the connection to stay open (no framing error, no client FIN${this.profile.idleTimeoutMs > 0 ? `, idle only since ${this.rel(c, c.lastRx)}` : ', no idle timeout declared'})${owed.length ? `; replies owed: ${owedText}` : ''}`;
+    out.push(this.violation(c, rule, 'must', index, t, expected, early ? `${seen} too early, at ${this.rel(c, t)}` : seen, false));
   }
 
-  private onNote(text: string, t: number): void {
-    const m = NOTE.exec(text);
-    if (m) this.onImpair(m[1] as 'stall' | 'restore' | 'cut', Number(m[2]), t);
-  }
-
-  /** A deliberate network impairment of a connection (trace v2 `impair` event, or a v1 note): SPEC §10. */
-  private onImpair(kind: 'stall' | 'restore' | 'cut', conn: number, t: number): void {
+  /** A deliberate impairment of a connection (SPEC §10); the server's own view has none, so server mode ignores it. */
+  private onImpair(kind: ImpairKind, conn: number, t: number): void {
+    if (this.mode === 'server') return;
     const c = this.live(conn);
     if (!c) return;
     if (kind !== 'cut') this.covered.add(`transition:${kind}`);
     if (kind === 'stall') {
+      // Every clock of the connection stops; a close is still checked (MOONPOOL-7.1).
       this.covered.add('state:stalled');
       c.stalled = true;
       c.wasStalled = true;
-      for (const r of c.outstanding) if (r.ping) r.due = undefined;
-      if (c.close) c.close.hi = Infinity;
+      for (const r of c.outstanding) if (r.ping) r.since = undefined;
     } else if (kind === 'restore') {
+      // Replies owed restart their clock from here under MOONPOOL-7.2; a close owed, from here or its trigger if later.
       c.stalled = false;
       for (const r of c.outstanding) {
         if (!r.ping) continue;
-        r.due = Math.max(r.due ?? 0, t + this.deadline);
+        r.since = t;
         r.viaStall = true;
       }
-      if (c.close) c.close.hi = Math.max(c.close.at + this.deadline, t + this.deadline);
+      if (c.close) c.close = arm(c.close.record, c.close.trigger, Math.max(c.close.since, t), c.close.subject);
     } else {
       c.closed = true; // MOONPOOL-3.5: what was outstanding is lost with the connection; nothing more is owed.
       this.context = { rule: 'MOONPOOL-8.5', conn: c.id, t }; // a reconnecting client must be served at once
@@ -499,45 +559,63 @@ export class MoonpoolModel {
     return n;
   }
 
-  /** Server mode: the close a conforming server performs on `c` at `t`, if any. */
-  private serverClose(c: ConnState, t: number): CloseDue | undefined {
-    if (c.close) return c.close;
-    if (this.owedReplies(c) > 0) return undefined;
-    if (c.finAt !== undefined) return { rule: 'MOONPOOL-6.2', why: 'client ended its requests (FIN); all replies sent', at: t, hi: t, code: CLOSE_CODE.NORMAL };
-    const idle = this.profile.idleTimeoutMs * US;
-    if (idle > 0 && t >= c.lastRx + idle) return { rule: 'MOONPOOL-7.4', why: `idle for ${this.profile.idleTimeoutMs} ms`, at: t, hi: t, code: CLOSE_CODE.IDLE_TIMEOUT };
-    return undefined;
-  }
-
   private contextRule(c: ConnState, t: number): string | undefined {
     const x = this.context;
     return x && x.conn !== c.id && x.t <= t ? x.rule : undefined;
   }
 
-  /** Reactions a connection owes (monitor mode), each with its deadline `hi` (µs). */
-  private obligations(c: ConnState): { rule: string; severity: Severity; hi: number; text: string; fin?: boolean }[] {
-    const obs: { rule: string; severity: Severity; hi: number; text: string; fin?: boolean }[] = [];
-    if (c.stalled) return obs;
-    if (c.close) {
-      obs.push({ rule: c.close.rule, severity: 'must', hi: c.close.hi, text: `close by ${this.rel(c, c.close.hi)} (${c.close.why})` });
-    }
+  /**
+   * The obligations armed on a connection, from its state: the close owed
+   * after a framing error; per request, its reply (a PING's under
+   * MOONPOOL-4.2, or 7.2 once a stall held it; another payload's when the
+   * profile arms 4.3); the close after the client's FIN once every reply is
+   * sent; the idle close. A PING reply a stall holds is left out.
+   */
+  private armedOn(c: ConnState): MoonpoolArmed[] {
+    const out: MoonpoolArmed[] = [];
+    const put = (trigger: MoonpoolTrigger, since: number, subject: Subject) => {
+      for (const r of this.table.byTrigger(trigger)) out.push(arm(r, trigger, since, subject));
+    };
+    if (c.close) out.push(c.close);
     for (const r of c.outstanding) {
-      if (!r.ping || r.due === undefined) continue;
-      const rule = r.viaStall ? 'MOONPOOL-7.2' : (this.contextRule(c, r.t) ?? 'MOONPOOL-4.2');
-      obs.push({ rule, severity: 'must', hi: r.due, text: `reply ${idText(r.id)} "PONG" by ${this.rel(c, r.due)}${r.viaStall ? ' (the stall ended; nothing may be lost across it)' : ''}` });
+      if (!r.ping) put('other-payload', r.t, { req: r });
+      else if (r.since !== undefined) put(r.viaStall ? 'restore' : 'ping', r.since, { req: r });
     }
-    if (c.finAt !== undefined && !c.close && !c.finReported && this.owedReplies(c) === 0) {
-      const hi = Math.max(c.finAt, c.lastReplyAt) + this.deadline;
-      obs.push({ rule: 'MOONPOOL-6.2', severity: 'should', hi, text: `the server to close its side by ${this.rel(c, hi)} after the client's FIN`, fin: true });
+    if (!c.close && this.owedReplies(c) === 0) {
+      if (c.finAt !== undefined) put('client-fin', Math.max(c.finAt, c.lastReplyAt), { why: 'client ended its requests (FIN); all replies sent' });
+      else put('idle', c.lastRx, NO_SUBJECT);
     }
-    return obs;
+    return out;
+  }
+
+  /** Monitor mode: what is checked on a connection now: nothing while a stall holds it; a SHOULD once reported, no more. */
+  private monitored(c: ConnState): MoonpoolArmed[] {
+    if (c.stalled) return [];
+    const armed = this.armedOn(c);
+    return c.finReported ? armed.filter((a) => a.trigger !== 'client-fin') : armed;
+  }
+
+  /** Why a close is owed, in words. */
+  private why(a: MoonpoolArmed): string {
+    if (a.subject.why !== undefined) return a.subject.why;
+    return a.trigger === 'idle' ? `idle for ${a.record.nominalMs} ms` : a.record.summary;
+  }
+
+  /** What `a` owes, in words, with its deadline `hi` (µs). */
+  private owedText(c: ConnState, a: MoonpoolArmed, hi: number): string {
+    const r = a.subject.req;
+    if (r) return `reply ${idText(r.id)} "PONG" by ${this.rel(c, hi)}${a.trigger === 'restore' ? ' (the stall ended; nothing may be lost across it)' : ''}`;
+    if (a.trigger === 'client-fin') return `the server to close its side by ${this.rel(c, hi)} after the client's FIN`;
+    return `close by ${this.rel(c, hi)} (${this.why(a)})`;
   }
 
   private checkOverdue(c: ConnState, out: Violation[]): void {
-    for (const o of this.obligations(c)) {
-      if (this.now <= o.hi) continue;
-      out.push(this.violation(c, o.rule, o.severity, -1, o.hi, o.text, 'nothing', true));
-      if (o.fin) c.finReported = true;
+    for (const o of overdueAt(this.monitored(c), this.now)) {
+      const a = o.armed;
+      // SPEC §10: after a framing error, an abrupt disconnect or a cut elsewhere, a missed PING reply names that.
+      const rule = a.trigger === 'ping' ? (this.contextRule(c, a.subject.req!.t) ?? a.record.rule) : a.record.rule;
+      out.push(this.violation(c, rule, o.severity, -1, o.deadline, this.owedText(c, a, o.deadline), 'nothing', true));
+      if (a.trigger === 'client-fin') c.finReported = true; // A SHOULD: reported once; still allowed.
       else {
         c.closed = true; // A missing MUST reaction ends what this connection can tell.
         return;
@@ -561,7 +639,7 @@ export class MoonpoolModel {
   }
 
   private describeConn(c: ConnState): string {
-    const state = c.closed ? 'closed' : c.close ? `closing(${c.close.rule})` : c.stalled ? 'stalled' : c.finAt !== undefined ? 'client-fin' : 'open';
+    const state = c.closed ? 'closed' : c.close ? `closing(${c.close.record.rule})` : c.stalled ? 'stalled' : c.finAt !== undefined ? 'client-fin' : 'open';
     const bits: string[] = [];
     const pings = c.outstanding.filter((r) => r.ping).length;
     if (pings) bits.push(`pings owed=${pings}`);

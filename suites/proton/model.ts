@@ -12,11 +12,32 @@
  *
  * Time is passed in: `t` is µs on the trace's monotonic clock. No clock is
  * read and no I/O is done here.
+ *
+ * Every timed obligation is one record of {@link protonObligations}
+ * (harness/engine/obligations.ts): server mode acts at each record's nominal
+ * time, the monitor judges by each record's window and names its rule.
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
 import { fromHex } from '../../harness/engine/trace.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
+import {
+  arm,
+  deadlineOf,
+  defineObligations,
+  dueBy,
+  judge,
+  nextDeadlineOf,
+  nextDueOf,
+  nominalAt,
+  overdueAt,
+  windowOf,
+  windowText,
+  type Armed,
+  type Band,
+  type ObligationRecord,
+  type ObligationTable,
+} from '../../harness/engine/obligations.js';
 import {
   CloseCode,
   ItemDecoder,
@@ -32,31 +53,91 @@ import type { ProtonProfile } from './profile.js';
 /** Whether the model checks a recorded trace or drives a server. */
 export type ModelMode = 'monitor' | 'server';
 
-/** A close the server owes on a connection. */
-interface CloseDue {
-  readonly code: number;
-  readonly rule: string;
-  /** Why the close is owed, for reports and for the reason phrase. */
-  readonly why: string;
-  /** When a conforming server closes (µs). */
-  readonly at: number;
-  /** Acceptance window (µs) in monitor mode. */
-  readonly lo: number;
-  readonly hi: number;
-  /** Exact reason phrase required, if any (PROTON-9.1). */
-  readonly reason?: string;
+/** Client violations that make the server owe PROTOCOL_VIOLATION at once (PROTON-8.1, 8.2). */
+export const VIOLATION_RULES = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3'] as const;
+/** A client violation rule ({@link VIOLATION_RULES}). */
+export type ViolationRule = (typeof VIOLATION_RULES)[number];
+
+/**
+ * What arms a Proton obligation, in model terms. Connection-wide:
+ * `handshake` (no stream identified yet since the handshake). Per stream:
+ * `event-id` (an id received, not yet acknowledged), `commit-request` (the
+ * outstanding request), `action-item` (the Action stream's identification
+ * or previous item), `event-fin` / `commit-fin` (the client's FIN with
+ * nothing left owed before it), `partial-item` (1–3 bytes of a request
+ * item), `idle-request-stream` (the last client byte on an identified
+ * request stream, not ended, nothing owed). On an event: `send-stalled`
+ * (the host's write did not complete), `second-connection`,
+ * `reset-requested` (a 0xFF stream, on this connection or another), and
+ * `violation:<rule>` (the client broke that rule).
+ */
+export type ProtonTrigger =
+  | 'handshake'
+  | 'event-id'
+  | 'commit-request'
+  | 'action-item'
+  | 'event-fin'
+  | 'commit-fin'
+  | 'partial-item'
+  | 'idle-request-stream'
+  | 'send-stalled'
+  | 'second-connection'
+  | 'reset-requested'
+  | `violation:${ViolationRule}`;
+
+/**
+ * Proton's timed obligations, one record per rule (SPEC §3–§9), from the
+ * profile's timers. The model derives both what its server mode does and
+ * when, and what its monitor accepts, from these records alone.
+ * `ioTimeoutScope` selects the triggers of PROTON-7.1. Another reading of
+ * a rule (e.g. the identification timeout per stream rather than per
+ * connection) is another `triggers` list chosen here, plus that trigger's
+ * instances in the model's state (`ProtonModel.armedOn`); the derivations
+ * of both modes stay as they are.
+ * @throws Error when the profile makes a record inconsistent (see `defineObligations`).
+ */
+export function protonObligations(P: ProtonProfile): ObligationTable<ProtonTrigger> {
+  const tol = P.toleranceMs;
+  /** `ms` after the trigger, ± the tolerance (never before the trigger). */
+  const around = (ms: number): Band => ({ earliestMs: Math.max(0, ms - tol), latestMs: ms + tol });
+  const at = (ms: number): Band => ({ earliestMs: 0, latestMs: ms });
+  const close = (rule: string, triggers: ProtonTrigger[], nominalMs: number, code: number, summary: string, reason?: string): ObligationRecord<ProtonTrigger> => ({
+    rule, triggers, nominalMs, should: around(nominalMs), must: around(nominalMs), severity: 'must', owed: { kind: 'close', code, ...(reason !== undefined ? { reason } : {}) }, summary,
+  });
+  const fin = (rule: string, trigger: ProtonTrigger, kind: string): ObligationRecord<ProtonTrigger> => ({
+    rule, triggers: [trigger], nominalMs: 0, should: at(tol), must: at(Infinity), severity: 'should', owed: { kind: 'action', what: 'FIN' }, summary: `FIN on the ${kind} stream once everything before the client's FIN is answered`,
+  });
+  return defineObligations<ProtonTrigger>([
+    { rule: 'PROTON-4.3', triggers: ['event-id'], nominalMs: 0, should: at(tol), must: at(tol), severity: 'must', owed: { kind: 'answer', what: 'the same 4 bytes' }, summary: 'acknowledge each event id' },
+    { rule: 'PROTON-5.3', triggers: ['commit-request'], nominalMs: P.commitDelayMs, should: around(P.commitDelayMs), must: at(P.ioTimeoutMs), severity: 'must', owed: { kind: 'answer', what: '(id × 2) mod 2^32' }, summary: `answer after the ${P.commitDelayMs} ms processing delay` },
+    { rule: 'PROTON-6.3', triggers: ['action-item'], nominalMs: P.actionIntervalMs, should: around(P.actionIntervalMs), must: at(2 * P.actionIntervalMs + tol), severity: 'must', owed: { kind: 'action', what: 'the next counter value' }, summary: `one action item per ${P.actionIntervalMs} ms` },
+    fin('PROTON-4.5', 'event-fin', 'Event'),
+    fin('PROTON-5.4', 'commit-fin', 'StateCommit'),
+    close('PROTON-3.4', ['handshake'], P.identTimeoutMs, CloseCode.IDENT_TIMEOUT, `close IDENT_TIMEOUT when no stream is identified within ${P.identTimeoutMs} ms`),
+    close('PROTON-7.1', P.ioTimeoutScope === 'idle-request-stream' ? ['partial-item', 'idle-request-stream'] : ['partial-item'], P.ioTimeoutMs, CloseCode.IO_TIMEOUT, `close IO_TIMEOUT when a request is not completed within ${P.ioTimeoutMs} ms`),
+    close('PROTON-7.2', ['send-stalled'], 0, CloseCode.IO_TIMEOUT, 'close IO_TIMEOUT when a write stalls for the send timeout'),
+    close('PROTON-2.2', ['second-connection'], 0, CloseCode.SECOND_CONNECTION, 'close both connections with SECOND_CONNECTION'),
+    close('PROTON-9.1', ['reset-requested'], 0, CloseCode.RESET_OK, 'close with RESET_OK (reason RESET_OK on the requesting connection)', 'RESET_OK'),
+    ...VIOLATION_RULES.map((rule) => close(rule, [`violation:${rule}`], 0, CloseCode.PROTOCOL_VIOLATION, 'close PROTOCOL_VIOLATION')),
+  ]);
 }
 
-/** A reaction owed by the server, with its MUST (or SHOULD) deadline in µs. */
-interface Obligation {
-  readonly rule: string;
-  readonly severity: Severity;
-  readonly hi: number;
-  /** What is owed, in words (built on demand: this runs for every event). */
-  readonly text: () => string;
-  /** The stream of an owed FIN (reported once). */
+/** What an armed Proton obligation is about. */
+interface Subject {
+  /** The stream it is on (stream triggers). */
   readonly stream?: StreamState;
+  /** The item owed (ack id, commit id, action counter). */
+  readonly item?: number;
+  /** Why a close is owed, for reports and the reason phrase (event triggers). */
+  readonly why?: string;
+  /** The record's exact reason phrase is required (the connection that asked for a reset, PROTON-9.1). */
+  readonly exactReason?: boolean;
 }
+
+/** A Proton obligation armed by one trigger instance. */
+type ProtonArmed = Armed<ProtonTrigger, Subject>;
+
+const NO_SUBJECT: Subject = {};
 
 /** Per-stream state. */
 interface StreamState {
@@ -79,9 +160,10 @@ interface StreamState {
   /** Action: next counter value owed, and when the previous item (or identification) was. */
   counter: number;
   lastItemAt: number;
-  /** Time the owed server FIN became owed (µs), and whether a late FIN was reported. */
+  /** Time the owed server FIN became owed (µs). */
   finOwedSince: number | undefined;
-  finReported: boolean;
+  /** Monitor: rules of SHOULD obligations on this stream already reported late (reported once). */
+  readonly reportedLate: Set<string>;
 }
 
 /** Per-connection state. */
@@ -92,11 +174,30 @@ interface ConnState {
   readonly streams: Map<number, StreamState>;
   /** Latest stream of each type. */
   readonly byKind: Map<StreamKind, StreamState>;
-  close: CloseDue | undefined;
+  /** The close owed (its nominal time reached, or owed at once), if any. */
+  close: ProtonArmed | undefined;
   closed: boolean;
 }
 
 const US = 1000;
+
+/**
+ * The close `a` owes: its code, and the exact reason phrase required (on
+ * the connection that asked for a reset, PROTON-9.1), if any.
+ * @throws Error when the record owes no close (a model bug).
+ */
+function owedClose(a: ProtonArmed): { readonly code: number; readonly reason: string | undefined } {
+  const owed = a.record.owed;
+  if (owed.kind !== 'close') throw new Error(`Proton model: ${a.record.rule} owes no close`);
+  return { code: owed.code, reason: a.subject.exactReason ? owed.reason : undefined };
+}
+
+/** The close timer among `armed` that fires first (the first of equals), if any. */
+function firstClose(armed: readonly ProtonArmed[]): ProtonArmed | undefined {
+  let first: ProtonArmed | undefined;
+  for (const a of armed) if (a.record.owed.kind === 'close' && (first === undefined || nominalAt(a) < nominalAt(first))) first = a;
+  return first;
+}
 
 /** Rules whose violation or timer makes the server owe a close (labels `transition:close-owed-<rule>`). */
 const CLOSE_RULES = ['PROTON-2.2', 'PROTON-3.2', 'PROTON-3.3', 'PROTON-3.4', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-7.1', 'PROTON-8.3', 'PROTON-9.1'] as const;
@@ -132,7 +233,8 @@ export const COVERAGE_LABELS: readonly string[] = [
  */
 export class ProtonModel {
   private readonly conns = new Map<number, ConnState>();
-  private readonly tol: number;
+  /** The timed obligations, from the profile ({@link protonObligations}). */
+  readonly table: ObligationTable<ProtonTrigger>;
   private now = 0;
   /** Frames decoded from the last data event fed (for trace files). */
   private frames: Record<string, unknown>[] = [];
@@ -143,7 +245,7 @@ export class ProtonModel {
     readonly profile: ProtonProfile,
     readonly mode: ModelMode,
   ) {
-    this.tol = profile.toleranceMs * US;
+    this.table = protonObligations(profile);
   }
 
   // ---------------------------------------------------------------- inputs
@@ -204,11 +306,13 @@ export class ProtonModel {
     const out: Violation[] = [];
     for (const c of this.conns.values()) {
       if (c.closed) continue;
+      let armed: ProtonArmed[] | undefined;
       if (c.close === undefined) {
-        const timer = this.firstTimer(c);
-        if (timer !== undefined && timer.at <= this.now) this.owe(c, timer);
+        armed = this.armedOn(c);
+        const timer = firstClose(armed);
+        if (timer !== undefined && nominalAt(timer) <= this.now) this.owe(c, timer);
       }
-      if (this.mode === 'monitor') this.checkOverdue(c, out);
+      if (this.mode === 'monitor') this.checkOverdue(c, c.close ? [c.close] : armed!, out);
     }
     return out;
   }
@@ -225,21 +329,18 @@ export class ProtonModel {
     this.advance(t);
     const acts: ServerAction[] = [];
     // Closes first: other connections before the one that asked for a reset (PROTON-9.1).
-    const closing = [...this.conns.values()].filter((c) => !c.closed && c.close !== undefined && c.close.at <= t);
-    closing.sort((a, b) => Number(a.close!.reason !== undefined) - Number(b.close!.reason !== undefined));
+    const closing = [...this.conns.values()].filter((c) => !c.closed && c.close !== undefined && nominalAt(c.close) <= t);
+    closing.sort((a, b) => Number(a.close!.subject.exactReason === true) - Number(b.close!.subject.exactReason === true));
     for (const c of closing) {
       const cl = c.close!;
-      acts.push({ type: 'close', conn: c.id, code: cl.code, reason: cl.reason ?? `${cl.rule} ${cl.why}`, rule: cl.rule });
+      const { code, reason } = owedClose(cl);
+      acts.push({ type: 'close', conn: c.id, code, reason: reason ?? `${cl.record.rule} ${this.why(cl)}`, rule: cl.record.rule });
     }
     for (const c of this.conns.values()) {
       if (c.closed || c.close !== undefined) continue;
-      for (const s of c.streams.values()) {
-        if (s.serverFin) continue;
-        const send = (v: number) => acts.push({ type: 'send', conn: c.id, stream: s.id, bytes: encodeItem(v) });
-        if (s.kind === 'event') for (const a of s.acks) send(a.id);
-        if (s.kind === 'commit' && s.commit && t >= s.commit.t + this.profile.commitDelayMs * US) send(commitAnswer(s.commit.id));
-        if (s.kind === 'action' && t >= s.lastItemAt + this.profile.actionIntervalMs * US) send(s.counter);
-        if (this.finOwed(s, true)) acts.push({ type: 'fin', conn: c.id, stream: s.id });
+      for (const a of dueBy(this.armedOn(c), t)) {
+        const act = this.act(c, a);
+        if (act) acts.push(act);
       }
     }
     return acts;
@@ -248,22 +349,10 @@ export class ProtonModel {
   /** Server mode: the earliest time (µs) at which {@link due} will have something new. */
   nextDue(): number | undefined {
     let next: number | undefined;
-    const at = (x: number) => (next = next === undefined ? x : Math.min(next, x));
     for (const c of this.conns.values()) {
       if (c.closed) continue;
-      if (c.close) {
-        at(c.close.at);
-        continue;
-      }
-      const timer = this.firstTimer(c);
-      if (timer) at(timer.at);
-      for (const s of c.streams.values()) {
-        if (s.serverFin) continue;
-        if (s.kind === 'event' && s.acks.length > 0) at(this.now);
-        if (s.kind === 'commit' && s.commit) at(s.commit.t + this.profile.commitDelayMs * US);
-        if (s.kind === 'action') at(s.lastItemAt + this.profile.actionIntervalMs * US);
-        if (this.finOwed(s, true)) at(this.now);
-      }
+      const x = nextDueOf(c.close ? [c.close] : this.armedOn(c), this.now);
+      if (x !== undefined && (next === undefined || x < next)) next = x;
     }
     return next;
   }
@@ -276,7 +365,7 @@ export class ProtonModel {
     this.advance(t);
     const c = this.conns.get(conn);
     if (!c || c.closed || c.close) return;
-    this.owe(c, { code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.2', why: `send on stream ${stream} stalled for ${this.profile.ioTimeoutMs} ms`, at: t, lo: t, hi: t + this.tol });
+    this.owe(c, this.armOne('send-stalled', t, { why: `send on stream ${stream} stalled for ${this.profile.ioTimeoutMs} ms` }));
   }
 
   // --------------------------------------------------------------- monitor
@@ -284,16 +373,17 @@ export class ProtonModel {
   /** Monitor mode: earliest time (µs) at which {@link advance} could report or change something. */
   nextDeadline(): number | undefined {
     let next: number | undefined;
-    const at = (x: number) => (next = next === undefined ? x : Math.min(next, x));
+    const at = (x: number | undefined) => (next = x === undefined ? next : next === undefined ? x : Math.min(next, x));
     for (const c of this.conns.values()) {
       if (c.closed) continue;
       if (c.close) {
-        at(c.close.hi + 1);
+        at(nextDeadlineOf([c.close]));
         continue;
       }
-      const timer = this.firstTimer(c);
-      if (timer) at(timer.at);
-      for (const o of this.obligations(c)) at(o.hi + 1);
+      const armed = this.armedOn(c);
+      const timer = firstClose(armed);
+      if (timer) at(nominalAt(timer)); // The close becomes owed then: what follows is read differently.
+      at(nextDeadlineOf(armed));
     }
     return next;
   }
@@ -306,9 +396,8 @@ export class ProtonModel {
   settled(): boolean {
     for (const c of this.conns.values()) {
       if (c.closed) continue;
-      if (c.close || !c.identified) return false;
-      if (this.obligations(c).length > 0) return false;
-      for (const s of c.streams.values()) if (s.partialSince !== undefined) return false;
+      if (c.close) return false;
+      for (const a of this.armedOn(c)) if (a.trigger !== 'idle-request-stream') return false;
     }
     return true;
   }
@@ -368,7 +457,7 @@ export class ProtonModel {
     if (live.length > 0) {
       // PROTON-2.2: both the live connection and the new one are closed.
       for (const o of [...live, c]) {
-        this.owe(o, { code: CloseCode.SECOND_CONNECTION, rule: 'PROTON-2.2', why: `connection ${id} opened while connection ${live[0]!.id} was live`, at: t, lo: t, hi: t + this.tol });
+        this.owe(o, this.armOne('second-connection', t, { why: `connection ${id} opened while connection ${live[0]!.id} was live` }));
       }
     }
     void out;
@@ -380,27 +469,23 @@ export class ProtonModel {
     this.covered.add(`transition:close-by-${by}`);
     const seen = `${by} closed the connection (${isApp ? 'application' : 'transport'} code ${closeCodeName(code)}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
     if (by === 'server') {
-      let due = c.close;
-      if (due === undefined) {
-        const timer = this.firstTimer(c);
-        if (timer && t >= timer.lo) due = timer;
-      }
-      if (due === undefined) {
+      const due = c.close ?? this.pendingClose(c, isApp, code, t);
+      const owed = due && owedClose(due);
+      const verdict = due && judge(due, t);
+      if (due === undefined || owed === undefined) {
         out.push(this.violation('PROTON-2.7', 'must', index, t, `no close: ${this.pendingText(c)}`, seen, id, false));
-      } else if (!isApp) {
-        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), seen, id, false));
-      } else if (code !== due.code) {
-        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), seen, id, false));
-      } else if (t < due.lo) {
-        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), `${seen} too early, at ${this.rel(c, t)}`, id, false));
-      } else if (due.reason !== undefined && reason !== due.reason) {
-        out.push(this.violation(due.rule, 'must', index, t, this.closeText(due), seen, id, false));
-      } else if (reason === '' && due.code !== CloseCode.RESET_OK) {
+      } else if (!isApp || code !== owed.code) {
+        out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen, id, false));
+      } else if (verdict) {
+        out.push(this.violation(due.record.rule, verdict.severity, index, t, this.closeText(c, due), `${seen} too ${verdict.when}, at ${this.rel(c, t)}`, id, false));
+      } else if (owed.reason !== undefined && reason !== owed.reason) {
+        out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen, id, false));
+      } else if (reason === '' && owed.code !== CloseCode.RESET_OK) {
         out.push(this.violation('PROTON-8.1', 'should', index, t, 'a reason phrase naming the rule broken', seen, id, false));
       }
     } else if (by === 'transport' && this.mode === 'monitor') {
-      const expected = c.close ? this.closeText(c.close) : 'the connection to stay up (QUIC keep-alive)';
-      out.push(this.violation(c.close ? c.close.rule : 'PROTON-2.4', 'must', index, t, expected, seen, id, false));
+      const expected = c.close ? this.closeText(c, c.close) : 'the connection to stay up (QUIC keep-alive)';
+      out.push(this.violation(c.close ? c.close.record.rule : 'PROTON-2.4', 'must', index, t, expected, seen, id, false));
     }
     this.closeConn(c);
   }
@@ -496,9 +581,9 @@ export class ProtonModel {
       // PROTON-9.1: every other live connection with 0x0, then this one with RESET_OK.
       for (const o of this.conns.values()) {
         if (o === c || o.closed || o.close) continue;
-        this.owe(o, { code: CloseCode.RESET_OK, rule: 'PROTON-9.1', why: `reset requested on connection ${c.id}`, at: t, lo: t, hi: t + this.tol });
+        this.owe(o, this.armOne('reset-requested', t, { why: `reset requested on connection ${c.id}` }));
       }
-      this.owe(c, { code: CloseCode.RESET_OK, rule: 'PROTON-9.1', why: 'reset requested', at: t, lo: t, hi: t + this.tol, reason: 'RESET_OK' });
+      this.owe(c, this.armOne('reset-requested', t, { why: 'reset requested', exactReason: true }));
     }
     return true;
   }
@@ -556,8 +641,6 @@ export class ProtonModel {
   }
 
   private onServerItem(c: ConnState, s: StreamState, item: number, t: number, index: number): Violation | undefined {
-    const tol = this.tol;
-    const P = this.profile;
     switch (s.kind) {
       case 'event': {
         const head = s.acks[0];
@@ -566,7 +649,7 @@ export class ProtonModel {
         s.acks.shift();
         this.covered.add('transition:ack');
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
-        return undefined;
+        return this.judged(c, 'event-id', head.t, { stream: s, item: head.id }, t, index, `ack ${itemHex(item)}`);
       }
       case 'commit': {
         const req = s.commit;
@@ -576,26 +659,33 @@ export class ProtonModel {
         s.commit = undefined;
         this.covered.add('transition:commit-answer');
         if (s.clientFin) s.finOwedSince = t;
-        const at = req.t + P.commitDelayMs * US;
-        if (t < at - tol || t > at + tol) {
-          return this.violation('PROTON-5.3', 'should', index, t, `answer after the ${P.commitDelayMs} ms processing delay (at ${this.rel(c, at)} ± ${P.toleranceMs} ms)`, `answer at ${this.rel(c, t)}`, c.id, false);
-        }
-        return undefined;
+        return this.judged(c, 'commit-request', req.t, { stream: s, item: req.id }, t, index, `answer ${itemHex(item)}`);
       }
       case 'action': {
         if (item !== s.counter) return this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter}`, `action item ${item}`, c.id, false);
-        const at = s.lastItemAt + P.actionIntervalMs * US;
+        const since = s.lastItemAt;
         s.counter = (s.counter + 1) % 0x1_0000_0000;
         this.covered.add('transition:action-item');
         s.lastItemAt = t;
-        if (t < at - tol || t > at + tol) {
-          return this.violation('PROTON-6.3', 'should', index, t, `action item ${item} at ${this.rel(c, at)} ± ${P.toleranceMs} ms (one per ${P.actionIntervalMs} ms)`, `at ${this.rel(c, t)}`, c.id, false);
-        }
-        return undefined;
+        return this.judged(c, 'action-item', since, { stream: s, item }, t, index, `action item ${item}`);
       }
       default:
         return undefined;
     }
+  }
+
+  /**
+   * Judges the time `t` (µs) of an act the obligations of `trigger`
+   * (armed at `since`) asked for: the first early or late verdict, as a
+   * violation of the record's rule.
+   */
+  private judged(c: ConnState, trigger: ProtonTrigger, since: number, subject: Subject, t: number, index: number, what: string): Violation | undefined {
+    for (const r of this.table.byTrigger(trigger)) {
+      const a = arm(r, trigger, since, subject);
+      const v = judge(a, t);
+      if (v) return this.violation(r.rule, v.severity, index, t, `${r.summary}: ${what} ${windowText(v.window, (x) => this.rel(c, x))}`, `${what} at ${this.rel(c, t)} (too ${v.when})`, c.id, false);
+    }
+    return undefined;
   }
 
   private onServerFin(conn: number, stream: number, t: number, index: number, out: Violation[]): void {
@@ -609,6 +699,11 @@ export class ProtonModel {
       if (!s.clientFin || s.acks.length > 0 || s.commit) {
         const rule = s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4';
         out.push(this.violation(rule, 'must', index, t, s.clientFin ? `${this.pendingText(c)} before the FIN` : 'no FIN before the client’s FIN', `server ended stream ${stream}`, conn, false));
+      } else if (s.finOwedSince !== undefined && this.mode === 'monitor') {
+        const trigger = s.kind === 'event' ? 'event-fin' : 'commit-fin';
+        const late = this.table.byTrigger(trigger).some((r) => s.reportedLate.has(r.rule));
+        const v = late ? undefined : this.judged(c, trigger, s.finOwedSince, { stream: s }, t, index, `FIN on stream ${stream}`);
+        if (v) out.push(v);
       }
     }
     s.serverFin = true;
@@ -642,7 +737,7 @@ export class ProtonModel {
       s = {
         id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
         clientFin: false, serverFin: false, lastRx: t, lastId: 0, acks: [], commit: undefined,
-        counter: 1, lastItemAt: t, finOwedSince: undefined, finReported: false,
+        counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
       };
       c.streams.set(id, s);
     }
@@ -650,96 +745,127 @@ export class ProtonModel {
   }
 
   /** The client broke a rule: the connection is owed PROTOCOL_VIOLATION now (PROTON-8.1). */
-  private clientViolation(c: ConnState, rule: string, why: string, t: number): void {
-    this.owe(c, { code: CloseCode.PROTOCOL_VIOLATION, rule, why, at: t, lo: t, hi: t + this.tol });
+  private clientViolation(c: ConnState, rule: ViolationRule, why: string, t: number): void {
+    this.owe(c, this.armOne(`violation:${rule}`, t, { why }));
   }
 
-  private owe(c: ConnState, due: CloseDue): void {
+  /**
+   * Arms the record of an event trigger (the first, when a profile gives
+   * one trigger several).
+   * @throws Error when no record has the trigger (a model bug: every event trigger has a record).
+   */
+  private armOne(trigger: ProtonTrigger, t: number, subject: Subject): ProtonArmed {
+    const r = this.table.byTrigger(trigger)[0];
+    if (!r) throw new Error(`Proton model: no obligation record is armed by ${trigger}`);
+    return arm(r, trigger, t, subject);
+  }
+
+  private owe(c: ConnState, due: ProtonArmed): void {
     if (c.close) return;
+    owedClose(due); // Only a close can be owed through `c.close`.
     c.close = due;
-    this.covered.add(`transition:close-owed-${due.rule}`).add('state:conn-closing');
+    this.covered.add(`transition:close-owed-${due.record.rule}`).add('state:conn-closing');
   }
 
-  /** Whether the server owes a FIN on `s` now (server mode: immediately; monitor: since `finOwedSince`). */
-  private finOwed(s: StreamState, serverMode: boolean): boolean {
-    if (s.serverFin || !s.clientFin) return false;
-    if (s.kind !== 'event' && s.kind !== 'commit') return false;
-    if (s.acks.length > 0 || s.commit || s.rx.partial > 0) return false;
-    if (serverMode) return true;
-    return s.finOwedSince !== undefined;
-  }
-
-  /** The timer that fires first on a connection with no close owed yet. */
-  private firstTimer(c: ConnState): CloseDue | undefined {
-    // Hot path (every event): find the earliest timer with numbers only, then build its description.
-    const P = this.profile;
-    let at = Infinity;
-    let kind: 'ident' | 'partial' | 'idle' | undefined;
-    let stream = -1;
-    if (!c.identified) {
-      at = c.openedAt + P.identTimeoutMs * US;
-      kind = 'ident';
-    }
+  /**
+   * The obligations armed on a connection with no close owed, from its
+   * state: per trigger instance, every record that trigger arms. Order:
+   * the connection's, then per stream (acks, commit answer, action item,
+   * FIN, receive timeouts). Monitor mode leaves out a SHOULD already
+   * reported late.
+   */
+  private armedOn(c: ConnState): ProtonArmed[] {
+    const out: ProtonArmed[] = [];
+    const put = (trigger: ProtonTrigger, since: number, subject: Subject) => {
+      for (const r of this.table.byTrigger(trigger)) {
+        if (subject.stream?.reportedLate.has(r.rule)) continue;
+        out.push(arm(r, trigger, since, subject));
+      }
+    };
+    if (!c.identified) put('handshake', c.openedAt, NO_SUBJECT);
     for (const s of c.streams.values()) {
-      if (s.kind !== 'event' && s.kind !== 'commit') continue;
-      if (s.partialSince !== undefined) {
-        const x = s.partialSince + P.ioTimeoutMs * US;
-        if (x < at) [at, kind, stream] = [x, 'partial', s.id];
-      } else if (P.ioTimeoutScope === 'idle-request-stream' && !s.clientFin && s.acks.length === 0 && !s.commit) {
-        const x = s.lastRx + P.ioTimeoutMs * US;
-        if (x < at) [at, kind, stream] = [x, 'idle', s.id];
+      const request = s.kind === 'event' || s.kind === 'commit';
+      if (!s.serverFin) {
+        if (s.kind === 'event') for (const a of s.acks) put('event-id', a.t, { stream: s, item: a.id });
+        if (s.kind === 'commit' && s.commit) put('commit-request', s.commit.t, { stream: s, item: s.commit.id });
+        if (s.kind === 'action') put('action-item', s.lastItemAt, { stream: s, item: s.counter });
+        if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
+          put(s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, { stream: s });
+        }
       }
+      if (!request) continue;
+      if (s.partialSince !== undefined) put('partial-item', s.partialSince, { stream: s });
+      else if (!s.clientFin && s.acks.length === 0 && !s.commit) put('idle-request-stream', s.lastRx, { stream: s });
     }
-    if (kind === undefined) return undefined;
-    const lo = at - this.tol;
-    const hi = at + this.tol;
-    if (kind === 'ident') return { code: CloseCode.IDENT_TIMEOUT, rule: 'PROTON-3.4', why: `no stream identified within ${P.identTimeoutMs} ms`, at, lo, hi };
-    const why = kind === 'partial' ? `item on stream ${stream} incomplete for ${P.ioTimeoutMs} ms` : `no request on stream ${stream} for ${P.ioTimeoutMs} ms`;
-    return { code: CloseCode.IO_TIMEOUT, rule: 'PROTON-7.1', why, at, lo, hi };
+    return out;
   }
 
-  /** Reactions a connection owes (monitor mode), each with its MUST deadline `hi` (µs); `text` is built only when needed. */
-  private obligations(c: ConnState): Obligation[] {
-    const P = this.profile;
-    const tol = this.tol;
-    const obs: Obligation[] = [];
-    for (const s of c.streams.values()) {
-      if (s.serverFin) continue;
-      const head = s.acks[0];
-      if (s.kind === 'event' && head) {
-        const hi = head.t + tol;
-        obs.push({ rule: 'PROTON-4.3', severity: 'must', hi, text: () => `ack ${itemHex(head.id)} on stream ${s.id} by ${this.rel(c, hi)}` });
-      }
-      const commit = s.commit;
-      if (s.kind === 'commit' && commit) {
-        const hi = commit.t + P.ioTimeoutMs * US;
-        obs.push({ rule: 'PROTON-5.3', severity: 'must', hi, text: () => `answer ${itemHex(commitAnswer(commit.id))} on stream ${s.id} by ${this.rel(c, hi)}` });
-      }
-      if (s.kind === 'action') {
-        const hi = s.lastItemAt + 2 * P.actionIntervalMs * US + tol;
-        const counter = s.counter;
-        obs.push({ rule: 'PROTON-6.3', severity: 'must', hi, text: () => `action item ${counter} on stream ${s.id} by ${this.rel(c, hi)}` });
-      }
-      if (this.finOwed(s, false) && !s.finReported) {
-        const hi = s.finOwedSince! + tol;
-        obs.push({ rule: s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4', severity: 'should', hi, text: () => `FIN on stream ${s.id} by ${this.rel(c, hi)}`, stream: s });
-      }
-    }
-    return obs;
+  /** Monitor: the close timer (not yet owed) that a server close at `t` (µs) with `code` answers, if any. */
+  private pendingClose(c: ConnState, isApp: boolean, code: number, t: number): ProtonArmed | undefined {
+    const timers = this.armedOn(c).filter((a) => a.record.owed.kind === 'close');
+    // The timer whose code it carries (judged early or in time), else one whose window it falls in (a wrong code).
+    return timers.find((a) => isApp && owedClose(a).code === code) ?? timers.find((a) => t >= windowOf(a, 'must').lo);
   }
 
-  private checkOverdue(c: ConnState, out: Violation[]): void {
-    if (c.close) {
-      if (this.now > c.close.hi) {
-        out.push(this.violation(c.close.rule, 'must', -1, c.close.hi, this.closeText(c.close), 'no close', c.id, true));
-        this.closeConn(c); // Reported once.
-      }
-      return;
+  /** Server mode: what performing `a` is on the wire. */
+  private act(c: ConnState, a: ProtonArmed): ServerAction | undefined {
+    const s = a.subject.stream;
+    if (!s) return undefined;
+    switch (a.trigger) {
+      case 'event-id':
+        return { type: 'send', conn: c.id, stream: s.id, bytes: encodeItem(a.subject.item!) };
+      case 'commit-request':
+        return { type: 'send', conn: c.id, stream: s.id, bytes: encodeItem(commitAnswer(a.subject.item!)) };
+      case 'action-item':
+        return { type: 'send', conn: c.id, stream: s.id, bytes: encodeItem(a.subject.item!) };
+      case 'event-fin':
+      case 'commit-fin':
+        return { type: 'fin', conn: c.id, stream: s.id };
+      default:
+        return undefined; // Closes are owed through `c.close`.
     }
-    for (const o of this.obligations(c)) {
-      if (this.now <= o.hi) continue;
-      out.push(this.violation(o.rule, o.severity, -1, o.hi, o.text(), 'nothing', c.id, true));
-      if (o.stream) o.stream.finReported = true;
+  }
+
+  /** Why a close is owed, in words. */
+  private why(a: ProtonArmed): string {
+    if (a.subject.why !== undefined) return a.subject.why;
+    const ms = a.record.nominalMs;
+    const s = a.subject.stream;
+    switch (a.trigger) {
+      case 'handshake':
+        return `no stream identified within ${ms} ms`;
+      case 'partial-item':
+        return `item on stream ${s?.id ?? '?'} incomplete for ${ms} ms`;
+      case 'idle-request-stream':
+        return `no request on stream ${s?.id ?? '?'} for ${ms} ms`;
+      default:
+        return a.record.summary;
+    }
+  }
+
+  /** What `a` owes, in words, with its deadline. */
+  private owedText(c: ConnState, a: ProtonArmed): string {
+    if (a.record.owed.kind === 'close') return this.closeText(c, a);
+    const s = a.subject.stream!;
+    const by = this.rel(c, deadlineOf(a)?.t ?? nominalAt(a));
+    const item = a.subject.item ?? 0;
+    switch (a.trigger) {
+      case 'event-id':
+        return `ack ${itemHex(item)} on stream ${s.id} by ${by}`;
+      case 'commit-request':
+        return `answer ${itemHex(commitAnswer(item))} on stream ${s.id} by ${by}`;
+      case 'action-item':
+        return `action item ${item} on stream ${s.id} by ${by}`;
+      default:
+        return `FIN on stream ${s.id} by ${by}`;
+    }
+  }
+
+  private checkOverdue(c: ConnState, armed: readonly ProtonArmed[], out: Violation[]): void {
+    for (const o of overdueAt(armed, this.now)) {
+      const a = o.armed;
+      out.push(this.violation(a.record.rule, o.severity, -1, o.deadline, this.owedText(c, a), a === c.close ? 'no close' : 'nothing', c.id, true));
+      if (o.severity === 'should' && a.subject.stream) a.subject.stream.reportedLate.add(a.record.rule); // Reported once; still owed.
       else {
         this.closeConn(c); // A missing MUST reaction ends what this connection can tell.
         return;
@@ -752,14 +878,13 @@ export class ProtonModel {
     return { rule, severity, index, t, expected: `conn ${conn}: ${expected}`, seen, state: c ? this.describeConn(c) : this.describe(), missing };
   }
 
-  private closeText(d: CloseDue): string {
-    const c = [...this.conns.values()].find((x) => x.close === d);
-    const when = c ? `between ${this.rel(c, d.lo)} and ${this.rel(c, d.hi)}` : '';
-    return `close ${closeCodeName(d.code)}${d.reason !== undefined ? ` reason ${JSON.stringify(d.reason)}` : ''} ${when} (${d.why})`;
+  private closeText(c: ConnState, a: ProtonArmed): string {
+    const { code, reason } = owedClose(a);
+    return `close ${closeCodeName(code)}${reason !== undefined ? ` reason ${JSON.stringify(reason)}` : ''} ${windowText(windowOf(a, 'must'), (x) => this.rel(c, x))} (${this.why(a)})`;
   }
 
   private pendingText(c: ConnState): string {
-    const obs = this.obligations(c).map((o) => o.text());
+    const obs = this.armedOn(c).filter((a) => a.record.owed.kind !== 'close').map((a) => this.owedText(c, a));
     return obs.length ? obs.join(', ') : 'nothing owed';
   }
 
@@ -769,7 +894,7 @@ export class ProtonModel {
   }
 
   private describeConn(c: ConnState): string {
-    const state = c.closed ? 'closed' : c.close ? `closing(${closeCodeName(c.close.code)})` : c.identified ? 'open' : 'unidentified';
+    const state = c.closed ? 'closed' : c.close ? `closing(${closeCodeName(owedClose(c.close).code)})` : c.identified ? 'open' : 'unidentified';
     const streams = [...c.streams.values()].map((s) => {
       const bits: string[] = [];
       if (s.kind === 'event') bits.push(`lastId=${s.lastId}`, `acksOwed=[${s.acks.map((a) => a.id).join(',')}]`);

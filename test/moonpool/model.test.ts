@@ -14,6 +14,8 @@ import { faults } from '../../reference-server/moonpool/faults.js';
 import { check, envl, ev, frames, ping, pong } from './_trace.js';
 
 const D = P.replyDeadlineMs;
+/** A deliberate impairment of connection `conn` at `ms` (trace v2 `impair` event, SPEC §10). */
+const impair = (kind: 'stall' | 'restore' | 'cut', conn: number, ms: number): TraceEvent => ({ type: 'impair', t: ms * 1000, kind, conn });
 const withP = (over: Partial<MoonpoolProfile>): MoonpoolProfile => ({ ...P, ...over });
 const oversized = (id: number) => encodeHeader(BigInt(id), P.maxPayloadBytes + 1);
 const partial = ping(9).subarray(0, 14);
@@ -30,15 +32,16 @@ t.test('monitor: hand-written violations name the rule', async (t) => {
     ['missing PONG', base, 1 + D + 5, 'MOONPOOL-4.2', 'must', true],
     ['close for no reason', [...base, ev.s2c(0, pong(1), 2), ev.sclose(0, 10)], undefined, 'MOONPOOL-6.4', 'must'],
     ['FIN for no reason', [...base, ev.s2c(0, pong(1), 2), ev.sfin(0, 10)], undefined, 'MOONPOOL-6.4', 'must'],
-    ['idle close before the idle timeout', [...base, ev.s2c(0, pong(1), 2), ev.sclose(0, 1000)], undefined, 'MOONPOOL-6.4', 'must', false, withP({ idleTimeoutMs: 2000 })],
+    ['idle close before the idle timeout (the timer\'s own rule)', [...base, ev.s2c(0, pong(1), 2), ev.sclose(0, 1000)], undefined, 'MOONPOOL-7.4', 'must', false, withP({ idleTimeoutMs: 2000 })],
+    ['early idle close of a stalled connection', [...base, ev.s2c(0, pong(1), 2), impair('stall', 0, 3), ev.sclose(0, 1000)], undefined, 'MOONPOOL-7.1', 'must', false, withP({ idleTimeoutMs: 2000 })],
     ['no close after an oversized length', [ev.open(0, 0), ev.c2s(0, oversized(1), 1)], 1 + D + 5, 'MOONPOOL-5.1', 'must', true],
     ['close after an oversized length, PING before it unanswered', [ev.open(0, 0), ev.c2s(0, new Uint8Array([...ping(1), ...oversized(2)]), 1), ev.sclose(0, 2)], undefined, 'MOONPOOL-5.1', 'must'],
     ['no close after a truncated frame and FIN', [ev.open(0, 0), ev.c2s(0, partial, 1), ev.cfin(0, 2)], 2 + D + 5, 'MOONPOOL-5.2', 'must', true],
     ['close after FIN with replies owed', [...base, ev.cfin(0, 2), ev.sclose(0, 3)], undefined, 'MOONPOOL-6.2', 'must'],
     ['no close after FIN (SHOULD)', [...base, ev.cfin(0, 2), ev.s2c(0, pong(1), 3)], 3 + D + 5, 'MOONPOOL-6.2', 'should', true],
-    ['close during a stall', [...base, ev.s2c(0, pong(1), 2), ev.note('moonpool:stall conn=0', 3), ev.sclose(0, 200)], undefined, 'MOONPOOL-7.1', 'must'],
-    ['close right after a stall', [...base, ev.s2c(0, pong(1), 2), ev.note('moonpool:stall conn=0', 3), ev.note('moonpool:restore conn=0', 400), ev.sclose(0, 410)], undefined, 'MOONPOOL-7.1', 'must'],
-    ['PONG lost across a stall', [...base, ev.note('moonpool:stall conn=0', 2), ev.c2s(0, ping(2), 3), ev.note('moonpool:restore conn=0', 400)], 400 + D + 5, 'MOONPOOL-7.2', 'must', true],
+    ['close during a stall', [...base, ev.s2c(0, pong(1), 2), impair('stall', 0, 3), ev.sclose(0, 200)], undefined, 'MOONPOOL-7.1', 'must'],
+    ['close right after a stall', [...base, ev.s2c(0, pong(1), 2), impair('stall', 0, 3), impair('restore', 0, 400), ev.sclose(0, 410)], undefined, 'MOONPOOL-7.1', 'must'],
+    ['PONG lost across a stall', [...base, impair('stall', 0, 2), ev.c2s(0, ping(2), 3), impair('restore', 0, 400)], 400 + D + 5, 'MOONPOOL-7.2', 'must', true],
     ['server stops serving after a framing error', [ev.open(0, 0), ev.c2s(0, oversized(1), 1), ev.sclose(0, 2), ev.open(1, 3), ev.sclose(1, 4, 'reset')], undefined, 'MOONPOOL-5.3', 'must'],
     ['server stops serving after a client vanished mid-frame', [ev.open(0, 0), ev.c2s(0, partial, 1), ev.creset(0, 2), ev.open(1, 3), ev.c2s(1, ping(1), 4)], 4 + D + 5, 'MOONPOOL-6.3', 'must', true],
     ['server ends inside a reply', [...base, ev.s2c(0, pong(1).subarray(0, 13), 2), ev.sclose(0, 3)], undefined, 'MOONPOOL-2.5', 'must'],
@@ -66,8 +69,8 @@ t.test('monitor: conforming traces', async (t) => {
     ['truncated then FIN: close', [ev.open(0, 0), ev.c2s(0, partial, 1), ev.cfin(0, 2), ev.sfin(0, 3), ev.cclose(0, 3)], 5000],
     ['FIN: replies, then the server FIN', [ev.open(0, 0), ev.c2s(0, ping(1), 1), ev.cfin(0, 2), ev.s2c(0, pong(1), 3), ev.sfin(0, 4)], 5000],
     ['idle timeout declared', [ev.open(0, 0), ev.c2s(0, ping(1), 1), ev.s2c(0, pong(1), 2), ev.sclose(0, 1900)], 5000, withP({ idleTimeoutMs: 2000 })],
-    ['cut: the end and the missing replies are expected', [ev.open(0, 0), ev.c2s(0, ping(1), 1), ev.note('moonpool:cut conn=0', 2), ev.sclose(0, 3, 'reset')], 5000],
-    ['a stall longer than the deadline, the PONG after the restore', [ev.open(0, 0), ev.note('moonpool:stall conn=0', 0), ev.c2s(0, ping(1), 1), ev.note('moonpool:restore conn=0', 2 * D), ev.s2c(0, pong(1), 2 * D + 10)], 5000],
+    ['cut: the end and the missing replies are expected', [ev.open(0, 0), ev.c2s(0, ping(1), 1), impair('cut', 0, 2), ev.sclose(0, 3, 'reset')], 5000],
+    ['a stall longer than the deadline, the PONG after the restore', [ev.open(0, 0), impair('stall', 0, 0), ev.c2s(0, ping(1), 1), impair('restore', 0, 2 * D), ev.s2c(0, pong(1), 2 * D + 10)], 5000],
     ['a new connection after a framing error is served', [ev.open(0, 0), ev.c2s(0, oversized(1), 1), ev.sclose(0, 2), ev.open(1, 3), ev.c2s(1, ping(1), 4), ev.s2c(1, pong(1), 5)], 5000],
   ];
   for (const [name, trace, end, profile] of ok) t.same(check(profile ?? P, trace, end).map((v) => `${v.rule} ${v.expected} / ${v.seen}`), [], name);
@@ -123,6 +126,18 @@ t.test('every fault breaks its rule in the model', async (t) => {
     t.ok(vs.length > 0, `${name}: caught`);
     t.ok(exp.rules.includes(vs[0]?.rule ?? ''), `${name}: names ${exp.rules.join(' or ')} (got ${vs[0]?.rule ?? 'none'}: ${vs[0]?.seen ?? ''})`);
   }
+});
+
+t.test('v1 stall notes are still read as impair events (transitional, until fuzz programs emit impair steps)', async (t) => {
+  const base = [ev.open(0, 0), ev.c2s(0, ping(1), 1), ev.s2c(0, pong(1), 2)];
+  t.same(check(P, [...base, ev.note('moonpool:stall conn=0', 3), ev.sclose(0, 200)]).map((v) => v.rule), ['MOONPOOL-7.1'], 'a stall note');
+  t.same(check(P, [...base, ev.note('fixture: moonpool:stall conn=0 — a falls silent', 3), ev.sclose(0, 200)]).map((v) => v.rule), ['MOONPOOL-7.1'], 'as a fixture step comment');
+  t.same(check(P, [...base, impair('stall', 0, 3), ev.sclose(0, 200)]).map((v) => v.rule), ['MOONPOOL-7.1'], 'the same as an impair event');
+});
+
+t.test('server mode ignores impair events (the server\'s own view has none)', async (t) => {
+  const trace = simulate(new MoonpoolServerCore(P), [ev.open(0, 0), impair('stall', 0, 1), ev.c2s(0, ping(1), 2), impair('cut', 0, 3), ev.c2s(0, ping(2), 4)], 100_000);
+  t.equal(trace.filter((e) => e.type === 'data' && e.dir === 's2c').length, 2, 'both PINGs answered at once');
 });
 
 t.test('PING constant', async (t) => {

@@ -3,7 +3,7 @@
  * connection stays open and loses nothing. Stalls are made by a chaos proxy
  * in front of the target (harness/proxy), started by the case.
  */
-import { defineCase, impair, pingFrame, pingFrames, slack, Wire, withProxy } from './_helpers.js';
+import { defineCase, pingFrame, pingFrames, slack, Wire, withProxy } from './_helpers.js';
 
 const KEEP = 'A temporary cut — a stall — is not a connection loss. The server MUST NOT close a connection because it is stalled or silent (short of its idle timeout).';
 const NOTHING_LOST = 'Nothing is lost across a stall. Every request that reached the server before or during a stall MUST be answered once bytes flow again.';
@@ -23,10 +23,10 @@ export const stallCases = [
       const w = await Wire.open(ctx);
       await w.send(pingFrame(1));
       if (!(await w.awaitReplies(1, slack(ctx.profile)))) return;
-      impair(ctx, 'stall', w.id);
+      ctx.impair('stall', w.id, 'the client falls silent for stallMs: a stall as the server sees it');
       await ctx.sleep(ctx.profile.stallMs);
       await w.send(pingFrame(2));
-      impair(ctx, 'restore', w.id);
+      ctx.impair('restore', w.id, 'the silence ends with PING #2');
       await w.awaitReplies(2, slack(ctx.profile));
       await ctx.settle();
     },
@@ -44,12 +44,12 @@ export const stallCases = [
         const w = await Wire.open(ctx, proxy);
         await w.send(pingFrames(range(1, 10)));
         if (!(await w.awaitReplies(10, slack(ctx.profile)))) return;
-        impair(ctx, 'stall', w.id);
+        ctx.impair('stall', w.id, 'chaos proxy: stall toxic, both ways');
         proxy.addToxic({ type: 'stall', name: 'stall', stream: 'both', durationMs: ctx.profile.stallMs });
         await w.send(pingFrames(range(11, 10)));
         await ctx.sleep(ctx.profile.stallMs);
         proxy.removeToxic('stall');
-        impair(ctx, 'restore', w.id);
+        ctx.impair('restore', w.id, 'chaos proxy: stall toxic removed');
         if (!(await w.awaitReplies(20, slack(ctx.profile)))) return;
         await w.send(pingFrames(range(21, 10)));
         await w.awaitReplies(30, slack(ctx.profile));
@@ -71,12 +71,12 @@ export const stallCases = [
         const one = pingFrame(1);
         await w.send(one.subarray(0, 7));
         await ctx.sleep(20);
-        impair(ctx, 'stall', w.id);
+        ctx.impair('stall', w.id, 'chaos proxy: stall toxic, both ways, mid-frame');
         proxy.addToxic({ type: 'stall', name: 'stall', stream: 'both', durationMs: ctx.profile.stallMs });
         await w.send(new Uint8Array([...one.subarray(7), ...pingFrame(2)]));
         await ctx.sleep(ctx.profile.stallMs);
         proxy.removeToxic('stall');
-        impair(ctx, 'restore', w.id);
+        ctx.impair('restore', w.id, 'chaos proxy: stall toxic removed');
         await w.awaitReplies(2, slack(ctx.profile));
         await ctx.settle();
       });
@@ -93,12 +93,12 @@ export const stallCases = [
     async run(ctx) {
       await withProxy(ctx, [], async (proxy) => {
         const w = await Wire.open(ctx, proxy);
-        impair(ctx, 'stall', w.id);
+        ctx.impair('stall', w.id, 'chaos proxy: stall toxic, server to client only');
         proxy.addToxic({ type: 'stall', name: 'stall-down', stream: 'downstream', durationMs: ctx.profile.stallMs });
         await w.send(pingFrames(range(1, 20)));
         await ctx.sleep(ctx.profile.stallMs);
         proxy.removeToxic('stall-down');
-        impair(ctx, 'restore', w.id);
+        ctx.impair('restore', w.id, 'chaos proxy: stall toxic removed');
         await w.awaitReplies(20, slack(ctx.profile));
         await ctx.sleep(50); // a close made during the stall arrives now
         await ctx.settle();
@@ -120,11 +120,11 @@ export const stallCases = [
       ];
       await withProxy(ctx, toxics, async (proxy) => {
         const w = await Wire.open(ctx, proxy);
-        impair(ctx, 'stall', w.id); // a slow link: deadlines run from when it is normal again
+        ctx.impair('stall', w.id, 'chaos proxy: latency and slicer toxics (a slow link: deadlines run from when it is normal again)');
         await w.send(pingFrames(range(1, 40)));
         await w.awaitReplies(40, slack(ctx.profile) + 2_000);
         proxy.setToxics([]);
-        impair(ctx, 'restore', w.id);
+        ctx.impair('restore', w.id, 'chaos proxy: toxics removed');
         await ctx.settle();
       });
     },

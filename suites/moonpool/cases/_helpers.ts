@@ -145,9 +145,9 @@ export async function withProxy<T>(ctx: Ctx, toxics: readonly ToxicInput[], body
   }
 }
 
-/** Marks connection `conn` stalled / restored / cut for the monitor (SPEC §10). */
+/** Marks connection `conn` stalled / restored / cut for the monitor (SPEC §10): a trace `impair` event. */
 export function impair(ctx: Ctx, what: 'stall' | 'restore' | 'cut', conn: number): void {
-  ctx.note(`moonpool:${what} conn=${conn}`);
+  ctx.impair(what, conn);
 }
 
 /**
