@@ -214,7 +214,7 @@ t.test('wirecheck run --qlog DIR against a faulty server', async (t) => {
     await server.stop();
   }
   t.equal(code, 1, err);
-  t.match(out, /qlog: 1 file in .*qlog\/proton\//);
+  t.match(out, /qlog: 2 files in .*qlog\/proton\//, 'the sanity probe\'s failing case and the case');
   const text = await readFile(path.join(dir, 'qlog', 'proton', 'proton_event_single.sqlog'), 'utf8');
   t.same(validateQlogSeq(text), []);
   const recs = parseJsonSeq(text) as Rec[];

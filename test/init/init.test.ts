@@ -97,7 +97,7 @@ t.test('the generated case and fixture pass against the generated reference core
 
 t.test('a core that echoes wrong bytes fails the generated rule (the check can fail)', async (t) => {
   const good = server.createReferenceCore({ profile: suite.fastProfile });
-  // The last byte of every send flipped: the probe still gets an answer, every case sees a wrong echo.
+  // The last byte of every send flipped: the probe's answer is judged wrong (a failing sanity-probe case), every case sees a wrong echo.
   const flip = (b: Uint8Array) => b.map((x, i) => (i === b.length - 1 ? x ^ 0xff : x));
   const wrong: ServerCore = {
     sendTimeoutMs: undefined,
@@ -107,7 +107,7 @@ t.test('a core that echoes wrong bytes fails the generated rule (the check can f
     nextTimer: () => good.nextTimer(),
   };
   const r = await inProcess(wrong);
-  t.equal(r.cases.length, 2);
+  t.equal(r.cases.length, 3, 'the sanity probe, the case and the fixture');
   for (const c of r.cases) {
     t.equal(c.verdict, 'fail', `${c.id} fails (${c.verdict}: ${c.message ?? ''})`);
     t.equal(c.rule, 'MYECHO-3.1', `${c.id}: under MYECHO-3.1`);

@@ -26,8 +26,8 @@ await mkdir(at('suites', 'demo'), { recursive: true });
 await copyFile(path.join(root, 'bin', 'wirecheck.js'), at('bin', 'wirecheck.js'));
 await symlink(path.join(root, 'node_modules'), at('node_modules'), 'dir');
 await writeFile(at('package.json'), '{ "name": "scratch", "type": "module" }\n');
-await writeFile(at('dist', 'harness', 'cli.js'), "export async function main(argv) { process.stdout.write(`dist ${argv.join(' ')}\\n`); return 0; }\n");
-await writeFile(at('harness', 'cli.ts'), "export async function main(argv: readonly string[]): Promise<number> { process.stdout.write(`sources ${argv.join(' ')}\\n`); return 0; }\n");
+await writeFile(at('dist', 'harness', 'cli.js'), "export function installProcessGuard() {}\nexport async function main(argv) { process.stdout.write(`dist ${argv.join(' ')}\\n`); return 0; }\n");
+await writeFile(at('harness', 'cli.ts'), "export function installProcessGuard(): void {}\nexport async function main(argv: readonly string[]): Promise<number> { process.stdout.write(`sources ${argv.join(' ')}\\n`); return 0; }\n");
 await writeFile(at('suites', 'demo', 'index.ts'), 'export {};\n');
 
 const past = new Date(Date.now() - 60_000);
