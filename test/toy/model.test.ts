@@ -8,8 +8,8 @@ import { simulate } from '../../harness/engine/sim.js';
 import { modelCore } from '../../harness/engine/server-core.js';
 import { toHex, type TraceEvent } from '../../harness/engine/trace.js';
 import type { Violation } from '../../harness/engine/types.js';
-import { KnockModel } from './model.js';
-import { fastProfile as P } from './profile.js';
+import { KnockModel } from './suites/knock/model.js';
+import { fastProfile as P } from './suites/knock/profile.js';
 
 const ms = (x: number): number => x * 1000;
 const hex = (s: string): string => toHex(new TextEncoder().encode(s));

@@ -6,10 +6,10 @@
  * obligations are records (harness/engine/obligations.ts); both modes are
  * derived from them. Time is passed in (µs); no clock, no I/O.
  */
-import type { TraceEvent } from '../../harness/engine/trace.js';
-import { fromHex } from '../../harness/engine/trace.js';
-import type { Monitor, Violation } from '../../harness/engine/types.js';
-import type { ServerAction, ServerModel } from '../../harness/engine/server-core.js';
+import type { TraceEvent } from '../../../../harness/engine/trace.js';
+import { fromHex } from '../../../../harness/engine/trace.js';
+import type { Monitor, Violation } from '../../../../harness/engine/types.js';
+import type { ServerAction, ServerModel } from '../../../../harness/engine/server-core.js';
 import {
   arm,
   defineObligations,
@@ -20,7 +20,7 @@ import {
   overdueAt,
   type Armed,
   type ObligationTable,
-} from '../../harness/engine/obligations.js';
+} from '../../../../harness/engine/obligations.js';
 import type { KnockProfile } from './profile.js';
 
 /** What arms a Knock obligation. */
