@@ -8,7 +8,7 @@ import { access, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { TRACE_FORMAT_VERSION } from '../engine/trace.js';
 import type { CaseResult, RunResult } from '../engine/types.js';
-import { loadSuite, projectRoot } from '../engine/registry.js';
+import { loadSuite, protocolRoot } from '../engine/registry.js';
 import { UsageError, messageOf } from '../engine/errors.js';
 import { writeJsonReport, writeJunitReport, writeTapReport } from '../reports/index.js';
 import { annotate } from '../traces/annotate.js';
@@ -139,7 +139,7 @@ export async function writeCaseTrace(c: CaseResult, run: TraceRunInfo, out: stri
  * sections; undefined when the file cannot be read (rule ids then stay text).
  */
 export async function specIndexFor(protocol: string, out: string): Promise<SpecIndex | undefined> {
-  const file = path.join(projectRoot, 'suites', protocol, 'SPEC.md');
+  const file = path.join(protocolRoot(protocol), 'suites', protocol, 'SPEC.md');
   const markdown = await readFile(file, 'utf8').catch(() => undefined);
   if (markdown === undefined) return undefined;
   const { specSections } = await import('../reports/html/spec.js');

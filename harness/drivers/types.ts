@@ -57,9 +57,9 @@ export interface ClientStream {
   /** Trace connection index of the owning connection. */
   readonly conn: number;
   /** Who opened the stream. */
-  readonly by?: 'client' | 'server';
+  readonly by: 'client' | 'server';
   /** Bidirectional or unidirectional. */
-  readonly kind?: StreamKind;
+  readonly kind: StreamKind;
   /**
    * Writes bytes (recorded as a `data` c2s event before they are sent).
    * Rejects with `DriverError` when the stream or connection is gone, or
@@ -80,11 +80,7 @@ export interface ClientStream {
   readonly readEnded: boolean;
 }
 
-/**
- * A client connection to the target.
- * (Transitional: the v2 members are optional until every driver implements
- * them; the transport work makes them required.)
- */
+/** A client connection to the target. */
 export interface ClientConnection {
   /** Trace connection index. */
   readonly conn: number;
@@ -101,22 +97,22 @@ export interface ClientConnection {
    * the connection closed first. Bytes a server stream carried before it was
    * accepted are kept (`received()`), so nothing is lost.
    */
-  acceptStream?(timeoutMs: number): Promise<ClientStream | undefined>;
+  acceptStream(timeoutMs: number): Promise<ClientStream | undefined>;
   /** Every stream the server opened so far, accepted or not, in order. */
-  serverStreams?(): readonly ClientStream[];
+  serverStreams(): readonly ClientStream[];
   /**
    * Largest DATAGRAM payload (bytes) the peer accepts (RFC 9221 §3), or
    * undefined when datagrams were not negotiated (or the transport is TCP).
    */
-  readonly maxDatagramSize?: number | undefined;
+  readonly maxDatagramSize: number | undefined;
   /**
    * Sends one QUIC DATAGRAM (recorded as a `dgram` c2s event). Best effort:
    * it may be lost. Throws `DriverError` when datagrams were not negotiated,
    * the payload exceeds {@link maxDatagramSize}, or the connection is closed.
    */
-  sendDatagram?(bytes: Uint8Array): void;
+  sendDatagram(bytes: Uint8Array): void;
   /** Payloads of every DATAGRAM received so far, in arrival order (copies). */
-  datagrams?(): readonly Uint8Array[];
+  datagrams(): readonly Uint8Array[];
   /**
    * Closes the connection with an application error code and reason
    * (reason capped to 256 bytes, code checked < 2^62). Resolves when closed;

@@ -41,9 +41,9 @@ export interface WireActions {
   fin(act: ActionOf<'fin'>): void;
   reset(act: ActionOf<'reset'>): void;
   close(act: ActionOf<'close'>): void;
-  /** STOP_SENDING; a transport without it (TCP) logs and ignores it. */
+  /** STOP_SENDING; a transport without it (TCP) leaves it out, and the pump logs and ignores the action. */
   stopSending?(act: ActionOf<'stop_sending'>): void;
-  /** One DATAGRAM; a transport without it (TCP) logs and drops it. */
+  /** One DATAGRAM; a transport without it (TCP) leaves it out, and the pump logs and drops the action. */
   dgram?(act: ActionOf<'dgram'>): void;
 }
 

@@ -4,7 +4,8 @@
  * (a {@link ProtocolSuite}); `reference-server/<name>/index.ts`, when it
  * exists, exports `reference` (a {@link ReferenceImplementation}: server,
  * Sans-I/O core, faults, and a loader of the reference client).
- * Adding a protocol is adding folders; nothing here names one.
+ * Adding a protocol is adding folders; nothing here names one. Protocols
+ * may also live in other roots ({@link PROTOCOL_PATH_ENV}).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -43,21 +44,67 @@ export type CreateReferenceCore = ReferenceImplementation<object>['createCore'];
 export const PROTOCOL_NAME = /^[a-z][a-z0-9-]*$/;
 
 /**
- * The module of each kind of a protocol: its suite (`suites/<name>/index`,
- * export `suite`) and its reference implementation
- * (`reference-server/<name>/index`, export `reference`).
+ * Environment variable naming extra protocol roots, separated like `PATH`
+ * (`:` on POSIX). Each root is laid out as this project is: a protocol
+ * `NAME` is `ROOT/suites/NAME/index.ts|js` (export `suite`) with, optionally,
+ * `ROOT/reference-server/NAME/index.ts|js` (export `reference`),
+ * `ROOT/suites/NAME/SPEC.md` and `ROOT/fixtures/NAME/`. Protocols of this
+ * project come first; a name already found is not looked up further. This
+ * is how a protocol kept outside this repository (a user's own, or the
+ * project's test protocol under `test/toy`) is run with no edit here.
  */
-function moduleFile(kind: 'suites' | 'reference-server', name: string): string {
-  return path.join(codeRoot, kind, name, `index${EXT}`);
+export const PROTOCOL_PATH_ENV = 'WIRECHECK_PROTOCOL_PATH';
+
+/** A protocol root: where its modules are, and where its data files (SPEC.md, fixtures) are. */
+interface Root {
+  readonly code: string;
+  readonly project: string;
 }
 
-/** Names of every protocol with a suite folder, sorted (reads folder names only; loads no protocol). */
+/** The protocol roots in search order: this project's, then those of {@link PROTOCOL_PATH_ENV}. */
+function roots(): Root[] {
+  const extra = (process.env[PROTOCOL_PATH_ENV] ?? '').split(path.delimiter).filter((r) => r !== '').map((r) => path.resolve(r));
+  return [{ code: codeRoot, project: projectRoot }, ...extra.map((r) => ({ code: r, project: r }))];
+}
+
+/** Module extensions tried, the running one first (a root may hold TypeScript or compiled JavaScript). */
+const EXTS = EXT === '.ts' ? ['.ts', '.js'] : ['.js', '.ts'];
+
+/**
+ * The module of each kind of a protocol and the root it is in: its suite
+ * (`suites/<name>/index`, export `suite`) or its reference implementation
+ * (`reference-server/<name>/index`, export `reference`); undefined when no
+ * root has it.
+ */
+function findModule(kind: 'suites' | 'reference-server', name: string): { readonly file: string; readonly root: Root } | undefined {
+  if (!PROTOCOL_NAME.test(name)) return undefined;
+  for (const root of roots()) {
+    for (const ext of EXTS) {
+      const file = path.join(root.code, kind, name, `index${ext}`);
+      if (existsSync(file)) return { file, root };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The project folder a protocol's data files are relative to
+ * (`suites/<name>/SPEC.md`, `fixtures/<name>/`): this project's root, or
+ * the extra root the protocol was found in.
+ */
+export function protocolRoot(name: string): string {
+  return findModule('suites', name)?.root.project ?? projectRoot;
+}
+
+/** Names of every protocol with a suite folder in any root, sorted (reads folder names only; loads no protocol). */
 export function listProtocols(): string[] {
-  const dir = path.join(codeRoot, 'suites');
-  return readdirSync(dir, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && PROTOCOL_NAME.test(d.name) && existsSync(moduleFile('suites', d.name)))
-    .map((d) => d.name)
-    .sort();
+  const names = new Set<string>();
+  for (const root of roots()) {
+    const dir = path.join(root.code, 'suites');
+    if (!existsSync(dir)) continue;
+    for (const d of readdirSync(dir, { withFileTypes: true })) if (d.isDirectory() && findModule('suites', d.name) !== undefined) names.add(d.name);
+  }
+  return [...names].sort();
 }
 
 /**
@@ -65,10 +112,11 @@ export function listProtocols(): string[] {
  * @throws UsageError when no such protocol exists (the message lists the known ones).
  */
 export async function loadSuite(name: string): Promise<ProtocolSuite<object>> {
-  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('suites', name))) {
+  const found = findModule('suites', name);
+  if (found === undefined) {
     throw new UsageError(`--protocol ${JSON.stringify(name)}: unknown protocol; known: ${listProtocols().join(', ') || 'none'}`);
   }
-  const mod = (await import(pathToFileURL(moduleFile('suites', name)).href)) as { suite?: ProtocolSuite<object> };
+  const mod = (await import(pathToFileURL(found.file).href)) as { suite?: ProtocolSuite<object> };
   if (!mod.suite || mod.suite.name !== name) {
     throw new Error(`suites/${name}/index.ts must export \`suite\` with name "${name}"`);
   }
@@ -81,8 +129,9 @@ export async function loadSuite(name: string): Promise<ProtocolSuite<object>> {
  * @throws Error when the module exists but does not export `reference` for this protocol.
  */
 export async function loadReference(name: string): Promise<ReferenceImplementation<object> | undefined> {
-  if (!PROTOCOL_NAME.test(name) || !existsSync(moduleFile('reference-server', name))) return undefined;
-  const mod = (await import(pathToFileURL(moduleFile('reference-server', name)).href)) as { reference?: ReferenceImplementation<object> };
+  const found = findModule('reference-server', name);
+  if (found === undefined) return undefined;
+  const mod = (await import(pathToFileURL(found.file).href)) as { reference?: ReferenceImplementation<object> };
   const ref = mod.reference;
   if (!ref || ref.name !== name || typeof ref.startServer !== 'function' || typeof ref.createCore !== 'function' || typeof ref.faults !== 'object') {
     throw new Error(`reference-server/${name}/index.ts must export \`reference\` (a ReferenceImplementation) with name "${name}"`);

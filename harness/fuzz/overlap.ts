@@ -8,7 +8,7 @@
  * the liveness probe); a case never has to wait for the previous one's
  * teardown, only for its close to have been sent.
  */
-import type { TraceRecorder } from '../engine/trace.js';
+import type { StreamKind, TraceRecorder } from '../engine/trace.js';
 import type { ClientConnection, ClientStream, ConnectOptions, Driver } from '../drivers/types.js';
 
 /** A driver with overlapped closes, and a way to wait for the teardowns still running. */
@@ -47,7 +47,14 @@ export function overlapCloses(inner: Driver): OverlappedDriver {
         get isClosed() {
           return c.isClosed;
         },
-        openStream: (): ClientStream => c.openStream(),
+        get maxDatagramSize() {
+          return c.maxDatagramSize;
+        },
+        openStream: (kind?: StreamKind): ClientStream => c.openStream(kind),
+        acceptStream: (timeoutMs: number) => c.acceptStream(timeoutMs),
+        serverStreams: () => c.serverStreams(),
+        sendDatagram: (bytes: Uint8Array) => c.sendDatagram(bytes),
+        datagrams: () => c.datagrams(),
         close(code?: number, reason?: string): Promise<void> {
           const full = c.close(code, reason);
           const tracked = full.catch(() => undefined);

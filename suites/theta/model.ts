@@ -1,0 +1,650 @@
+/**
+ * The Theta model: the one place where Theta's rules live (SPEC.md). A pure
+ * state machine over trace events as one server sees them, across its
+ * connections (sessions), used two ways:
+ *  - as a **monitor** (`mode: 'monitor'`): fed a whole trace, it reports the
+ *    first server behaviour the SPEC does not allow, or an owed reaction
+ *    that did not come in time;
+ *  - as the **reference server's core** (`mode: 'server'`): fed client
+ *    events, it says what a conforming server does and when ({@link due}),
+ *    and is fed back the server's own actions.
+ *
+ * Timed obligations are records (harness/engine/obligations.ts): both modes
+ * derive from them. Time is passed in (`t`, µs on the trace clock); the
+ * wall clock the protocol puts on the wire (`sent_at_us`, µs since the Unix
+ * epoch) and the server's randomness (nonces, session ids) are given by the
+ * caller in server mode ({@link ThetaServerEnv}). No I/O.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { TraceEvent } from '../../harness/engine/trace.js';
+import { fromHex } from '../../harness/engine/trace.js';
+import type { Severity, Violation } from '../../harness/engine/types.js';
+import type { ServerAction } from '../../harness/engine/server-core.js';
+import {
+  arm,
+  defineObligations,
+  dueBy,
+  judge,
+  nextDeadlineOf,
+  nextDueOf,
+  overdueAt,
+  type Armed,
+  type ObligationTable,
+} from '../../harness/engine/obligations.js';
+import { CloseCode, closeCodeName, encodeFrame, FrameDecoder, OversizedFrameError, schemaHash, Stream, streamRole, type StreamRole } from './codec.js';
+import { decodeControl, encodeControl, type ControlMessage, type HeartbeatMsg, type SessionHelloMsg } from './messages.js';
+import type { ThetaProfile } from './profile.js';
+
+/** What arms a Theta obligation, in model terms. */
+export type ThetaTrigger =
+  | 'quic-handshake'
+  | 'hello-accepted'
+  | 'hello-rejected'
+  | 'ack'
+  | 'server-heartbeat'
+  | 'client-heartbeat'
+  | 'replication-frame'
+  | 'asset-fin'
+  | 'control-fin'
+  | 'violation';
+
+/** A client violation (THETA-1.2, 2.2, 2.3, 2.4, 3.1, 3.8, 3.10, 4.5, 5.7, 7.2) makes the server owe close 0x5 at once. */
+export type ViolationRule = 'THETA-1.2' | 'THETA-2.2' | 'THETA-2.3' | 'THETA-2.4' | 'THETA-3.1' | 'THETA-3.8' | 'THETA-3.10' | 'THETA-4.5' | 'THETA-5.7' | 'THETA-7.2';
+
+/**
+ * Theta's timed obligations, one record per rule, from the profile.
+ * @throws Error when the profile makes a record inconsistent.
+ */
+export function thetaObligations(p: ThetaProfile): ObligationTable<ThetaTrigger> {
+  const tol = p.toleranceMs;
+  const within = (ms: number) => ({ earliestMs: 0, latestMs: ms });
+  const around = (ms: number) => ({ earliestMs: Math.max(0, ms - tol), latestMs: ms + tol });
+  const answer = (rule: string, trigger: ThetaTrigger, what: string, summary: string) => ({
+    rule, triggers: [trigger], nominalMs: 0, should: within(p.answerDeadlineMs), must: within(p.answerDeadlineMs), severity: 'must' as const, owed: { kind: 'answer' as const, what }, summary,
+  });
+  const closeNow = (rule: string, trigger: ThetaTrigger, code: number, summary: string) => ({
+    rule, triggers: [trigger], nominalMs: 0, should: within(p.answerDeadlineMs), must: within(p.answerDeadlineMs), severity: 'must' as const, owed: { kind: 'close' as const, code }, summary,
+  });
+  return defineObligations<ThetaTrigger>([
+    answer('THETA-3.1', 'hello-accepted', 'SessionAcknowledge', 'acknowledge a valid SessionHello'),
+    closeNow('THETA-3.6', 'hello-rejected', CloseCode.VERSION_MISMATCH, 'close with the code of a rule the SessionHello breaks'),
+    { rule: 'THETA-3.7', triggers: ['quic-handshake'], nominalMs: p.handshakeTimeoutMs, should: around(p.handshakeTimeoutMs), must: { earliestMs: Math.max(0, p.handshakeTimeoutMs - tol), latestMs: p.handshakeTimeoutMs + p.answerDeadlineMs }, severity: 'must', owed: { kind: 'close', code: CloseCode.HANDSHAKE_TIMEOUT }, summary: `close 0x7 when no SessionHello comes within ${p.handshakeTimeoutMs} ms` },
+    { rule: 'THETA-5.1', triggers: ['ack', 'server-heartbeat'], nominalMs: p.heartbeatIntervalMs, should: { earliestMs: Math.max(0, p.heartbeatIntervalMs - tol), latestMs: p.heartbeatIntervalMs + tol }, must: { earliestMs: 0, latestMs: 2 * p.heartbeatIntervalMs }, severity: 'must', owed: { kind: 'action', what: 'a Heartbeat' }, summary: `a heartbeat every ${p.heartbeatIntervalMs} ms` },
+    { rule: 'THETA-5.6', triggers: ['ack', 'client-heartbeat'], nominalMs: p.heartbeatTimeoutMs, should: around(p.heartbeatTimeoutMs), must: { earliestMs: Math.max(0, p.heartbeatTimeoutMs - tol), latestMs: p.heartbeatTimeoutMs + p.answerDeadlineMs }, severity: 'must', owed: { kind: 'close', code: CloseCode.HEARTBEAT_TIMEOUT }, summary: `close 0x6 when no client heartbeat comes for ${p.heartbeatTimeoutMs} ms` },
+    answer('THETA-6.1', 'replication-frame', 'the same frame echoed', 'echo each replication frame in order'),
+    answer('THETA-7.1', 'asset-fin', 'one frame with the SHA-256 of the asset, then FIN', 'hash the asset'),
+    closeNow('THETA-8.2', 'control-fin', CloseCode.NO_ERROR, 'close 0x0 when the client ends the control stream'),
+    closeNow('THETA-8.3', 'violation', CloseCode.PROTOCOL_VIOLATION, 'close 0x5 on a protocol violation'),
+  ]);
+}
+
+/** What an armed obligation is about. */
+interface Subject {
+  /** Acceptable close codes (THETA-3.6: any rule the hello breaks). */
+  readonly codes?: readonly number[];
+  /** Why (a client violation's rule and words), for reports and the close reason. */
+  readonly why?: string;
+  /** The replication payload owed (hex). */
+  readonly echo?: string;
+  /** The asset digest owed (hex). */
+  readonly digest?: string;
+}
+type ThetaArmed = Armed<ThetaTrigger, Subject>;
+
+/** Per-stream state: frame decoders both ways, FINs. */
+interface StreamState {
+  readonly id: number;
+  readonly role: StreamRole;
+  readonly rx: FrameDecoder;
+  readonly tx: FrameDecoder;
+  clientFin: boolean;
+  serverFin: boolean;
+}
+
+/** Per-session (connection) state. */
+interface Session {
+  readonly id: number;
+  phase: 'hello' | 'established' | 'failed' | 'closed';
+  readonly streams: Map<number, StreamState>;
+  armed: ThetaArmed[];
+  hello: SessionHelloMsg | undefined;
+  /** SessionError code the server sent, if any (THETA-3.9). */
+  sessionErrorCode: number | undefined;
+  /** Last server heartbeat seq (0 before the first) and sent time (µs epoch). */
+  serverSeq: number;
+  serverSentAt: bigint;
+  /** Latest client heartbeat received (echo values owed); 0/0n before the first. */
+  clientSeq: number;
+  clientSentAt: bigint;
+  /** THETA-5.5: a client echo dated after the server's latest heartbeat: the next server RTT must be 0. */
+  futureEcho: boolean;
+  /** Replication frames owed back, in order (hex). */
+  readonly echoes: ThetaArmed[];
+  /** Assets: running hash and frame count. */
+  asset: Hash;
+  assetFrames: number;
+  /** Server mode: last RTT computed (µs), for jitter. */
+  rttUs: number;
+  jitterUs: number;
+}
+
+const US = 1000;
+
+/**
+ * What server mode needs from its host: the wall clock the protocol puts on
+ * the wire, and randomness. Deterministic in tests.
+ */
+export interface ThetaServerEnv {
+  /** µs since the Unix epoch at trace time `t` (µs). */
+  epochUs(t: number): bigint;
+  /** `n` random bytes (nonces). */
+  randomBytes(n: number): Uint8Array;
+  /** The server's Ed25519 public key (32 raw bytes). */
+  readonly publicKey: Uint8Array;
+  /** A fresh session id. */
+  sessionId(): bigint;
+}
+
+/** Every coverage label the model reports ({@link ThetaModel.coverage}). */
+export const COVERAGE_LABELS: readonly string[] = [
+  'state:awaiting-hello', 'state:established',
+  'transition:hello-accepted', 'transition:hello-rejected', 'transition:ack', 'transition:client-heartbeat', 'transition:server-heartbeat',
+  'transition:future-echo', 'transition:replication', 'transition:asset-frame', 'transition:asset-answer', 'transition:session-error',
+  'transition:close-by-client', 'transition:close-by-server',
+  ...['THETA-3.6', 'THETA-3.7', 'THETA-5.6', 'THETA-8.2', 'THETA-8.3'].map((r) => `transition:close-owed-${r}`),
+];
+
+/** The capability ids a server answers: the request's ids it supports, ascending, once each (THETA-4.5). */
+export function negotiateCapabilities(requested: readonly number[], server: readonly number[]): number[] {
+  const s = new Set(server);
+  return [...new Set(requested.filter((c) => s.has(c)))].sort((a, b) => a - b);
+}
+
+/**
+ * The close codes a SessionHello calls for (THETA-3.2–3.5), in the
+ * reference server's order of checks; empty when it is valid.
+ */
+export function helloFailures(h: SessionHelloMsg, p: ThetaProfile, expectedHash: bigint): number[] {
+  const codes: number[] = [];
+  if (h.protocolVersion !== p.protocolVersion) codes.push(CloseCode.VERSION_MISMATCH);
+  if (h.schemaHash !== expectedHash) codes.push(CloseCode.SCHEMA_MISMATCH);
+  if (h.publicKey.length !== 32) codes.push(CloseCode.BAD_KEY);
+  if (p.nonceRule === 'exactly-24' ? h.clientNonce.length !== 24 : h.clientNonce.length === 0) codes.push(CloseCode.BAD_NONCE);
+  return codes;
+}
+
+/** The session broke a rule or closed: nothing more is read from it (a function, as the phase changes while frames are read). */
+const ended = (s: Session): boolean => s.phase === 'failed' || s.phase === 'closed';
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/**
+ * The Theta state machine. See the module docstring for the two modes.
+ * Methods return violations; they never throw on any trace.
+ */
+export class ThetaModel {
+  private readonly sessions = new Map<number, Session>();
+  private readonly table: ObligationTable<ThetaTrigger>;
+  private readonly expectedHash: bigint;
+  private readonly labels = new Set<string>();
+  /** Server nonces and session ids seen (THETA-4.2, 4.3). */
+  private readonly nonces = new Set<string>();
+  private readonly liveSessionIds = new Map<bigint, number>();
+  private now = 0;
+  private lastDecoded: Record<string, unknown>[] | undefined;
+
+  /**
+   * @param env server mode's clock and randomness (required in server mode).
+   * @throws Error when the profile makes an obligation record inconsistent.
+   */
+  constructor(
+    readonly profile: ThetaProfile,
+    readonly mode: 'monitor' | 'server' = 'monitor',
+    private readonly env?: ThetaServerEnv,
+  ) {
+    this.table = thetaObligations(profile);
+    this.expectedHash = schemaHash(profile.manifest);
+    if (mode === 'server' && env === undefined) throw new Error('ThetaModel: server mode needs a ThetaServerEnv');
+  }
+
+  // ---- helpers ---------------------------------------------------------
+
+  private arm(s: Session, trigger: ThetaTrigger, t: number, subject: Subject = {}): ThetaArmed[] {
+    const out: ThetaArmed[] = [];
+    for (const r of this.table.byTrigger(trigger)) {
+      const a = arm(r, trigger, t, subject);
+      s.armed.push(a);
+      out.push(a);
+    }
+    return out;
+  }
+
+  private disarm(s: Session, pred: (a: ThetaArmed) => boolean): void {
+    s.armed = s.armed.filter((a) => !pred(a));
+  }
+
+  private v(rule: string, index: number, t: number, expected: string, seen: string, severity: Severity = 'must', missing = false): Violation {
+    return { rule, severity, index, t, expected, seen, state: this.describe(), missing };
+  }
+
+  /** The client broke `rule`: the server owes close 0x5 at once; nothing else is owed any more. */
+  private clientViolation(s: Session, t: number, rule: ViolationRule, why: string): void {
+    if (s.armed.some((a) => a.trigger === 'violation')) return;
+    s.armed = [];
+    s.echoes.length = 0;
+    s.phase = 'failed';
+    this.arm(s, 'violation', t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}` });
+    this.labels.add('transition:close-owed-THETA-8.3');
+  }
+
+  private stream(s: Session, id: number): StreamState | undefined {
+    let st = s.streams.get(id);
+    if (st === undefined) {
+      const role = streamRole(id);
+      if (role === undefined) return undefined;
+      st = { id, role, rx: new FrameDecoder(this.profile.maxFrameBytes), tx: new FrameDecoder(this.profile.maxFrameBytes), clientFin: false, serverFin: false };
+      s.streams.set(id, st);
+    }
+    return st;
+  }
+
+  // ---- input -------------------------------------------------------------
+
+  /** Feeds one event (server mode: client events and the server's own actions fed back). */
+  input(ev: TraceEvent, index: number): Violation[] {
+    return this.feed(ev, index);
+  }
+
+  /** Feeds one trace event; returns the violations it reveals (monitor mode). */
+  feed(ev: TraceEvent, index: number): Violation[] {
+    const out = this.advance(ev.t);
+    this.now = Math.max(this.now, ev.t);
+    this.lastDecoded = undefined;
+    if (ev.type === 'note' || ev.type === 'impair' || ev.type === 'conn_fail') return out;
+    if (ev.type === 'conn_open') {
+      const s: Session = {
+        id: ev.conn, phase: 'hello', streams: new Map(), armed: [], hello: undefined, sessionErrorCode: undefined,
+        serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, futureEcho: false, echoes: [],
+        asset: createHash('sha256'), assetFrames: 0, rttUs: 0, jitterUs: 0,
+      };
+      this.sessions.set(ev.conn, s);
+      this.arm(s, 'quic-handshake', ev.t);
+      this.labels.add('state:awaiting-hello');
+      return out;
+    }
+    const s = this.sessions.get(ev.conn);
+    if (s === undefined || s.phase === 'closed') return out;
+    switch (ev.type) {
+      case 'stream_open':
+        if (ev.by === 'server') out.push(this.v('THETA-1.3', index, ev.t, 'no server-opened stream', `server opened stream ${ev.stream}`));
+        else if (ev.dir === 'uni' || streamRole(ev.stream) === undefined) this.clientViolation(s, ev.t, 'THETA-1.2', `client ${ev.dir ?? 'bidi'} stream ${ev.stream}`);
+        return out;
+      case 'data':
+        return ev.dir === 'c2s' ? (this.clientData(s, ev.stream, fromHex(ev.hex), ev.t), out) : [...out, ...this.serverData(s, ev.stream, fromHex(ev.hex), ev.t, index)];
+      case 'stream_fin':
+        return ev.dir === 'c2s' ? (this.clientFin(s, ev.stream, ev.t), out) : [...out, ...this.serverFin(s, ev.stream, ev.t, index)];
+      case 'stream_reset':
+        return out;
+      case 'dgram':
+        if (ev.dir === 's2c') out.push(this.v('THETA-1.3', index, ev.t, 'no datagrams (Theta uses streams only)', `a datagram of ${ev.hex.length / 2} bytes`));
+        return out;
+      case 'conn_close':
+        return [...out, ...this.closed(s, ev.by, ev.code, ev.t, index)];
+    }
+  }
+
+  private clientData(s: Session, id: number, bytes: Uint8Array, t: number): void {
+    const st = this.stream(s, id);
+    if (st === undefined) return this.clientViolation(s, t, 'THETA-1.2', `data on stream ${id}`);
+    if (s.phase === 'failed') return;
+    let frames: Uint8Array[];
+    try {
+      frames = st.rx.push(bytes);
+    } catch (err) {
+      if (err instanceof OversizedFrameError) return this.clientViolation(s, t, 'THETA-2.2', err.message);
+      throw err;
+    }
+    for (const f of frames) {
+      if (ended(s)) return; // an earlier frame of this write broke a rule
+      if (st.role === 'control') this.clientControl(s, f, t);
+      else if (s.phase === 'hello') return this.clientViolation(s, t, 'THETA-3.8', `${st.role} frame before the handshake`);
+      else if (st.role === 'replication') {
+        const [a] = this.arm(s, 'replication-frame', t, { echo: hexOf(f) });
+        if (a) s.echoes.push(a);
+        this.labels.add('transition:replication');
+      } else {
+        s.asset.update(f);
+        s.assetFrames++;
+        this.labels.add('transition:asset-frame');
+      }
+    }
+  }
+
+  private clientControl(s: Session, payload: Uint8Array, t: number): void {
+    const d = decodeControl(payload);
+    if (!d.ok) return this.clientViolation(s, t, 'THETA-2.3', d.problem.message);
+    const m = d.msg;
+    this.lastDecoded = [describeMessage(m)];
+    if (s.phase === 'hello') {
+      if (m.type !== 'SessionHello') return this.clientViolation(s, t, 'THETA-3.8', `${m.type} before the handshake`);
+      this.disarm(s, (a) => a.trigger === 'quic-handshake');
+      s.hello = m;
+      if (this.profile.duplicateCapabilities === 'violation' && new Set(m.capabilities).size !== m.capabilities.length) {
+        return this.clientViolation(s, t, 'THETA-4.5', 'duplicate capability ids');
+      }
+      const codes = helloFailures(m, this.profile, this.expectedHash);
+      if (codes.length > 0) {
+        s.phase = 'failed';
+        this.arm(s, 'hello-rejected', t, { codes, why: `SessionHello rejected: ${codes.map(closeCodeName).join(', ')}` });
+        this.labels.add('transition:hello-rejected');
+        this.labels.add('transition:close-owed-THETA-3.6');
+      } else {
+        this.arm(s, 'hello-accepted', t);
+        this.labels.add('transition:hello-accepted');
+      }
+      return;
+    }
+    if (m.type === 'SessionHello') {
+      if (this.profile.secondHello === 'violation') this.clientViolation(s, t, 'THETA-3.10', 'a second SessionHello');
+      return;
+    }
+    if (m.type !== 'Heartbeat') return this.clientViolation(s, t, 'THETA-5.7', `client ${m.type} after the handshake`);
+    this.clientHeartbeat(s, m, t);
+  }
+
+  private clientHeartbeat(s: Session, m: HeartbeatMsg, t: number): void {
+    s.clientSeq = m.seq;
+    s.clientSentAt = m.sentAtUs;
+    this.disarm(s, (a) => a.record.rule === 'THETA-5.6');
+    this.arm(s, 'client-heartbeat', t);
+    this.labels.add('transition:client-heartbeat');
+    // THETA-5.5: an echo dated after the server's own latest heartbeat is in the server's future.
+    s.futureEcho = m.echoSeq > 0 && m.echoSentAtUs > s.serverSentAt;
+    if (s.futureEcho) this.labels.add('transition:future-echo');
+    if (this.mode === 'server' && this.env !== undefined && m.echoSeq > 0) {
+      const nowUs = this.env.epochUs(t);
+      const rtt = nowUs > m.echoSentAtUs ? Number(nowUs - m.echoSentAtUs) : 0;
+      s.jitterUs = Math.abs(rtt - s.rttUs);
+      s.rttUs = rtt;
+    }
+  }
+
+  private clientFin(s: Session, id: number, t: number): void {
+    const st = this.stream(s, id);
+    if (st === undefined || s.phase === 'failed') return;
+    st.clientFin = true;
+    if (st.rx.partial > 0) return this.clientViolation(s, t, 'THETA-2.4', `FIN inside a frame on stream ${id}`);
+    if (s.phase !== 'established') return;
+    if (st.role === 'assets') {
+      if (s.assetFrames === 0 && this.profile.emptyAsset === 'violation') return this.clientViolation(s, t, 'THETA-7.2', 'an asset of no frames');
+      this.arm(s, 'asset-fin', t, { digest: s.asset.copy().digest('hex') });
+    } else if (st.role === 'control' && this.profile.controlFin === 'ends-session') {
+      s.armed = s.armed.filter((a) => a.record.owed.kind !== 'action' && a.record.rule !== 'THETA-5.6');
+      this.arm(s, 'control-fin', t, { codes: [CloseCode.NO_ERROR] });
+      this.labels.add('transition:close-owed-THETA-8.2');
+    }
+  }
+
+  // ---- what the server sends -------------------------------------------------
+
+  private serverData(s: Session, id: number, bytes: Uint8Array, t: number, index: number): Violation[] {
+    const st = this.stream(s, id);
+    if (st === undefined) return [this.v('THETA-1.3', index, t, 'server bytes only on streams 0, 4, 8', `${bytes.length} bytes on stream ${id}`)];
+    let frames: Uint8Array[];
+    try {
+      frames = st.tx.push(bytes);
+    } catch (err) {
+      if (err instanceof OversizedFrameError) return [this.v('THETA-2.2', index, t, `server frames of at most ${this.profile.maxFrameBytes} bytes`, err.message)];
+      throw err;
+    }
+    const out: Violation[] = [];
+    for (const f of frames) {
+      if (st.role === 'control') out.push(...this.serverControl(s, f, t, index));
+      else if (st.role === 'replication') {
+        const owed = s.echoes.shift();
+        if (owed === undefined || owed.subject.echo !== hexOf(f)) {
+          out.push(this.v('THETA-6.1', index, t, owed === undefined ? 'no echo (nothing owed)' : `the echo of ${owed.subject.echo?.slice(0, 32) ?? ''}`, `frame ${hexOf(f).slice(0, 32)}`));
+        } else {
+          const j = judge(owed, t);
+          if (j) out.push(this.v(j.rule, index, t, 'the echo in time', `${j.when}`, j.severity));
+        }
+        if (owed) this.disarm(s, (a) => a === owed);
+      } else {
+        const owed = s.armed.find((a) => a.trigger === 'asset-fin');
+        if (owed === undefined || owed.subject.digest !== hexOf(f)) {
+          out.push(this.v('THETA-7.1', index, t, owed === undefined ? 'no asset answer before the asset ends' : `SHA-256 ${owed.subject.digest ?? ''}`, `frame ${hexOf(f)}`));
+        } else {
+          const j = judge(owed, t);
+          if (j) out.push(this.v(j.rule, index, t, 'the asset hash in time', `${j.when}`, j.severity));
+          this.labels.add('transition:asset-answer');
+        }
+        if (owed) this.disarm(s, (a) => a === owed);
+      }
+    }
+    return out;
+  }
+
+  private serverControl(s: Session, payload: Uint8Array, t: number, index: number): Violation[] {
+    const d = decodeControl(payload);
+    if (!d.ok) return [this.v('THETA-2.3', index, t, 'a sound ControlFrame', d.problem.message)];
+    const m = d.msg;
+    this.lastDecoded = [describeMessage(m)];
+    const out: Violation[] = [];
+    if (m.type === 'SessionError') {
+      s.sessionErrorCode = m.code;
+      this.labels.add('transition:session-error');
+      if (this.profile.sessionError === 'never') out.push(this.v('THETA-3.9', index, t, 'no SessionError (profile sessionError: never)', `SessionError ${closeCodeName(m.code)}`));
+      return out;
+    }
+    if (m.type === 'SessionAcknowledge') {
+      const owed = s.armed.find((a) => a.trigger === 'hello-accepted');
+      if (owed === undefined || s.hello === undefined) return [this.v('THETA-3.1', index, t, 'an acknowledgement only of a valid SessionHello', 'SessionAcknowledge')];
+      const j = judge(owed, t);
+      if (j) out.push(this.v(j.rule, index, t, 'the acknowledgement in time', j.when, j.severity));
+      this.disarm(s, (a) => a === owed);
+      const h = s.hello;
+      const want = negotiateCapabilities(h.capabilities, this.profile.serverCapabilities);
+      const nonceOk = this.profile.nonceRule === 'exactly-24' ? m.serverNonce.length === 24 : m.serverNonce.length > 0;
+      const nonce = hexOf(m.serverNonce);
+      const checks: [boolean, string, string, string][] = [
+        [m.protocolVersion === h.protocolVersion && m.schemaHash === h.schemaHash, 'THETA-4.1', `version ${h.protocolVersion} and hash ${h.schemaHash} echoed`, `version ${m.protocolVersion}, hash ${m.schemaHash}`],
+        [nonceOk, 'THETA-4.2', this.profile.nonceRule === 'exactly-24' ? 'a 24-byte server nonce' : 'a non-empty server nonce', `${m.serverNonce.length} bytes`],
+        [!this.nonces.has(nonce), 'THETA-4.2', 'a fresh server nonce', 'a nonce already used by another session'],
+        [!this.liveSessionIds.has(m.sessionId), 'THETA-4.3', 'a session id no live session has', `session id ${m.sessionId} of connection ${this.liveSessionIds.get(m.sessionId) ?? ''}`],
+        [this.profile.role === undefined || m.role === this.profile.role, 'THETA-4.4', `role ${this.profile.role ?? 'any'}`, `role ${m.role}`],
+        [JSON.stringify(m.capabilities) === JSON.stringify(want), 'THETA-4.5', `capabilities [${want.join(', ')}]`, `[${m.capabilities.join(', ')}]`],
+        [m.publicKey.length === 32, 'THETA-4.6', 'a 32-byte Ed25519 public key', `${m.publicKey.length} bytes`],
+      ];
+      for (const [ok, rule, expected, seen] of checks) if (!ok) out.push(this.v(rule, index, t, expected, seen));
+      this.nonces.add(nonce);
+      this.liveSessionIds.set(m.sessionId, s.id);
+      s.phase = 'established';
+      this.arm(s, 'ack', t);
+      this.labels.add('transition:ack');
+      this.labels.add('state:established');
+      return out;
+    }
+    if (m.type === 'SessionHello') return [this.v('THETA-3.1', index, t, 'the server never sends SessionHello', 'SessionHello')];
+    // Heartbeat
+    if (s.phase !== 'established') return [this.v('THETA-5.1', index, t, 'heartbeats only after the acknowledgement', 'Heartbeat')];
+    const owed = s.armed.find((a) => a.record.rule === 'THETA-5.1');
+    if (owed) {
+      const j = judge(owed, t);
+      if (j) out.push(this.v(j.rule, index, t, `a heartbeat ${this.profile.heartbeatIntervalMs} ms after the previous one`, `${j.when}: after ${((t - owed.since) / US).toFixed(1)} ms`, j.severity));
+      this.disarm(s, (a) => a === owed);
+    }
+    if (m.seq !== s.serverSeq + 1) out.push(this.v('THETA-5.2', index, t, `seq ${s.serverSeq + 1}`, `seq ${m.seq}`));
+    if (m.echoSeq !== s.clientSeq || m.echoSentAtUs !== s.clientSentAt) {
+      out.push(this.v('THETA-5.3', index, t, `echo of the latest client heartbeat (seq ${s.clientSeq}, sent_at ${s.clientSentAt})`, `echo seq ${m.echoSeq}, sent_at ${m.echoSentAtUs}`));
+    }
+    if (m.sentAtUs < s.serverSentAt) out.push(this.v('THETA-5.4', index, t, `sent_at_us ≥ ${s.serverSentAt}`, `${m.sentAtUs}`));
+    if (s.futureEcho && m.rttUs !== 0) out.push(this.v('THETA-5.5', index, t, 'rtt_us 0 after a future-dated echo (clamped)', `rtt_us ${m.rttUs}`));
+    s.serverSeq = m.seq;
+    s.serverSentAt = m.sentAtUs;
+    s.futureEcho = false;
+    this.arm(s, 'server-heartbeat', t);
+    this.labels.add('transition:server-heartbeat');
+    return out;
+  }
+
+  private serverFin(s: Session, id: number, t: number, index: number): Violation[] {
+    const st = this.stream(s, id);
+    if (st === undefined) return [];
+    st.serverFin = true;
+    if (st.tx.partial > 0) return [this.v('THETA-2.4', index, t, 'whole frames before FIN', `FIN after ${st.tx.partial} bytes of a frame`)];
+    if (st.role === 'assets' && s.armed.some((a) => a.trigger === 'asset-fin')) return [this.v('THETA-7.1', index, t, 'the asset hash before FIN', 'FIN')];
+    return [];
+  }
+
+  private closed(s: Session, by: 'client' | 'server' | 'transport', code: number, t: number, index: number): Violation[] {
+    const out: Violation[] = [];
+    const hadAck = s.phase === 'established' || s.serverSeq > 0;
+    for (const [sid, conn] of this.liveSessionIds) if (conn === s.id) this.liveSessionIds.delete(sid);
+    if (by !== 'server') {
+      s.phase = 'closed';
+      s.armed = [];
+      this.labels.add('transition:close-by-client');
+      return out;
+    }
+    this.labels.add('transition:close-by-server');
+    const closes = s.armed.filter((a) => a.record.owed.kind === 'close');
+    const owed = closes.find((a) => (a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]).includes(code));
+    if (owed === undefined) {
+      const wanted = closes.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
+      const nominal = closes.filter((a) => t >= a.since + a.record.must.earliestMs * US);
+      out.push(this.v(nominal[0]?.record.rule ?? closes[0]?.record.rule ?? 'THETA-8.1', index, t, wanted.length > 0 ? `close with ${wanted.map(closeCodeName).join(' or ')}` : `no close (${hadAck ? 'a conforming session' : 'nothing owed'})`, `close ${closeCodeName(code)}`));
+    } else {
+      const j = judge(owed, t);
+      if (j) out.push(this.v(j.rule, index, t, owed.record.summary, `${j.when} close at ${((t - owed.since) / US).toFixed(1)} ms`, j.severity));
+      if (owed.trigger === 'hello-rejected' && this.profile.sessionError === 'required' && s.sessionErrorCode === undefined) out.push(this.v('THETA-3.9', index, t, 'a SessionError before the close (profile sessionError: required)', 'a close with no SessionError'));
+      this.labels.add(`transition:close-owed-${owed.record.rule}`);
+    }
+    if (s.sessionErrorCode !== undefined && s.sessionErrorCode !== code) out.push(this.v('THETA-3.9', index, t, `close code ${closeCodeName(s.sessionErrorCode)} as the SessionError said`, `close ${closeCodeName(code)}`));
+    s.phase = 'closed';
+    s.armed = [];
+    return out;
+  }
+
+  // ---- time ------------------------------------------------------------------
+
+  /** Moves time to `t` (µs); in monitor mode returns the deadlines missed by then. */
+  advance(t: number): Violation[] {
+    this.now = Math.max(this.now, t);
+    if (this.mode === 'server') return [];
+    const out: Violation[] = [];
+    for (const s of this.sessions.values()) {
+      for (const o of overdueAt(s.armed, t)) {
+        out.push(this.v(o.armed.record.rule, -1, o.deadline, o.armed.record.summary, 'nothing in time', o.severity, true));
+        this.disarm(s, (a) => a === o.armed);
+        const i = s.echoes.indexOf(o.armed);
+        if (i >= 0) s.echoes.splice(i, 1);
+      }
+    }
+    return out;
+  }
+
+  /** Earliest µs at which {@link advance} could report a missed deadline. */
+  nextDeadline(): number | undefined {
+    let next: number | undefined;
+    for (const s of this.sessions.values()) {
+      const d = nextDeadlineOf(s.armed);
+      if (d !== undefined && (next === undefined || d < next)) next = d;
+    }
+    return next;
+  }
+
+  /** True when no session owes anything but heartbeats (which are owed for ever while a session lives). */
+  settled(): boolean {
+    for (const s of this.sessions.values()) {
+      if (s.phase === 'closed') continue;
+      if (s.armed.some((a) => a.record.rule !== 'THETA-5.1' && a.record.rule !== 'THETA-5.6')) return false;
+    }
+    return true;
+  }
+
+  // ---- server mode -------------------------------------------------------------
+
+  /** What a conforming server does at `t` (µs): answers, heartbeats and closes whose nominal time came. */
+  due(t: number): ServerAction[] {
+    const env = this.env;
+    if (env === undefined) return [];
+    const acts: ServerAction[] = [];
+    const send = (conn: number, stream: number, payload: Uint8Array): void => void acts.push({ type: 'send', conn, stream, bytes: encodeFrame(payload) });
+    for (const s of this.sessions.values()) {
+      if (s.phase === 'closed') continue;
+      const due = dueBy(s.armed, t);
+      const close = due.find((a) => a.record.owed.kind === 'close');
+      if (close !== undefined) {
+        const code = close.subject.codes?.[0] ?? (close.record.owed.kind === 'close' ? close.record.owed.code : CloseCode.PROTOCOL_VIOLATION);
+        if (close.trigger === 'hello-rejected' && this.profile.sessionError !== 'never') send(s.id, Stream.control, encodeControl({ type: 'SessionError', code, reason: close.subject.why ?? '' }));
+        acts.push({ type: 'close', conn: s.id, code, reason: (close.subject.why ?? close.record.summary).slice(0, 200), rule: close.record.rule });
+        continue;
+      }
+      for (const a of due) {
+        switch (a.trigger) {
+          case 'hello-accepted': {
+            const h = s.hello;
+            if (h === undefined) break;
+            send(s.id, Stream.control, encodeControl({
+              type: 'SessionAcknowledge', protocolVersion: h.protocolVersion, schemaHash: h.schemaHash, serverNonce: env.randomBytes(24), sessionId: env.sessionId(),
+              role: this.profile.role ?? 1, capabilities: negotiateCapabilities(h.capabilities, this.profile.serverCapabilities), publicKey: env.publicKey,
+            }));
+            break;
+          }
+          case 'ack':
+          case 'server-heartbeat':
+            send(s.id, Stream.control, encodeControl({ type: 'Heartbeat', seq: s.serverSeq + 1, sentAtUs: env.epochUs(t), echoSeq: s.clientSeq, echoSentAtUs: s.clientSentAt, rttUs: s.rttUs, jitterUs: s.jitterUs }));
+            break;
+          case 'replication-frame':
+            if (a.subject.echo !== undefined) send(s.id, Stream.replication, fromHex(a.subject.echo));
+            break;
+          case 'asset-fin':
+            if (a.subject.digest !== undefined) {
+              send(s.id, Stream.assets, fromHex(a.subject.digest));
+              acts.push({ type: 'fin', conn: s.id, stream: Stream.assets });
+            }
+            break;
+          default:
+            break;
+        }
+      }
+    }
+    return acts;
+  }
+
+  /** When {@link due} next has something (µs). */
+  nextDue(): number | undefined {
+    let next: number | undefined;
+    for (const s of this.sessions.values()) {
+      if (s.phase === 'closed') continue;
+      const d = nextDueOf(s.armed, this.now);
+      if (d !== undefined && (next === undefined || d < next)) next = d;
+    }
+    return next;
+  }
+
+  // ---- reports -----------------------------------------------------------------
+
+  /** What the codec decoded from the data event just fed, for trace files. */
+  decoded(): readonly Record<string, unknown>[] | undefined {
+    return this.lastDecoded;
+  }
+
+  /** Coverage labels reached (see {@link COVERAGE_LABELS}). */
+  coverage(): string[] {
+    return [...this.labels];
+  }
+
+  /** One line per session: phase and what it owes. */
+  describe(): string {
+    const parts = [...this.sessions.values()].map((s) => `conn ${s.id}: ${s.phase}, owes ${s.armed.map((a) => a.record.rule).join(', ') || 'nothing'}`);
+    return parts.join('; ') || 'no session';
+  }
+}
+
+/** A control message as plain JSON for traces (bigints and bytes as text). */
+export function describeMessage(m: ControlMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(m)) out[k] = typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? hexOf(v) : v;
+  return out;
+}
