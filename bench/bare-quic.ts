@@ -13,6 +13,7 @@ import { QUICClient, QUICServer, events as quicEvents } from '@matrixai/quic';
 import type { QUICStream } from '@matrixai/quic';
 import type { ReadableStreamDefaultReader, WritableStreamDefaultWriter } from 'node:stream/web';
 import { clientCryptoOps, quietLogger, serverCryptoOps } from '../harness/quic/util.js';
+import { noop } from '../harness/engine/util.js';
 
 /** QUIC transport settings shared by every connection of the bench (ms), to keep the variants alike. */
 export interface TransportTimers {
@@ -32,9 +33,6 @@ export interface EchoServer {
   stop(deadlineMs?: number): Promise<boolean>;
 }
 
-function noop(): void {
-  /* deliberately empty */
-}
 
 /** Resolves `true` when `p` settles within `ms`, `false` otherwise (the timer never outlives the race). */
 export async function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {

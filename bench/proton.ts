@@ -64,6 +64,7 @@ import { startProtonServer, type ProtonServer } from '../reference-server/proton
 import { Discriminator, encodeItem } from '../suites/proton/codec.js';
 import { suite } from '../suites/proton/index.js';
 import { fastProfile } from '../suites/proton/profile.js';
+import { errorText } from '../harness/engine/util.js';
 import {
   BareStream,
   bareClose,
@@ -169,10 +170,6 @@ function median(values: readonly number[]): number {
 }
 
 // ---- helpers ----------------------------------------------------------------
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-}
 
 /** Rejects with a message naming `what` if `p` has not settled after `ms`. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -664,7 +661,7 @@ function exitWatchdog(): void {
 try {
   await main();
 } catch (err) {
-  console.error(`[bench] FAILED: ${errorMessage(err)}`);
+  console.error(`[bench] FAILED: ${errorText(err)}`);
   process.exitCode = 1;
 } finally {
   const stuck = await cleanupAll();

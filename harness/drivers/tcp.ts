@@ -38,6 +38,7 @@
  * supported (`alpn`, `ca`, `insecure`, `serverName` are ignored).
  */
 import { Socket } from 'node:net';
+import { noop } from '../engine/util.js';
 import { toHex, type ConnFailEvent, type ConnOpenEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
 import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from '../tcp/close-semantics.js';
 import {
@@ -51,7 +52,7 @@ import {
   netErrorCode,
   resetSocket,
   socketClosed,
-  withDeadline,
+  settleWithin,
 } from '../tcp/util.js';
 import {
   ConnectError,
@@ -71,10 +72,6 @@ import {
 export const TCP_CLOSE_DEADLINE_MS = 2_000;
 
 export { TCP_STREAM_ID };
-
-function noop(): void {
-  /* deliberately empty */
-}
 
 /** Options checked and turned into what the connection needs. */
 interface ConnectPlan {
@@ -353,7 +350,7 @@ class TcpClientConnection implements ClientConnection {
   /** After the one `conn_close`: resolves `closed` once the socket is released (bounded). */
   private released(info: CloseInfo): void {
     this.socket.setTimeout(0);
-    void withDeadline(this.socketGone, TCP_CLOSE_DEADLINE_MS).then((outcome) => {
+    void settleWithin(this.socketGone, TCP_CLOSE_DEADLINE_MS).then((outcome) => {
       if (outcome === 'timeout') this.socket.destroy();
       this.resolveClosed(info);
     });
@@ -380,7 +377,7 @@ class TcpClientConnection implements ClientConnection {
         this.step({ type: 'local_close', code, reason: capReason(reason) });
         this.localCloseP = this.closeLocally();
       } else {
-        this.localCloseP = withDeadline(this.closed, TCP_CLOSE_DEADLINE_MS * 2).then(noop);
+        this.localCloseP = settleWithin(this.closed, TCP_CLOSE_DEADLINE_MS * 2).then(noop);
       }
     }
     return this.localCloseP;
@@ -393,10 +390,10 @@ class TcpClientConnection implements ClientConnection {
         socket.once('close', () => resolve());
         socket.end(() => resolve());
       });
-      await withDeadline(finished, TCP_CLOSE_DEADLINE_MS);
+      await settleWithin(finished, TCP_CLOSE_DEADLINE_MS);
     }
     socket.destroy();
-    await withDeadline(this.closed, TCP_CLOSE_DEADLINE_MS * 2);
+    await settleWithin(this.closed, TCP_CLOSE_DEADLINE_MS * 2);
   }
 }
 

@@ -5,6 +5,7 @@
  * fuzzer runs thousands of cases per second that way; `bench/fuzz.ts`).
  */
 import { nowUs } from './trace.js';
+import { nextMacrotask } from './util.js';
 
 /** A timer handle of a {@link Clock}: opaque; `unref` exists on real timers. */
 export type ClockTimer = { unref?(): unknown } | number | object;
@@ -26,11 +27,6 @@ export const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
 };
-
-/** Resolves after the current macrotask: every pending promise reaction has run by then. */
-function nextMacrotask(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
 
 interface VirtualTimer {
   readonly at: number;

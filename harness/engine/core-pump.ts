@@ -16,6 +16,7 @@
 import type { TraceEvent } from './trace.js';
 import type { ServerAction, ServerCore } from './server-core.js';
 import type { Clock, ClockTimer, VirtualClock } from './clock.js';
+import { MAX_TIMER_MS, errorText } from './util.js';
 
 /** Most actions executed in one synchronous pump before yielding to the event loop. */
 export const MAX_ACTIONS_PER_PUMP = 10_000;
@@ -23,8 +24,6 @@ export const MAX_ACTIONS_PER_PUMP = 10_000;
 export const MAX_OVERDUE_BACKOFF_MS = 1_000;
 /** With exact timers: polls of a timer still due at the same µs before it is reported (the simulation's limit). */
 const MAX_OVERDUE_EXACT = 1_000;
-/** Longest delay `setTimeout` accepts (ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Log levels of a host's structured log. */
 export type PumpLogLevel = 'debug' | 'info' | 'warn';
@@ -67,11 +66,6 @@ export interface CorePumpOptions {
    * (engine/sim.ts) are exact. The clock given here (the same as {@link clock}); default: none.
    */
   readonly exactTimers?: VirtualClock;
-}
-
-/** Describes a thrown value for a log record. */
-function errorText(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /** Runs a core for a host. Not re-entrant by design: see the module docstring. */

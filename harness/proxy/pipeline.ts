@@ -11,6 +11,7 @@
  */
 import type { Rng } from './rng.js';
 import type { Toxic } from './toxics.js';
+import { MAX_TIMER_MS } from '../engine/util.js';
 
 /** What flows through a pipe: bytes, the sender's FIN, or a close decided by a toxic. */
 export type Item =
@@ -34,8 +35,6 @@ export interface StageContext {
   reset(client: boolean, server: boolean, reason: string): void;
 }
 
-/** Longest a Node timer can wait (ms). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function itemBytes(item: Item): number {
   return item.kind === 'data' ? item.buf.byteLength : 0;

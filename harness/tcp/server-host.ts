@@ -23,6 +23,7 @@
 import net from 'node:net';
 import type { ServerCore } from '../engine/server-core.js';
 import { CorePump, type WireActions } from '../engine/core-pump.js';
+import { errorText } from '../engine/util.js';
 import { TraceRecorder, toHex, type ConnOpenEvent, type TraceEvent } from '../engine/trace.js';
 import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from './close-semantics.js';
 import {
@@ -34,7 +35,7 @@ import {
   netErrorCode,
   resetSocket,
   socketClosed,
-  withDeadline,
+  settleWithin,
 } from './util.js';
 
 /** A structured log record of the host: `ts` (ISO 8601), `t` (trace µs), `level`, `msg`, then fields. */
@@ -95,11 +96,6 @@ interface ConnState extends TcpViewHolder {
   stallTimer: NodeJS.Timeout | undefined;
   /** A stall was reported for the current run of pending writes. */
   stallReported: boolean;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }
 
 /**
@@ -286,11 +282,11 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
           socket.once('close', () => resolve());
           socket.end(() => resolve());
         });
-        const outcome = await withDeadline(finished, TCP_HOST_CLOSE_DEADLINE_MS);
+        const outcome = await settleWithin(finished, TCP_HOST_CLOSE_DEADLINE_MS);
         if (outcome === 'timeout') log('warn', 'graceful close timed out; destroying', { conn: cs.id });
       }
       socket.destroy();
-      await withDeadline(socketClosed(socket), TCP_HOST_CLOSE_DEADLINE_MS);
+      await settleWithin(socketClosed(socket), TCP_HOST_CLOSE_DEADLINE_MS);
     })().catch((err: unknown) => log('warn', 'close failed', { conn: cs.id, error: errorText(err) }));
     closing.add(p);
     void p.finally(() => closing.delete(p));
@@ -406,7 +402,7 @@ export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
         clearStall(cs);
         cs.socket.destroy();
       }
-      const outcome = await withDeadline(listenerClosed, TCP_HOST_CLOSE_DEADLINE_MS);
+      const outcome = await settleWithin(listenerClosed, TCP_HOST_CLOSE_DEADLINE_MS);
       if (outcome !== 'done') log('warn', 'listener close did not complete');
       pumper.stop();
       conns.clear();

@@ -5,8 +5,9 @@
  */
 import type { Socket } from 'node:net';
 
-/** Longest delay a Node timer takes (ms); a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+import { errorMessage } from '../engine/util.js';
+
+export { MAX_TIMER_MS, errorMessage, formatAddress, settleWithin } from '../engine/util.js';
 
 /** Longest reason phrase recorded for a close (bytes of UTF-8), as for QUIC. */
 export const MAX_REASON_BYTES = 256;
@@ -35,17 +36,6 @@ export function isResetError(err: unknown): boolean {
   return code !== undefined && RESET_CODES.has(code);
 }
 
-/** Message of any thrown value (no stack). */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
-}
-
-/** `host:port`, IPv6 literals in brackets. */
-export function formatAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${String(port)}` : `${host}:${String(port)}`;
-}
-
 /**
  * Checks an error code given to a close or reset. TCP carries no codes on
  * the wire; they are only recorded, so any integer in [0, 2^53) is fine.
@@ -64,22 +54,6 @@ export function capReason(reason: string): string {
   if (bytes.length <= MAX_REASON_BYTES) return reason;
   // Decoding a cut sequence yields U+FFFD at the end; drop it.
   return bytes.subarray(0, MAX_REASON_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
-}
-
-/**
- * Resolves `'done'` when `p` settles, `'timeout'` after `ms`; never rejects
- * and leaves no timer behind.
- */
-export async function withDeadline(p: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), Math.min(MAX_TIMER_MS, Math.max(0, ms)));
-  });
-  try {
-    return await Promise.race([p.then(() => 'done' as const, () => 'done' as const), deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Resolves once `socket` has emitted `'close'` (at once if it already has). Never rejects. */

@@ -14,6 +14,7 @@
  */
 import type { ClientConnection } from '../../harness/drivers/types.js';
 import { fromHex, type TraceRecorder } from '../../harness/engine/trace.js';
+import { MAX_TIMER_MS } from '../../harness/engine/util.js';
 import { PONG, bytesEqual, describePayload, type Envelope } from './codec.js';
 import { ClientClosedError, type RequestError, type TransportError } from './errors.js';
 import { TransportProtocol, type LossPolicy, type TransportEvent, type TransportOptions } from './transport.js';
@@ -126,7 +127,6 @@ interface Subscriber {
   wake: (() => void) | undefined;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * A self-driving Moonpool client (see the module docstring). Connects on
