@@ -409,7 +409,8 @@ class Elaborator {
       observer = undefined;
     }
     return {
-      k: 'choice', kind: 'timeout', deciders: new Set(observer ? [observer] : []), onData: false, pos: s.pos,
+      // Without an observer (AURA-9.1 already reported) nobody is blamed for not learning the outcome.
+      k: 'choice', kind: 'timeout', deciders: observer ? new Set([observer]) : 'all', onData: false, pos: s.pos,
       ...(observer ? { observer } : {}), ms: s.ms,
       branches: [
         { tag: 'body', body, pos: s.body[0]?.pos ?? s.pos },
