@@ -30,7 +30,21 @@ class MergeFail {
  */
 export function project(g: G, role: string): Projection {
   const violations: AuraViolation[] = [];
+  // The global type is a DAG (branches share their continuation): project each node once per loop context.
+  const memo = new Map<ReadonlyMap<number, L>, Map<G, L>>();
   const go = (x: G, breaks: ReadonlyMap<number, L>): L => {
+    let m = memo.get(breaks);
+    if (!m) {
+      m = new Map();
+      memo.set(breaks, m);
+    }
+    const hit = m.get(x);
+    if (hit) return hit;
+    const l = step(x, breaks);
+    m.set(x, l);
+    return l;
+  };
+  const step = (x: G, breaks: ReadonlyMap<number, L>): L => {
     switch (x.k) {
       case 'end': return LEND;
       case 'msg':

@@ -10,7 +10,7 @@ import { checkAura, formatViolation } from '../../suites/aura/language.js';
 const SEED_DIR = join(import.meta.dirname, '../../fixtures/aura/seed');
 const seed = (n: string) => readFileSync(join(SEED_DIR, `${n}.aura`), 'utf8');
 
-t.test('seed verdicts as written, and the corrected versions (SPEC §13)', async (t) => {
+t.test('seed verdicts as written, and the corrected versions (SPEC §14)', async (t) => {
   const expected: Record<string, string[]> = {
     TwoPhaseCommit: [],
     SecureDataTransfer: ['AURA-11.1', 'AURA-11.1', 'AURA-11.1'],
@@ -143,4 +143,15 @@ t.test('auraCommand: exit codes 0/1/2, formats, --role', async (t) => {
   t.match(gd.stdout, /label="Consumer!DataChunk"/);
   const gj = JSON.parse(auraCommand({ action: 'graph', file: join(SEED_DIR, 'TwoPhaseCommit.aura'), format: 'json' }).stdout);
   t.match(gj.transitions[0], { from: 0, to: 1, sender: 'Coordinator', receiver: 'Participant', label: 'PrepareRequest' });
+});
+
+t.test('sequential choices share their continuation: projection and CFSM stay linear', async (t) => {
+  const n = 12;
+  const body = Array.from({ length: n }, (_, i) => `choice at A { A -> B: X${i}; } or { A -> B: Y${i}; }`).join('\n');
+  const r = checkAura(`protocol Seq { roles: A, B; ${body} }`, 'seq.aura');
+  t.equal(r.wellFormed, true);
+  const b = r.projections.get('B')!.cfsm;
+  t.equal(b.states, n + 1, 'one state per decision plus the end');
+  t.equal(b.transitions.length, 2 * n);
+  t.match(r.projections.get('B')!.text, /^&\{ A\?X0; &\{ A\?X1; /);
 });

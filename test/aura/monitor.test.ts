@@ -136,3 +136,24 @@ t.test('property: global monitor and composed per-role monitors agree (random we
   t.ok(checked >= 200, `${checked} traces checked`);
   t.ok(rejected > 20 && rejected < checked - 20, `both verdicts exercised (${rejected} rejected of ${checked})`);
 });
+
+t.test('monitors on the compensation and timeout seeds', async (t) => {
+  const comp = seed('CompensatingTransaction');
+  const cfsms = [...comp.projections.values()].map((p) => p.cfsm);
+  // ServiceB fails: $fail to the Coordinator, then the compensation in reverse order.
+  const failB = trace('Coordinator->ServiceA:ReserveResource ServiceA->Coordinator:ReservationConfirmed Coordinator->ServiceB:AllocateResource ServiceB->Coordinator:$fail Coordinator->ServiceB:ReleaseAllocation Coordinator->ServiceA:ReleaseReservation');
+  t.same(runMonitor(createGlobalMonitor(comp.global), failB), { complete: true });
+  t.same(runMonitor(createComposedMonitor(cfsms), failB), { complete: true });
+  // The compensation not run: the Coordinator commits after a $fail.
+  const noComp = trace('Coordinator->ServiceA:ReserveResource ServiceA->Coordinator:$fail Coordinator->ServiceB:AllocateResource');
+  t.match(runMonitor(createGlobalMonitor(comp.global), noComp).violation, { index: 2, allowed: ['Coordinator→ServiceB:ReleaseAllocation'] });
+  t.match(runMonitor(createComposedMonitor(cfsms), noComp).violation, { index: 2 });
+  // The compensation in the wrong order: both releases come from the Coordinator, so their order is fixed.
+  const swapped = [...failB.slice(0, 4), failB[5]!, failB[4]!];
+  t.match(runMonitor(createGlobalMonitor(comp.global), swapped).violation, { index: 4, allowed: ['Coordinator→ServiceB:ReleaseAllocation'] });
+  t.match(runMonitor(createComposedMonitor(cfsms), swapped).violation, { index: 4 });
+  const rr = seed('RobustRequest.fixed');
+  t.same(runMonitor(createGlobalMonitor(rr.global), trace('Client->Server:Request Client->Server:$fail')), { complete: true });
+  t.same(runMonitor(createGlobalMonitor(rr.global), trace('Client->Server:Request Server->Client:Response')), { complete: true });
+  t.match(runMonitor(createGlobalMonitor(rr.global), trace('Client->Server:Request Client->Server:$fail Server->Client:Response')).violation, { index: 2 });
+});
