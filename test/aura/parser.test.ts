@@ -159,3 +159,36 @@ t.test('parse errors name file:line:col, what was expected and what was found (A
     t.equal((err as Error).message, msg, src);
   }
 });
+
+t.test('property: any input either parses or gives an AuraParseError with a position; a parsed file is checked without throwing', async (t) => {
+  const { checkParsed } = await import('../../suites/aura/language.js');
+  const fc = (await import('fast-check')).default;
+  const seeds = SEEDS.map((n) => readFileSync(join(SEED_DIR, `${n}.aura`), 'utf8'));
+  const tokens = ['protocol', 'P', '{', '}', 'roles', ':', 'A', ',', 'B', ';', '->', 'X', '(', ')', 'match', 'x', '=>', 'loop', 'break',
+    'if', 'parallel', 'timeout', '(30s)', 'or', 'try', 'compensate', 'compose', 'let', '=', 'by', 'for', 'in', '0', '..', '3', 'choice',
+    'at', '$fail', '//c\n', '"s"', '@', 'barrier', 'continue', 'else', '::', '|', '_', '\n'];
+  const soup = fc.array(fc.constantFrom(...tokens), { maxLength: 40 }).map((xs) => xs.join(' '));
+  const cut = fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.nat({ max: 30 })).map(([s, at, len]) => {
+    const i = at % (s.length + 1);
+    return s.slice(0, i) + s.slice(i + len);
+  });
+  let parsed = 0;
+  let failed = 0;
+  fc.assert(
+    fc.property(fc.oneof(soup, cut), (src) => {
+      let ast;
+      try {
+        ast = parseAura(src, 'f.aura');
+      } catch (e) {
+        if (!(e instanceof AuraParseError)) throw e;
+        if (!/^f\.aura:\d+:\d+: expected .+, found .+$/.test(e.message)) throw new Error(`bad message: ${e.message}`);
+        failed++;
+        return;
+      }
+      parsed++;
+      checkParsed(ast);
+    }),
+    { numRuns: 400, seed: 7 },
+  );
+  t.ok(parsed > 10 && failed > 10, `${parsed} parsed, ${failed} rejected`);
+});
