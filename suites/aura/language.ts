@@ -17,9 +17,11 @@ import type { G } from './global.js';
 import { renderLocal, type L } from './local.js';
 import { parseAura } from './parser.js';
 import { project } from './project.js';
+import { looksLikeScribble, parseScribble } from './scribble.js';
 
 export { AuraParseError, formatViolation, type AuraViolation } from './errors.js';
 export { parseAura } from './parser.js';
+export { parseScribble } from './scribble.js';
 
 /** One role's projection: local type, its compact text (SPEC §12) and its CFSM. */
 export interface RoleProjection {
@@ -49,8 +51,16 @@ export interface AuraCheck {
  * @throws AuraParseError when the text cannot be parsed (`file:line:col: expected X, found Y`)
  */
 export function checkAura(src: string, file = '<input>', name?: string): AuraCheck {
-  const ast = parseAura(src, file);
-  return checkParsed(ast, name);
+  return checkParsed(parseAny(src, file), name);
+}
+
+/**
+ * Parses Aura syntax, or Scribble/nuScr global-protocol syntax when the file
+ * starts with `module`, `type`, `import`, `global`, `aux` or `explicit` (SPEC §15).
+ * @throws AuraParseError on a syntax error
+ */
+export function parseAny(src: string, file = '<input>'): AuraFile {
+  return looksLikeScribble(src, file) ? parseScribble(src, file) : parseAura(src, file);
 }
 
 /** As `checkAura`, from a parsed file. */
