@@ -197,12 +197,12 @@ class Parser {
           this.i++;
           const v = this.ident('a loop variable').text;
           this.eatKw('in');
-          const from = this.expr(true);
+          const from = this.expr();
           let inclusive = false;
           if (this.isP('..=')) inclusive = true;
           else if (!this.isP('..')) this.fail('`..` or `..=`');
           this.i++;
-          const to = this.expr(true);
+          const to = this.expr();
           return { kind: 'for', var: v, from, to, inclusive, body: this.block(), pos };
         }
         case 'timeout': {
@@ -398,11 +398,11 @@ class Parser {
 
   // --- expressions ---------------------------------------------------------
 
-  /** Parses an expression; `noRange` stops before `..` (for `for` bounds). */
-  private expr(noRange = false): Expr {
+  /** Parses an expression (it stops before `..`, which is not an operator, so `for` bounds parse alike). */
+  private expr(): Expr {
     const first = this.t;
     const vars = new Set<string>();
-    this.binary(0, vars, noRange);
+    this.binary(0, vars);
     const last = this.toks[this.i - 1]!;
     const text = this.src.slice(first.start, last.end);
     const e: Expr = { text, vars: [...vars], pos: first.pos };
@@ -414,14 +414,14 @@ class Parser {
     '||': 1, '&&': 2, '==': 3, '!=': 3, '<': 4, '<=': 4, '>': 4, '>=': 4, '+': 5, '-': 5, '*': 6, '/': 6, '%': 6,
   };
 
-  private binary(min: number, vars: Set<string>, noRange: boolean): void {
+  private binary(min: number, vars: Set<string>): void {
     this.unary(vars);
     for (;;) {
       const t = this.t;
       const p = t.kind === 'punct' ? Parser.PREC[t.text] : undefined;
       if (p === undefined || p <= min) return;
       this.i++;
-      this.binary(p, vars, noRange);
+      this.binary(p, vars);
     }
   }
 
@@ -441,8 +441,8 @@ class Parser {
     } else if (this.isP('(')) {
       this.i++;
       if (!this.isP(')')) {
-        this.binary(0, vars, false);
-        while (this.optP(',')) this.binary(0, vars, false);
+        this.binary(0, vars);
+        while (this.optP(',')) this.binary(0, vars);
       }
       this.eatP(')');
     } else if (t.kind === 'ident' && !KEYWORDS.has(t.text)) {
@@ -466,7 +466,7 @@ class Parser {
         this.i += 2;
       } else if (this.isP('[')) {
         this.i++;
-        this.binary(0, vars, false);
+        this.binary(0, vars);
         this.eatP(']');
       } else return;
     }
@@ -475,7 +475,7 @@ class Parser {
   private args(vars: Set<string>): void {
     this.eatP('(');
     while (!this.isP(')')) {
-      this.binary(0, vars, false);
+      this.binary(0, vars);
       if (!this.optP(',')) break;
     }
     this.eatP(')');

@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Stmt } from '../../suites/aura/ast.js';
 import { checkAura, formatViolation } from '../../suites/aura/language.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/aura/corpus');
@@ -45,12 +46,28 @@ t.test('the corpus holds at least 60 protocols', async (t) => {
 });
 
 const covered = new Set<string>();
+const constructs = new Set<string>();
+const collect = (ss: readonly Stmt[]): void => {
+  for (const s of ss) {
+    constructs.add(s.kind === 'break' && s.cond ? 'break-if' : s.kind);
+    switch (s.kind) {
+      case 'match': s.arms.forEach((a) => collect(a.body)); break;
+      case 'choice': case 'parallel': s.branches.forEach(collect); break;
+      case 'if': collect(s.then); collect(s.else); break;
+      case 'loop': case 'for': collect(s.body); break;
+      case 'timeout': collect(s.body); collect(s.handler); break;
+      case 'try': collect(s.body); collect(s.compensate); break;
+      default: break;
+    }
+  }
+};
 for (const f of files) {
   t.test(f, async (t) => {
     const text = readFileSync(join(DIR, f), 'utf8');
     const exp = header(text, f);
     exp.covers.forEach((c) => covered.add(c));
     const r = checkAura(text, f);
+    r.ast.protocols.forEach((p) => collect(p.body));
     const got = r.violations.map((v) => `${v.rule} ${v.role ?? '-'}`);
     got.forEach((g) => covered.add(g.split(' ')[0]!));
     t.same(got.slice().sort(), exp.violations.slice().sort(), `violations:\n${r.violations.map((v) => formatViolation(f, v)).join('\n')}`);
@@ -73,4 +90,9 @@ t.test('every rule of SPEC.md §4–§11 is exercised by the corpus', async (t) 
   t.ok(rules.length >= 25, `${rules.length} rules found in SPEC.md`);
   const missing = rules.filter((r) => !covered.has(r));
   t.same(missing, [], 'rules without a corpus protocol');
+});
+
+t.test('every construct of the grammar appears in the corpus', async (t) => {
+  const all = ['message', 'action', 'match', 'choice', 'if', 'parallel', 'barrier', 'loop', 'break', 'break-if', 'continue', 'for', 'timeout', 'try', 'compose', 'let'];
+  t.same(all.filter((k) => !constructs.has(k)), [], 'constructs without a corpus protocol');
 });
