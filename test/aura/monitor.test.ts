@@ -157,3 +157,11 @@ t.test('monitors on the compensation and timeout seeds', async (t) => {
   t.same(runMonitor(createGlobalMonitor(rr.global), trace('Client->Server:Request Server->Client:Response')), { complete: true });
   t.match(runMonitor(createGlobalMonitor(rr.global), trace('Client->Server:Request Client->Server:$fail Server->Client:Response')).violation, { index: 2 });
 });
+
+t.test('two deciders on the same data: only the global monitor sees them take different branches (SPEC AURA-13.2)', async (t) => {
+  const r = checkAura('protocol M { roles: A, B, C, D; A -> B: V(x: u8); match x { 1 => { A -> C: P; B -> D: R; } _ => { A -> C: P2; B -> D: R2; } } }', 'm.aura');
+  t.equal(r.wellFormed, true);
+  const tr = trace('A->B:V A->C:P B->D:R2');
+  t.match(runMonitor(createGlobalMonitor(r.global), tr).violation, { index: 2, allowed: ['B→D:R'] });
+  t.same(runMonitor(createComposedMonitor([...r.projections.values()].map((p) => p.cfsm)), tr), { complete: true });
+});
