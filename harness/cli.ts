@@ -71,6 +71,12 @@ export const commands: readonly CommandEntry[] = [
     load: () => import('./cli/selftest.js'),
   },
   { name: 'proxy', term: 'proxy [options]', description: 'Run a TCP chaos proxy (Toxiproxy-style toxics) in front of a server, until Ctrl-C.', load: () => import('./cli/proxy.js') },
+  {
+    name: 'aura',
+    term: 'aura [options] <action> <file>',
+    description: 'Check an Aura choreography (well-formedness), project it to its roles, or draw it (Mermaid, DOT).',
+    load: () => import('./cli/aura.js'),
+  },
   { name: 'list', term: 'list [options] [protocol]', description: 'List protocols, or the cases and fixtures of one protocol.', load: () => import('./cli/list.js') },
   {
     name: 'init',
