@@ -367,6 +367,17 @@ export class MoonpoolModel {
     };
   }
 
+  /**
+   * Marks a connection ended. In server mode its state is dropped too: a
+   * reference server runs for ever and needs no history of ended
+   * connections (bench/soak.ts found them accumulating); a monitor keeps
+   * them for its reports, bounded by its trace.
+   */
+  private retire(c: ConnState): void {
+    c.closed = true;
+    if (this.mode === 'server') this.conns.delete(c.id);
+  }
+
   private live(conn: number): ConnState | undefined {
     const c = this.conns.get(conn);
     return c && !c.closed ? c : undefined;
@@ -430,7 +441,7 @@ export class MoonpoolModel {
     if (!c) return;
     if (c.rx.partial > 0 || this.owedReplies(c) > 0) this.context = { rule: 'MOONPOOL-6.3', conn: c.id, t };
     this.covered.add(c.rx.partial > 0 && !c.close ? 'transition:client-gone-mid-frame' : 'transition:close-by-client');
-    c.closed = true;
+    this.retire(c);
   }
 
   private onServerData(conn: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
@@ -488,7 +499,7 @@ export class MoonpoolModel {
   private onServerEnd(conn: number, seen: string, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c) return;
-    c.closed = true;
+    this.retire(c);
     this.covered.add(c.finAt !== undefined && !c.close ? 'transition:close-after-fin' : 'transition:close-by-server');
     if (this.mode === 'server') return;
     const owed = c.outstanding.filter((r) => r.ping);
@@ -545,7 +556,7 @@ export class MoonpoolModel {
       }
       if (c.close) c.close = arm(c.close.record, c.close.trigger, Math.max(c.close.since, t), c.close.subject);
     } else {
-      c.closed = true; // MOONPOOL-3.5: what was outstanding is lost with the connection; nothing more is owed.
+      this.retire(c); // MOONPOOL-3.5: what was outstanding is lost with the connection; nothing more is owed.
       this.context = { rule: 'MOONPOOL-8.5', conn: c.id, t }; // a reconnecting client must be served at once
     }
   }
@@ -617,7 +628,7 @@ export class MoonpoolModel {
       out.push(this.violation(c, rule, o.severity, -1, o.deadline, this.owedText(c, a, o.deadline), 'nothing', true));
       if (a.trigger === 'client-fin') c.finReported = true; // A SHOULD: reported once; still allowed.
       else {
-        c.closed = true; // A missing MUST reaction ends what this connection can tell.
+        this.retire(c); // A missing MUST reaction ends what this connection can tell.
         return;
       }
     }
