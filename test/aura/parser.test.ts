@@ -35,7 +35,7 @@ function kinds(stmts: readonly Stmt[]): string[] {
 }
 
 t.test('all nine seed choreographies are present verbatim and parse', async (t) => {
-  const seed = readFileSync(join(import.meta.dirname, '../../../../shared/seeds/004_2fdd1f80beb1b0db.txt'), 'utf8');
+  const seed = readFileSync(join(import.meta.dirname, '../../../shared/seeds/004_2fdd1f80beb1b0db.txt'), 'utf8');
   const files = readdirSync(SEED_DIR).filter((f) => f.endsWith('.aura') && !f.includes('.fixed.'));
   t.same(files.map((f) => f.replace('.aura', '')).sort(), [...SEEDS].sort());
   for (const name of SEEDS) {
