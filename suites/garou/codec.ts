@@ -371,16 +371,9 @@ export function encodeFrameOf(frame: Frame, opts: EncodeOptions = {}): Uint8Arra
   return encodeFrame(frame.name, frame.payload as never, opts);
 }
 
-/** Concatenates byte arrays. */
+/** Concatenates byte arrays (`Buffer.concat`; one part is returned as is). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
 /** A unidirectional stream's header, decoded (GAROU-3.2). */
@@ -594,7 +587,8 @@ export class StreamDecoder {
       }
       const cur = this.current;
       const take = Math.min(cur.len - cur.have, bytes.length - i);
-      if (take > 0) cur.chunks.push(bytes.slice(i, i + take));
+      // A copy: the caller may reuse its buffer (a Buffer's own slice() would be a view).
+      if (take > 0) cur.chunks.push(Uint8Array.prototype.slice.call(bytes, i, i + take));
       cur.have += take;
       i += take;
       this.pos += take;

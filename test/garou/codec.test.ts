@@ -506,3 +506,14 @@ t.test('property: mutated bytes never throw anything but typed errors, and chunk
   );
   t.pass('datagrams');
 });
+
+t.test('a partial frame is copied: the caller may reuse its buffer', async (t) => {
+  const wire = Buffer.from(encodeFrame('Goodbye', { reason: 'see you' }));
+  const d = new StreamDecoder({ stream: 'control', dir: 'c2s' });
+  const scratch = Buffer.alloc(wire.length);
+  wire.copy(scratch, 0, 0, 12);
+  t.same(d.push(scratch.subarray(0, 12)).frames, []);
+  scratch.fill(0x41); // the driver reuses its read buffer
+  wire.copy(scratch, 0, 12);
+  t.same(d.push(scratch.subarray(0, wire.length - 12)).frames.map(strip), [{ name: 'Goodbye', payload: { reason: 'see you' } }]);
+});
