@@ -6,7 +6,7 @@
  * reach. Streams, connections and hot rooms are the caller's (the model's
  * connection layer routes each delivery to the right stream, GAROU-3.6).
  */
-import { ERROR_CODES, type Frame, type Payloads, type Role, type RoomMessagePayload, type RoomType } from './frames.js';
+import { ERROR_CODES, type ErrorCodeName, type Frame, type Payloads, type Role, type RoomMessagePayload, type RoomType } from './frames.js';
 import type { GarouProfile } from './profile.js';
 import { actionOf, permitted, refusal, type CommandFacts } from './permissions.js';
 
@@ -112,6 +112,22 @@ export class Rooms {
         history: r.posted.filter((p) => !p.deleted).map((p) => ({ ...p.msg })),
       },
     };
+  }
+
+  /**
+   * Would a post by `userId` in `roomId` be refused, and with what code
+   * (GAROU-5.5, 6.4)? UploadStart is judged so (GAROU-10.2).
+   */
+  postRefusal(userId: string, roomId: number, rateLimited = false): ErrorCodeName | undefined {
+    const room = this.rooms.get(roomId);
+    const role = room?.members.get(userId);
+    return refusal({
+      badRequest: false,
+      rateLimited,
+      roomFound: room !== undefined,
+      member: role !== undefined,
+      permitted: room !== undefined && role !== undefined && permitted('post', room.type, role, this.profile),
+    });
   }
 
   /**
