@@ -299,7 +299,7 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return -1;
 }
 
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf8Fatal = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
 const utf8Encoder = new TextEncoder();
 
 // ---------------------------------------------------------------------------
@@ -430,11 +430,15 @@ export type DecodedFrame = Frame & {
  * @throws InvalidUtf8Error, InvalidJsonError or SchemaError (when `validate`).
  */
 function decodePayload(where: string, offset: number, type: number, name: FrameName, bytes: Uint8Array, validate: boolean): DecodedFrame {
-  const bad = firstInvalidUtf8(bytes);
-  if (bad >= 0) throw new InvalidUtf8Error(where, offset + FRAME_HEADER_SIZE + bad, name);
+  let text: string;
+  try {
+    text = utf8Fatal.decode(bytes); // native check first; the offset is found only on failure
+  } catch {
+    throw new InvalidUtf8Error(where, offset + FRAME_HEADER_SIZE + Math.max(0, firstInvalidUtf8(bytes)), name);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    value = JSON.parse(text);
   } catch (err) {
     throw new InvalidJsonError(where, offset + FRAME_HEADER_SIZE, name, err instanceof Error ? err.message : String(err));
   }
@@ -581,11 +585,26 @@ export class StreamDecoder {
         this.fhLen = 0;
         const type = this.fh[0]!;
         const name = frameName(type)!;
-        const len = new DataView(this.fh.buffer).getUint32(1, false);
+        const fh = this.fh;
+        const len = fh[1]! * 0x100_0000 + ((fh[2]! << 16) | (fh[3]! << 8) | fh[4]!);
         if (len > this.maxFrameBytes) return fail(new FrameTooLargeError(this.where, this.frameStart, name, len, this.maxFrameBytes));
         this.current = { type, name, len, chunks: [], have: 0 };
       }
       const cur = this.current;
+      if (cur.have === 0 && bytes.length - i >= cur.len) {
+        // The whole payload is in this push: decode it in place (it is parsed now, nothing keeps a view).
+        const payload = bytes.subarray(i, i + cur.len);
+        i += cur.len;
+        this.pos += cur.len;
+        this.current = undefined;
+        try {
+          frames.push(decodePayload(this.where, this.frameStart, cur.type, cur.name, payload, this.validate));
+        } catch (err) {
+          if (err instanceof GarouCodecError) return fail(err);
+          throw err;
+        }
+        continue;
+      }
       const take = Math.min(cur.len - cur.have, bytes.length - i);
       // A copy: the caller may reuse its buffer (a Buffer's own slice() would be a view).
       if (take > 0) cur.chunks.push(Uint8Array.prototype.slice.call(bytes, i, i + take));

@@ -145,9 +145,13 @@ export const ALLOWED_FRAMES: Readonly<Record<Carrier, Partial<Record<Direction, 
   datagram: { c2s: DATAGRAMS, s2c: DATAGRAMS },
 };
 
+const ALLOWED_SETS = new Map<string, ReadonlySet<FrameName>>(
+  Object.entries(ALLOWED_FRAMES).flatMap(([carrier, dirs]) => Object.entries(dirs).map(([dir, names]) => [`${carrier} ${dir}`, new Set(names)] as const)),
+);
+
 /** True when `carrier` may carry frame `name` in direction `dir`. */
 export function allowedOn(carrier: Carrier, dir: Direction, name: FrameName): boolean {
-  return ALLOWED_FRAMES[carrier][dir]?.includes(name) ?? false;
+  return ALLOWED_SETS.get(`${carrier} ${dir}`)?.has(name) ?? false;
 }
 
 /** Human name of a carrier for messages: `control stream`, `chat-commands stream`, `datagram`. */
