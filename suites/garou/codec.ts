@@ -534,6 +534,22 @@ export class StreamDecoder {
     return this.kind !== undefined && this.fhLen === 0 && this.current === undefined;
   }
 
+  /** The incomplete stream header or frame held, if any: which part, its bytes in and needed, and the frame's name once its type byte is in. */
+  get partial(): { readonly part: 'stream header' | 'frame header' | 'payload'; readonly have: number; readonly need: number; readonly frame?: FrameName } | undefined {
+    if (this.failure) return undefined;
+    if (this.kind === undefined) {
+      if (this.headerBytes.length === 0) return undefined;
+      const st = streamType(this.headerBytes[0]!);
+      return { part: 'stream header', have: this.headerBytes.length, need: 1 + (st?.paramBytes ?? 0) };
+    }
+    if (this.current) return { part: 'payload', have: FRAME_HEADER_SIZE + this.current.have, need: FRAME_HEADER_SIZE + this.current.len, frame: this.current.name };
+    if (this.fhLen > 0) {
+      const name = frameName(this.fh[0]!);
+      return { part: 'frame header', have: this.fhLen, need: FRAME_HEADER_SIZE, ...(name ? { frame: name } : {}) };
+    }
+    return undefined;
+  }
+
   /** Appends bytes; returns the frames they complete, the stream header once, and, once, the error that fails the stream. */
   push(bytes: Uint8Array): PushResult {
     const frames: DecodedFrame[] = [];
@@ -630,15 +646,9 @@ export class StreamDecoder {
    * A unidirectional stream that ended before its first byte is not an error.
    */
   finish(): TruncatedFrameError | undefined {
-    if (this.failure) return undefined;
-    if (this.kind === undefined) {
-      if (this.headerBytes.length === 0) return undefined;
-      const st = streamType(this.headerBytes[0]!)!;
-      return new TruncatedFrameError(this.where, 0, this.headerBytes.length, 1 + st.paramBytes, 'stream header');
-    }
-    if (this.current) return new TruncatedFrameError(this.where, this.frameStart, FRAME_HEADER_SIZE + this.current.have, FRAME_HEADER_SIZE + this.current.len, 'payload');
-    if (this.fhLen > 0) return new TruncatedFrameError(this.where, this.frameStart, this.fhLen, FRAME_HEADER_SIZE, 'frame header');
-    return undefined;
+    const p = this.partial;
+    if (!p) return undefined;
+    return new TruncatedFrameError(this.where, p.part === 'stream header' ? 0 : this.frameStart, p.have, p.need, p.part);
   }
 }
 
@@ -713,8 +723,50 @@ function headerText(h: StreamHeader): string {
   return `stream ${hex(st.byte)} ${st.title}${param}`;
 }
 
+const errText = (e: GarouCodecError): string => `${e.code} at byte ${e.offset} (${e.rule}): ${e.message.replace(/^decode [^:]*: /, '')}`;
+
+const partialText = (p: NonNullable<StreamDecoder['partial']>): string => `${p.have} of ${p.need} bytes of a ${p.part}${p.frame ? ` of ${p.frame}` : ''} (incomplete)`;
+
+/** What a write means: one phrase per part, in wire order, and the error it caused, if any. */
+export interface ExplainedWrite {
+  /** e.g. `stream 0x01 chat commands`, `SendMessage {"cmd_id":1,…}`, `3 of 5 bytes of a frame header of Ping (incomplete)`. */
+  readonly parts: readonly string[];
+  /** The codec error these bytes caused. */
+  readonly error?: GarouCodecError;
+}
+
 /**
- * One line saying what a write means, for fuzz builders and reports, e.g.
+ * Explains bytes written on a stream after what `decoder` has already read
+ * (the bytes are pushed into it): the stream header, whole frames, the
+ * error, the incomplete rest. For fuzz builders that explain write by write.
+ * Never throws on any bytes.
+ */
+export function explainWrite(decoder: StreamDecoder, bytes: Uint8Array): ExplainedWrite {
+  if (decoder.error) return { parts: [`${bytes.length} byte(s) after ${decoder.error.code} (ignored)`] };
+  const before = decoder.partial;
+  const r = decoder.push(bytes);
+  const parts: string[] = [];
+  if (r.header) parts.push(headerText(r.header));
+  const resumed = before !== undefined && before.part !== 'stream header';
+  r.frames.forEach((f, i) => parts.push(`${i === 0 && resumed ? 'completes ' : ''}${f.name} ${brief(f.payload)}`));
+  if (r.error) parts.push(`${parts.length > 0 ? 'then ' : ''}${errText(r.error)}`);
+  else {
+    const p = decoder.partial;
+    if (p) parts.push(`${parts.length > 0 ? 'then ' : ''}${partialText(p)}`);
+  }
+  return r.error ? { parts, error: r.error } : { parts };
+}
+
+/** Explains the end (FIN) of a stream after what `decoder` read: clean, or inside a header or frame (GAROU-2.7). */
+export function explainEnd(decoder: StreamDecoder): string {
+  if (decoder.error) return `FIN after ${decoder.error.code}`;
+  const t = decoder.finish();
+  return t ? `FIN inside a ${t.part} at byte ${t.offset}, ${t.have} of ${t.need} bytes (GAROU-2.7)` : `FIN on ${decoder.where} after whole frames`;
+}
+
+/**
+ * One line saying what a write from the start of a stream (or one datagram)
+ * means, for fuzz builders and reports, e.g.
  * `control (c2s): Hello {"version":1,"client":"x"}; Auth {"username":"a"}`
  * or `uni (c2s): stream 0x01 chat commands; SendMessage {…}; then UNKNOWN_FRAME_TYPE at byte 31 (GAROU-2.2): unknown frame type 0x2a`.
  * Never throws on any bytes.
@@ -723,26 +775,16 @@ export function explain(bytes: Uint8Array, ctx: ExplainContext = {}): string {
   const on = ctx.on ?? 'control';
   const dir = ctx.dir ?? 'c2s';
   const max = ctx.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-  const parts: string[] = [];
-  const errText = (e: GarouCodecError): string => `${e.code} at byte ${e.offset} (${e.rule}): ${e.message.replace(/^decode [^:]*: /, '')}`;
   if (on === 'datagram') {
+    let text: string;
     try {
       const f = decodeDatagram(bytes, dir, { maxFrameBytes: max });
-      parts.push(`${f.name} ${brief(f.payload)}`);
+      text = `${f.name} ${brief(f.payload)}`;
     } catch (err) {
-      parts.push(err instanceof GarouCodecError ? errText(err) : `unexpected ${String(err)}`);
+      text = err instanceof GarouCodecError ? errText(err) : `unexpected ${String(err)}`;
     }
-    return `datagram (${dir}): ${parts.join('; ')}`;
+    return `datagram (${dir}): ${text}`;
   }
   if (bytes.length === 0) return `${on} (${dir}): nothing`;
-  const d = new StreamDecoder({ stream: on, dir, maxFrameBytes: max });
-  const r = d.push(bytes);
-  if (r.header) parts.push(headerText(r.header));
-  for (const f of r.frames) parts.push(`${f.name} ${brief(f.payload)}`);
-  if (r.error) parts.push(`${parts.length > 0 ? 'then ' : ''}${errText(r.error)}`);
-  else if (!d.idle) {
-    const t = d.finish();
-    if (t) parts.push(`${parts.length > 0 ? 'then ' : ''}${t.have} of ${t.need} bytes of a ${t.part} (incomplete)`);
-  }
-  return `${on} (${dir}): ${parts.join('; ')}`;
+  return `${on} (${dir}): ${explainWrite(new StreamDecoder({ stream: on, dir, maxFrameBytes: max }), bytes).parts.join('; ')}`;
 }

@@ -12,6 +12,8 @@ import {
   encodeRawFrame,
   encodeStreamHeader,
   explain,
+  explainEnd,
+  explainWrite,
   firstInvalidUtf8,
   GarouCodecError,
   SchemaError,
@@ -381,7 +383,7 @@ t.test('UTF-8 validation', async (t) => {
 t.test('explain: one line per write, never throws', async (t) => {
   t.equal(explain(hello), 'control (c2s): Hello {"version":1,"client":"x"}');
   t.equal(explain(concatBytes([bytes('01'), encodeFrame('JoinRoom', { cmd_id: 1, room_id: 2 }), bytes('2a')]), { on: 'uni' }), 'uni (c2s): stream 0x01 chat commands; JoinRoom {"cmd_id":1,"room_id":2}; then UNKNOWN_FRAME_TYPE at byte 30 (GAROU-2.2): unknown frame type 0x2a');
-  t.equal(explain(hello.subarray(0, 3)), 'control (c2s): 3 of 5 bytes of a frame header (incomplete)');
+  t.equal(explain(hello.subarray(0, 3)), 'control (c2s): 3 of 5 bytes of a frame header of Hello (incomplete)');
   t.equal(explain(bytes('1100'), { on: 'uni', dir: 's2c' }), 'uni (s2c): 2 of 5 bytes of a stream header (incomplete)');
   t.equal(explain(encodeDatagram('Typing', { room_id: 1, user_id: 'u' }), { on: 'datagram' }), 'datagram (c2s): Typing {"room_id":1,"user_id":"u"}');
   t.equal(explain(new Uint8Array(0)), 'control (c2s): nothing');
@@ -516,4 +518,23 @@ t.test('a partial frame is copied: the caller may reuse its buffer', async (t) =
   scratch.fill(0x41); // the driver reuses its read buffer
   wire.copy(scratch, 0, 12);
   t.same(d.push(scratch.subarray(0, wire.length - 12)).frames.map(strip), [{ name: 'Goodbye', payload: { reason: 'see you' } }]);
+});
+
+t.test('explainWrite and explainEnd: write by write, with the stream state before each write', async (t) => {
+  const join = encodeFrame('JoinRoom', { cmd_id: 1, room_id: 2 });
+  const d = new StreamDecoder({ stream: 'uni', dir: 'c2s' });
+  t.same(explainWrite(d, bytes('01')).parts, ['stream 0x01 chat commands']);
+  t.same(explainWrite(d, join.subarray(0, 3)).parts, ['3 of 5 bytes of a frame header of JoinRoom (incomplete)']);
+  t.equal(explainEnd(d), 'FIN inside a frame header at byte 1, 3 of 5 bytes (GAROU-2.7)');
+  t.same(explainWrite(d, join.subarray(3, 10)).parts, ['10 of 29 bytes of a payload of JoinRoom (incomplete)']);
+  t.same(explainWrite(d, concatBytes([join.subarray(10), join])).parts, ['completes JoinRoom {"cmd_id":1,"room_id":2}', 'JoinRoom {"cmd_id":1,"room_id":2}']);
+  t.equal(explainEnd(d), 'FIN on chat-commands stream (c2s) after whole frames');
+  const w = explainWrite(d, encodeFrame('Ping', { nonce: 1 }));
+  t.equal(w.error?.code, 'FRAME_NOT_ALLOWED');
+  t.same(w.parts, ['FRAME_NOT_ALLOWED at byte 59 (GAROU-3.3): frame 0x05 Ping is not allowed here']);
+  t.same(explainWrite(d, bytes('00')).parts, ['1 byte(s) after FRAME_NOT_ALLOWED (ignored)']);
+  t.equal(explainEnd(d), 'FIN after FRAME_NOT_ALLOWED');
+  const h = new StreamDecoder({ stream: 'uni', dir: 's2c' });
+  t.same(explainWrite(h, bytes('11 0000')).parts, ['3 of 5 bytes of a stream header (incomplete)']);
+  t.same(explainWrite(h, bytes('0009')).parts, ['stream 0x11 hot room 9']);
 });
