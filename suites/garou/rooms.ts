@@ -131,6 +131,24 @@ export class Rooms {
   }
 
   /**
+   * The users a datagram from `senderId` is relayed to (GAROU-11.2, 11.3):
+   * Typing / StopTyping to the room's other members, presence to every
+   * other user sharing a room with the sender, ascending. Empty — dropped —
+   * when `user_id` is not the sender's or the sender is not in the room.
+   */
+  datagramRecipients(senderId: string, frame: Extract<Frame, { name: 'Typing' | 'StopTyping' | 'PresenceOnline' | 'PresenceOffline' | 'PresenceAway' }>): string[] {
+    if (frame.payload.user_id !== senderId) return [];
+    if (frame.name === 'Typing' || frame.name === 'StopTyping') {
+      const members = this.rooms.get(frame.payload.room_id)?.members;
+      if (!members?.has(senderId)) return [];
+      return sorted([...members.keys()].filter((u) => u !== senderId));
+    }
+    const peers = new Set<string>();
+    for (const r of this.rooms.values()) if (r.members.has(senderId)) for (const u of r.members.keys()) if (u !== senderId) peers.add(u);
+    return sorted(peers);
+  }
+
+  /**
    * The user's last connection ended (GAROU-6.3): with profile
    * `membershipOnDisconnect` `leave` the caller calls this, and the user
    * leaves each of its rooms as by LeaveRoom (its own RoomUserLeft reaches

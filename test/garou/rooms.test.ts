@@ -174,3 +174,14 @@ t.test('property: every member sees its rooms as RoomInit then seq without gaps;
   );
   t.pass('fan-out and seq hold');
 });
+
+t.test('datagram relay: typing to the room\'s other members, presence to users sharing a room (GAROU-11.2, 11.3)', async (t) => {
+  const w = world();
+  w.command('u-alice', c('CreateRoom', { name: 'a', room_type: 'group', members: ['u-bob', 'u-carol'] }), 0);
+  w.command('u-bob', c('CreateRoom', { name: 'b', room_type: 'group', members: ['u-mod'] }), 0);
+  t.same(w.datagramRecipients('u-alice', { name: 'Typing', payload: { room_id: 1, user_id: 'u-alice' } }), ['u-bob', 'u-carol'], 'not to the sender');
+  t.same(w.datagramRecipients('u-mod', { name: 'StopTyping', payload: { room_id: 1, user_id: 'u-mod' } }), [], 'not a member: dropped');
+  t.same(w.datagramRecipients('u-alice', { name: 'Typing', payload: { room_id: 1, user_id: 'u-bob' } }), [], 'another user\'s id: dropped');
+  t.same(w.datagramRecipients('u-bob', { name: 'PresenceAway', payload: { user_id: 'u-bob' } }), ['u-alice', 'u-carol', 'u-mod'], 'everyone sharing a room');
+  t.same(w.datagramRecipients('u-guest', { name: 'PresenceOnline', payload: { user_id: 'u-guest' } }), [], 'no shared room');
+});
