@@ -378,6 +378,20 @@ t.test('UTF-8 validation', async (t) => {
   for (const s of ok) t.equal(firstInvalidUtf8(utf8(s)), -1, JSON.stringify(s));
   const bad: [string, number][] = [['80', 0], ['61c0af', 1], ['e08080', 0], ['eda080', 0], ['f4908080', 0], ['f5', 0], ['61e282', 1], ['c3', 0], ['e2 28 a1', 0], ['ff', 0]];
   for (const [h, at] of bad) t.equal(firstInvalidUtf8(bytes(h)), at, h);
+  const fatal = new TextDecoder('utf-8', { fatal: true });
+  const agrees = (b: Uint8Array): boolean => {
+    let native = true;
+    try {
+      fatal.decode(b);
+    } catch {
+      native = false;
+    }
+    return native === (firstInvalidUtf8(b) === -1);
+  };
+  const utf8ish = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0x80, 0xbf, 0xc2, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5)), { maxLength: 12 }).map((a) => new Uint8Array(a));
+  fc.assert(fc.property(utf8ish, agrees), { numRuns: 5000 });
+  fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => firstInvalidUtf8(utf8(s)) === -1));
+  t.pass('agrees with the WHATWG decoder on random bytes');
 });
 
 t.test('explain: one line per write, never throws', async (t) => {
