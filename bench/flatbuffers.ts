@@ -9,20 +9,10 @@
  * Options: --iterations N (per round, default 200,000), --runs K (default 7).
  */
 import { decodeControl, encodeControl, readVerifiedControl, type ControlMessage } from '../suites/theta/messages.js';
+import { intArg, median } from './_stats.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
-const iterations = arg('iterations', 200_000);
-const runs = arg('runs', 7);
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1] ?? NaN;
-};
+const iterations = intArg('iterations', 200_000);
+const runs = intArg('runs', 7);
 
 /** ns per call of `fn(buf)`, median over `runs` rounds of `iterations` calls. */
 function measure(buf: Uint8Array, fn: (b: Uint8Array) => unknown): number {

@@ -14,15 +14,10 @@
  */
 import { concatBytes, encodeStreamHeader, encodeFrameOf, StreamDecoder } from '../suites/garou/codec.js';
 import type { Frame } from '../suites/garou/frames.js';
+import { intArg, median } from './_stats.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
-const N = arg('frames', 200_000);
-const RUNS = arg('runs', 5);
+const N = intArg('frames', 200_000);
+const RUNS = intArg('runs', 5);
 const CHUNK = 16 * 1024;
 
 function frameAt(i: number): Frame {
@@ -78,7 +73,6 @@ function bare(): number {
   return n;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const modes: [string, () => number][] = [
   ['baseline: split + JSON.parse', bare],
   ['StreamDecoder, no schema', () => decoder(false)],

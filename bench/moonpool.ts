@@ -36,6 +36,7 @@ import { netConnector } from '../reference-server/moonpool/client/connector.js';
 import { startMoonpoolServer } from '../reference-server/moonpool/index.js';
 import { encodeEnvelope, PING } from '../suites/moonpool/codec.js';
 import { defaultProfile } from '../suites/moonpool/profile.js';
+import { median, quantile } from './_stats.js';
 
 interface Options {
   readonly rounds: number;
@@ -72,15 +73,6 @@ function parseOptions(argv: string[]): Options {
 
 // ---- statistics ---------------------------------------------------------------
 
-function quantile(values: readonly number[], q: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
-const median = (v: readonly number[]) => quantile(v, 0.5);
 
 // ---- variants -----------------------------------------------------------------
 

@@ -65,6 +65,7 @@ import { Discriminator, encodeItem } from '../suites/proton/codec.js';
 import { suite } from '../suites/proton/index.js';
 import { fastProfile } from '../suites/proton/profile.js';
 import { errorText } from '../harness/engine/util.js';
+import { median, quantile } from './_stats.js';
 import {
   BareStream,
   bareClose,
@@ -151,22 +152,9 @@ interface Stats {
   readonly min: number;
 }
 
-/** Quantile with linear interpolation between closest ranks (R type 7) of sorted values. */
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
 function stats(values: readonly number[]): Stats {
   const s = [...values].sort((a, b) => a - b);
   return { count: s.length, median: quantile(s, 0.5), p90: quantile(s, 0.9), min: s[0] ?? Number.NaN };
-}
-
-function median(values: readonly number[]): number {
-  return quantile([...values].sort((a, b) => a - b), 0.5);
 }
 
 // ---- helpers ----------------------------------------------------------------

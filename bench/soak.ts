@@ -20,16 +20,8 @@ import { createMemoryTarget } from '../harness/drivers/memory.js';
 import { VirtualClock } from '../harness/engine/clock.js';
 import { listProtocols, loadReferenceCore, loadSuite } from '../harness/engine/registry.js';
 import { runCampaign } from '../harness/fuzz/campaign.js';
+import { intArg, stringArg } from './_stats.js';
 
-const arg = (name: string, dflt: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
-const intArg = (name: string, dflt: number): number => {
-  const v = Number(arg(name, String(dflt)));
-  if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
 
 /** What the process holds now. */
 interface Snapshot {
@@ -103,6 +95,6 @@ async function soak(protocol: string, cases: number, every: number, seed: number
 const cases = intArg('cases', 10_000);
 const every = intArg('every', 1_000);
 const seed = intArg('seed', 1);
-const protocols = arg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
+const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
 console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
 for (const p of protocols) await soak(p, cases, every, seed);

@@ -24,6 +24,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './_stats.js';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const bin = path.join(root, 'bin', 'wirecheck.js');
@@ -82,12 +83,6 @@ function start(v: Variant, cmd: readonly string[]): number {
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${v.name} ${cmd.join(' ')}: exit ${r.status ?? r.signal}: ${r.stderr.slice(0, 500)}`);
   return ms;
-}
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 try {

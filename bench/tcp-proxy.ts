@@ -30,6 +30,7 @@ import net from 'node:net';
 import { availableParallelism, cpus, loadavg, platform, arch } from 'node:os';
 import { parseArgs } from 'node:util';
 import { startChaosProxy } from '../harness/proxy/index.js';
+import { median, quantile } from './_stats.js';
 
 interface Options {
   readonly rounds: number;
@@ -128,12 +129,6 @@ class Conn {
   }
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))));
-  return sorted[i]!;
-}
-const median = (xs: readonly number[]): number => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 async function roundTrips(c: Conn, n: number, out: number[] | undefined, seq: { i: number }): Promise<void> {
   const msg = Buffer.alloc(16);

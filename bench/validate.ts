@@ -27,13 +27,8 @@ import type { TraceEvent } from '../harness/engine/trace.js';
 import { ProtonServerCore } from '../reference-server/proton/core.js';
 import { Discriminator, encodeItems, streamBytes } from '../suites/proton/codec.js';
 import { fastProfile } from '../suites/proton/profile.js';
+import { intArg, median } from './_stats.js';
 
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : dflt;
-  if (!Number.isInteger(v) || v <= 0) throw new Error(`--${name} must be a positive integer`);
-  return v;
-};
 
 /** Child mode: validate (or just parse) the file, report figures on IPC. */
 async function child(mode: string, file: string): Promise<void> {
@@ -122,11 +117,9 @@ function runChild(mode: string, file: string): Promise<{ events: number; ms: num
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function main(): Promise<void> {
-  const target = arg('events', 1_000_000);
-  const runs = arg('runs', 3);
+  const target = intArg('events', 1_000_000);
+  const runs = intArg('runs', 3);
   const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-bench-'));
   try {
     const file = path.join(dir, 'trace.jsonl');
@@ -163,5 +156,5 @@ async function main(): Promise<void> {
 const ci = process.argv.indexOf('--child');
 const gi = process.argv.indexOf('--generate');
 if (ci >= 0) await child(process.argv[ci + 1]!, process.argv[ci + 2]!);
-else if (gi >= 0) console.log(await generate(process.argv[gi + 1]!, arg('events', 1_000_000)));
+else if (gi >= 0) console.log(await generate(process.argv[gi + 1]!, intArg('events', 1_000_000)));
 else await main();

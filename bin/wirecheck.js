@@ -6,7 +6,7 @@
 // than every source file, and otherwise the sources through tsx (a dev
 // dependency), so that an edit is never hidden by a stale build.
 // WIRECHECK_SOURCES=1 forces the sources. README "Startup".
-// Before the CLI runs, the process guard is installed (harness/cli/guard.ts:
+// Before the CLI runs, the process guard is installed (harness/engine/process-guard.ts:
 // an uncaught error writes the partial reports and exits 3, never 1;
 // SIGTERM exits 143 after writing them).
 import { existsSync, readdirSync, statSync } from 'node:fs';

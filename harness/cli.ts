@@ -13,8 +13,8 @@ import { toolVersion } from './engine/runner.js';
 import type { CliIo, CommandHost } from './cli/common.js';
 
 export type { CliIo } from './cli/common.js';
-/** The process-level guard the entry point installs before {@link main} (cli/guard.ts). */
-export { installProcessGuard } from './cli/guard.js';
+/** The process-level guard the entry point installs before {@link main} (engine/process-guard.ts). */
+export { installProcessGuard } from './engine/process-guard.js';
 
 const defaultIo: CliIo = {
   out: (t) => process.stdout.write(t),

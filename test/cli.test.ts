@@ -3,16 +3,9 @@ import t from 'tap';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../harness/cli.js';
+import { cli } from './_support/cli.js';
 import { startProtonServer } from '../reference-server/proton/index.js';
 import { fastProfile } from '../suites/proton/profile.js';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-cli-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));

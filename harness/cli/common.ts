@@ -10,7 +10,7 @@ import { ExitCode, UsageError } from '../engine/errors.js';
 import { assembleRun, DEFAULT_RUN_TRACE_BYTES, MIN_CASE_TRACE_BYTES, runSuite, toolVersion } from '../engine/runner.js';
 import { DEFAULT_CASE_TRACE_BYTES } from '../engine/trace.js';
 import { forTerminal } from '../reports/terminal.js';
-import { onEmergency } from './guard.js';
+import { onEmergency } from '../engine/process-guard.js';
 import type { Target } from '../engine/target.js';
 import type { CaseResult, ConformanceCase, ProbeResult, ProtocolSuite, RunResult } from '../engine/types.js';
 import { fixtureCasesFor } from '../fixtures/index.js';
@@ -177,7 +177,7 @@ export interface TraceBudgetFlags {
  * soon as the case ends, and the reports of the cases run so far are
  * written when the run ends in any way: normally, interrupted (SIGINT), on
  * an internal error (then rethrown: exit 3), or through the process guard
- * (cli/guard.ts: SIGTERM, uncaught errors).
+ * (engine/process-guard.ts: SIGTERM, uncaught errors).
  */
 export async function execute(
   suite: ProtocolSuite<object>,

@@ -38,6 +38,7 @@ import { CorePump } from '../engine/core-pump.js';
 import type { ServerAction, ServerCore } from '../engine/server-core.js';
 import { toHex, type ConnCloseEvent, type NoteEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
 import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from '../tcp/close-semantics.js';
+import { ReceiveBuffer } from '../engine/util.js';
 import { ConnectError, DriverError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from './types.js';
 
 /** Options of {@link createMemoryTarget}. */
@@ -257,8 +258,7 @@ class MemoryConnection implements ClientConnection {
 
 /** One stream of a {@link MemoryConnection}. */
 class MemoryStream implements ClientStream {
-  private rx = new Uint8Array(64);
-  private rxLen = 0;
+  private readonly rx = new ReceiveBuffer();
   private opened: boolean;
   private writeOpen: boolean;
   private readOpen: boolean;
@@ -285,11 +285,11 @@ class MemoryStream implements ClientStream {
   }
 
   get receivedLength(): number {
-    return this.rxLen;
+    return this.rx.length;
   }
 
   received(): Uint8Array {
-    return this.rx.slice(0, this.rxLen);
+    return this.rx.copy();
   }
 
   private check(op: string): void {
@@ -343,13 +343,7 @@ class MemoryStream implements ClientStream {
   /** Bytes from the core. */
   deliver(bytes: Uint8Array): void {
     if (!this.readOpen || this.owner.isClosed) return;
-    if (this.rxLen + bytes.byteLength > this.rx.length) {
-      const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + bytes.byteLength));
-      grown.set(this.rx.subarray(0, this.rxLen));
-      this.rx = grown;
-    }
-    this.rx.set(bytes, this.rxLen);
-    this.rxLen += bytes.byteLength;
+    this.rx.append(bytes);
     this.owner.trace.record({ type: 'data', conn: this.owner.conn, stream: this.id, dir: 's2c', hex: toHex(bytes) });
   }
 
@@ -397,8 +391,7 @@ class MemoryTcpConnection implements ClientConnection, ClientStream {
   /** The client's view (what drivers/tcp.ts records) and the server's (what tcp/server-host.ts feeds its core). */
   private readonly client: TcpViewHolder;
   private readonly server: TcpViewHolder;
-  private rx = new Uint8Array(64);
-  private rxLen = 0;
+  private readonly rx = new ReceiveBuffer();
   readonly id = TCP_STREAM_ID;
   readonly by = 'client' as const;
   readonly kind = 'bidi' as const;
@@ -430,11 +423,11 @@ class MemoryTcpConnection implements ClientConnection, ClientStream {
   }
 
   get receivedLength(): number {
-    return this.rxLen;
+    return this.rx.length;
   }
 
   received(): Uint8Array {
-    return this.rx.slice(0, this.rxLen);
+    return this.rx.copy();
   }
 
   /** A happening on the client's side, recorded in the case's trace. */
@@ -573,13 +566,7 @@ class MemoryTcpConnection implements ClientConnection, ClientStream {
   }
 
   private deliver(bytes: Uint8Array): void {
-    if (this.rxLen + bytes.byteLength > this.rx.length) {
-      const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + bytes.byteLength));
-      grown.set(this.rx.subarray(0, this.rxLen));
-      this.rx = grown;
-    }
-    this.rx.set(bytes, this.rxLen);
-    this.rxLen += bytes.byteLength;
+    this.rx.append(bytes);
   }
 }
 

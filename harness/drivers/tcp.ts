@@ -38,7 +38,7 @@
  * supported (`alpn`, `ca`, `insecure`, `serverName` are ignored).
  */
 import { Socket } from 'node:net';
-import { noop } from '../engine/util.js';
+import { ReceiveBuffer, noop } from '../engine/util.js';
 import { toHex, type ConnFailEvent, type ConnOpenEvent, type StreamKind, type TraceEvent, type TraceRecorder } from '../engine/trace.js';
 import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from '../tcp/close-semantics.js';
 import {
@@ -56,6 +56,7 @@ import {
 } from '../tcp/util.js';
 import {
   ConnectError,
+  checkTarget,
   DriverError,
   type ClientConnection,
   type ClientStream,
@@ -89,14 +90,7 @@ interface ConnectPlan {
 
 /** Validates `opts`; throws an `Error` whose message says what is wrong. */
 function planConnect(opts: ConnectOptions): ConnectPlan {
-  if (typeof opts.host !== 'string' || opts.host === '') throw new Error('host must be a non-empty string');
-  const host = opts.host.startsWith('[') && opts.host.endsWith(']') ? opts.host.slice(1, -1) : opts.host;
-  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) {
-    throw new Error(`port must be an integer in [1, 65535], got ${String(opts.port)}`);
-  }
-  if (!Number.isFinite(opts.connectTimeoutMs) || opts.connectTimeoutMs <= 0 || opts.connectTimeoutMs > MAX_TIMER_MS) {
-    throw new Error(`connectTimeoutMs must be a number of ms in (0, 2^31), got ${String(opts.connectTimeoutMs)}`);
-  }
+  const host = checkTarget(opts);
   const idle = opts.idleTimeoutMs ?? 0;
   if (!Number.isSafeInteger(idle) || idle < 0 || idle > MAX_TIMER_MS) {
     throw new Error(`idleTimeoutMs must be an integer in [0, 2^31), got ${String(opts.idleTimeoutMs)}`);
@@ -138,9 +132,8 @@ class TcpClientConnection implements ClientConnection {
   /** The connection as the client sees it (tcp/close-semantics.ts): FINs, RST, who closed. */
   private readonly tcp: TcpViewHolder;
   private localCloseP: Promise<void> | undefined;
-  /** Received bytes: `rx[0, rxLen)`, grown by doubling. */
-  private rx = new Uint8Array(64);
-  private rxLen = 0;
+  /** Received bytes. */
+  private readonly rx = new ReceiveBuffer();
   private readonly stream: TcpClientStream;
   private readonly socketGone: Promise<void>;
 
@@ -177,11 +170,11 @@ class TcpClientConnection implements ClientConnection {
   }
 
   get receivedLength(): number {
-    return this.rxLen;
+    return this.rx.length;
   }
 
   received(): Uint8Array {
-    return this.rx.slice(0, this.rxLen);
+    return this.rx.copy();
   }
 
   /**
@@ -311,13 +304,7 @@ class TcpClientConnection implements ClientConnection {
 
   private onData(chunk: Buffer): void {
     if (!this.tcp.view.receiving || chunk.byteLength === 0) return;
-    if (this.rxLen + chunk.byteLength > this.rx.length) {
-      const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + chunk.byteLength));
-      grown.set(this.rx.subarray(0, this.rxLen));
-      this.rx = grown;
-    }
-    this.rx.set(chunk, this.rxLen);
-    this.rxLen += chunk.byteLength;
+    this.rx.append(chunk);
     this.step({ type: 'receive', hex: toHex(chunk) });
   }
 

@@ -10,6 +10,7 @@
  * are recorded but not on the wire, and TLS options are ignored.
  */
 import type { TraceRecorder, ConnCloseEvent, StreamKind } from '../engine/trace.js';
+import { MAX_TIMER_MS } from '../engine/util.js';
 
 /** Where and how to connect; built from the target URL and CLI options. */
 export interface ConnectOptions {
@@ -133,6 +134,23 @@ export interface Driver {
    * Rejects with `ConnectError` on failure or when `connectTimeoutMs` passes.
    */
   connect(trace: TraceRecorder, opts: ConnectOptions): Promise<ClientConnection>;
+}
+
+/**
+ * Checks what every transport needs of {@link ConnectOptions}: a host, a
+ * port in [1, 65535], a connect deadline in (0, 2^31) ms. Returns the host
+ * without the brackets of an IPv6 literal.
+ * @throws Error whose message names the option and the value.
+ */
+export function checkTarget(opts: ConnectOptions): string {
+  if (typeof opts.host !== 'string' || opts.host === '') throw new Error('host must be a non-empty string');
+  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) {
+    throw new Error(`port must be an integer in [1, 65535], got ${String(opts.port)}`);
+  }
+  if (!Number.isFinite(opts.connectTimeoutMs) || opts.connectTimeoutMs <= 0 || opts.connectTimeoutMs > MAX_TIMER_MS) {
+    throw new Error(`connectTimeoutMs must be a number of ms in (0, 2^31), got ${String(opts.connectTimeoutMs)}`);
+  }
+  return opts.host.startsWith('[') && opts.host.endsWith(']') ? opts.host.slice(1, -1) : opts.host;
 }
 
 /** A driver operation failed (stream or connection already gone, bad argument). */

@@ -236,3 +236,10 @@ export function windowText(w: Window, rel: (t: number) => string): string {
   if (!Number.isFinite(w.lo)) return `by ${rel(w.hi)}`;
   return `between ${rel(w.lo)} and ${rel(w.hi)}`;
 }
+
+/** The earliest of some times (µs), ignoring undefined ones; undefined when none is defined. */
+export function earliest(times: Iterable<number | undefined>): number | undefined {
+  let min: number | undefined;
+  for (const t of times) if (t !== undefined && (min === undefined || t < min)) min = t;
+  return min;
+}

@@ -50,3 +50,34 @@ export async function settleWithin(p: Promise<unknown>, ms: number): Promise<Set
 export function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * The bytes a stream has received so far, kept whole for cases and
+ * fixtures (`ClientStream.received()`): appended chunk by chunk into one
+ * buffer grown by doubling. Shared by the QUIC, TCP and in-memory drivers.
+ */
+export class ReceiveBuffer {
+  private buf = new Uint8Array(64);
+  private len = 0;
+
+  /** Bytes held. */
+  get length(): number {
+    return this.len;
+  }
+
+  /** Appends `bytes` (copied). */
+  append(bytes: Uint8Array): void {
+    if (this.len + bytes.byteLength > this.buf.length) {
+      const grown = new Uint8Array(Math.max(this.buf.length * 2, this.len + bytes.byteLength));
+      grown.set(this.buf.subarray(0, this.len));
+      this.buf = grown;
+    }
+    this.buf.set(bytes, this.len);
+    this.len += bytes.byteLength;
+  }
+
+  /** A copy of everything held. */
+  copy(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}

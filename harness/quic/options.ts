@@ -6,7 +6,7 @@
 import type { QUICConfig } from '@matrixai/quic';
 import { clientDefault } from '@matrixai/quic/config.js';
 import { MAX_TIMER_MS, formatAddress } from '../engine/util.js';
-import type { ConnectOptions } from '../drivers/types.js';
+import { checkTarget, type ConnectOptions } from '../drivers/types.js';
 import { isIpLiteral } from './util.js';
 
 /**
@@ -77,14 +77,7 @@ export interface ConnectPlan {
  * @throws Error whose message says which option is wrong and why.
  */
 export function planConnect(opts: ConnectOptions): ConnectPlan {
-  if (typeof opts.host !== 'string' || opts.host === '') throw new Error('host must be a non-empty string');
-  const host = opts.host.startsWith('[') && opts.host.endsWith(']') ? opts.host.slice(1, -1) : opts.host;
-  if (!Number.isInteger(opts.port) || opts.port < 1 || opts.port > 65535) {
-    throw new Error(`port must be an integer in [1, 65535], got ${String(opts.port)}`);
-  }
-  if (!Number.isFinite(opts.connectTimeoutMs) || opts.connectTimeoutMs <= 0 || opts.connectTimeoutMs > MAX_TIMER_MS) {
-    throw new Error(`connectTimeoutMs must be a number of ms in (0, 2^31), got ${String(opts.connectTimeoutMs)}`);
-  }
+  const host = checkTarget(opts);
   const alpn = checkAlpn(opts.alpn ?? [], '');
   const idle = opts.idleTimeoutMs ?? 0;
   checkIdleAndKeepAlive(idle, opts.keepAliveMs, '');

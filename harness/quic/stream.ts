@@ -17,7 +17,7 @@ import {
   type StreamResetEvent,
   type TraceEvent,
 } from '../engine/trace.js';
-import { errorMessage, noop } from '../engine/util.js';
+import { ReceiveBuffer, errorMessage, noop } from '../engine/util.js';
 import { DriverError, type ClientStream } from '../drivers/types.js';
 import { LocalStreamCode, PeerStreamCode } from './errors.js';
 import { OUT_OF_RANGE_STREAM_CODE, abortWritableNow, exactPeerStreamCode } from './internals.js';
@@ -67,9 +67,8 @@ export class QuicDriverStream implements ClientStream {
   readonly conn: number;
   readonly by: 'client' | 'server';
   readonly kind: StreamKind;
-  /** Received bytes: `rx[0, rxLen)`, grown by doubling. */
-  private rx = new Uint8Array(64);
-  private rxLen = 0;
+  /** Received bytes. */
+  private readonly rx = new ReceiveBuffer();
   private opened: boolean;
   private writeState: SideState;
   private readState: SideState;
@@ -123,12 +122,12 @@ export class QuicDriverStream implements ClientStream {
 
   /** Everything received on this stream so far (a copy). */
   received(): Uint8Array {
-    return this.rx.slice(0, this.rxLen);
+    return this.rx.copy();
   }
 
   /** Number of bytes received so far (no copy). */
   get receivedLength(): number {
-    return this.rxLen;
+    return this.rx.length;
   }
 
   /**
@@ -323,13 +322,7 @@ export class QuicDriverStream implements ClientStream {
       }
       const chunk = r.value;
       if (chunk.byteLength === 0 || this.readState !== 'open') continue;
-      if (this.rxLen + chunk.byteLength > this.rx.length) {
-        const grown = new Uint8Array(Math.max(this.rx.length * 2, this.rxLen + chunk.byteLength));
-        grown.set(this.rx.subarray(0, this.rxLen));
-        this.rx = grown;
-      }
-      this.rx.set(chunk, this.rxLen);
-      this.rxLen += chunk.byteLength;
+      this.rx.append(chunk);
       this.owner.emit<DataEvent>({ type: 'data', conn: this.conn, stream: this.id, dir: 's2c', hex: toHex(chunk) });
     }
   }

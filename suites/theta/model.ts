@@ -25,6 +25,7 @@ import {
   defineObligations,
   dueBy,
   judge,
+  earliest,
   nextDeadlineOf,
   nextDueOf,
   overdueAt,
@@ -545,12 +546,7 @@ export class ThetaModel {
 
   /** Earliest µs at which {@link advance} could report a missed deadline. */
   nextDeadline(): number | undefined {
-    let next: number | undefined;
-    for (const s of this.sessions.values()) {
-      const d = nextDeadlineOf(s.armed);
-      if (d !== undefined && (next === undefined || d < next)) next = d;
-    }
-    return next;
+    return earliest([...this.sessions.values()].map((s) => nextDeadlineOf(s.armed)));
   }
 
   /** True when no session owes anything but heartbeats (which are owed for ever while a session lives). */
@@ -614,13 +610,7 @@ export class ThetaModel {
 
   /** When {@link due} next has something (µs). */
   nextDue(): number | undefined {
-    let next: number | undefined;
-    for (const s of this.sessions.values()) {
-      if (s.phase === 'closed') continue;
-      const d = nextDueOf(s.armed, this.now);
-      if (d !== undefined && (next === undefined || d < next)) next = d;
-    }
-    return next;
+    return earliest([...this.sessions.values()].map((s) => (s.phase === 'closed' ? undefined : nextDueOf(s.armed, this.now))));
   }
 
   // ---- reports -----------------------------------------------------------------

@@ -3,14 +3,7 @@ import t from 'tap';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../harness/cli.js';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
+import { cli } from '../_support/cli.js';
 
 t.test('check, project, graph; exit codes', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-aura-'));

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../harness/cli.js';
+import { cli } from '../_support/cli.js';
 import { validateJsonReport } from '../../harness/reports/json.js';
 import { startMoonpoolServer } from '../../reference-server/moonpool/index.js';
 import { fastProfile } from '../../suites/moonpool/profile.js';
@@ -17,13 +17,6 @@ import { fastProfile } from '../../suites/moonpool/profile.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-badinput-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 const deep = path.join(dir, 'deep.json');
 const notJson = path.join(dir, 'not.json');

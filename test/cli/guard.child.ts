@@ -1,7 +1,7 @@
 // Child of guard.test.ts: installs the process guard, registers a flusher
 // that writes $GUARD_OUT, then fails the way argv[2] says.
 import { writeFile } from 'node:fs/promises';
-import { installProcessGuard, onEmergency } from '../../harness/cli/guard.js';
+import { installProcessGuard, onEmergency } from '../../harness/engine/process-guard.js';
 
 installProcessGuard();
 onEmergency(async (why) => writeFile(process.env['GUARD_OUT']!, why));

@@ -17,7 +17,7 @@ import {
 import { UsageError } from '../../harness/engine/errors.js';
 import type { CaseResult, Verdict } from '../../harness/engine/types.js';
 import { formatBaselineComparison } from '../../harness/cli/baseline.js';
-import { main } from '../../harness/cli.js';
+import { cli } from '../_support/cli.js';
 import { startProtonServer } from '../../reference-server/proton/index.js';
 import { fastProfile } from '../../suites/proton/profile.js';
 import { allCases, makeRun, passCase } from '../reports/fixtures.js';
@@ -172,13 +172,6 @@ t.test('bad baselines: UsageError naming the file, the JSON pointer and the prob
 });
 
 // --- CLI: a faulty target's baseline, rerun (exit 0), then a conforming target (exit 1) ---
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 t.test('CLI: --write-baseline, then --baseline against the same faulty and a conforming target', async (t) => {
   const dir = t.testdir({});

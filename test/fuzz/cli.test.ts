@@ -8,17 +8,10 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { main } from '../../harness/cli.js';
+import { cli } from '../_support/cli.js';
 import { checkFixture, readFixture } from '../../harness/fixtures/index.js';
 import { validateJsonReport } from '../../harness/reports/index.js';
 import { suite } from '../../suites/proton/index.js';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-fuzz-cli-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));

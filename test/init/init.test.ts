@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { main } from '../../harness/cli.js';
+import { cli } from '../_support/cli.js';
 import { driverFor } from '../../harness/drivers/index.js';
 import { createMemoryTarget } from '../../harness/drivers/memory.js';
 import { realClock } from '../../harness/engine/clock.js';
@@ -37,13 +37,6 @@ const tsconfig = JSON.parse(await readFile(path.join(root, 'tsconfig.json'), 'ut
 await writeFile(path.join(dir, 'tsconfig.json'), JSON.stringify({ ...tsconfig, include: ['suites', 'reference-server'] }, null, 2));
 
 const NAME = 'my-echo';
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 const made = await cli('init', NAME, '--dir', dir);
 

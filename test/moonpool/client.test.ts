@@ -9,7 +9,7 @@ import t from 'tap';
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../harness/cli.js';
+import { cli } from '../_support/cli.js';
 import { startChaosProxy } from '../../harness/proxy/index.js';
 import { startMoonpoolServer } from '../../reference-server/moonpool/index.js';
 import { MoonpoolClient, netConnector, parseCommand, runClient, type ClientMessage } from '../../reference-server/moonpool/client/index.js';
@@ -27,13 +27,6 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected a rejection');
-}
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
 }
 
 t.test('requests: ping, many in flight, timeout, other payloads, stray', async (t) => {

@@ -65,8 +65,7 @@ async function closedPort(): Promise<number> {
 const is = (re: RegExp) => (urls: readonly string[]) => urls.filter((u) => re.test(u));
 const fastCheck = is(/\/node_modules\/fast-check\//);
 const fuzzModules = is(/\/(harness\/fuzz|suites\/[^/]+\/fuzz)\/|\/suites\/[^/]+\/arbitraries\.[tj]s$/);
-/** Command modules: every harness/cli/ module but the process guard, which the entry installs on every start. */
-const commandModules = is(/\/harness\/cli\/(?!guard\.)[^/]+\.[tj]s$/);
+const commandModules = is(/\/harness\/cli\/[^/]+\.[tj]s$/);
 const suiteModules = (name: string) => is(new RegExp(`/suites/${name}/`));
 
 t.test('--help loads commander and no command module', async (t) => {

@@ -11,19 +11,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../harness/cli.js';
+import { cli } from '../_support/cli.js';
 import { listProtocols, loadReference, loadSuite, PROTOCOL_PATH_ENV } from '../../harness/engine/registry.js';
 import { runSuiteInProcess, byVerdict } from '../_support/in-process.js';
 import type { KnockProfile } from './suites/knock/profile.js';
 
 process.env[PROTOCOL_PATH_ENV] = fileURLToPath(new URL('.', import.meta.url));
-
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
-  return { code, out, err };
-}
 
 const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-toy-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -15,6 +15,7 @@ import {
   defineObligations,
   dueBy,
   judge,
+  earliest,
   nextDeadlineOf,
   nextDueOf,
   overdueAt,
@@ -240,12 +241,7 @@ export class KnockModel implements Monitor, ServerModel {
   }
 
   nextDeadline(): number | undefined {
-    let next: number | undefined;
-    for (const c of this.conns.values()) {
-      const d = nextDeadlineOf(c.armed);
-      if (d !== undefined && (next === undefined || d < next)) next = d;
-    }
-    return next;
+    return earliest([...this.conns.values()].map((c) => nextDeadlineOf(c.armed)));
   }
 
   settled(): boolean {
@@ -280,13 +276,7 @@ export class KnockModel implements Monitor, ServerModel {
   }
 
   nextDue(): number | undefined {
-    let next: number | undefined;
-    for (const c of this.conns.values()) {
-      if (c.closed) continue;
-      const d = nextDueOf(c.armed, this.now);
-      if (d !== undefined && (next === undefined || d < next)) next = d;
-    }
-    return next;
+    return earliest([...this.conns.values()].map((c) => (c.closed ? undefined : nextDueOf(c.armed, this.now))));
   }
 
   coverage(): string[] {

@@ -10,7 +10,7 @@
  * flusher, with a deadline, before the process exits. This is a guard, not
  * the fix: every known failure mode is handled where it happens.
  */
-import { ExitCode, messageOf } from '../engine/errors.js';
+import { ExitCode, messageOf } from './errors.js';
 
 /** Writes what a running command gathered so far (partial reports). Must not throw (errors are printed). */
 export type Flusher = (why: string) => Promise<void>;
