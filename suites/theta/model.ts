@@ -161,6 +161,16 @@ export function negotiateCapabilities(requested: readonly number[], server: read
   return [...new Set(requested.filter((c) => s.has(c)))].sort((a, b) => a - b);
 }
 
+/** Bytes of an Ed25519 public key (THETA-3.4, 4.6; PROTOCOLS.md). */
+export const KEY_BYTES = 32;
+/** Bytes of a nonce (PROTOCOLS.md "Nonces are 24 random bytes"). */
+export const NONCE_BYTES = 24;
+
+/** Whether a nonce (client's or server's) is acceptable under the profile's `nonceRule` (THETA-3.5, 4.2). */
+export function nonceOk(p: ThetaProfile, nonce: Uint8Array): boolean {
+  return p.nonceRule === 'exactly-24' ? nonce.length === NONCE_BYTES : nonce.length > 0;
+}
+
 /**
  * The close codes a SessionHello calls for (THETA-3.2–3.5), in the
  * reference server's order of checks; empty when it is valid.
@@ -169,8 +179,8 @@ export function helloFailures(h: SessionHelloMsg, p: ThetaProfile, expectedHash:
   const codes: number[] = [];
   if (h.protocolVersion !== p.protocolVersion) codes.push(CloseCode.VERSION_MISMATCH);
   if (h.schemaHash !== expectedHash) codes.push(CloseCode.SCHEMA_MISMATCH);
-  if (h.publicKey.length !== 32) codes.push(CloseCode.BAD_KEY);
-  if (p.nonceRule === 'exactly-24' ? h.clientNonce.length !== 24 : h.clientNonce.length === 0) codes.push(CloseCode.BAD_NONCE);
+  if (h.publicKey.length !== KEY_BYTES) codes.push(CloseCode.BAD_KEY);
+  if (!nonceOk(p, h.clientNonce)) codes.push(CloseCode.BAD_NONCE);
   return codes;
 }
 
@@ -445,16 +455,15 @@ export class ThetaModel {
       this.disarm(s, (a) => a === owed);
       const h = s.hello;
       const want = negotiateCapabilities(h.capabilities, this.profile.serverCapabilities);
-      const nonceOk = this.profile.nonceRule === 'exactly-24' ? m.serverNonce.length === 24 : m.serverNonce.length > 0;
       const nonce = hexOf(m.serverNonce);
       const checks: [boolean, string, string, string][] = [
         [m.protocolVersion === h.protocolVersion && m.schemaHash === h.schemaHash, 'THETA-4.1', `version ${h.protocolVersion} and hash ${h.schemaHash} echoed`, `version ${m.protocolVersion}, hash ${m.schemaHash}`],
-        [nonceOk, 'THETA-4.2', this.profile.nonceRule === 'exactly-24' ? 'a 24-byte server nonce' : 'a non-empty server nonce', `${m.serverNonce.length} bytes`],
+        [nonceOk(this.profile, m.serverNonce), 'THETA-4.2', this.profile.nonceRule === 'exactly-24' ? `a ${NONCE_BYTES}-byte server nonce` : 'a non-empty server nonce', `${m.serverNonce.length} bytes`],
         [!this.nonces.has(nonce), 'THETA-4.2', 'a fresh server nonce', 'a nonce already used by another session'],
         [!this.liveSessionIds.has(m.sessionId), 'THETA-4.3', 'a session id no live session has', `session id ${m.sessionId} of connection ${this.liveSessionIds.get(m.sessionId) ?? ''}`],
         [this.profile.role === undefined || m.role === this.profile.role, 'THETA-4.4', `role ${this.profile.role ?? 'any'}`, `role ${m.role}`],
         [JSON.stringify(m.capabilities) === JSON.stringify(want), 'THETA-4.5', `capabilities [${want.join(', ')}]`, `[${m.capabilities.join(', ')}]`],
-        [m.publicKey.length === 32, 'THETA-4.6', 'a 32-byte Ed25519 public key', `${m.publicKey.length} bytes`],
+        [m.publicKey.length === KEY_BYTES, 'THETA-4.6', `a ${KEY_BYTES}-byte Ed25519 public key`, `${m.publicKey.length} bytes`],
       ];
       for (const [ok, rule, expected, seen] of checks) if (!ok) out.push(this.v(rule, index, t, expected, seen));
       this.nonces.add(nonce);
@@ -582,7 +591,7 @@ export class ThetaModel {
             const h = s.hello;
             if (h === undefined) break;
             send(s.id, Stream.control, encodeControl({
-              type: 'SessionAcknowledge', protocolVersion: h.protocolVersion, schemaHash: h.schemaHash, serverNonce: env.randomBytes(24), sessionId: env.sessionId(),
+              type: 'SessionAcknowledge', protocolVersion: h.protocolVersion, schemaHash: h.schemaHash, serverNonce: env.randomBytes(NONCE_BYTES), sessionId: env.sessionId(),
               role: this.profile.role ?? 1, capabilities: negotiateCapabilities(h.capabilities, this.profile.serverCapabilities), publicKey: env.publicKey,
             }));
             break;

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { toHex, type TraceEvent } from '../../../../harness/engine/trace.js';
 import { ProgramBuilder, type BuilderConn } from '../../../../harness/fuzz/builder.js';
 import type { FuzzProgram } from '../../../../harness/fuzz/types.js';
-import { KnockModel } from './model.js';
+import { KnockModel, isKnockLine, isPing } from './model.js';
 import type { KnockProfile } from './profile.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -47,7 +47,7 @@ class KnockBuilder extends ProgramBuilder<KnockProfile, BuilderConn, KnockModel>
     const stream = 2 + 4 * this.uni;
     const name = `${c.name}k${this.uni++}`;
     const hex = toHex(enc(line));
-    const valid = /^KNOCK [a-z0-9]{1,32}\n$/.test(line);
+    const valid = isKnockLine(line);
     this.exercises(valid ? 'KNOCK-1.1' : 'KNOCK-3.1');
     const racy = (): boolean => true;
     this.push({ do: 'open', stream: name, conn: c.name, kind: 'uni', comment: `uni stream ${name}` }, [{ type: 'stream_open', t: 0, conn: c.index, stream, by: 'client', dir: 'uni' }], racy);
@@ -57,7 +57,7 @@ class KnockBuilder extends ProgramBuilder<KnockProfile, BuilderConn, KnockModel>
 
   datagram(c: BuilderConn, text: string): void {
     const hex = toHex(enc(text));
-    this.exercises(/^PING \d+$/.test(text) ? 'KNOCK-2.1' : 'KNOCK-2.2');
+    this.exercises(isPing(text) ? 'KNOCK-2.1' : 'KNOCK-2.2');
     this.push({ do: 'dgram', conn: c.name, hex, comment: `datagram ${JSON.stringify(text)}` }, [{ type: 'dgram', t: 0, conn: c.index, dir: 'c2s', hex }], () => true);
   }
 

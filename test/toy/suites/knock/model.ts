@@ -51,6 +51,11 @@ type KnockArmed = Armed<KnockTrigger, Subject>;
 
 const KNOCK_LINE = /^KNOCK ([a-z0-9]{1,32})\n$/;
 const PING = /^PING ([0-9]{1,20})$/;
+
+/** Is `line` a valid knock line (KNOCK-1.1)? */
+export const isKnockLine = (line: string): boolean => KNOCK_LINE.test(line);
+/** Is `text` a PING datagram the server answers (KNOCK-2.1)? */
+export const isPing = (text: string): boolean => PING.test(text);
 const dec = new TextDecoder('utf-8', { fatal: false });
 
 /** Per-connection state. */
