@@ -7,6 +7,7 @@
 import type { QUICConnection } from '@matrixai/quic';
 import { toHex, type DatagramEvent } from '../engine/trace.js';
 import { DriverError } from '../drivers/types.js';
+import { errorMessage } from '../engine/util.js';
 import { dgramMaxSize, dgramSend, tapDatagrams } from './internals.js';
 import type { StreamOwner } from './stream.js';
 
@@ -22,7 +23,7 @@ export class DatagramChannel {
 
   /** Starts receiving on `qc` (datagrams queued during the handshake first). */
   attach(qc: QUICConnection): void {
-    if (this.offered) tapDatagrams(qc, (payload) => this.onReceive(payload));
+    if (this.offered) tapDatagrams(qc, (payload) => this.onReceive(payload), (err) => this.owner.note(`datagram receive error: ${errorMessage(err)}`));
   }
 
   /** Largest payload (bytes) the peer accepts; undefined when not negotiated or closed. */

@@ -274,11 +274,12 @@ const DGRAM_TAP = Symbol.for('wirecheck.quicDgramTap');
  * Calls `onDgram` with each DATAGRAM payload `qc` receives: wraps this one
  * native connection's `recv` (an own property shadowing the prototype's),
  * draining quiche's DATAGRAM queue (`dgramRecvVec`) right after every
- * packet it processes, and drains what is queued already. `onDgram` must
- * not throw (its errors are swallowed). Idempotent per connection (the
- * first tap wins). Returns false when the native connection is unreachable.
+ * packet it processes, and drains what is queued already. An error thrown
+ * by `onDgram` goes to `onError` (receiving goes on). Idempotent per
+ * connection (the first tap wins). Returns false when the native
+ * connection is unreachable.
  */
-export function tapDatagrams(qc: QUICConnection, onDgram: (payload: Uint8Array) => void): boolean {
+export function tapDatagrams(qc: QUICConnection, onDgram: (payload: Uint8Array) => void, onError: (err: unknown) => void): boolean {
   const native = nativeOf(qc) as (NativeConnection & { [DGRAM_TAP]?: true }) | undefined;
   if (native === undefined || typeof native.recv !== 'function' || typeof native.dgramRecvVec !== 'function') return false;
   if (native[DGRAM_TAP]) return true;
@@ -293,8 +294,13 @@ export function tapDatagrams(qc: QUICConnection, onDgram: (payload: Uint8Array) 
       if (d === null || d === undefined) return;
       try {
         onDgram(d);
-      } catch {
-        /* a listener must not break receiving */
+      } catch (err) {
+        // A listener must not break receiving; its error is reported, not lost.
+        try {
+          onError(err);
+        } catch {
+          /* the reporter itself failed: nothing more to do */
+        }
       }
     }
   };

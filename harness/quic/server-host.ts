@@ -696,7 +696,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       tapDatagrams(qc, (payload) => {
         if (cs.closed) return;
         feed(trace.record<DatagramEvent>({ type: 'dgram', conn: cs.id, dir: 'c2s', hex: toHex(payload) }));
-      });
+      }, (err) => log('warn', 'datagram receive error', { conn: cs.id, error: errorText(err) }));
     }
     // A close that happened before our listeners were attached (a tiny window).
     const early = cs.closed ? undefined : nativeEnding(qc);

@@ -99,7 +99,7 @@ t.test('sockets, servers, connections and streams have the internals used', asyn
   t.same(earlyPeerStreams(qc), []);
   t.equal(nativeEnding(qc), undefined, 'not ended');
   t.equal(dgramMaxSize(qc), undefined, 'no datagrams before a handshake');
-  t.ok(tapDatagrams(qc, () => undefined), 'native recv can be wrapped per connection');
+  t.ok(tapDatagrams(qc, () => undefined, () => undefined), 'native recv can be wrapped per connection');
   forgetClientConnection(socket, qc);
 
   // A live connection: ALPN, datagrams, immediate abort, native close first.
