@@ -1,4 +1,5 @@
 /** `wirecheck serve PROTOCOL`: a reference server until Ctrl-C; one flag per profile field. */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { ExitCode, UsageError, messageOf } from '../engine/errors.js';
@@ -83,12 +84,25 @@ async function serveCommand(protocol: string, o: ServeFlags, io: CliIo): Promise
 }
 
 /** The top-level fields of a suite's profile schema. */
-function schemaFields(suite: ProtocolSuite<object>): Record<string, { type?: string; enum?: unknown[]; description?: string }> {
-  const props = (suite.profileSchema as { properties?: Record<string, { type?: string; enum?: unknown[]; description?: string }> }).properties ?? {};
+function schemaFields(suite: ProtocolSuite<object>): Record<string, FieldSpec> {
+  const props = (suite.profileSchema as { properties?: Record<string, FieldSpec> }).properties ?? {};
   return Object.fromEntries(Object.entries(props).filter(([k]) => k !== '$schema'));
 }
 
-/** One CLI option per profile field: `identTimeoutMs` → `--ident-timeout-ms <n>`. */
+/** What `serve` reads of a profile field's schema. */
+interface FieldSpec {
+  type?: string;
+  enum?: unknown[];
+  description?: string;
+  items?: { type?: string };
+}
+
+/**
+ * One CLI option per profile field: `identTimeoutMs` → `--ident-timeout-ms <n>`.
+ * An array field takes comma-separated items (`--server-capabilities 1,2,3`;
+ * an empty value is the empty list); a string field takes `@FILE` for the
+ * file's text (e.g. a manifest), read whole as UTF-8.
+ */
 function profileOptions(suite: ProtocolSuite<object>): Option[] {
   const defaults = suite.defaultProfile as Record<string, unknown>;
   return Object.entries(schemaFields(suite)).map(([field, spec]) => {
@@ -101,6 +115,20 @@ function profileOptions(suite: ProtocolSuite<object>): Option[] {
         const n = Number(v);
         if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`--${flag} must be a number, got ${JSON.stringify(v)}`);
         return n;
+      });
+    }
+    if (spec.type === 'array') {
+      const item = spec.items?.type === 'integer' ? intArg(`--${flag}`) : spec.items?.type === 'number' ? Number : (v: string) => v;
+      return opt.argParser((v: string) => (v.trim() === '' ? [] : v.split(',').map((x) => item(x.trim()))));
+    }
+    if (spec.type === 'string') {
+      return opt.argParser((v: string) => {
+        if (!v.startsWith('@')) return v;
+        try {
+          return readFileSync(v.slice(1), 'utf8');
+        } catch (err) {
+          throw new InvalidArgumentError(`--${flag} ${v}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        }
       });
     }
     if (spec.type === 'boolean') {

@@ -70,7 +70,7 @@ export function thetaObligations(p: ThetaProfile): ObligationTable<ThetaTrigger>
     answer('THETA-3.1', 'hello-accepted', 'SessionAcknowledge', 'acknowledge a valid SessionHello'),
     closeNow('THETA-3.6', 'hello-rejected', CloseCode.VERSION_MISMATCH, 'close with the code of a rule the SessionHello breaks'),
     { rule: 'THETA-3.7', triggers: ['quic-handshake'], nominalMs: p.handshakeTimeoutMs, should: around(p.handshakeTimeoutMs), must: { earliestMs: Math.max(0, p.handshakeTimeoutMs - tol), latestMs: p.handshakeTimeoutMs + p.answerDeadlineMs }, severity: 'must', owed: { kind: 'close', code: CloseCode.HANDSHAKE_TIMEOUT }, summary: `close 0x7 when no SessionHello comes within ${p.handshakeTimeoutMs} ms` },
-    { rule: 'THETA-5.1', triggers: ['ack', 'server-heartbeat'], nominalMs: p.heartbeatIntervalMs, should: { earliestMs: Math.max(0, p.heartbeatIntervalMs - tol), latestMs: p.heartbeatIntervalMs + tol }, must: { earliestMs: 0, latestMs: 2 * p.heartbeatIntervalMs }, severity: 'must', owed: { kind: 'action', what: 'a Heartbeat' }, summary: `a heartbeat every ${p.heartbeatIntervalMs} ms` },
+    { rule: 'THETA-5.1', triggers: ['ack', 'server-heartbeat'], nominalMs: p.heartbeatIntervalMs, should: { earliestMs: Math.max(0, p.heartbeatIntervalMs - tol), latestMs: p.heartbeatIntervalMs + tol }, must: { earliestMs: 0, latestMs: Math.max(2 * p.heartbeatIntervalMs, p.heartbeatIntervalMs + p.answerDeadlineMs) }, severity: 'must', owed: { kind: 'action', what: 'a Heartbeat' }, summary: `a heartbeat every ${p.heartbeatIntervalMs} ms` },
     { rule: 'THETA-5.6', triggers: ['ack', 'client-heartbeat'], nominalMs: p.heartbeatTimeoutMs, should: around(p.heartbeatTimeoutMs), must: { earliestMs: Math.max(0, p.heartbeatTimeoutMs - tol), latestMs: p.heartbeatTimeoutMs + p.answerDeadlineMs }, severity: 'must', owed: { kind: 'close', code: CloseCode.HEARTBEAT_TIMEOUT }, summary: `close 0x6 when no client heartbeat comes for ${p.heartbeatTimeoutMs} ms` },
     answer('THETA-6.1', 'replication-frame', 'the same frame echoed', 'echo each replication frame in order'),
     answer('THETA-7.1', 'asset-fin', 'one frame with the SHA-256 of the asset, then FIN', 'hash the asset'),
@@ -117,8 +117,15 @@ interface Session {
   /** Latest client heartbeat received (echo values owed); 0/0n before the first. */
   clientSeq: number;
   clientSentAt: bigint;
-  /** THETA-5.5: a client echo dated after the server's latest heartbeat: the next server RTT must be 0. */
-  futureEcho: boolean;
+  /**
+   * Client heartbeats sent (monitor: the client's view), oldest first: those
+   * inside the echo window, and the latest one before it (THETA-5.3).
+   */
+  clientBeats: { readonly seq: number; readonly sentAt: bigint; readonly t: number }[];
+  /** Echo seq of the server's latest heartbeat (never goes backwards, THETA-5.3). */
+  lastEchoSeq: number;
+  /** THETA-5.5: seq of a client heartbeat whose echo is dated in the server's future: the server heartbeat echoing it must say RTT 0. */
+  futureEchoSeq: number | undefined;
   /** Replication frames owed back, in order (hex). */
   readonly echoes: ThetaArmed[];
   /** Assets: running hash and frame count. */
@@ -275,7 +282,7 @@ export class ThetaModel {
     if (ev.type === 'conn_open') {
       const s: Session = {
         id: ev.conn, phase: 'hello', streams: new Map(), armed: [], hello: undefined, sessionErrorCode: undefined,
-        serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, futureEcho: false, echoes: [],
+        serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, clientBeats: [], lastEchoSeq: 0, futureEchoSeq: undefined, echoes: [],
         asset: createHash('sha256'), assetFrames: 0, rttUs: 0, jitterUs: 0,
       };
       this.sessions.set(ev.conn, s);
@@ -369,9 +376,12 @@ export class ThetaModel {
     this.disarm(s, (a) => a.record.rule === 'THETA-5.6');
     this.arm(s, 'client-heartbeat', t);
     this.labels.add('transition:client-heartbeat');
+    s.clientBeats.push({ seq: m.seq, sentAt: m.sentAtUs, t });
     // THETA-5.5: an echo dated after the server's own latest heartbeat is in the server's future.
-    s.futureEcho = m.echoSeq > 0 && m.echoSentAtUs > s.serverSentAt;
-    if (s.futureEcho) this.labels.add('transition:future-echo');
+    if (m.echoSeq > 0 && m.echoSentAtUs > s.serverSentAt) {
+      s.futureEchoSeq = m.seq;
+      this.labels.add('transition:future-echo');
+    }
     if (this.mode === 'server' && this.env !== undefined && m.echoSeq > 0) {
       const nowUs = this.env.epochUs(t);
       const rtt = nowUs > m.echoSentAtUs ? Number(nowUs - m.echoSentAtUs) : 0;
@@ -484,17 +494,42 @@ export class ThetaModel {
       this.disarm(s, (a) => a === owed);
     }
     if (m.seq !== s.serverSeq + 1) out.push(this.v('THETA-5.2', index, t, `seq ${s.serverSeq + 1}`, `seq ${m.seq}`));
-    if (m.echoSeq !== s.clientSeq || m.echoSentAtUs !== s.clientSentAt) {
-      out.push(this.v('THETA-5.3', index, t, `echo of the latest client heartbeat (seq ${s.clientSeq}, sent_at ${s.clientSentAt})`, `echo seq ${m.echoSeq}, sent_at ${m.echoSentAtUs}`));
-    }
+    const echo = this.echoProblem(s, m, t);
+    if (echo !== undefined) out.push(this.v('THETA-5.3', index, t, echo, `echo seq ${m.echoSeq}, sent_at ${m.echoSentAtUs}`));
     if (m.sentAtUs < s.serverSentAt) out.push(this.v('THETA-5.4', index, t, `sent_at_us ≥ ${s.serverSentAt}`, `${m.sentAtUs}`));
-    if (s.futureEcho && m.rttUs !== 0) out.push(this.v('THETA-5.5', index, t, 'rtt_us 0 after a future-dated echo (clamped)', `rtt_us ${m.rttUs}`));
+    if (s.futureEchoSeq !== undefined && m.echoSeq === s.futureEchoSeq && m.rttUs !== 0) out.push(this.v('THETA-5.5', index, t, `rtt_us 0 after the future-dated echo of client heartbeat ${s.futureEchoSeq} (clamped)`, `rtt_us ${m.rttUs}`));
+    if (s.futureEchoSeq !== undefined && m.echoSeq >= s.futureEchoSeq) s.futureEchoSeq = undefined;
+    s.lastEchoSeq = Math.max(s.lastEchoSeq, m.echoSeq);
     s.serverSeq = m.seq;
     s.serverSentAt = m.sentAtUs;
-    s.futureEcho = false;
     this.arm(s, 'server-heartbeat', t);
     this.labels.add('transition:server-heartbeat');
     return out;
+  }
+
+  /**
+   * THETA-5.3 seen from the client: a server heartbeat at `t` (µs) echoes
+   * one client heartbeat exactly (or 0/0 before any), never an older one
+   * than its previous heartbeat did, and none older than the latest client
+   * heartbeat sent `answerDeadlineMs + heartbeatIntervalMs` before (the
+   * server had it by then; younger ones may still be in flight). Returns what was expected, or
+   * undefined when the echo is acceptable. Prunes beats older than needed.
+   */
+  private echoProblem(s: Session, m: HeartbeatMsg, t: number): string | undefined {
+    const horizon = t - (this.profile.answerDeadlineMs + this.profile.heartbeatIntervalMs) * US;
+    // Keep the latest beat at or before the horizon, and every later one.
+    let firstKept = 0;
+    for (let i = 0; i < s.clientBeats.length; i++) if ((s.clientBeats[i] as { t: number }).t <= horizon) firstKept = i;
+    if (firstKept > 0) s.clientBeats.splice(0, firstKept);
+    const oldest = s.clientBeats[0];
+    const minSeq = Math.max(s.lastEchoSeq, oldest !== undefined && oldest.t <= horizon ? oldest.seq : 0);
+    const latest = s.clientBeats.at(-1)?.seq ?? 0;
+    const want = minSeq === latest ? `echo seq ${latest}` : `echo seq in [${minSeq}, ${latest}]`;
+    if (m.echoSeq === 0 && m.echoSentAtUs === 0n) return minSeq === 0 ? undefined : `${want} (the latest client heartbeat the server had)`;
+    const beat = s.clientBeats.find((b) => b.seq === m.echoSeq);
+    if (beat === undefined || beat.sentAt !== m.echoSentAtUs) return `${want}, with that heartbeat's sent_at_us (an echo of a client heartbeat, unchanged)`;
+    if (m.echoSeq < minSeq) return `${want} (not older than the latest client heartbeat the server had)`;
+    return undefined;
   }
 
   private serverFin(s: Session, id: number, t: number, index: number): Violation[] {

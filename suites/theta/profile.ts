@@ -4,9 +4,12 @@
  * defaults are PROTOCOLS.md's and the seed's where they name a value, the
  * reference server's otherwise.
  */
+import schema from './profile.schema.json' with { type: 'json' };
 
 /** Timers, limits and readings of a Theta server. */
 export interface ThetaProfile {
+  /** ALPN id (PROTOCOLS.md: `theta`). */
+  readonly alpn: string;
   /** The server's protocol version (THETA-3.2). */
   readonly protocolVersion: number;
   /** The component manifest whose SipHash-2-4 the server expects (THETA-3.3). */
@@ -43,7 +46,9 @@ export interface ThetaProfile {
   readonly clockSkewMs: number;
 }
 
+/** The defaults: PROTOCOLS.md's and the seed's values, the reference server's readings. */
 export const defaultProfile: ThetaProfile = {
+  alpn: 'theta',
   protocolVersion: 1,
   manifest: 'theta-components-v1',
   serverCapabilities: [1, 2, 3],
@@ -71,3 +76,30 @@ export const fastProfile: ThetaProfile = {
   answerDeadlineMs: 300,
   toleranceMs: 50,
 };
+
+/** JSON Schema (2020-12) of a profile file (profile.schema.json). */
+export const profileSchema: object = schema;
+
+/** Largest u16 (protocol version, capability ids). */
+const U16 = 0xffff;
+
+/**
+ * Cross-field checks a JSON Schema cannot express (and the ranges, for
+ * profiles built in code): returns messages naming the fields (JSON pointers), empty when sound.
+ */
+export function checkProfile(p: ThetaProfile): string[] {
+  const errs: string[] = [];
+  if (!Number.isInteger(p.protocolVersion) || p.protocolVersion < 0 || p.protocolVersion > U16) errs.push(`/protocolVersion (${p.protocolVersion}) must be a u16 (THETA-3.2)`);
+  const bad = p.serverCapabilities.filter((c) => !Number.isInteger(c) || c < 0 || c > U16);
+  if (bad.length > 0) errs.push(`/serverCapabilities: ${bad.join(', ')} not u16 ids (THETA-4.5)`);
+  if (p.role !== undefined && (!Number.isInteger(p.role) || p.role < 0 || p.role > 0xffff_ffff)) errs.push(`/role (${p.role}) must be a u32 (THETA-4.4)`);
+  for (const f of ['heartbeatIntervalMs', 'heartbeatTimeoutMs', 'handshakeTimeoutMs', 'answerDeadlineMs'] as const) {
+    if (!(p[f] > 0)) errs.push(`/${f} (${p[f]}) must be positive`);
+  }
+  if (p.heartbeatIntervalMs >= p.heartbeatTimeoutMs) {
+    errs.push(`/heartbeatIntervalMs (${p.heartbeatIntervalMs}) must be below /heartbeatTimeoutMs (${p.heartbeatTimeoutMs}): a session whose heartbeats flow would time out (THETA-5.1, 5.6)`);
+  }
+  if (p.toleranceMs >= p.heartbeatIntervalMs) errs.push(`/toleranceMs (${p.toleranceMs}) must be below /heartbeatIntervalMs (${p.heartbeatIntervalMs}) (THETA-5.1)`);
+  if (!Number.isInteger(p.maxFrameBytes) || p.maxFrameBytes < 32 || p.maxFrameBytes > 0xffff_ffff) errs.push(`/maxFrameBytes (${p.maxFrameBytes}) must be in [32, 2^32 - 1]: an asset answer is 32 bytes (THETA-2.2, 7.1)`);
+  return errs;
+}
