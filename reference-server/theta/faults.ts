@@ -50,9 +50,9 @@ const dropClose = (pred: (code: number, rule: string | undefined) => boolean) =>
 
 /**
  * An input fault that rewrites every client SessionHello with `edit` before
- * the model reads it: the client's control stream is re-framed frame by
- * frame (a partial frame waits for its end); anything that is not a sound
- * hello passes unchanged.
+ * the model reads it: a control data event made of whole frames is
+ * re-framed frame by frame; anything else (a piece of a frame, a payload
+ * that is not a sound hello) passes unchanged.
  */
 function rewriteHello(edit: (h: SessionHelloMsg, p: ThetaProfile) => SessionHelloMsg) {
   return (p: ThetaProfile): ThetaFault => {
@@ -63,6 +63,7 @@ function rewriteHello(edit: (h: SessionHelloMsg, p: ThetaProfile) => SessionHell
         if (ev.type !== 'data' || ev.dir !== 'c2s' || ev.stream !== Stream.control) return ev;
         const d = decoders.get(ev.conn);
         if (d === undefined) return ev;
+        const atBoundary = d.partial === 0;
         let frames: Uint8Array[];
         try {
           frames = d.push(fromHex(ev.hex));
@@ -70,7 +71,8 @@ function rewriteHello(edit: (h: SessionHelloMsg, p: ThetaProfile) => SessionHell
           decoders.delete(ev.conn); // an oversized frame: pass the rest through for the model to judge
           return ev;
         }
-        if (frames.length === 0) return undefined; // held until the frame is whole
+        // Only bytes that are whole frames are rewritten; anything else passes as it came.
+        if (!atBoundary || d.partial !== 0 || frames.length === 0) return ev;
         const out = frames.map((f) => {
           const r = decodeControl(f);
           return encodeFrame(r.ok && r.msg.type === 'SessionHello' ? encodeControl(edit(r.msg, p)) : f);
@@ -88,32 +90,37 @@ const padTo = (b: Uint8Array, n: number): Uint8Array => {
   return out;
 };
 
-/** Acknowledges the union of the requested and the server's capabilities (the hello observed, not changed). */
-function unionCapabilities(p: ThetaProfile): ThetaFault {
-  const decoders = new Map<number, FrameDecoder>();
-  const requested = new Map<number, readonly number[]>();
-  return {
-    input(ev) {
-      if (ev.type === 'data' && ev.dir === 'c2s' && ev.stream === Stream.control) {
-        let d = decoders.get(ev.conn);
-        if (d === undefined) decoders.set(ev.conn, (d = new FrameDecoder(p.maxFrameBytes)));
-        try {
-          for (const f of d.push(fromHex(ev.hex))) {
-            const r = decodeControl(f);
-            if (r.ok && r.msg.type === 'SessionHello') requested.set(ev.conn, r.msg.capabilities);
+/**
+ * An ack rewriter that knows each connection's requested capabilities (the
+ * client's hellos observed, not changed): `caps(requested)` replaces the
+ * acknowledged list.
+ */
+function rewriteAckCapabilities(caps: (requested: readonly number[], p: ThetaProfile) => number[]) {
+  return (p: ThetaProfile): ThetaFault => {
+    const decoders = new Map<number, FrameDecoder>();
+    const requested = new Map<number, readonly number[]>();
+    return {
+      input(ev) {
+        if (ev.type === 'data' && ev.dir === 'c2s' && ev.stream === Stream.control) {
+          let d = decoders.get(ev.conn);
+          if (d === undefined) decoders.set(ev.conn, (d = new FrameDecoder(p.maxFrameBytes)));
+          try {
+            for (const f of d.push(fromHex(ev.hex))) {
+              const r = decodeControl(f);
+              if (r.ok && r.msg.type === 'SessionHello') requested.set(ev.conn, r.msg.capabilities);
+            }
+          } catch {
+            // oversized: the model closes the connection
           }
-        } catch {
-          // oversized: the model closes the connection
         }
-      }
-      return ev;
-    },
-    output(act) {
-      const m = controlOf(act);
-      if (act.type !== 'send' || m?.type !== 'SessionAcknowledge') return [act];
-      const all = [...new Set([...(requested.get(act.conn) ?? []), ...p.serverCapabilities])].sort((a, b) => a - b);
-      return [withControl(act, { ...m, capabilities: all })];
-    },
+        return ev;
+      },
+      output(act) {
+        const m = controlOf(act);
+        if (act.type !== 'send' || m?.type !== 'SessionAcknowledge') return [act];
+        return [withControl(act, { ...m, capabilities: caps(requested.get(act.conn) ?? [], p) })];
+      },
+    };
   };
 }
 
@@ -191,11 +198,11 @@ const builders: Readonly<Record<string, { readonly description: string; readonly
   },
   'union-capabilities': {
     description: 'acknowledges the union of the requested and the server\u2019s capabilities (THETA-4.5)',
-    build: unionCapabilities,
+    build: rewriteAckCapabilities((req, p) => [...new Set([...req, ...p.serverCapabilities])].sort((a, b) => a - b)),
   },
   'unsorted-capabilities': {
-    description: 'acknowledges the negotiated capabilities in descending order (THETA-4.5)',
-    build: rewriteControl((m) => (m.type === 'SessionAcknowledge' ? { ...m, capabilities: [...m.capabilities].reverse() } : m)),
+    description: 'acknowledges the intersection in the order of the request, not ascending (THETA-4.5)',
+    build: rewriteAckCapabilities((req, p) => [...new Set(req.filter((c) => p.serverCapabilities.includes(c)))]),
   },
   'constant-server-nonce': {
     description: 'gives every session the same server nonce (THETA-4.2)',

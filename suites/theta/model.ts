@@ -85,6 +85,8 @@ interface Subject {
   readonly codes?: readonly number[];
   /** Why (a client violation's rule and words), for reports and the close reason. */
   readonly why?: string;
+  /** The client rule whose violation the close answers (a missing close is reported under it). */
+  readonly rule?: string;
   /** The replication payload owed (hex). */
   readonly echo?: string;
   /** The asset digest owed (hex). */
@@ -191,6 +193,14 @@ export function helloFailures(h: SessionHelloMsg, p: ThetaProfile, expectedHash:
   return codes;
 }
 
+/** The rule of each SessionHello check by its close code (THETA-3.2–3.5). */
+const HELLO_RULES: Readonly<Record<number, string>> = {
+  [CloseCode.VERSION_MISMATCH]: 'THETA-3.2',
+  [CloseCode.SCHEMA_MISMATCH]: 'THETA-3.3',
+  [CloseCode.BAD_KEY]: 'THETA-3.4',
+  [CloseCode.BAD_NONCE]: 'THETA-3.5',
+};
+
 /** The session broke a rule or closed: nothing more is read from it (a function, as the phase changes while frames are read). */
 const ended = (s: Session): boolean => s.phase === 'failed' || s.phase === 'closed';
 
@@ -251,7 +261,7 @@ export class ThetaModel {
     s.armed = [];
     s.echoes.length = 0;
     s.phase = 'failed';
-    this.arm(s, 'violation', t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}` });
+    this.arm(s, 'violation', t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}`, rule });
     this.labels.add('transition:close-owed-THETA-8.3');
   }
 
@@ -353,7 +363,7 @@ export class ThetaModel {
       const codes = helloFailures(m, this.profile, this.expectedHash);
       if (codes.length > 0) {
         s.phase = 'failed';
-        this.arm(s, 'hello-rejected', t, { codes, why: `SessionHello rejected: ${codes.map(closeCodeName).join(', ')}` });
+        this.arm(s, 'hello-rejected', t, { codes, why: `SessionHello rejected: ${codes.map(closeCodeName).join(', ')}`, rule: codes.length === 1 ? HELLO_RULES[codes[0] as number] : 'THETA-3.6' });
         this.labels.add('transition:hello-rejected');
         this.labels.add('transition:close-owed-THETA-3.6');
       } else {
@@ -459,7 +469,11 @@ export class ThetaModel {
     }
     if (m.type === 'SessionAcknowledge') {
       const owed = s.armed.find((a) => a.trigger === 'hello-accepted');
-      if (owed === undefined || s.hello === undefined) return [this.v('THETA-3.1', index, t, 'an acknowledgement only of a valid SessionHello', 'SessionAcknowledge')];
+      if (owed === undefined || s.hello === undefined) {
+        const rejected = s.armed.find((a) => a.trigger === 'hello-rejected');
+        if (rejected !== undefined) return [this.v(rejected.subject.rule ?? 'THETA-3.6', index, t, `a close (${rejected.subject.why ?? 'the SessionHello breaks a rule'})`, 'SessionAcknowledge')];
+        return [this.v('THETA-3.1', index, t, 'an acknowledgement only of a valid SessionHello', 'SessionAcknowledge')];
+      }
       const j = judge(owed, t);
       if (j) out.push(this.v(j.rule, index, t, 'the acknowledgement in time', j.when, j.severity));
       this.disarm(s, (a) => a === owed);
@@ -579,7 +593,7 @@ export class ThetaModel {
     const out: Violation[] = [];
     for (const s of this.sessions.values()) {
       for (const o of overdueAt(s.armed, t)) {
-        out.push(this.v(o.armed.record.rule, -1, o.deadline, o.armed.record.summary, 'nothing in time', o.severity, true));
+        out.push(this.v(o.armed.subject.rule ?? o.armed.record.rule, -1, o.deadline, o.armed.subject.why !== undefined ? `${o.armed.record.summary} (${o.armed.subject.why})` : o.armed.record.summary, 'nothing in time', o.severity, true));
         this.disarm(s, (a) => a === o.armed);
         const i = s.echoes.indexOf(o.armed);
         if (i >= 0) s.echoes.splice(i, 1);

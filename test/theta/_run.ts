@@ -1,0 +1,45 @@
+/**
+ * Runs the Theta suite against the reference server: in this process (the
+ * reference core over the in-memory driver, virtual time: the fault matrix
+ * and whole-suite checks) or over QUIC on loopback (the smoke run).
+ */
+import { quicDriver } from '../../harness/drivers/quic.js';
+import { runSuite } from '../../harness/engine/runner.js';
+import type { RunResult } from '../../harness/engine/types.js';
+import { startThetaServer } from '../../reference-server/theta/index.js';
+import { suite } from '../../suites/theta/index.js';
+import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
+import { runSuiteInProcess } from '../_support/in-process.js';
+
+/** Profile over sockets: the short timers with room for a loaded 2-core machine (SHOULD windows are wall time). */
+export const socketProfile: ThetaProfile = { ...fastProfile, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500, handshakeTimeoutMs: 1_000, answerDeadlineMs: 800, toleranceMs: 150 };
+
+/** What to run: a fault of the reference server, a case filter (`runSuite` globs), a profile. */
+export interface RunOpts {
+  readonly fault?: string;
+  readonly cases?: string;
+  readonly profile?: ThetaProfile;
+}
+
+/** Runs the suite (or the cases `cases` selects) in process, in virtual time, against a fresh reference core (default profile: the fast one). */
+export function runInProcess(opts: RunOpts = {}): Promise<RunResult> {
+  return runSuiteInProcess({ suite, profile: opts.profile ?? fastProfile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}), ...(opts.cases !== undefined ? { cases: opts.cases } : {}) });
+}
+
+/** Starts a reference server on loopback (QUIC), runs the suite (or `cases`) against it, verifying its certificate, stops it. */
+export async function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
+  const profile = opts.profile ?? socketProfile;
+  const server = await startThetaServer({ profile, ...(opts.fault ? { fault: opts.fault } : {}) });
+  try {
+    return await runSuite({
+      suite,
+      driver: quicDriver,
+      targetUrl: `quic://127.0.0.1:${server.port}`,
+      connect: { host: server.host, port: server.port, connectTimeoutMs: 3000, ca: server.certPem!, serverName: 'localhost' },
+      profile,
+      ...(opts.cases ? { cases: opts.cases } : {}),
+    });
+  } finally {
+    await server.stop();
+  }
+}
