@@ -132,6 +132,17 @@ export class HotRooms {
   }
 
   /**
+   * The room is gone (closed, GAROU-6.3): it stops counting toward the cap
+   * at once, with no demotion (nobody is left to tell).
+   */
+  forget(roomId: number): void {
+    const r = this.rooms.get(roomId);
+    if (!r) return;
+    if (r.hot) this.hot--;
+    this.rooms.delete(roomId);
+  }
+
+  /**
    * The earliest time after the last time seen at which {@link advance}
    * would report a demotion (absent new events), or undefined when none is
    * coming. A server arms its one timer here.

@@ -34,6 +34,21 @@ export interface Outcome {
   readonly deliveries: readonly Delivery[];
 }
 
+/**
+ * Options of {@link Rooms}. `permitted` replaces the permission table's
+ * judgement (GAROU-6.4): only the reference server's deliberate faults use
+ * it (e.g. guests allowed to post), so that the suite can show it catches them.
+ */
+export interface RoomsOptions {
+  readonly permitted?: typeof permitted;
+  /**
+   * The first room id handed out (default 1). A monitor, which cannot know
+   * the ids a server chooses, numbers its rooms from 2^32 (beyond any u32
+   * id) and {@link Rooms.renumber}s each once the server's answer names it.
+   */
+  readonly firstRoomId?: number;
+}
+
 /** Largest emoji, UTF-8 bytes (GAROU-6.5). */
 export const MAX_EMOJI_BYTES = 64;
 
@@ -63,7 +78,35 @@ export class Rooms {
   private readonly rooms = new Map<number, Room>();
   private nextRoomId = 1;
 
-  constructor(readonly profile: RoomProfile) {}
+  private readonly permitted: typeof permitted;
+
+  constructor(
+    readonly profile: RoomProfile,
+    opts: RoomsOptions = {},
+  ) {
+    this.permitted = opts.permitted ?? permitted;
+    this.nextRoomId = opts.firstRoomId ?? 1;
+  }
+
+  /** Does a room with this id exist? */
+  has(roomId: number): boolean {
+    return this.rooms.has(roomId);
+  }
+
+  /**
+   * Gives room `from` the id `to` (a monitor learning the id the server
+   * chose, GAROU-6.2), in the room and its history.
+   * @throws RangeError when `from` does not exist or `to` is taken.
+   */
+  renumber(from: number, to: number): void {
+    const r = this.rooms.get(from);
+    if (!r) throw new RangeError(`renumber: no room ${from}`);
+    if (this.rooms.has(to)) throw new RangeError(`renumber: room ${to} exists`);
+    this.rooms.delete(from);
+    (r as { id: number }).id = to;
+    for (const p of r.posted) p.msg.room_id = to;
+    this.rooms.set(to, r);
+  }
 
   /** A user authenticated (GAROU-4.4): `userId` as sent in AuthOk, `username` for its base role. */
   connect(userId: string, username: string): void {
@@ -126,7 +169,7 @@ export class Rooms {
       rateLimited,
       roomFound: room !== undefined,
       member: role !== undefined,
-      permitted: room !== undefined && role !== undefined && permitted('post', room.type, role, this.profile),
+      permitted: room !== undefined && role !== undefined && this.permitted('post', room.type, role, this.profile),
     });
   }
 
@@ -205,7 +248,7 @@ export class Rooms {
       roomFound: room !== undefined,
       ...(isJoin ? {} : { member: role !== undefined }),
       ...(targetFound === undefined ? {} : { targetFound }),
-      permitted: room !== undefined && permitted(action, room.type, isJoin ? this.baseRole(userId) : (role ?? 'guest'), this.profile),
+      permitted: room !== undefined && this.permitted(action, room.type, isJoin ? this.baseRole(userId) : (role ?? 'guest'), this.profile),
     };
     const code = refusal(facts);
     if (code) {
@@ -297,7 +340,7 @@ export class Rooms {
     if (p.name === '' || bytesOf(p.name) > this.profile.maxBodyBytes) badRequest = `name must be 1 to ${this.profile.maxBodyBytes} bytes`;
     else if (p.room_type === 'direct' && others.length !== 1) badRequest = `a direct room has exactly one other member, got ${others.length}`;
     const missing = others.find((u) => !this.users.has(u));
-    const code = refusal({ badRequest: badRequest !== '', rateLimited, roomFound: missing === undefined, permitted: permitted('create', p.room_type, this.baseRole(userId), this.profile) });
+    const code = refusal({ badRequest: badRequest !== '', rateLimited, roomFound: missing === undefined, permitted: this.permitted('create', p.room_type, this.baseRole(userId), this.profile) });
     if (code) {
       const why = { BAD_REQUEST: badRequest, RATE_LIMITED: 'too many commands', NOT_FOUND: `user ${missing} is not connected`, NOT_A_MEMBER: '', FORBIDDEN: `CreateRoom is not allowed to a ${this.baseRole(userId)}` };
       return refuse(code, why[code]);
