@@ -1,0 +1,155 @@
+/**
+ * The Garou model against the reference core, in both modes: a scripted
+ * session of five connections (three users in a room, a handshake that
+ * times out, a violation, uploads, datagrams, a hot room promoted and
+ * demoted) is served by the reference core (server mode); the monitor
+ * (monitor mode) accepts the whole trace, and reports each obligation
+ * (obligations.ts records, one per rule) as soon as the server's part of
+ * it is taken out of the trace.
+ */
+import t from 'tap';
+import { actionToEvent } from '../../harness/engine/server-core.js';
+import type { TraceEvent } from '../../harness/engine/trace.js';
+import type { Violation } from '../../harness/engine/types.js';
+import { createReferenceCore } from '../../reference-server/garou/index.js';
+import { encodeDatagram, encodeFrame, encodeStreamHeader } from '../../suites/garou/codec.js';
+import { FRAME_CODES, type FrameName, type Payloads } from '../../suites/garou/frames.js';
+import { garouObligations, GarouModel } from '../../suites/garou/model.js';
+import { fastProfile as profile } from '../../suites/garou/profile.js';
+
+const MS = 1000;
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const f = <K extends FrameName>(name: K, payload: Payloads[K]): string => hex(encodeFrame(name, payload));
+
+/** Client input of the scenario: [time ms, event without t]. */
+type Step = [number, Omit<TraceEvent, 't'>];
+const open = (conn: number): Omit<TraceEvent, 't'> => ({ type: 'conn_open', conn, remote: 'sim' });
+const c2s = (conn: number, stream: number, h: string): Omit<TraceEvent, 't'> => ({ type: 'data', conn, stream, dir: 'c2s', hex: h });
+const hs = (user: string): string => f('Hello', { version: 1, client: 'sim' }) + f('Auth', { username: user });
+
+const burst = (from: number, n: number): string => Array.from({ length: n }, (_, i) => f('SendMessage', { cmd_id: from + i, room_id: 1, body: `b${i}` })).join('');
+const script: Step[] = [
+  [0, open(0)], [1, c2s(0, 0, hs('alice'))],
+  [2, open(1)], [3, c2s(1, 0, hs('bob'))],
+  [4, open(2)], [5, c2s(2, 0, hs('carol'))],
+  [10, c2s(0, 2, hex(encodeStreamHeader({ kind: 'commands' })) + f('CreateRoom', { cmd_id: 1, name: 'r', room_type: 'group', members: ['bob', 'carol'] }))],
+  [20, c2s(0, 2, f('SendMessage', { cmd_id: 2, room_id: 1, body: 'hi' }))],
+  [30, c2s(1, 0, f('Ping', { nonce: 5 }))],
+  [40, c2s(0, 6, hex(encodeStreamHeader({ kind: 'upload' })) + f('UploadStart', { upload_id: 'u', room_id: 1, name: 'n', size: 2 }))],
+  [50, { type: 'dgram', conn: 0, dir: 'c2s', hex: hex(encodeDatagram('Typing', { room_id: 1, user_id: 'alice' })) }],
+  [60, open(3)], [61, c2s(3, 0, f('Hello', { version: 1, client: 'sim' }))],
+  [70, open(4)], [71, c2s(4, 0, hs('dave'))], [80, c2s(4, 2, '07')],
+  [100, c2s(0, 2, burst(10, 12))],
+  [110, c2s(0, 2, f('SendMessage', { cmd_id: 30, room_id: 1, body: 'hot' }))],
+  [2500, c2s(0, 2, f('SendMessage', { cmd_id: 31, room_id: 1, body: 'cold again' }))],
+  [2600, c2s(2, 0, f('Goodbye', { reason: 'bye' }))],
+  [3000, { type: 'conn_close', conn: 0, by: 'client', isApp: true, code: 0, reason: '' }],
+  [3001, { type: 'conn_close', conn: 1, by: 'client', isApp: true, code: 0, reason: '' }],
+];
+
+/** Serves the script with the reference core: the whole trace, client input and server output, in time order. */
+function serve(): TraceEvent[] {
+  const core = createReferenceCore({ profile });
+  const trace: TraceEvent[] = [];
+  const pollTo = (t: number): void => {
+    for (;;) {
+      const next = core.nextTimer();
+      if (next === undefined || next > t) break;
+      for (const a of core.poll(next)) {
+        const ev = actionToEvent(a, next);
+        if (ev) trace.push(ev);
+      }
+    }
+  };
+  for (const [ms, ev] of script) {
+    const t = ms * MS;
+    pollTo(t);
+    const full = { ...ev, t } as TraceEvent;
+    trace.push(full);
+    core.handle(full);
+    for (const a of core.poll(t)) {
+      const out = actionToEvent(a, t);
+      if (out) trace.push(out);
+    }
+  }
+  pollTo(3500 * MS);
+  return trace;
+}
+
+/** Runs a fresh monitor over `trace` and to its end + 2 s. */
+function judge(trace: readonly TraceEvent[]): Violation[] {
+  const m = new GarouModel(profile, 'monitor');
+  const out: Violation[] = [];
+  trace.forEach((ev, i) => out.push(...m.feed(ev, i)));
+  out.push(...m.advance((trace[trace.length - 1]?.t ?? 0) + 2_000 * MS));
+  return out;
+}
+
+const frameOf = (ev: TraceEvent): string | undefined => {
+  if (ev.type !== 'data' || ev.dir !== 's2c') return undefined;
+  const code = parseInt(ev.hex.slice(0, 2), 16);
+  return Object.entries(FRAME_CODES).find(([, c]) => c === code)?.[0];
+};
+
+const trace = serve();
+
+t.test('the reference core serves the scenario, and the monitor accepts every event of it', async (t) => {
+  const names = trace.map(frameOf);
+  for (const n of ['HelloAck', 'AuthOk', 'ShardAssignment', 'MessageAck', 'RoomInit', 'RoomMessage', 'Pong', 'UploadAck', 'RoomPromoted', 'RoomDemoted']) t.ok(names.includes(n), `the server sent ${n}`);
+  t.ok(trace.some((e) => e.type === 'dgram' && e.dir === 's2c' && e.conn === 1), 'typing relayed to bob');
+  t.ok(trace.some((e) => e.type === 'conn_close' && e.by === 'server' && e.conn === 3 && e.code === 3), 'conn 3 closed for the handshake timeout');
+  t.ok(trace.some((e) => e.type === 'conn_close' && e.by === 'server' && e.conn === 4 && e.code === 1), 'conn 4 closed for its violation');
+  t.same(judge(trace), []);
+});
+
+/** The first server output event matching `pred` removed (or all of them with `all`). */
+function without(pred: (ev: TraceEvent) => boolean, all = false): TraceEvent[] {
+  let done = false;
+  return trace.filter((ev) => {
+    if ((done && !all) || !pred(ev)) return true;
+    done = true;
+    return false;
+  });
+}
+const isFrame = (name: string, conn?: number) => (ev: TraceEvent): boolean => frameOf(ev) === name && (conn === undefined || ev.conn === conn) && (ev.type === 'data' && ev.stream === 0 ? true : name.startsWith('Room') && name !== 'RoomPromoted' && name !== 'RoomDemoted');
+const isClose = (code: number) => (ev: TraceEvent): boolean => ev.type === 'conn_close' && ev.by === 'server' && ev.code === code;
+
+/** For each obligation record: the server output taken out, and the rule and severity the monitor must then report. */
+const removals: Record<string, { readonly drop: (ev: TraceEvent) => boolean; readonly all?: boolean; readonly severity?: 'must' | 'should'; /** The rule reported, when the record's subject names a more precise one (the rule the client broke). */ readonly reported?: string }> = {
+  'GAROU-4.5': { drop: isClose(3) },
+  'GAROU-13.3': { drop: isClose(1), reported: 'GAROU-3.3' },
+  'GAROU-4.1': { drop: isFrame('HelloAck', 0) },
+  'GAROU-3.5': { drop: (ev) => ev.type === 'data' && ev.dir === 's2c' && ev.conn === 1 && ev.stream === 3, all: true },
+  'GAROU-5.2': { drop: isFrame('MessageAck', 0) },
+  'GAROU-10.1': { drop: isFrame('UploadAck', 0) },
+  'GAROU-7.2': { drop: (ev) => frameOf(ev) === 'RoomMessage' && ev.conn === 1 && ev.type === 'data' && ev.hex.includes(Buffer.from('"body":"hi"').toString('hex')) },
+  'GAROU-7.4': { drop: (ev) => frameOf(ev) === 'RoomInit' && ev.conn === 2 },
+  'GAROU-12.1': { drop: isFrame('Pong', 1) },
+  'GAROU-11.3': { drop: (ev) => ev.type === 'dgram' && ev.dir === 's2c', all: true, severity: 'should' },
+  'GAROU-13.4': { drop: isClose(0) },
+  'GAROU-8.2': { drop: isFrame('RoomPromoted'), all: true },
+  'GAROU-8.3': { drop: isFrame('RoomDemoted'), all: true },
+};
+
+t.test('every obligation record is reported when the server does not meet it', async (t) => {
+  t.same(Object.keys(removals).sort(), garouObligations(profile).records.map((r) => r.rule).sort(), 'one removal per record');
+  for (const [rule, r] of Object.entries(removals)) {
+    const cut = without(r.drop, r.all === true);
+    t.ok(cut.length < trace.length, `${rule}: something was taken out`);
+    const vs = judge(cut);
+    t.ok(vs.length > 0 && vs[0]!.rule === (r.reported ?? rule) && vs[0]!.severity === (r.severity ?? 'must'), `${rule}: reported first (${vs[0] ? `${vs[0].rule} ${vs[0].severity}: ${vs[0].expected}` : 'nothing'})`);
+  }
+});
+
+t.test('answers out of order and a reordered room event are violations', async (t) => {
+  const acks = trace.map((ev, i) => (isFrame('MessageAck', 0)(ev) ? i : -1)).filter((i) => i >= 0);
+  const swapped = [...trace];
+  const [a, b] = [acks[1]!, acks[2]!];
+  [swapped[a], swapped[b]] = [{ ...trace[b]!, t: trace[a]!.t }, { ...trace[a]!, t: trace[b]!.t }];
+  t.equal(judge(swapped)[0]?.rule, 'GAROU-5.2');
+  const evs = trace.map((ev, i) => (frameOf(ev) === 'RoomMessage' && ev.conn === 2 ? i : -1)).filter((i) => i >= 0);
+  const re = [...trace];
+  const [x, y] = [evs[1]!, evs[2]!];
+  [re[x], re[y]] = [{ ...trace[y]!, t: trace[x]!.t }, { ...trace[x]!, t: trace[y]!.t }];
+  t.equal(judge(re)[0]?.rule, 'GAROU-7.3', 'seq n+1 before n on one stream');
+});
