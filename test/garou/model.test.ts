@@ -9,7 +9,7 @@
  */
 import t from 'tap';
 import { actionToEvent } from '../../harness/engine/server-core.js';
-import type { TraceEvent } from '../../harness/engine/trace.js';
+import type { DistributiveOmit, TraceEvent } from '../../harness/engine/trace.js';
 import type { Violation } from '../../harness/engine/types.js';
 import { createReferenceCore } from '../../reference-server/garou/index.js';
 import { encodeDatagram, encodeFrame, encodeStreamHeader } from '../../suites/garou/codec.js';
@@ -22,9 +22,9 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const f = <K extends FrameName>(name: K, payload: Payloads[K]): string => hex(encodeFrame(name, payload));
 
 /** Client input of the scenario: [time ms, event without t]. */
-type Step = [number, Omit<TraceEvent, 't'>];
-const open = (conn: number): Omit<TraceEvent, 't'> => ({ type: 'conn_open', conn, remote: 'sim' });
-const c2s = (conn: number, stream: number, h: string): Omit<TraceEvent, 't'> => ({ type: 'data', conn, stream, dir: 'c2s', hex: h });
+type Step = [number, DistributiveOmit<TraceEvent, 't'>];
+const open = (conn: number): DistributiveOmit<TraceEvent, 't'> => ({ type: 'conn_open', conn, remote: 'sim' });
+const c2s = (conn: number, stream: number, h: string): DistributiveOmit<TraceEvent, 't'> => ({ type: 'data', conn, stream, dir: 'c2s', hex: h });
 const hs = (user: string): string => f('Hello', { version: 1, client: 'sim' }) + f('Auth', { username: user });
 
 const burst = (from: number, n: number): string => Array.from({ length: n }, (_, i) => f('SendMessage', { cmd_id: from + i, room_id: 1, body: `b${i}` })).join('');
