@@ -47,10 +47,15 @@ export type ThetaTrigger =
   | 'replication-frame'
   | 'asset-fin'
   | 'control-fin'
-  | 'violation';
+  | `violation:${ViolationRule}`;
 
-/** A client violation (THETA-1.2, 2.2, 2.3, 2.4, 3.1, 3.8, 3.10, 4.5, 5.7, 7.2) makes the server owe close 0x5 at once. */
-export type ViolationRule = 'THETA-1.2' | 'THETA-2.2' | 'THETA-2.3' | 'THETA-2.4' | 'THETA-3.1' | 'THETA-3.8' | 'THETA-3.10' | 'THETA-4.5' | 'THETA-5.7' | 'THETA-7.2';
+/**
+ * The client rules whose violation makes the server owe close 0x5 at once
+ * (THETA-8.3); each has its own obligation record, named by the rule, armed by `violation:<rule>`.
+ */
+export const VIOLATION_RULES = ['THETA-1.2', 'THETA-2.2', 'THETA-2.3', 'THETA-2.4', 'THETA-3.8', 'THETA-3.10', 'THETA-4.5', 'THETA-5.7', 'THETA-7.2'] as const;
+/** A client violation rule ({@link VIOLATION_RULES}). */
+export type ViolationRule = (typeof VIOLATION_RULES)[number];
 
 /**
  * Theta's timed obligations, one record per rule, from the profile.
@@ -75,7 +80,7 @@ export function thetaObligations(p: ThetaProfile): ObligationTable<ThetaTrigger>
     answer('THETA-6.1', 'replication-frame', 'the same frame echoed', 'echo each replication frame in order'),
     answer('THETA-7.1', 'asset-fin', 'one frame with the SHA-256 of the asset, then FIN', 'hash the asset'),
     closeNow('THETA-8.2', 'control-fin', CloseCode.NO_ERROR, 'close 0x0 when the client ends the control stream'),
-    closeNow('THETA-8.3', 'violation', CloseCode.PROTOCOL_VIOLATION, 'close 0x5 on a protocol violation'),
+    ...VIOLATION_RULES.map((rule) => closeNow(rule, `violation:${rule}`, CloseCode.PROTOCOL_VIOLATION, `close 0x5 on a violation of ${rule} (THETA-8.3)`)),
   ]);
 }
 
@@ -85,7 +90,7 @@ interface Subject {
   readonly codes?: readonly number[];
   /** Why (a client violation's rule and words), for reports and the close reason. */
   readonly why?: string;
-  /** The client rule whose violation the close answers (a missing close is reported under it). */
+  /** The rule of a rejected SessionHello (THETA-3.2–3.5; 3.6 when it breaks several): a missing close is reported under it. */
   readonly rule?: string;
   /** The replication payload owed (hex). */
   readonly echo?: string;
@@ -257,11 +262,11 @@ export class ThetaModel {
 
   /** The client broke `rule`: the server owes close 0x5 at once; nothing else is owed any more. */
   private clientViolation(s: Session, t: number, rule: ViolationRule, why: string): void {
-    if (s.armed.some((a) => a.trigger === 'violation')) return;
+    if (s.armed.some((a) => a.trigger.startsWith('violation:'))) return;
     s.armed = [];
     s.echoes.length = 0;
     s.phase = 'failed';
-    this.arm(s, 'violation', t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}`, rule });
+    this.arm(s, `violation:${rule}`, t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}` });
     this.labels.add('transition:close-owed-THETA-8.3');
   }
 
@@ -576,7 +581,7 @@ export class ThetaModel {
       const j = judge(owed, t);
       if (j) out.push(this.v(j.rule, index, t, owed.record.summary, `${j.when} close at ${((t - owed.since) / US).toFixed(1)} ms`, j.severity));
       if (owed.trigger === 'hello-rejected' && this.profile.sessionError === 'required' && s.sessionErrorCode === undefined) out.push(this.v('THETA-3.9', index, t, 'a SessionError before the close (profile sessionError: required)', 'a close with no SessionError'));
-      this.labels.add(`transition:close-owed-${owed.record.rule}`);
+      this.labels.add(`transition:close-owed-${owed.trigger.startsWith('violation:') ? 'THETA-8.3' : owed.record.rule}`);
     }
     if (s.sessionErrorCode !== undefined && s.sessionErrorCode !== code) out.push(this.v('THETA-3.9', index, t, `close code ${closeCodeName(s.sessionErrorCode)} as the SessionError said`, `close ${closeCodeName(code)}`));
     s.phase = 'closed';

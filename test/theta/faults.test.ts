@@ -7,6 +7,7 @@
 import t from 'tap';
 import { faults } from '../../reference-server/theta/faults.js';
 import { suite } from '../../suites/theta/index.js';
+import { VIOLATION_RULES } from '../../suites/theta/model.js';
 import { checkFaultRun, type FaultExpectation } from '../_support/faults.js';
 import { runInProcess } from './_run.js';
 
@@ -31,7 +32,7 @@ export const faultExpectations: Record<string, FaultExpectation> = {
   'never-time-out': { targets: ['theta/handshake/timeout', 'theta/heartbeat/timeout', 'theta/heartbeat/timeout-without-heartbeats'], rules: ['THETA-3.7', 'THETA-5.6'] },
   'reorder-replication': { targets: matching(/^theta\/replication\//), rules: ['THETA-6.1'] },
   'hash-all-but-last': { targets: ['theta/assets/one-byte', 'theta/assets/odd-frame-sizes', 'theta/assets/2-mib'], rules: ['THETA-7.1'] },
-  'wrong-close-code': { targets: violations, rules: ['THETA-8.3'] },
+  'wrong-close-code': { targets: violations, rules: [...VIOLATION_RULES] },
   'accept-data-before-hello': { targets: ['theta/handshake/replication-before-hello', 'theta/handshake/assets-before-hello'], rules: ['THETA-3.8'] },
 };
 
