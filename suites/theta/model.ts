@@ -435,6 +435,7 @@ export class ThetaModel {
     }
     const out: Violation[] = [];
     for (const f of frames) {
+      if (st.role !== 'control' && s.phase === 'failed') continue; // crossed the client's violation; the owed close is judged by its deadline
       if (st.role === 'control') out.push(...this.serverControl(s, f, t, index));
       else if (st.role === 'replication') {
         const owed = s.echoes.shift();
@@ -466,6 +467,12 @@ export class ThetaModel {
     const m = d.msg;
     this.lastDecoded = [describeMessage(m)];
     const out: Violation[] = [];
+    if (s.phase === 'failed' && m.type !== 'SessionError') {
+      // A close is owed: an acknowledgement accepts what the client broke; anything else may have crossed the client's bytes (the close's deadline judges).
+      const owed = s.armed.find((a) => a.record.owed.kind === 'close');
+      if (m.type === 'SessionAcknowledge' && owed !== undefined) return [this.v(owed.subject.rule ?? owed.record.rule, index, t, `a close (${owed.subject.why ?? owed.record.summary})`, 'SessionAcknowledge')];
+      return [];
+    }
     if (m.type === 'SessionError') {
       s.sessionErrorCode = m.code;
       this.labels.add('transition:session-error');
@@ -474,11 +481,7 @@ export class ThetaModel {
     }
     if (m.type === 'SessionAcknowledge') {
       const owed = s.armed.find((a) => a.trigger === 'hello-accepted');
-      if (owed === undefined || s.hello === undefined) {
-        const rejected = s.armed.find((a) => a.trigger === 'hello-rejected');
-        if (rejected !== undefined) return [this.v(rejected.subject.rule ?? 'THETA-3.6', index, t, `a close (${rejected.subject.why ?? 'the SessionHello breaks a rule'})`, 'SessionAcknowledge')];
-        return [this.v('THETA-3.1', index, t, 'an acknowledgement only of a valid SessionHello', 'SessionAcknowledge')];
-      }
+      if (owed === undefined || s.hello === undefined) return [this.v('THETA-3.1', index, t, 'an acknowledgement only of a valid SessionHello', 'SessionAcknowledge')];
       const j = judge(owed, t);
       if (j) out.push(this.v(j.rule, index, t, 'the acknowledgement in time', j.when, j.severity));
       this.disarm(s, (a) => a === owed);
@@ -575,8 +578,11 @@ export class ThetaModel {
     const owed = closes.find((a) => (a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]).includes(code));
     if (owed === undefined) {
       const wanted = closes.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
+      // Only closes whose window has opened say what was due; a timer still running (5.6, 3.7) owes nothing yet.
       const nominal = closes.filter((a) => t >= a.since + a.record.must.earliestMs * US);
-      out.push(this.v(nominal[0]?.record.rule ?? closes[0]?.record.rule ?? 'THETA-8.1', index, t, wanted.length > 0 ? `close with ${wanted.map(closeCodeName).join(' or ')}` : `no close (${hadAck ? 'a conforming session' : 'nothing owed'})`, `close ${closeCodeName(code)}`));
+      const due = nominal.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
+      const rule = nominal[0] !== undefined ? (nominal[0].subject.rule ?? nominal[0].record.rule) : 'THETA-8.1';
+      out.push(this.v(rule, index, t, due.length > 0 ? `close with ${due.map(closeCodeName).join(' or ')}` : `no close (${hadAck ? 'a conforming session' : 'nothing owed'}${wanted.length > 0 ? `; ${closes.map((a) => a.record.rule).join(', ')} not due yet` : ''})`, `close ${closeCodeName(code)}`));
     } else {
       const j = judge(owed, t);
       if (j) out.push(this.v(j.rule, index, t, owed.record.summary, `${j.when} close at ${((t - owed.since) / US).toFixed(1)} ms`, j.severity));

@@ -9,6 +9,9 @@ import type { RunResult } from '../../harness/engine/types.js';
 import { startThetaServer } from '../../reference-server/theta/index.js';
 import { suite } from '../../suites/theta/index.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
+import { createMemoryTarget } from '../../harness/drivers/memory.js';
+import { VirtualClock } from '../../harness/engine/clock.js';
+import { createReferenceCore } from '../../reference-server/theta/index.js';
 import { runSuiteInProcess } from '../_support/in-process.js';
 
 /** Profile over sockets: the short timers with room for a loaded 2-core machine (SHOULD windows are wall time). */
@@ -41,5 +44,21 @@ export async function runAgainstReference(opts: RunOpts = {}): Promise<RunResult
     });
   } finally {
     await server.stop();
+  }
+}
+
+/**
+ * Runs `cases` in process with the suite judging by `profile` while the
+ * reference core serves with `coreProfile` (a server whose reading of an
+ * open choice differs from the profile's): the cases of that reading must
+ * fail. Virtual time, as {@link runInProcess}.
+ */
+export async function runMismatched(profile: ThetaProfile, coreProfile: ThetaProfile, cases: string): Promise<RunResult> {
+  const clock = new VirtualClock();
+  const mem = createMemoryTarget({ core: createReferenceCore({ profile: coreProfile }), clock, transport: 'quic', alpn: [profile.alpn] });
+  try {
+    return await clock.run(runSuite({ suite, driver: mem.driver, targetUrl: 'memory:theta', connect: mem.connect, profile, clock, cases }));
+  } finally {
+    mem.stop();
   }
 }
