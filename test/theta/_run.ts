@@ -5,7 +5,7 @@
  */
 import { quicDriver } from '../../harness/drivers/quic.js';
 import { runSuite } from '../../harness/engine/runner.js';
-import type { RunResult } from '../../harness/engine/types.js';
+import type { ProtocolSuite, RunResult } from '../../harness/engine/types.js';
 import { startThetaServer } from '../../reference-server/theta/index.js';
 import { suite } from '../../suites/theta/index.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
@@ -47,17 +47,29 @@ export async function runAgainstReference(opts: RunOpts = {}): Promise<RunResult
   }
 }
 
+/** What {@link runInMemory} runs. */
+export interface MemoryRunOpts {
+  /** The suite (default Theta's; e.g. with fixtures as its cases). */
+  readonly suite?: ProtocolSuite<ThetaProfile>;
+  /** The profile the suite judges by. */
+  readonly profile: ThetaProfile;
+  /** The profile the reference core serves with (default `profile`). */
+  readonly coreProfile?: ThetaProfile;
+  readonly fault?: string;
+  readonly cases?: string;
+}
+
 /**
- * Runs `cases` in process with the suite judging by `profile` while the
- * reference core serves with `coreProfile` (a server whose reading of an
- * open choice differs from the profile's): the cases of that reading must
- * fail. Virtual time, as {@link runInProcess}.
+ * Runs a suite in process (virtual time) against a reference core that may
+ * read the profile otherwise (`coreProfile`: its cases of that reading must
+ * fail) or carry a fault.
  */
-export async function runMismatched(profile: ThetaProfile, coreProfile: ThetaProfile, cases: string): Promise<RunResult> {
+export async function runInMemory(o: MemoryRunOpts): Promise<RunResult> {
   const clock = new VirtualClock();
-  const mem = createMemoryTarget({ core: createReferenceCore({ profile: coreProfile }), clock, transport: 'quic', alpn: [profile.alpn] });
+  const core = createReferenceCore({ profile: o.coreProfile ?? o.profile, ...(o.fault !== undefined ? { fault: o.fault } : {}) });
+  const mem = createMemoryTarget({ core, clock, transport: 'quic', alpn: [o.profile.alpn] });
   try {
-    return await clock.run(runSuite({ suite, driver: mem.driver, targetUrl: 'memory:theta', connect: mem.connect, profile, clock, cases }));
+    return await clock.run(runSuite({ suite: o.suite ?? suite, driver: mem.driver, targetUrl: 'memory:theta', connect: mem.connect, profile: o.profile, clock, ...(o.cases !== undefined ? { cases: o.cases } : {}) }));
   } finally {
     mem.stop();
   }

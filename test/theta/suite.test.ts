@@ -10,7 +10,7 @@ import { suite } from '../../suites/theta/index.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
 import { byVerdict, outcomes } from '../_support/in-process.js';
 import { checkFaultRun } from '../_support/faults.js';
-import { runAgainstReference, runInProcess, runMismatched } from './_run.js';
+import { runAgainstReference, runInMemory, runInProcess } from './_run.js';
 
 /**
  * Each non-default reading; the cases that depend on it; the servers whose
@@ -55,7 +55,7 @@ for (const r of readings) {
     const run = await runInProcess({ profile: { ...fastProfile, ...r.over } });
     t.same(run.cases.filter((c) => c.verdict !== 'pass').map((c) => `${c.id}: ${c.verdict} ${c.rule ?? ''} ${c.message ?? ''}`), [], 'all pass');
     for (const m of r.mismatches) {
-      const o = outcomes(await runMismatched({ ...fastProfile, ...m.judge }, { ...fastProfile, ...m.server }, r.cases.join(',')));
+      const o = outcomes(await runInMemory({ profile: { ...fastProfile, ...m.judge }, coreProfile: { ...fastProfile, ...m.server }, cases: r.cases.join(',') }));
       for (const id of r.cases) {
         const got = o[id] ?? 'not run';
         t.ok(/^(fail|timeout) /.test(got) && m.rules.some((rule) => got.endsWith(` ${rule}`)), `${id} judged by ${JSON.stringify(m.judge)} against a server of ${JSON.stringify(m.server)}: ${got} (want ${m.rules.join(' or ')})`);
