@@ -12,7 +12,10 @@ import type { Violation } from '../../harness/engine/types.js';
 import { CloseCode, encodeFrame, FrameDecoder, schemaHash, Stream } from '../../suites/theta/codec.js';
 import { decodeControl, encodeControl, type ControlMessage, type SessionHelloMsg } from '../../suites/theta/messages.js';
 import { ThetaModel, helloFailures, negotiateCapabilities, type ThetaServerEnv } from '../../suites/theta/model.js';
-import { fastProfile as P } from '../../suites/theta/profile.js';
+import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
+
+/** The short timers with a 300 ms answer deadline: the traces below are a second long. */
+const P: ThetaProfile = { ...fastProfile, answerDeadlineMs: 300 };
 
 const ms = (x: number): number => Math.round(x * 1000);
 const EPOCH = 1_700_000_000_000_000n;

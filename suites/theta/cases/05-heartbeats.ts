@@ -1,40 +1,41 @@
 /** SPEC §5 Heartbeats: rate, seq, echo, RTT (plausible, clamped), the timeout. */
+import type { ThetaProfile } from '../profile.js';
 import { defineCase, Session, slack, type ThetaCase } from './_helpers.js';
 
 const RATE = 'After the handshake the server MUST send a Heartbeat every interval: the first within one interval of the acknowledgement, then one per interval (SHOULD within ± toleranceMs; MUST within twice the interval); seq counts from 1.';
 
-/** How many intervals the rate and echo cases watch. */
-const BEATS = 8;
+/** How many intervals the rate and echo cases watch (at least 8, and enough to outlast the echo window of THETA-5.3). */
+const beats = (p: ThetaProfile): number => Math.max(8, Math.ceil(p.answerDeadlineMs / p.heartbeatIntervalMs) + 4);
 
 export const heartbeatCases: ThetaCase[] = [
   defineCase({
     id: 'theta/heartbeat/rate',
     section: '5',
     rules: ['THETA-5.1', 'THETA-5.2', 'THETA-5.4'],
-    description: `Handshakes, heartbeats every interval and watches ${BEATS} of the server\u2019s intervals.`,
+    description: 'Handshakes, heartbeats every interval and watches at least 8 of the server\u2019s intervals.',
     requirement: RATE,
     expected: (p) => [`a server Heartbeat every ${p.heartbeatIntervalMs} ms (± ${p.toleranceMs} ms), seq 1, 2, 3, …`],
-    deadlineMs: (p) => BEATS * p.heartbeatIntervalMs + 3 * slack(p),
+    deadlineMs: (p) => beats(p) * p.heartbeatIntervalMs + 3 * slack(p),
     async run(ctx) {
       const s = await Session.open(ctx);
       if (!(await s.handshake())) return;
-      await ctx.sleep(BEATS * ctx.profile.heartbeatIntervalMs);
+      await ctx.sleep(beats(ctx.profile) * ctx.profile.heartbeatIntervalMs);
       const n = s.of('Heartbeat').length;
-      if (!s.conn.isClosed && n < BEATS / 2) ctx.report({ rule: 'THETA-5.1', severity: 'must', expected: `about ${BEATS} heartbeats in ${BEATS} intervals`, seen: `${n}` });
+      if (!s.conn.isClosed && n < beats(ctx.profile) / 2) ctx.report({ rule: 'THETA-5.1', severity: 'must', expected: `about ${beats(ctx.profile)} heartbeats in as many intervals`, seen: `${n}` });
     },
   }),
   defineCase({
     id: 'theta/heartbeat/echo',
     section: '5',
     rules: ['THETA-5.3'],
-    description: `Handshakes and heartbeats every interval (each echoing the server\u2019s latest) for ${BEATS} intervals.`,
+    description: 'Handshakes and heartbeats every interval (each echoing the server\u2019s latest) for at least 8 intervals.',
     requirement: 'echo_seq and echo_sent_at_us repeat the latest client heartbeat the server had received when it sent (0 and 0 before the first); they never go backwards.',
     expected: () => ['every server heartbeat echoes one of ours, unchanged, the latest the server had'],
-    deadlineMs: (p) => BEATS * p.heartbeatIntervalMs + 3 * slack(p),
+    deadlineMs: (p) => beats(p) * p.heartbeatIntervalMs + 3 * slack(p),
     async run(ctx) {
       const s = await Session.open(ctx);
       if (!(await s.handshake())) return;
-      await ctx.sleep(BEATS * ctx.profile.heartbeatIntervalMs);
+      await ctx.sleep(beats(ctx.profile) * ctx.profile.heartbeatIntervalMs);
       const echoed = s.of('Heartbeat').filter((h) => h.echoSeq > 0).length;
       if (!s.conn.isClosed && echoed === 0) ctx.report({ rule: 'THETA-5.3', severity: 'must', expected: 'server heartbeats echoing ours', seen: 'no echo at all' });
     },
@@ -43,15 +44,15 @@ export const heartbeatCases: ThetaCase[] = [
     id: 'theta/heartbeat/rtt-plausible',
     section: '5',
     rules: ['THETA-5.5'],
-    description: `Handshakes and heartbeats for ${BEATS} intervals; compares each rtt_us and jitter_us with the time the session has lasted on the harness\u2019s clock.`,
+    description: 'Handshakes and heartbeats for at least 8 intervals; compares each rtt_us and jitter_us with the time the session has lasted on the harness\u2019s clock.',
     requirement: 'RTT never exceeds the time the exchange took on the harness\u2019s clock plus clockSkewMs (SHOULD); jitter is the absolute change of RTT.',
     expected: (p) => [`rtt_us and jitter_us at most the session\u2019s age + ${p.clockSkewMs} ms`],
-    deadlineMs: (p) => BEATS * p.heartbeatIntervalMs + 3 * slack(p),
+    deadlineMs: (p) => beats(p) * p.heartbeatIntervalMs + 3 * slack(p),
     async run(ctx) {
       const s = await Session.open(ctx);
       const start = ctx.trace.now();
       if (!(await s.handshake())) return;
-      await ctx.sleep(BEATS * ctx.profile.heartbeatIntervalMs);
+      await ctx.sleep(beats(ctx.profile) * ctx.profile.heartbeatIntervalMs);
       const bound = ctx.trace.now() - start + ctx.profile.clockSkewMs * 1000;
       const bad = s.of('Heartbeat').find((h) => h.rttUs > bound || h.jitterUs > bound);
       if (bad) ctx.report({ rule: 'THETA-5.5', severity: 'should', expected: `rtt_us and jitter_us ≤ ${bound} µs`, seen: `heartbeat ${bad.seq}: rtt_us ${bad.rttUs}, jitter_us ${bad.jitterUs}` });
