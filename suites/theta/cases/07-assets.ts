@@ -13,8 +13,8 @@ const assets: readonly { readonly name: string; readonly what: string; readonly 
   { name: '2-mib', what: '2 MiB in 32 frames of 64 KiB', sizes: Array.from({ length: 32 }, () => 65536) },
 ];
 
-/** Time for `bytes` of asset on the wire (ms): loopback QUIC moves 2–4 MB/s (NOTES.md), so 1 s per MiB and then some. */
-const transferMs = (bytes: number): number => 1_000 + Math.ceil(bytes / 1024 / 1024) * 2_000;
+/** Time for `bytes` of asset on the wire (ms): loopback QUIC moves 2–4 MB/s bare (NOTES.md) and about 0.2 MB/s through a loaded 2-core machine with traces recorded: 5 s per MiB. */
+const transferMs = (bytes: number): number => 1_000 + Math.ceil(bytes / 1024 / 1024) * 5_000;
 
 /** Sends the frames (each write one frame) then FIN; waits for the answer and the server's FIN. */
 async function sendAsset(ctx: Ctx, s: Session, sizes: readonly number[]): Promise<void> {
