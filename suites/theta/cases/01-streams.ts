@@ -1,7 +1,6 @@
 /** SPEC §1 Streams: only the client's bidirectional streams 0, 4 and 8. */
-import { CloseCode } from '../codec.js';
+import { CloseCode, encodeFrame } from '../codec.js';
 import { closeWithin, defineCase, pattern, Session, slack } from './_helpers.js';
-import { encodeFrame } from '../codec.js';
 
 const OTHER = 'Data on any other stream (another client bidi id, a client uni stream) is a violation: the server MUST close the connection with 0x5 PROTOCOL_VIOLATION.';
 

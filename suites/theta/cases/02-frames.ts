@@ -1,9 +1,8 @@
 /** SPEC §2 Frames: the length prefix, its limit, sound FlatBuffers, FIN inside a frame. */
 import { CloseCode, encodeFrame, FRAME_HEADER } from '../codec.js';
 import { encodeControl } from '../messages.js';
-import type { ThetaProfile } from '../profile.js';
+import { defaultProfile, type ThetaProfile } from '../profile.js';
 import { closeWithin, controlFrame, defineCase, malformedHellos, Session, slack, validHello, type ThetaCase } from './_helpers.js';
-import { defaultProfile } from '../profile.js';
 
 /** A length field one over the limit, and a few payload bytes (the server must not wait for the rest). */
 const overLimit = (p: ThetaProfile): Uint8Array => {

@@ -1,6 +1,5 @@
 /** SPEC §7 Assets: frames then FIN; one frame with the SHA-256 of the payloads, then FIN. */
-import { encodeFrame } from '../codec.js';
-import { CloseCode } from '../codec.js';
+import { CloseCode, encodeFrame } from '../codec.js';
 import { closeWithin, defineCase, pattern, Session, slack, type Ctx, type ThetaCase } from './_helpers.js';
 
 const HASH = 'The client sends one asset as frames then FIN; the server MUST answer one frame holding the 32-byte SHA-256 of the concatenated payloads, then FIN.';
