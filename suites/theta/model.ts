@@ -131,6 +131,8 @@ interface Session {
   clientBeats: { readonly seq: number; readonly sentAt: bigint; readonly t: number }[];
   /** Echo seq of the server's latest heartbeat (never goes backwards, THETA-5.3). */
   lastEchoSeq: number;
+  /** When the acknowledgement came (µs), once it did. */
+  ackAt: number | undefined;
   /** THETA-5.5: seq of a client heartbeat whose echo is dated in the server's future: the server heartbeat echoing it must say RTT 0. */
   futureEchoSeq: number | undefined;
   /** Replication frames owed back, in order (hex). */
@@ -197,6 +199,9 @@ export function helloFailures(h: SessionHelloMsg, p: ThetaProfile, expectedHash:
   if (!nonceOk(p, h.clientNonce)) codes.push(CloseCode.BAD_NONCE);
   return codes;
 }
+
+/** Client heartbeats a monitor keeps per session for THETA-5.3 while the server echoes none of them. */
+const MAX_BEATS_KEPT = 1024;
 
 /** The rule of each SessionHello check by its close code (THETA-3.2–3.5). */
 const HELLO_RULES: Readonly<Record<number, string>> = {
@@ -297,7 +302,7 @@ export class ThetaModel {
     if (ev.type === 'conn_open') {
       const s: Session = {
         id: ev.conn, phase: 'hello', streams: new Map(), armed: [], hello: undefined, sessionErrorCode: undefined,
-        serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, clientBeats: [], lastEchoSeq: 0, futureEchoSeq: undefined, echoes: [],
+        serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, clientBeats: [], lastEchoSeq: 0, ackAt: undefined, futureEchoSeq: undefined, echoes: [],
         asset: createHash('sha256'), assetFrames: 0, rttUs: 0, jitterUs: 0,
       };
       this.sessions.set(ev.conn, s);
@@ -501,6 +506,7 @@ export class ThetaModel {
       this.nonces.add(nonce);
       this.liveSessionIds.set(m.sessionId, s.id);
       s.phase = 'established';
+      s.ackAt = t;
       this.arm(s, 'ack', t);
       this.labels.add('transition:ack');
       this.labels.add('state:established');
@@ -517,7 +523,7 @@ export class ThetaModel {
     }
     if (m.seq !== s.serverSeq + 1) out.push(this.v('THETA-5.2', index, t, `seq ${s.serverSeq + 1}`, `seq ${m.seq}`));
     const echo = this.echoProblem(s, m, t);
-    if (echo !== undefined) out.push(this.v('THETA-5.3', index, t, echo, `echo seq ${m.echoSeq}, sent_at ${m.echoSentAtUs}`));
+    if (echo !== undefined) out.push(this.v('THETA-5.3', index, t, echo.expected, `echo seq ${m.echoSeq}, sent_at ${m.echoSentAtUs}`, echo.severity));
     if (m.sentAtUs < s.serverSentAt) out.push(this.v('THETA-5.4', index, t, `sent_at_us ≥ ${s.serverSentAt}`, `${m.sentAtUs}`));
     if (s.futureEchoSeq !== undefined && m.echoSeq === s.futureEchoSeq && m.rttUs !== 0) out.push(this.v('THETA-5.5', index, t, `rtt_us 0 after the future-dated echo of client heartbeat ${s.futureEchoSeq} (clamped)`, `rtt_us ${m.rttUs}`));
     if (s.futureEchoSeq !== undefined && m.echoSeq >= s.futureEchoSeq) s.futureEchoSeq = undefined;
@@ -530,27 +536,37 @@ export class ThetaModel {
   }
 
   /**
-   * THETA-5.3 seen from the client: a server heartbeat at `t` (µs) echoes
-   * one client heartbeat exactly (or 0/0 before any), never an older one
-   * than its previous heartbeat did, and none older than the latest client
-   * heartbeat sent `answerDeadlineMs + heartbeatIntervalMs` before (the
-   * server had it by then; younger ones may still be in flight). Returns what was expected, or
-   * undefined when the echo is acceptable. Prunes beats older than needed.
+   * THETA-5.3 seen from the client. A server heartbeat at `t` (µs) MUST
+   * echo one client heartbeat exactly (seq and `sent_at_us`), or 0/0 before
+   * any; MUST NOT echo an older one than its previous heartbeat did
+   * (streams keep order); and MUST NOT echo 0/0 once the server, still
+   * heartbeating, would have timed out without any client heartbeat
+   * (later than the acknowledgement + `heartbeatTimeoutMs` +
+   * `answerDeadlineMs` for the trip). It SHOULD NOT echo one older than
+   * the latest client heartbeat sent `answerDeadlineMs +
+   * heartbeatIntervalMs` before: the client records a heartbeat when it
+   * writes it, and a busy connection (an asset upload) may hold it back
+   * longer. Returns the problem, or undefined when the echo is acceptable.
    */
-  private echoProblem(s: Session, m: HeartbeatMsg, t: number): string | undefined {
+  private echoProblem(s: Session, m: HeartbeatMsg, t: number): { readonly severity: Severity; readonly expected: string } | undefined {
+    // Beats older than the last echo can never be echoed again.
+    while (s.clientBeats.length > 0 && (s.clientBeats[0] as { seq: number }).seq < s.lastEchoSeq) s.clientBeats.shift();
+    if (s.clientBeats.length > MAX_BEATS_KEPT) s.clientBeats.splice(0, s.clientBeats.length - MAX_BEATS_KEPT);
     const horizon = t - (this.profile.answerDeadlineMs + this.profile.heartbeatIntervalMs) * US;
-    // Keep the latest beat at or before the horizon, and every later one.
-    let firstKept = 0;
-    for (let i = 0; i < s.clientBeats.length; i++) if ((s.clientBeats[i] as { t: number }).t <= horizon) firstKept = i;
-    if (firstKept > 0) s.clientBeats.splice(0, firstKept);
-    const oldest = s.clientBeats[0];
-    const minSeq = Math.max(s.lastEchoSeq, oldest !== undefined && oldest.t <= horizon ? oldest.seq : 0);
+    let due = 0;
+    for (const b of s.clientBeats) if (b.t <= horizon) due = b.seq;
     const latest = s.clientBeats.at(-1)?.seq ?? 0;
-    const want = minSeq === latest ? `echo seq ${latest}` : `echo seq in [${minSeq}, ${latest}]`;
-    if (m.echoSeq === 0 && m.echoSentAtUs === 0n) return minSeq === 0 ? undefined : `${want} (the latest client heartbeat the server had)`;
+    const want = `echo seq ${Math.max(due, s.lastEchoSeq)}${latest > Math.max(due, s.lastEchoSeq) ? ` to ${latest}` : ''}`;
+    if (m.echoSeq === 0 && m.echoSentAtUs === 0n) {
+      if (s.lastEchoSeq > 0) return { severity: 'must', expected: `${want}: never back to 0 after echoing ${s.lastEchoSeq}` };
+      const timedOut = s.ackAt !== undefined && s.clientBeats.length > 0 && t > s.ackAt + (this.profile.heartbeatTimeoutMs + this.profile.answerDeadlineMs) * US;
+      if (timedOut) return { severity: 'must', expected: `${want}: a server alive ${this.profile.heartbeatTimeoutMs} ms after its acknowledgement has had a client heartbeat` };
+      return due > 0 ? { severity: 'should', expected: `${want} (the latest client heartbeat the server had)` } : undefined;
+    }
     const beat = s.clientBeats.find((b) => b.seq === m.echoSeq);
-    if (beat === undefined || beat.sentAt !== m.echoSentAtUs) return `${want}, with that heartbeat's sent_at_us (an echo of a client heartbeat, unchanged)`;
-    if (m.echoSeq < minSeq) return `${want} (not older than the latest client heartbeat the server had)`;
+    if (m.echoSeq < s.lastEchoSeq) return { severity: 'must', expected: `${want}: not older than the previous echo (${s.lastEchoSeq})` };
+    if (beat === undefined || beat.sentAt !== m.echoSentAtUs) return { severity: 'must', expected: `${want}, with that heartbeat's sent_at_us (an echo of a client heartbeat, unchanged)` };
+    if (m.echoSeq < due) return { severity: 'should', expected: `${want} (not older than the latest client heartbeat the server had)` };
     return undefined;
   }
 

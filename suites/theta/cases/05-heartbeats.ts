@@ -4,8 +4,12 @@ import { defineCase, Session, slack, type ThetaCase } from './_helpers.js';
 
 const RATE = 'After the handshake the server MUST send a Heartbeat every interval: the first within one interval of the acknowledgement, then one per interval (SHOULD within ± toleranceMs; MUST within twice the interval); seq counts from 1.';
 
-/** How many intervals the rate and echo cases watch (at least 8, and enough to outlast the echo window of THETA-5.3). */
-const beats = (p: ThetaProfile): number => Math.max(8, Math.ceil(p.answerDeadlineMs / p.heartbeatIntervalMs) + 4);
+/**
+ * How many intervals the rate and echo cases watch: at least 8, and past
+ * the point where a server echoing nothing is a MUST violation (THETA-5.3:
+ * the acknowledgement + heartbeatTimeoutMs + answerDeadlineMs).
+ */
+const beats = (p: ThetaProfile): number => Math.max(8, Math.ceil((p.heartbeatTimeoutMs + p.answerDeadlineMs) / p.heartbeatIntervalMs) + 4);
 
 export const heartbeatCases: ThetaCase[] = [
   defineCase({
