@@ -140,6 +140,7 @@ interface Session {
   /** Assets: running hash and frame count. */
   asset: Hash;
   assetFrames: number;
+  assetBytes: number;
   /** Server mode: last RTT computed (µs), for jitter. */
   rttUs: number;
   jitterUs: number;
@@ -200,6 +201,9 @@ export function helloFailures(h: SessionHelloMsg, p: ThetaProfile, expectedHash:
   return codes;
 }
 
+/** THETA-7.1: the slowest link the MUST deadline of an asset answer allows for the asset's bytes (bytes/s). */
+export const ASSET_FLOOR_BYTES_PER_S = 64 * 1024;
+
 /** Client heartbeats a monitor keeps per session for THETA-5.3 while the server echoes none of them. */
 const MAX_BEATS_KEPT = 1024;
 
@@ -247,9 +251,11 @@ export class ThetaModel {
 
   // ---- helpers ---------------------------------------------------------
 
-  private arm(s: Session, trigger: ThetaTrigger, t: number, subject: Subject = {}): ThetaArmed[] {
+  /** Arms the records of `trigger` at `t`; `extraMustMs` widens their MUST bands (an asset still in flight, THETA-7.1). */
+  private arm(s: Session, trigger: ThetaTrigger, t: number, subject: Subject = {}, extraMustMs = 0): ThetaArmed[] {
     const out: ThetaArmed[] = [];
-    for (const r of this.table.byTrigger(trigger)) {
+    for (const rec of this.table.byTrigger(trigger)) {
+      const r = extraMustMs > 0 ? { ...rec, must: { ...rec.must, latestMs: rec.must.latestMs + extraMustMs } } : rec;
       const a = arm(r, trigger, t, subject);
       s.armed.push(a);
       out.push(a);
@@ -303,7 +309,7 @@ export class ThetaModel {
       const s: Session = {
         id: ev.conn, phase: 'hello', streams: new Map(), armed: [], hello: undefined, sessionErrorCode: undefined,
         serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, clientBeats: [], lastEchoSeq: 0, ackAt: undefined, futureEchoSeq: undefined, echoes: [],
-        asset: createHash('sha256'), assetFrames: 0, rttUs: 0, jitterUs: 0,
+        asset: createHash('sha256'), assetFrames: 0, assetBytes: 0, rttUs: 0, jitterUs: 0,
       };
       this.sessions.set(ev.conn, s);
       this.arm(s, 'quic-handshake', ev.t);
@@ -353,6 +359,7 @@ export class ThetaModel {
       } else {
         s.asset.update(f);
         s.assetFrames++;
+        s.assetBytes += f.length;
         this.labels.add('transition:asset-frame');
       }
     }
@@ -418,7 +425,8 @@ export class ThetaModel {
     if (s.phase !== 'established') return;
     if (st.role === 'assets') {
       if (s.assetFrames === 0 && this.profile.emptyAsset === 'violation') return this.clientViolation(s, t, 'THETA-7.2', 'an asset of no frames');
-      this.arm(s, 'asset-fin', t, { digest: s.asset.copy().digest('hex') });
+      // The client records its FIN when it writes it; on a slow link the asset may still be on its way (THETA-7.1).
+      this.arm(s, 'asset-fin', t, { digest: s.asset.copy().digest('hex') }, (s.assetBytes * 1000) / ASSET_FLOOR_BYTES_PER_S);
     } else if (st.role === 'control' && this.profile.controlFin === 'ends-session') {
       s.armed = s.armed.filter((a) => a.record.owed.kind !== 'action' && a.record.rule !== 'THETA-5.6');
       this.arm(s, 'control-fin', t, { codes: [CloseCode.NO_ERROR] });
