@@ -5,7 +5,7 @@
 import type { ProtocolSuite } from '../../harness/engine/types.js';
 import { allCases } from './cases/index.js';
 import { decodeFrames, encodeFixtureFrame, fixtureFrameSchema } from './fixture-frames.js';
-import { GarouModel } from './model.js';
+import { COVERAGE_LABELS, GarouModel } from './model.js';
 import { garouProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type GarouProfile } from './profile.js';
 
@@ -27,4 +27,10 @@ export const suite: ProtocolSuite<GarouProfile> = {
   frameSchema: fixtureFrameSchema,
   encodeFrame: encodeFixtureFrame,
   decodeFrames,
+  fuzz: {
+    // Loaded on first use: a conformance run never loads the generators or fast-check.
+    arbitraries: async (p) => (await import('./fuzz.js')).garouArbitraries(p),
+    coverageLabels: COVERAGE_LABELS,
+    livenessRule: 'GAROU-14.3',
+  },
 };
