@@ -603,6 +603,7 @@ export class GarouModel implements Monitor, ServerModel {
       const leave = this.profile.membershipOnDisconnect === 'leave';
       const deliveries = this.rooms.disconnect(uid, leave);
       this.deliver(t, deliveries);
+      if (leave) this.forgetClosedRooms();
     }
   }
 
@@ -632,6 +633,7 @@ export class GarouModel implements Monitor, ServerModel {
     this.label(outcome.answer.name === 'MessageAck' ? 'transition:command-ok' : 'transition:command-refused');
     this.answer(c, t, 'command', outcome.answer);
     this.deliver(t, outcome.deliveries);
+    if (cmd.name === 'LeaveRoom') this.forgetClosedRooms();
   }
 
   private upload(c: Conn, t: number, f: UploadFrame): void {
@@ -658,9 +660,8 @@ export class GarouModel implements Monitor, ServerModel {
   /** Room frames to their recipients' connections; counted events drive the hot-room state (GAROU-7.2, 8). */
   private deliver(t: number, deliveries: readonly Delivery[]): void {
     const ms = t / US_PER_MS;
-    // A closed room no longer counts toward the hot-room cap (GAROU-8.4).
-    for (const h of [this.hot, this.hotHigh, this.hotLow]) for (const id of h?.hotRooms() ?? []) if (!this.rooms.has(id)) h!.forget(id);
-    for (const id of [...this.serverHot]) if (!this.rooms.has(id)) this.serverHot.delete(id);
+    // A closed room no longer counts toward the hot-room cap (GAROU-8.4); rooms close only by a leave.
+    if (deliveries.some((d) => d.frame.name === 'RoomUserLeft' || d.frame.name === 'RoomClose')) this.forgetClosedRooms();
     for (const d of deliveries) {
       this.label(d.frame.name === 'RoomInit' ? 'transition:room-init' : 'transition:room-event');
       for (const u of d.to) {
@@ -688,6 +689,12 @@ export class GarouModel implements Monitor, ServerModel {
         for (const tr of this.hotLow!.event(d.roomId, ms)) if (tr.kind === 'promote') this.lowEverHot.add(tr.roomId);
       }
     }
+  }
+
+  /** Closed rooms leave the hot-room machines (and the monitor's view of the server's hot rooms). */
+  private forgetClosedRooms(): void {
+    for (const h of [this.hot, this.hotHigh, this.hotLow]) for (const id of h?.hotRooms() ?? []) if (!this.rooms.has(id)) h!.forget(id);
+    for (const id of [...this.serverHot]) if (!this.rooms.has(id)) this.serverHot.delete(id);
   }
 
   private endHot(c: Conn, roomId: number): void {
