@@ -7,7 +7,7 @@
  */
 import type { ClientConnection, ClientStream } from '../../../harness/drivers/types.js';
 import type { CaseContext, ConformanceCase } from '../../../harness/engine/types.js';
-import { decodeStream, encodeFrame, encodeRawFrame, encodeStreamHeader, type DecodedFrame } from '../codec.js';
+import { encodeFrame, encodeRawFrame, encodeStreamHeader, StreamDecoder, type DecodedFrame } from '../codec.js';
 import { closeCodeName, streamTypeOf, type Frame, type FrameName, type Payloads } from '../frames.js';
 import type { GarouProfile } from '../profile.js';
 
@@ -116,7 +116,7 @@ export class GClient {
   /** Waits for the answer to `cmdId`. */
   async answer(cmdId: number): Promise<Extract<Frame, { name: 'MessageAck' | 'Error' }> | undefined> {
     const find = (): Extract<Frame, { name: 'MessageAck' | 'Error' }> | undefined =>
-      (this.controlFrames() as Frame[]).find((f): f is Extract<Frame, { name: 'MessageAck' | 'Error' }> => (f.name === 'MessageAck' || f.name === 'Error') && f.payload.cmd_id === cmdId);
+      (this.controlFrames() as readonly Frame[]).find((f): f is Extract<Frame, { name: 'MessageAck' | 'Error' }> => (f.name === 'MessageAck' || f.name === 'Error') && f.payload.cmd_id === cmdId);
     await this.ctx.until(() => find() !== undefined || this.conn.isClosed, this.wait);
     return find();
   }
@@ -129,14 +129,30 @@ export class GClient {
   }
 
   /** Frames received on the control stream so far. */
-  controlFrames(): DecodedFrame[] {
-    return decodeStream(this.control.received(), { stream: 'control', dir: 's2c', validate: false }).frames;
+  controlFrames(): readonly DecodedFrame[] {
+    return this.framesOf(this.control, 'control');
   }
 
   /** Room frames received so far on every server stream, in stream order. */
   roomFrames(): DecodedFrame[] {
-    return this.conn.serverStreams().flatMap((s) => (s.kind === 'uni' ? decodeStream(s.received(), { stream: 'uni', dir: 's2c', validate: false }).frames : []));
+    return this.conn.serverStreams().flatMap((s) => (s.kind === 'uni' ? this.framesOf(s, 'uni') : []));
   }
+
+  /** The frames of a stream, decoded incrementally (only the bytes that arrived since the last call). */
+  private framesOf(s: ClientStream, kind: 'control' | 'uni'): readonly DecodedFrame[] {
+    let d = this.decoded.get(s);
+    if (!d) {
+      d = { decoder: new StreamDecoder({ stream: kind, dir: 's2c', validate: false }), len: 0, frames: [] };
+      this.decoded.set(s, d);
+    }
+    if (s.receivedLength > d.len) {
+      const fresh = s.received().subarray(d.len);
+      d.len += fresh.length;
+      d.frames.push(...d.decoder.push(fresh).frames);
+    }
+    return d.frames;
+  }
+  private readonly decoded = new Map<ClientStream, { decoder: StreamDecoder; len: number; frames: DecodedFrame[] }>();
 
   /** The room frames of `roomId` received so far. */
   roomEvents(roomId: number): DecodedFrame[] {
