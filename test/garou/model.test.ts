@@ -153,3 +153,15 @@ t.test('answers out of order and a reordered room event are violations', async (
   [re[x], re[y]] = [{ ...trace[y]!, t: trace[x]!.t }, { ...trace[x]!, t: trace[y]!.t }];
   t.equal(judge(re)[0]?.rule, 'GAROU-7.3', 'seq n+1 before n on one stream');
 });
+
+t.test('the room id the server chose is learned from a RoomInit that overtakes the CreateRoom answer (two streams)', async (t) => {
+  const ack = trace.findIndex((ev) => ev.type === 'data' && ev.conn === 0 && frameOf(ev) === 'MessageAck');
+  const init = trace.findIndex((ev) => ev.type === 'data' && ev.conn === 0 && frameOf(ev) === 'RoomInit');
+  t.ok(ack >= 0 && init > ack, 'the core answers first');
+  const moved = [...trace];
+  const [ev] = moved.splice(init, 1);
+  moved.splice(ack, 0, { ...ev!, t: trace[ack]!.t });
+  t.same(judge(moved), []);
+  const wrong = moved.map((e, i) => (i === ack + 1 && e.type === 'data' ? { ...e, hex: e.hex.replace(Buffer.from('"room_id":1}').toString('hex'), Buffer.from('"room_id":7}').toString('hex')) } : e));
+  t.equal(judge(wrong)[0]?.rule, 'GAROU-6.2', 'an answer naming another room than its RoomInit');
+});
