@@ -30,6 +30,8 @@ interface RoomView {
   readonly lastOn: Map<string, number>;
   /** The member left or the room closed: nothing more may come. */
   ended: boolean;
+  /** The member left at this seq without being sent its own RoomUserLeft (profile `leaverGetsOwnLeave` false): events from it on may not come. */
+  leftAt?: number;
 }
 
 /** One connection's view of its rooms. */
@@ -58,7 +60,7 @@ export class RoomFeed {
     if (stream.kind === 'hot' && roomId !== stream.roomId) v('GAROU-3.6', `${frame.name} of room ${roomId} on the hot-room stream of room ${stream.roomId} (${stream.id})`);
     if (frame.name === 'RoomInit') {
       const old = this.rooms.get(roomId);
-      if (old && !old.ended) v('GAROU-7.4', `a second RoomInit of room ${roomId} while a member`);
+      if (old && !old.ended && old.leftAt === undefined) v('GAROU-7.4', `a second RoomInit of room ${roomId} while a member`);
       this.rooms.set(roomId, { upTo: seq, ahead: new Set(), lastOn: new Map([[stream.id, seq]]), ended: false });
       return out;
     }
@@ -67,7 +69,7 @@ export class RoomFeed {
       v('GAROU-7.4', `${frame.name} seq ${seq} of room ${roomId} before its RoomInit`);
       return out;
     }
-    if (r.ended) {
+    if (r.ended || (r.leftAt !== undefined && seq >= r.leftAt)) {
       v('GAROU-7.2', `${frame.name} seq ${seq} of room ${roomId} after this user left it or it closed`);
       return out;
     }
@@ -81,6 +83,17 @@ export class RoomFeed {
     r.lastOn.set(stream.id, Math.max(seq, last ?? 0));
     if ((frame.name === 'RoomUserLeft' && p.user_id === this.userId) || frame.name === 'RoomClose') r.ended = true;
     return out;
+  }
+
+  /**
+   * The user left `roomId` with event `seq` and is not sent its own
+   * RoomUserLeft (profile `leaverGetsOwnLeave` false, GAROU-7.2): events
+   * before it may still arrive, none from it on; a later RoomInit starts
+   * afresh.
+   */
+  leave(roomId: number, seq: number): void {
+    const r = this.rooms.get(roomId);
+    if (r) r.leftAt = seq;
   }
 
   /** The seqs of `roomId` still missing below the highest that arrived (empty when none). */

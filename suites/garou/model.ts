@@ -487,6 +487,34 @@ export class GarouModel implements Monitor, ServerModel {
   }
 
   private sessionActions(c: Conn, t: number, acts: readonly SessionAction[]): void {
+    if (this.mode === 'server' && acts.some((a) => a.kind === 'open-shards')) {
+      this.sessionActionsIn(c, t, acts);
+      this.rejoin(c, t);
+      return;
+    }
+    this.sessionActionsIn(c, t, acts);
+  }
+
+  /**
+   * Profile `membershipOnDisconnect` `keep`: a new connection of a user who
+   * stayed a member gets RoomInit of each of its rooms after ShardAssignment
+   * (GAROU-6.3); served (server mode) or owed (monitor, from the AuthOk seen).
+   */
+  private rejoin(c: Conn, t: number): void {
+    if (this.profile.membershipOnDisconnect !== 'keep' || c.userId === undefined) return;
+    for (const id of this.rooms.roomsOf(c.userId)) {
+      const frame = this.rooms.roomInit(id);
+      if (this.mode === 'server') {
+        const { stream, carrier } = this.roomStream(c, id);
+        this.out.push({ kind: 'frame', conn: c.id, stream, carrier, frame });
+      } else {
+        const a = arm(this.table.byRule('GAROU-7.4'), 'init', t, { frame, roomId: id, seq: frame.payload.seq });
+        c.owed.set(`${id}:init`, a);
+      }
+    }
+  }
+
+  private sessionActionsIn(c: Conn, t: number, acts: readonly SessionAction[]): void {
     for (const a of acts) {
       if (a.kind === 'close') {
         const rule = /^GAROU-[0-9.]+/.exec(a.reason)?.[0] ?? 'GAROU-13.3';
@@ -677,6 +705,10 @@ export class GarouModel implements Monitor, ServerModel {
             c.owed.set(key, a);
           }
         }
+      }
+      // A leaver not sent its own RoomUserLeft: its connections' feeds expect nothing of the room from this seq on.
+      if (this.mode === 'monitor' && d.frame.name === 'RoomUserLeft' && !d.to.includes(d.frame.payload.user_id)) {
+        for (const c of this.connsOf(d.frame.payload.user_id)) c.feed?.leave(d.roomId, d.frame.payload.seq);
       }
       // A leaver's hot-room stream ends after its last event (GAROU-8.6); a closed room's too.
       if (this.mode === 'server' && (d.frame.name === 'RoomUserLeft' || d.frame.name === 'RoomClose')) {
@@ -895,6 +927,7 @@ export class GarouModel implements Monitor, ServerModel {
         c.armed = c.armed.filter((x) => x.trigger !== 'conn-open');
         this.label('state:authenticated');
         this.authenticated(c);
+        this.rejoin(c, t);
         this.armOn(c, 'auth-ok', t, {}); // the shard streams (GAROU-3.5)
         this.settleShards(c);
         return;

@@ -75,3 +75,13 @@ t.test('property: any interleaving of shard and hot runs is clean; a lost event 
   );
   t.pass('runs interleave freely; losses are found');
 });
+
+t.test('a leave without its own RoomUserLeft (leaverGetsOwnLeave false)', async (t) => {
+  const f = new RoomFeed('me', 8);
+  f.receive(shard(3), init(11, 0));
+  f.leave(11, 3);
+  t.same(f.receive(shard(3), msg(11, 1)), [], 'events before the leave may still arrive');
+  t.same(rules(f.receive(shard(3), msg(11, 3))), ['GAROU-7.2'], 'none from the leave on');
+  t.same(f.receive(shard(3), init(11, 5)), [], 'a RoomInit after the leave starts afresh');
+  t.same(f.receive(shard(3), msg(11, 6)), []);
+});
