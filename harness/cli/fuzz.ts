@@ -22,6 +22,8 @@ import type { ShardSpec } from '../fuzz/types.js';
 import { addConnectOptions, addReportOptions, checkTransport, connectOptionsFrom, intArg, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags } from './common.js';
 import { prepareOutDir, writeReports } from './outputs.js';
 import { forTerminal } from '../reports/terminal.js';
+import { onEmergency } from '../engine/process-guard.js';
+import { messageOf } from '../engine/errors.js';
 
 /** Report folder of `fuzz` when `--out` is not given. */
 export const FUZZ_OUT = 'reports/fuzz';
@@ -174,9 +176,29 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   let lastLine = '';
   const budget = o.replay ? `replay ${o.replay.seed}:${o.replay.path}` : `${o.runs !== undefined ? `${o.runs} programs` : o.duration === undefined ? '100 programs' : ''}${o.runs !== undefined && o.duration !== undefined ? ' or ' : ''}${o.duration !== undefined ? `${o.duration / 1000} s` : ''}`;
   if (!o.quiet) io.err(`wirecheck fuzz: ${suite.name} against ${target.url}, seed ${seed}, shard ${shard.index + 1}/${shard.count}, budget ${budget}, generators ${(names ?? known).join(', ')}\n`);
+  // Partial reports (the cases run so far, `stopped` saying why) on every exit path, as `run` (cli/common.ts execute):
+  // SIGINT ends the campaign after the current case (below); SIGTERM and uncaught errors go through the process guard; an internal error is caught here.
+  let partial: ((why: string) => CampaignResult) | undefined;
+  let flushed = false;
+  /** The emergency flush under way, if one started: the campaign's own end then writes nothing (one writer per report). */
+  let flushing: Promise<void> | undefined;
+  const flushPartial = (why: string): Promise<void> => {
+    if (flushed || partial === undefined) return Promise.resolve();
+    flushed = true;
+    ac.abort(); // no new case starts while the process goes down
+    const r = partial(why);
+    flushing = (async () => {
+      const { campaignFile } = await writeCampaign(r, o.out);
+      const { written } = await writeReports(campaignToRun(r), o, { campaign: r });
+      io.err(`wirecheck: partial reports (${r.stats.cases} cases, ${forTerminal(why)}): ${[...written, campaignFile].join(', ')}\n`);
+    })();
+    return flushing;
+  };
+  const unguard = onEmergency(flushPartial);
   let result: CampaignResult;
   try {
     result = await runCampaign({
+      onStart: (p) => void (partial = p),
       suite,
       profile,
       target,
@@ -201,9 +223,20 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
         io.err(`${tty ? '\r\x1b[2K' : ''}finding: ${f.id} ${f.rule} (${f.verdict}) after ${f.foundAfter.generated} programs, shrunk in ${f.shrinkCases} cases\n`);
       },
     });
+  } catch (err) {
+    // An internal error: keep what was gathered, then let the CLI report it (exit 3).
+    await flushPartial(`internal error: ${messageOf(err)}`).catch((e: unknown) => io.err(`wirecheck: partial reports: ${forTerminal(messageOf(e))}\n`));
+    throw err;
   } finally {
     process.off('SIGINT', onSigint);
   }
+  if (flushing) {
+    // The process guard is writing the partial reports and ends the process (SIGTERM: 143); nothing more to write here.
+    await flushing.catch(() => undefined);
+    return ExitCode.TARGET;
+  }
+  flushed = true;
+  unguard();
   if (tty && lastLine) io.err('\r\x1b[2K');
   const { campaignFile, fixtures } = await writeCampaign(result, o.out);
   const { written } = await writeReports(campaignToRun(result), o, { campaign: result });

@@ -69,6 +69,13 @@ export interface CampaignOptions<P extends object> {
   readonly onCase?: (program: FuzzProgram, outcome: CaseRunOutcome, shrinking: boolean) => void;
   /** Aborting stops the campaign after the current case; the result is partial (`stopped`). */
   readonly signal?: AbortSignal;
+  /**
+   * Called once, before the first case, with a function that returns the
+   * campaign so far as a result stopped for `why` (cases run, findings,
+   * coverage): what the CLI writes as partial reports when the process must
+   * end before the campaign does (SIGTERM, an internal error).
+   */
+  readonly onStart?: (partial: (why: string) => CampaignResult) => void;
 }
 
 /** Programs per round. */
@@ -239,6 +246,12 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
   let dead = false;
   let current = names[0]!;
   let shrinking = false;
+  let firstOk = false;
+  o.onStart?.((why) => {
+    const r = finish(why, firstOk);
+    // A copy of the counters: the campaign may go on while the partial reports are written.
+    return { ...r, stats: { ...r.stats }, perArbitrary: Object.fromEntries(Object.entries(r.perArbitrary).map(([k, v]) => [k, { ...v }])), findings: [...r.findings], rounds: [...r.rounds] };
+  });
 
   const progress = () => {
     if (!o.onProgress) return;
@@ -302,6 +315,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
     await target.drain?.();
     return finish(`the target did not pass the liveness probe before the first case (${first.message ?? ''})`, false);
   }
+  firstOk = true;
 
   /**
    * Runs a round: its `numRuns` programs, whatever is found. A new failure

@@ -172,7 +172,9 @@ export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
  * its trace, the replay token and the counterexample in the message), one
  * passing summary case per generator (`<protocol>/fuzz/<generator>`), and
  * one coverage case (`<protocol>/fuzz/coverage`) naming what was never
- * reached. An unreachable target makes every case `skipped`.
+ * reached. An unreachable target makes every case `skipped`; a campaign
+ * stopped early (interrupted, terminated, an internal error, a dead target)
+ * says why in each generator case's message.
  */
 export function campaignToRun(c: CampaignResult): RunResult {
   const cases: CaseResult[] = [];
@@ -188,7 +190,7 @@ export function campaignToRun(c: CampaignResult): RunResult {
       requirement: `Every program the ${a} generator makes is judged by the ${c.protocol} model; the target passes the liveness probe after each.`,
       expected: ['no finding (findings are reported as their own cases)'],
       verdict: skipped ? 'skipped' : 'pass',
-      ...(skipped ? { message: c.stopped ?? 'the target was unreachable' } : {}),
+      ...(skipped ? { message: c.stopped ?? 'the target was unreachable' } : c.stopped !== undefined ? { message: `the campaign stopped before its budget: ${c.stopped}` } : {}),
       durationMs: 0,
       trace: [],
     });
