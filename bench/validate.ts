@@ -7,7 +7,9 @@
  *    an Action stream, closed by the client. A wrong ack is planted as the
  *    very last event, so the validator must read everything and then find it.
  * 2. Validates it in a fresh child process (`wirecheck validate` code path,
- *    streaming) and prints events per second, wall time and the child's peak
+ *    streaming; `validate` the TypeScript sources through tsx, and, when
+ *    `npm run build` made a dist/ newer than the sources, `validate-dist`
+ *    the compiled JavaScript users run) and prints events per second, wall time and the child's peak
  *    RSS and peak heap, next to the same figures for just reading and parsing
  *    the file (JSON.parse per line, no schema, no model) as the baseline.
  *
@@ -15,7 +17,7 @@
  * --generate FILE only writes the trace to FILE (for profiling:
  * `node --cpu-prof bin/wirecheck.js validate FILE`).
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir, cpus } from 'node:os';
@@ -37,8 +39,10 @@ async function child(mode: string, file: string): Promise<void> {
   const started = performance.now();
   let events = 0;
   let verdict = '';
-  if (mode === 'validate') {
-    const { validateTraceFile } = await import('../harness/traces/validate.js');
+  if (mode === 'validate' || mode === 'validate-dist') {
+    // validate-dist: the compiled JavaScript users run (dist/, `npm run build`); validate: the TypeScript sources through tsx.
+    const mod = mode === 'validate-dist' ? new URL('../dist/harness/traces/validate.js', import.meta.url).href : '../harness/traces/validate.js';
+    const { validateTraceFile } = (await import(mod)) as typeof import('../harness/traces/validate.js');
     const r = await validateTraceFile(file);
     events = r.events;
     verdict = `${r.verdict} ${r.violation?.rule ?? ''} at #${r.violation?.index ?? '-'}`;
@@ -99,9 +103,27 @@ async function generate(file: string, target: number): Promise<{ events: number;
   return { events: c + 3, planted: c + 2 };
 }
 
+/** True when dist/ holds a build newer than every source file (bin/wirecheck.js's rule). */
+function distIsFresh(): boolean {
+  const root = new URL('../', import.meta.url);
+  const stamp = new URL('dist/.built', root);
+  if (!existsSync(stamp)) return false;
+  const builtAt = statSync(stamp).mtimeMs;
+  const newest = (dir: URL): number => {
+    let t = statSync(dir).mtimeMs;
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = new URL(e.isDirectory() ? `${e.name}/` : e.name, dir);
+      t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }
+    return t;
+  };
+  return ['harness/', 'suites/', 'reference-server/'].every((d) => !existsSync(new URL(d, root)) || newest(new URL(d, root)) <= builtAt);
+}
+
 function runChild(mode: string, file: string): Promise<{ events: number; ms: number; verdict: string; maxRssKb: number; peakHeap: number }> {
   return new Promise((resolve, reject) => {
     const p = fork(fileURLToPath(import.meta.url), ['--child', mode, file], { execArgv: ['--import=tsx'], stdio: 'inherit' });
+    // (The dist child runs this file through tsx too, but the validator it times is dist/'s compiled JavaScript.)
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
       reject(new Error(`${mode} child did not finish within 10 minutes`));
@@ -128,8 +150,11 @@ async function main(): Promise<void> {
     const size = (await stat(file)).size;
     console.log(`generated ${events.toLocaleString('en-US')} events (${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - g0) / 1000).toFixed(1)} s; planted violation at #${planted}`);
     const rows: Record<string, { ms: number[]; rss: number[]; heap: number[]; verdict: string; events: number }> = {};
+    const dist = distIsFresh();
+    if (!dist) console.log('dist/ is missing or older than the sources: run `npm run build` to time the compiled validator (what users run) as well');
+    const modes = dist ? ['parse', 'validate', 'validate-dist'] : ['parse', 'validate'];
     for (let i = 0; i < runs; i++) {
-      for (const mode of i % 2 ? ['validate', 'parse'] : ['parse', 'validate']) {
+      for (const mode of i % 2 ? [...modes].reverse() : modes) {
         const r = await runChild(mode, file);
         const row = (rows[mode] ??= { ms: [], rss: [], heap: [], verdict: r.verdict, events: r.events });
         row.ms.push(r.ms);
@@ -145,8 +170,10 @@ async function main(): Promise<void> {
         `${mode.padEnd(10)} ${r.events.toLocaleString('en-US').padStart(9)}  ${(ms / 1000).toFixed(2).padStart(8)}  ${Math.round(r.events / (ms / 1000)).toLocaleString('en-US').padStart(9)}  ${(ms / base).toFixed(2).padStart(6)}  ${median(r.rss).toFixed(0).padStart(11)}  ${median(r.heap).toFixed(0).padStart(12)}  ${r.verdict}`,
       );
     }
-    const v = rows['validate']!;
-    if (!v.verdict.startsWith(`fail PROTON-4.3 at #${planted}`)) throw new Error(`validation did not find the planted violation: ${v.verdict}`);
+    for (const m of modes.filter((x) => x !== 'parse')) {
+      const v = rows[m]!;
+      if (!v.verdict.startsWith(`fail PROTON-4.3 at #${planted}`)) throw new Error(`${m}: validation did not find the planted violation: ${v.verdict}`);
+    }
     console.log(`\nenv: node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}; medians of ${runs} runs, each in a fresh process`);
   } finally {
     await rm(dir, { recursive: true, force: true });

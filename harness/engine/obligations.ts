@@ -171,13 +171,20 @@ export function windowOf(a: Armed, band: 'should' | 'must'): Window {
  * undefined for a MAY (never owed).
  */
 export function deadlineOf(a: Armed): { readonly t: number; readonly severity: Severity } | undefined {
-  switch (a.record.severity) {
+  const t = deadlineAt(a);
+  return Number.isNaN(t) ? undefined : { t, severity: a.record.severity as Severity };
+}
+
+/** {@link deadlineOf}'s time (µs) without an object per call (NaN for a MAY): the monitor asks it for every armed obligation at every event. */
+function deadlineAt(a: Armed): number {
+  const r = a.record;
+  switch (r.severity) {
     case 'must':
-      return { t: windowOf(a, 'must').hi, severity: 'must' };
+      return a.since + r.must.latestMs * US_PER_MS;
     case 'should':
-      return { t: windowOf(a, 'should').hi, severity: 'should' };
-    case 'may':
-      return undefined;
+      return a.since + r.should.latestMs * US_PER_MS;
+    default:
+      return NaN;
   }
 }
 
@@ -214,8 +221,8 @@ export function nextDueOf(armed: Iterable<Armed>, now: number): number | undefin
 export function overdueAt<A extends Armed>(armed: Iterable<A>, now: number): { readonly armed: A; readonly deadline: number; readonly severity: Severity }[] {
   const out: { armed: A; deadline: number; severity: Severity }[] = [];
   for (const a of armed) {
-    const d = deadlineOf(a);
-    if (d && now > d.t) out.push({ armed: a, deadline: d.t, severity: d.severity });
+    const t = deadlineAt(a);
+    if (now > t) out.push({ armed: a, deadline: t, severity: a.record.severity as Severity });
   }
   return out;
 }
@@ -224,8 +231,8 @@ export function overdueAt<A extends Armed>(armed: Iterable<A>, now: number): { r
 export function nextDeadlineOf(armed: Iterable<Armed>): number | undefined {
   let next: number | undefined;
   for (const a of armed) {
-    const d = deadlineOf(a);
-    if (d && (next === undefined || d.t + 1 < next)) next = d.t + 1;
+    const t = deadlineAt(a);
+    if (!Number.isNaN(t) && (next === undefined || t + 1 < next)) next = t + 1;
   }
   return next;
 }

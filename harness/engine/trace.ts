@@ -191,7 +191,8 @@ export function fromHex(hex: string): Uint8Array {
   if (buf === undefined || buf.length * 2 !== hex.length) {
     throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
   }
-  return new Uint8Array(buf);
+  // A view of the decoded bytes (no second copy); a plain Uint8Array, not a Buffer.
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
 }
 
 /** Monotonic clock in µs (integer), from `performance.now()`. */
