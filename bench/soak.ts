@@ -1,25 +1,35 @@
 /**
  * Soak (`npm run bench:soak`, issue 13): long fuzz campaigns against each
- * protocol's reference server core in process (memory driver, virtual
- * time), printing what the process holds at the start, every 1,000 cases
- * and at the end: active handles and requests by kind
- * (`process.getActiveResourcesInfo()`), the virtual clock's pending timers
- * (the server core's and the harness's timers), and the heap after a full
- * GC. A leak shows as a column that grows with the case count; the closing
- * line gives the heap at the end ÷ the heap after the first interval (the
- * warm baseline: code and caches loaded; target 1.00 ± 0.10), and ÷ the
- * cold start.
+ * protocol's reference server, in two modes:
+ * - `in-process`: the Sans-I/O core behind the memory driver, in virtual time;
+ * - `sockets`: the reference server listening on loopback (QUIC or TCP, the
+ *   protocol's transport), started in this process, fuzzed through the real
+ *   driver as `wirecheck fuzz --target` does (closes overlapped).
+ * Prints what the process holds at the start, every 1,000 cases and at the
+ * end: active handles and requests by kind
+ * (`process.getActiveResourcesInfo()`: sockets, timers as `Timeout`), the
+ * virtual clock's pending timers (in process), and the heap after a full
+ * GC. In the sockets mode the figures are the server's and the client's
+ * together (one process). A leak shows as a column that grows with the case
+ * count; the closing line gives the heap at the end ÷ the heap after the
+ * first interval (the warm baseline: code and caches loaded; target 1.00 ±
+ * 0.10), and ÷ the cold start, and the handles at the start and the end
+ * (after the server stopped, in the sockets mode).
  *
- * Options: --cases N (cases per protocol, default 10,000), --every K
+ * Options: --cases N (cases per protocol and mode, default 10,000), --every K
  * (snapshot interval, default 1,000), --protocols a,b (default: every
- * protocol with a reference core), --seed S (default 1).
+ * protocol with a reference core), --modes in-process,sockets (default
+ * both), --seed S (default 1).
  * Run as `node --expose-gc --import=tsx bench/soak.ts` for exact heap
  * figures (without --expose-gc the heap includes garbage).
  */
+import { driverFor } from '../harness/drivers/index.js';
 import { createMemoryTarget } from '../harness/drivers/memory.js';
 import { VirtualClock } from '../harness/engine/clock.js';
-import { listProtocols, loadReferenceCore, loadSuite } from '../harness/engine/registry.js';
-import { runCampaign } from '../harness/fuzz/campaign.js';
+import { listProtocols, loadReferenceCore, loadReferenceServer, loadSuite } from '../harness/engine/registry.js';
+import type { RunningServer } from '../harness/engine/types.js';
+import { runCampaign, type FuzzTarget } from '../harness/fuzz/campaign.js';
+import { overlapCloses } from '../harness/fuzz/overlap.js';
 import { intArg, stringArg } from './_stats.js';
 
 
@@ -32,7 +42,7 @@ interface Snapshot {
   rssMb: number;
 }
 
-function snapshot(cases: number, clock: VirtualClock): Snapshot {
+function snapshot(cases: number, clock: VirtualClock | undefined): Snapshot {
   (globalThis as { gc?: () => void }).gc?.();
   const kinds = new Map<string, number>();
   for (const k of process.getActiveResourcesInfo()) kinds.set(k, (kinds.get(k) ?? 0) + 1);
@@ -40,7 +50,7 @@ function snapshot(cases: number, clock: VirtualClock): Snapshot {
   return {
     cases,
     handles: [...kinds].map(([k, n]) => `${k}×${n}`).join(' ') || 'none',
-    virtualTimers: clock.pending,
+    virtualTimers: clock?.pending ?? 0,
     heapMb: m.heapUsed / 1048576,
     rssMb: m.rss / 1048576,
   };
@@ -49,52 +59,79 @@ function snapshot(cases: number, clock: VirtualClock): Snapshot {
 const row = (s: Snapshot) =>
   `${String(s.cases).padStart(7)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.rssMb.toFixed(0).padStart(6)}  ${String(s.virtualTimers).padStart(6)}  ${s.handles}`;
 
-async function soak(protocol: string, cases: number, every: number, seed: number): Promise<void> {
+async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: number, every: number, seed: number): Promise<void> {
   const suite = await loadSuite(protocol);
   const create = await loadReferenceCore(protocol);
-  if (!create || !suite.fuzz) {
-    console.log(`${protocol}: no reference core or no fuzz generators; skipped`);
+  const start = await loadReferenceServer(protocol);
+  if (!create || !start || !suite.fuzz) {
+    console.log(`${protocol}: no reference server or no fuzz generators; skipped`);
     return;
   }
   const profile = suite.fastProfile;
-  const core = create({ profile });
-  const clock = new VirtualClock();
-  const alpn = suite.connectOptions(profile).alpn;
-  const mem = createMemoryTarget({ core, clock, transport: suite.transport, ...(alpn ? { alpn } : {}) });
-  console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases in process (memory driver, virtual time), seed ${seed}`);
+  let clock: VirtualClock | undefined;
+  let target: FuzzTarget;
+  let server: RunningServer | undefined;
+  const cold = snapshot(0, undefined);
+  if (mode === 'in-process') {
+    const core = create({ profile });
+    clock = new VirtualClock();
+    const alpn = suite.connectOptions(profile).alpn;
+    const mem = createMemoryTarget({ core, clock, transport: suite.transport, ...(alpn ? { alpn } : {}) });
+    target = { url: `memory:${protocol}`, driver: mem.driver, connect: mem.connect, clock };
+    console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases in process (memory driver, virtual time), seed ${seed}`);
+  } else {
+    server = await start({ host: '127.0.0.1', port: 0, profile });
+    const ov = overlapCloses(driverFor(suite.transport));
+    target = {
+      url: `${suite.transport}://127.0.0.1:${server.port}`,
+      driver: ov.driver,
+      connect: { host: server.host, port: server.port, connectTimeoutMs: 5000, ...(server.certPem ? { ca: server.certPem, serverName: 'localhost' } : {}) },
+      drain: () => ov.drain(),
+    };
+    console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases over ${suite.transport.toUpperCase()} on loopback (${target.url}, server in this process), seed ${seed}`);
+  }
   console.log(`  cases   heap MB  rss MB  vtimers  active handles`);
-  const start = snapshot(0, clock);
-  console.log(row(start));
+  const first = snapshot(0, clock);
+  console.log(row(first));
   let next = every;
   let warm: Snapshot | undefined;
   const started = performance.now();
-  const result = await runCampaign({
-    suite,
-    profile,
-    target: { url: `memory:${protocol}`, driver: mem.driver, connect: mem.connect, clock },
-    seed,
-    runs: cases,
-    onProgress: (p) => {
-      if (p.stats.cases >= next) {
-        next += every;
-        const snap = snapshot(p.stats.cases, clock);
-        warm ??= snap;
-        console.log(row(snap));
-      }
-    },
-  });
+  let result;
+  try {
+    result = await runCampaign({
+      suite,
+      profile,
+      target,
+      seed,
+      runs: cases,
+      onProgress: (p) => {
+        if (p.stats.cases >= next) {
+          next += every;
+          const snap = snapshot(p.stats.cases, clock);
+          warm ??= snap;
+          console.log(row(snap));
+        }
+      },
+    });
+  } finally {
+    await server?.stop();
+  }
+  // Let closed sockets and the server's timers go before the last snapshot.
+  await new Promise((r) => setTimeout(r, 200));
   const end = snapshot(result.stats.cases, clock);
   console.log(row(end));
   const s = (performance.now() - started) / 1000;
   console.log(
-    `  end: ${result.stats.cases.toLocaleString('en-US')} cases in ${s.toFixed(1)} s (${Math.round(result.stats.cases / s)} cases/s), ${result.findings.length} findings, ` +
-      `heap end/warm ${(end.heapMb / (warm ?? start).heapMb).toFixed(2)} (end/cold ${(end.heapMb / start.heapMb).toFixed(2)}), vtimers ${start.virtualTimers} → ${end.virtualTimers}, handles "${start.handles}" → "${end.handles}"`,
+    `  end: ${result.stats.cases.toLocaleString('en-US')} cases in ${s.toFixed(1)} s (${Math.round(result.stats.cases / s)} cases/s), ${result.findings.length} findings${result.stopped ? ` (stopped: ${result.stopped})` : ''}, ` +
+      `heap end/warm ${(end.heapMb / (warm ?? first).heapMb).toFixed(2)} (end/cold ${(end.heapMb / first.heapMb).toFixed(2)}), vtimers ${first.virtualTimers} → ${end.virtualTimers}, handles "${cold.handles}" → "${first.handles}" (started) → "${end.handles}" (end${server ? ', server stopped' : ''})`,
   );
 }
 
 const cases = intArg('cases', 10_000);
 const every = intArg('every', 1_000);
 const seed = intArg('seed', 1);
+const modes = stringArg('modes', 'in-process,sockets').split(',').map((m) => m.trim()).filter(Boolean);
+for (const m of modes) if (m !== 'in-process' && m !== 'sockets') throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (in-process, sockets)`);
 const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
 console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
-for (const p of protocols) await soak(p, cases, every, seed);
+for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed);
