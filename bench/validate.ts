@@ -10,7 +10,8 @@
  *    streaming; `validate` the TypeScript sources through tsx, and, when
  *    `npm run build` made a dist/ newer than the sources, `validate-dist`
  *    the compiled JavaScript users run) and prints events per second, wall time and the child's peak
- *    RSS and peak heap, next to the same figures for just reading and parsing
+ *    RSS and peak heap, and its CPU time (user + system: steadier than wall
+ *    time on a shared machine), next to the same figures for just reading and parsing
  *    the file (JSON.parse per line, no schema, no model) as the baseline.
  *
  * Options: --events N (default 1,000,000), --runs K (default 3; medians);
@@ -37,6 +38,7 @@ async function child(mode: string, file: string): Promise<void> {
   let peakHeap = 0;
   const sample = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 20);
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
   let events = 0;
   let verdict = '';
   if (mode === 'validate' || mode === 'validate-dist') {
@@ -57,9 +59,11 @@ async function child(mode: string, file: string): Promise<void> {
     verdict = 'parsed';
   }
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   clearInterval(sample);
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-  process.send!({ events, ms, verdict, maxRssKb: process.resourceUsage().maxRSS, peakHeap });
+  process.send!({ events, ms, cpuMs, verdict, maxRssKb: process.resourceUsage().maxRSS, peakHeap });
 }
 
 /** Writes the generated trace; returns the number of events and the index of the planted violation. */
@@ -120,7 +124,7 @@ function distIsFresh(): boolean {
   return ['harness/', 'suites/', 'reference-server/'].every((d) => !existsSync(new URL(d, root)) || newest(new URL(d, root)) <= builtAt);
 }
 
-function runChild(mode: string, file: string): Promise<{ events: number; ms: number; verdict: string; maxRssKb: number; peakHeap: number }> {
+function runChild(mode: string, file: string): Promise<{ events: number; ms: number; cpuMs: number; verdict: string; maxRssKb: number; peakHeap: number }> {
   return new Promise((resolve, reject) => {
     const p = fork(fileURLToPath(import.meta.url), ['--child', mode, file], { execArgv: ['--import=tsx'], stdio: 'inherit' });
     // (The dist child runs this file through tsx too, but the validator it times is dist/'s compiled JavaScript.)
@@ -149,25 +153,29 @@ async function main(): Promise<void> {
     const { events, planted } = await generate(file, target);
     const size = (await stat(file)).size;
     console.log(`generated ${events.toLocaleString('en-US')} events (${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - g0) / 1000).toFixed(1)} s; planted violation at #${planted}`);
-    const rows: Record<string, { ms: number[]; rss: number[]; heap: number[]; verdict: string; events: number }> = {};
+    const rows: Record<string, { ms: number[]; cpu: number[]; rss: number[]; heap: number[]; verdict: string; events: number }> = {};
     const dist = distIsFresh();
     if (!dist) console.log('dist/ is missing or older than the sources: run `npm run build` to time the compiled validator (what users run) as well');
     const modes = dist ? ['parse', 'validate', 'validate-dist'] : ['parse', 'validate'];
     for (let i = 0; i < runs; i++) {
       for (const mode of i % 2 ? [...modes].reverse() : modes) {
         const r = await runChild(mode, file);
-        const row = (rows[mode] ??= { ms: [], rss: [], heap: [], verdict: r.verdict, events: r.events });
+        const row = (rows[mode] ??= { ms: [], cpu: [], rss: [], heap: [], verdict: r.verdict, events: r.events });
         row.ms.push(r.ms);
+        row.cpu.push(r.cpuMs);
         row.rss.push(r.maxRssKb / 1024);
         row.heap.push(r.peakHeap / 1048576);
       }
     }
     const base = median(rows['parse']!.ms);
-    console.log(`\nmode       events      median s  events/s     ×parse  peak RSS MB  peak heap MB  result`);
+    const baseCpu = median(rows['parse']!.cpu);
+    // CPU time (user + system) next to wall time: on a shared machine it is the steadier figure.
+    console.log(`\nmode           events      median s  events/s   ×parse   cpu s  events/cpu-s  ×parse(cpu)  peak RSS MB  peak heap MB  result`);
     for (const [mode, r] of Object.entries(rows)) {
       const ms = median(r.ms);
+      const cpu = median(r.cpu);
       console.log(
-        `${mode.padEnd(10)} ${r.events.toLocaleString('en-US').padStart(9)}  ${(ms / 1000).toFixed(2).padStart(8)}  ${Math.round(r.events / (ms / 1000)).toLocaleString('en-US').padStart(9)}  ${(ms / base).toFixed(2).padStart(6)}  ${median(r.rss).toFixed(0).padStart(11)}  ${median(r.heap).toFixed(0).padStart(12)}  ${r.verdict}`,
+        `${mode.padEnd(13)} ${r.events.toLocaleString('en-US').padStart(9)}  ${(ms / 1000).toFixed(2).padStart(8)}  ${Math.round(r.events / (ms / 1000)).toLocaleString('en-US').padStart(9)}  ${(ms / base).toFixed(2).padStart(6)}  ${(cpu / 1000).toFixed(2).padStart(6)}  ${Math.round(r.events / (cpu / 1000)).toLocaleString('en-US').padStart(12)}  ${(cpu / baseCpu).toFixed(2).padStart(11)}  ${median(r.rss).toFixed(0).padStart(11)}  ${median(r.heap).toFixed(0).padStart(12)}  ${r.verdict}`,
       );
     }
     for (const m of modes.filter((x) => x !== 'parse')) {

@@ -193,8 +193,10 @@ function deadlineAt(a: Armed): number {
  * a SHOULD verdict inside the MUST band; a MUST verdict outside it.
  */
 export function judge(a: Armed, t: number): Judgement | undefined {
+  // In time (the common case) is answered without building the windows.
+  const b = a.record.should;
+  if (t >= a.since + b.earliestMs * US_PER_MS && t <= a.since + b.latestMs * US_PER_MS) return undefined;
   const should = windowOf(a, 'should');
-  if (t >= should.lo && t <= should.hi) return undefined;
   const must = windowOf(a, 'must');
   const inMust = t >= must.lo && t <= must.hi;
   return { rule: a.record.rule, severity: inMust ? 'should' : 'must', when: t < should.lo ? 'early' : 'late', window: inMust ? should : must, nominal: nominalAt(a) };

@@ -113,11 +113,12 @@ const BYTE = new Uint8Array(256).map((_, c) => {
 });
 
 /**
- * Builds the fast reader for an event schema and its compiled validator
- * (`validate` judges whole events: the same function the slow path uses).
+ * Builds the fast reader for an event schema and its compiled validators
+ * (`validatorFor(type)` judges whole events of one `type`: the functions the
+ * slow path uses; undefined for an unknown type).
  * @returns the reader, or undefined when the schema uses a keyword the shape classes are not sound for.
  */
-export function createFastEventReader(schema: unknown, validate: ValidateFunction): FastEventReader | undefined {
+export function createFastEventReader(schema: unknown, validatorFor: (type: string) => ValidateFunction | undefined): FastEventReader | undefined {
   const { sound, keys, words } = audit(schema);
   if (!sound || keys.size > 30) return undefined;
   const keyNames = [...keys];
@@ -166,7 +167,9 @@ export function createFastEventReader(schema: unknown, validate: ValidateFunctio
   const judgeShape = (n: number, hash: number): Shape => {
     const rep: Record<string, unknown> = {};
     for (let i = 0; i < n; i += 2) rep[keyNames[codes[i]!]!] = repOf(codes[i + 1]!);
-    const valid = validate(rep) === true;
+    const type = rep['type'];
+    const validate = typeof type === 'string' ? validatorFor(type) : undefined;
+    const valid = validate !== undefined && validate(rep) === true;
     // The keys are the schema's property names (JSON-quoted into the literal), the values come from the array.
     const fields: string[] = [];
     for (let i = 0; i < n; i += 2) fields.push(`${JSON.stringify(keyNames[codes[i]!]!)}: v[${i >> 1}]`);

@@ -49,29 +49,44 @@ export class TraceFileError extends Error {
   }
 }
 
-interface Validators {
-  readonly header: ValidateFunction;
+/** The compiled validators: each compiled on first use (a trace of a few event types compiles only those). */
+class Validators {
+  private readonly ajv = new Ajv2020({ allErrors: false, strict: false });
+  private readonly id = (eventSchema as { $id: string }).$id;
+  private readonly types = new Set((eventSchema as { properties: { type: { enum: string[] } } }).properties.type.enum);
+  private readonly perType = new Map<string, ValidateFunction>();
+  private headerFn: ValidateFunction | undefined;
+  private eventFn: ValidateFunction | undefined;
+
+  constructor() {
+    this.ajv.addSchema(eventSchema);
+  }
+
+  get header(): ValidateFunction {
+    return (this.headerFn ??= this.ajv.compile(headerSchema));
+  }
+
   /** The whole event schema (for the error message of an unknown type). */
-  readonly event: ValidateFunction;
-  /** One validator per event type (`$defs/<type>`): several times faster than the `if`/`then` chain. */
-  readonly byType: ReadonlyMap<string, ValidateFunction>;
+  get event(): ValidateFunction {
+    return (this.eventFn ??= this.ajv.getSchema(this.id)!);
+  }
+
+  /** The validator of one event type (`$defs/<type>`): several times faster than the `if`/`then` chain; undefined for an unknown type. */
+  byType(type: string): ValidateFunction | undefined {
+    let v = this.perType.get(type);
+    if (v === undefined && this.types.has(type)) {
+      v = this.ajv.getSchema(`${this.id}#/$defs/${type}`)!;
+      this.perType.set(type, v);
+    }
+    return v;
+  }
 }
 
 let validators: Validators | undefined;
 
 /** Compiled validators (compiled once, lazily). */
 function compiled(): Validators {
-  if (!validators) {
-    const ajv = new Ajv2020({ allErrors: false, strict: false });
-    ajv.addSchema(eventSchema);
-    const types = (eventSchema as { properties: { type: { enum: string[] } } }).properties.type.enum;
-    validators = {
-      header: ajv.compile(headerSchema),
-      event: ajv.getSchema((eventSchema as { $id: string }).$id)!,
-      byType: new Map(types.map((ty) => [ty, ajv.getSchema(`${(eventSchema as { $id: string }).$id}#/$defs/${ty}`)!])),
-    };
-  }
-  return validators;
+  return (validators ??= new Validators());
 }
 
 /** Checks a parsed header; throws TraceFileError naming the problem. */
@@ -83,9 +98,9 @@ export function checkHeader(data: unknown, file: string): TraceHeader {
 
 /** Checks a parsed event; throws TraceFileError naming the line and pointer. */
 export function checkEvent(data: unknown, file: string, line: number): TraceEvent {
-  const { byType, event } = compiled();
+  const c = compiled();
   const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
-  const v = (typeof type === 'string' ? byType.get(type) : undefined) ?? event;
+  const v = (typeof type === 'string' ? c.byType(type) : undefined) ?? c.event;
   if (!v(data)) throw new TraceFileError(file, line, describeAjvErrors(v.errors, data, 1)[0]!);
   return data as TraceEvent;
 }
@@ -238,7 +253,7 @@ let fastEvents: FastEventReader | undefined | null;
 
 /** The fast event reader (fast-event.ts) over the compiled event validator; undefined when the schema does not allow it. */
 function fastReader(): FastEventReader | undefined {
-  if (fastEvents === undefined) fastEvents = createFastEventReader(eventSchema, compiled().event) ?? null;
+  if (fastEvents === undefined) fastEvents = createFastEventReader(eventSchema, (type) => compiled().byType(type)) ?? null;
   return fastEvents ?? undefined;
 }
 

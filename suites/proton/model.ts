@@ -649,7 +649,7 @@ export class ProtonModel {
         s.acks.shift();
         this.covered.add('transition:ack');
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
-        return this.judged(c, 'event-id', head.t, { stream: s, item: head.id }, t, index, `ack ${itemHex(item)}`);
+        return this.judged(c, 'event-id', head.t, { stream: s, item: head.id }, t, index, () => `ack ${itemHex(item)}`);
       }
       case 'commit': {
         const req = s.commit;
@@ -659,7 +659,7 @@ export class ProtonModel {
         s.commit = undefined;
         this.covered.add('transition:commit-answer');
         if (s.clientFin) s.finOwedSince = t;
-        return this.judged(c, 'commit-request', req.t, { stream: s, item: req.id }, t, index, `answer ${itemHex(item)}`);
+        return this.judged(c, 'commit-request', req.t, { stream: s, item: req.id }, t, index, () => `answer ${itemHex(item)}`);
       }
       case 'action': {
         if (item !== s.counter) return this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter}`, `action item ${item}`, c.id, false);
@@ -667,7 +667,7 @@ export class ProtonModel {
         s.counter = (s.counter + 1) % 0x1_0000_0000;
         this.covered.add('transition:action-item');
         s.lastItemAt = t;
-        return this.judged(c, 'action-item', since, { stream: s, item }, t, index, `action item ${item}`);
+        return this.judged(c, 'action-item', since, { stream: s, item }, t, index, () => `action item ${item}`);
       }
       default:
         return undefined;
@@ -677,12 +677,14 @@ export class ProtonModel {
   /**
    * Judges the time `t` (µs) of an act the obligations of `trigger`
    * (armed at `since`) asked for: the first early or late verdict, as a
-   * violation of the record's rule.
+   * violation of the record's rule. `whatText` names the act (called only for a verdict).
    */
-  private judged(c: ConnState, trigger: ProtonTrigger, since: number, subject: Subject, t: number, index: number, what: string): Violation | undefined {
+  private judged(c: ConnState, trigger: ProtonTrigger, since: number, subject: Subject, t: number, index: number, whatText: () => string): Violation | undefined {
     for (const r of this.table.byTrigger(trigger)) {
       const a = arm(r, trigger, since, subject);
       const v = judge(a, t);
+      // The act in words only for a verdict (built lazily: every ack on a long trace comes here).
+      const what = v ? whatText() : '';
       if (v) return this.violation(r.rule, v.severity, index, t, `${r.summary}: ${what} ${windowText(v.window, (x) => this.rel(c, x))}`, `${what} at ${this.rel(c, t)} (too ${v.when})`, c.id, false);
     }
     return undefined;
@@ -702,7 +704,7 @@ export class ProtonModel {
       } else if (s.finOwedSince !== undefined && this.mode === 'monitor') {
         const trigger = s.kind === 'event' ? 'event-fin' : 'commit-fin';
         const late = this.table.byTrigger(trigger).some((r) => s.reportedLate.has(r.rule));
-        const v = late ? undefined : this.judged(c, trigger, s.finOwedSince, { stream: s }, t, index, `FIN on stream ${stream}`);
+        const v = late ? undefined : this.judged(c, trigger, s.finOwedSince, { stream: s }, t, index, () => `FIN on stream ${stream}`);
         if (v) out.push(v);
       }
     }
