@@ -526,7 +526,7 @@ export class ProtonModel {
       case 'commit': {
         for (const item of s.rx.push(rest)) {
           if (c.close) return;
-          this.frames.push({ [s.kind]: item });
+          this.frames.push(s.kind === 'event' ? { event: item } : { commit: item }); // (literal keys: no computed-key object per item)
           if (s.kind === 'event') {
             if (item <= s.lastId) {
               this.clientViolation(c, 'PROTON-4.2', s.lastId === 0 ? `first event id ${item} is not ≥ 1` : `event id ${item} is not greater than ${s.lastId}`, t);
@@ -631,7 +631,7 @@ export class ProtonModel {
       return;
     }
     for (const item of s.tx.push(bytes)) {
-      this.frames.push({ [s.kind === 'event' ? 'ack' : s.kind === 'commit' ? 'answer' : 'action']: item });
+      this.frames.push(s.kind === 'event' ? { ack: item } : s.kind === 'commit' ? { answer: item } : { action: item });
       const v = this.onServerItem(c, s, item, t, index);
       if (v) {
         out.push(v);
