@@ -101,7 +101,7 @@ export function register({ program, io, setExitCode }: CommandHost): void {
   addReportOptions(addConnectOptions(cmd))
     .addHelpText(
       'after',
-      `\nReports go to ${FUZZ_OUT}/ unless --out is given: <protocol>.tap/.json/.xml (one case per finding, one per generator, one for coverage),\n<protocol>.fuzz.json (the campaign, for \`wirecheck fuzz merge\`), findings/*.json (each counterexample as a fixture for \`wirecheck replay\`).\nExit codes: 0 no finding, 1 findings, 2 usage or input error, 3 target unreachable, interrupted, or a generator failed.`,
+      `\nReports go to ${FUZZ_OUT}/ unless --out is given: <protocol>.tap/.json/.xml (one case per finding, one per generator, one for coverage),\n<protocol>.fuzz.json (the campaign, for \`wirecheck fuzz merge\`), findings/*.json (each counterexample as a fixture for \`wirecheck replay\`).\nExit codes: 0 no finding, 1 findings, 2 usage or input error, 3 target unreachable, interrupted, a generator failed or an internal error; 130/143 interrupted twice / terminated (partial reports written).`,
     )
     .action(async (o: FuzzFlags, c: { getOptionValueSource(k: string): string | undefined }) => {
       if (c.getOptionValueSource('out') === 'default') o.out = FUZZ_OUT;
