@@ -186,6 +186,7 @@ export function toHex(bytes: Uint8Array): string {
 
 /** Decodes a hex string; throws `TypeError` on odd length or a non-hex digit. */
 export function fromHex(hex: string): Uint8Array {
+  if (hex.length <= SHORT_HEX) return fromShortHex(hex);
   // Buffer's decoder stops at the first pair that is not hex: a short result is the check (no regex pass).
   const buf = hex.length % 2 === 0 ? Buffer.from(hex, 'hex') : undefined;
   if (buf === undefined || buf.length * 2 !== hex.length) {
@@ -193,6 +194,27 @@ export function fromHex(hex: string): Uint8Array {
   }
   // A view of the decoded bytes (no second copy); a plain Uint8Array, not a Buffer.
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+}
+
+/** Hex strings up to this many digits are decoded in JavaScript: cheaper than a call into Buffer's decoder (most chunks are a few bytes). */
+const SHORT_HEX = 64;
+/** Value of each character code as a hex digit (either case), 255 for others. */
+const HEX_VALUE = new Uint8Array(256).fill(255).map((v, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : v));
+
+/** {@link fromHex} for short strings, with the same result and the same error. */
+function fromShortHex(hex: string): Uint8Array {
+  const n = hex.length;
+  if (n % 2 !== 0) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
+  const out = new Uint8Array(n >> 1);
+  for (let i = 0; i < n; i += 2) {
+    const a = hex.charCodeAt(i);
+    const b = hex.charCodeAt(i + 1);
+    const hi = a < 256 ? HEX_VALUE[a]! : 255;
+    const lo = b < 256 ? HEX_VALUE[b]! : 255;
+    if (hi === 255 || lo === 255) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
+    out[i >> 1] = (hi << 4) | lo;
+  }
+  return out;
 }
 
 /** Monotonic clock in µs (integer), from `performance.now()`. */
