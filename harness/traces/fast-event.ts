@@ -113,6 +113,62 @@ const BYTE = new Uint8Array(256).map((_, c) => {
 });
 
 /**
+ * A set of names (ASCII or UTF-8) looked up by their bytes: a hash of
+ * (length, first byte, last byte) picks a chain of candidates, compared
+ * byte by byte in one flat array.
+ */
+class NameTable {
+  private readonly head = new Int32Array(1024).fill(-1);
+  private readonly next: Int32Array;
+  private readonly off: Int32Array;
+  private readonly len: Int32Array;
+  private readonly pool: Uint8Array;
+  /** Bytes of the longest name. */
+  readonly longest: number;
+
+  constructor(names: readonly string[]) {
+    const bytes = names.map((n) => Buffer.from(n, 'utf8'));
+    this.next = new Int32Array(names.length).fill(-1);
+    this.off = new Int32Array(names.length);
+    this.len = new Int32Array(names.length);
+    this.pool = new Uint8Array(bytes.reduce((n, x) => n + x.length, 0));
+    let at = 0;
+    let longest = 0;
+    bytes.forEach((x, id) => {
+      this.pool.set(x, at);
+      this.off[id] = at;
+      this.len[id] = x.length;
+      at += x.length;
+      longest = Math.max(longest, x.length);
+      if (x.length === 0) return;
+      const h = NameTable.hash(x.length, x[0]!, x[x.length - 1]!);
+      this.next[id] = this.head[h]!;
+      this.head[h] = id;
+    });
+    this.longest = longest;
+  }
+
+  private static hash(len: number, first: number, last: number): number {
+    return ((len * 31 + first) * 31 + last) & 1023;
+  }
+
+  /** Index of the name whose bytes are `b[s..e)`, or -1. */
+  find(b: Uint8Array, s: number, e: number): number {
+    const n = e - s;
+    if (n <= 0) return -1;
+    const pool = this.pool;
+    for (let id = this.head[NameTable.hash(n, b[s]!, b[e - 1]!)]!; id >= 0; id = this.next[id]!) {
+      if (this.len[id] !== n) continue;
+      const o = this.off[id]!;
+      let i = 0;
+      while (i < n && pool[o + i] === b[s + i]) i++;
+      if (i === n) return id;
+    }
+    return -1;
+  }
+}
+
+/**
  * Builds the fast reader for an event schema and its compiled validators
  * (`validatorFor(type)` judges whole events of one `type`: the functions the
  * slow path uses; undefined for an unknown type).
@@ -123,30 +179,10 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   if (!sound || keys.size > 30) return undefined;
   const keyNames = [...keys];
   const wordList = [...words];
-  // Key and word lookup by (length, first byte, last byte), then byte comparison.
-  const bucketOf = (len: number, first: number, last: number): number => ((len * 31 + first) * 31 + last) & 1023;
-  const keyBuckets: { id: number; bytes: Buffer }[][] = Array.from({ length: 1024 }, () => []);
-  keyNames.forEach((k, id) => {
-    const bytes = Buffer.from(k, 'latin1');
-    keyBuckets[bucketOf(bytes.length, bytes[0] ?? 0, bytes[bytes.length - 1] ?? 0)]!.push({ id, bytes });
-  });
-  const wordBuckets: { id: number; bytes: Buffer }[][] = Array.from({ length: 1024 }, () => []);
-  wordList.forEach((w, id) => {
-    const bytes = Buffer.from(w, 'utf8');
-    if (bytes.length > 0) wordBuckets[bucketOf(bytes.length, bytes[0]!, bytes[bytes.length - 1]!)]!.push({ id, bytes });
-  });
-  const find = (buckets: { id: number; bytes: Buffer }[][], b: Buffer, s: number, e: number): number => {
-    const len = e - s;
-    if (len === 0) return -1;
-    const list = buckets[bucketOf(len, b[s]!, b[e - 1]!)]!;
-    outer: for (const cand of list) {
-      const cb = cand.bytes;
-      if (cb.length !== len) continue;
-      for (let i = 0; i < len; i++) if (cb[i] !== b[s + i]) continue outer;
-      return cand.id;
-    }
-    return -1;
-  };
+  const keyTable = new NameTable(keyNames);
+  const wordTable = new NameTable(wordList);
+  // A string of lower-case hex digits is a word only if some word is one (none is in the trace-event schema): then it is not looked up.
+  const hexWords = wordList.some((w) => w.length > 0 && /^[0-9a-f]+$/.test(w));
 
   const shapes = new Map<number, Shape[]>();
   const codes = new Int32Array(2 * 32);
@@ -199,7 +235,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       const ks = ++i;
       while (i < end && b[i] !== 0x22) i++;
       if (i >= end) return undefined;
-      const kid = find(keyBuckets, b, ks, i); // (a key with an escape is no schema key: not found)
+      const kid = keyTable.find(b, ks, i); // (a key with an escape is no schema key: not found)
       if (kid < 0 || seen & (1 << kid)) return undefined; // unknown or repeated key
       seen |= 1 << kid;
       i++;
@@ -223,7 +259,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
         const ascii = (flags & B_HIGH) === 0;
         const hex = (flags & B_NOT_HEX) === 0;
         const ve = i++;
-        const wid = ve - vs <= 24 ? find(wordBuckets, b, vs, ve) : -1;
+        const wid = ve - vs <= wordTable.longest && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
         if (wid >= 0) {
           value = wordList[wid];
           cls = WORD_BASE + wid;
