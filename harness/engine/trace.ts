@@ -225,6 +225,9 @@ export function nowUs(): number {
 /** Listener told of every event appended to a {@link TraceRecorder}. */
 export type TraceListener = (ev: TraceEvent, index: number) => void;
 
+/** Events a server host's recorder keeps (the last ones; {@link TraceRecorder} `retainEvents`): a host lives as long as its server. */
+export const HOST_TRACE_RETAIN_EVENTS = 10_000;
+
 /** Default byte budget of one case's trace (8 MiB), whatever the profile: `--max-trace-bytes`. */
 export const DEFAULT_CASE_TRACE_BYTES = 8 * 1024 * 1024;
 
@@ -269,17 +272,25 @@ export class TraceRecorder {
   private readonly listeners = new Set<TraceListener>();
   private nextConn = 0;
   private used = 0;
+  /** Events dropped from the front of {@link events} (retention): an event's index is `dropped` + its position. */
+  private dropped = 0;
   private cut: { firstIndex: number; chunks: number; bytes: number; tail: Buffer } | undefined;
 
   /**
    * @param originUs monotonic µs value of `t = 0` (default: now)
    * @param clock source of monotonic µs (default {@link nowUs}; a virtual clock for in-process runs)
    * @param maxBytes byte budget of the stored trace (default {@link DEFAULT_CASE_TRACE_BYTES})
+   * @param retainEvents keep only about the last this many events in
+   *   {@link events} (between this many and twice as many; older ones are
+   *   dropped, their bytes given back to the budget, indices stay absolute):
+   *   for a recorder that lives as long as a server does (the hosts), whose
+   *   events are fed on and need not all be kept. Default: keep every event.
    */
   constructor(
     originUs: number = nowUs(),
     private readonly clock: () => number = nowUs,
     readonly maxBytes: number = DEFAULT_CASE_TRACE_BYTES,
+    readonly retainEvents: number = Infinity,
   ) {
     this.originUs = originUs;
     this.originWall = new Date().toISOString();
@@ -327,16 +338,17 @@ export class TraceRecorder {
 
   /** Stores an event within the budget; returns its index. */
   private store(ev: TraceEvent): number {
+    if (this.events.length >= 2 * this.retainEvents) this.forget(this.events.length - this.retainEvents);
     const payload = ev.type === 'data' || ev.type === 'dgram' ? ev.hex.length >> 1 : 0;
     if (payload === 0 || this.used + payload + TRACE_EVENT_OVERHEAD_BYTES <= this.maxBytes) {
       this.used += payload + TRACE_EVENT_OVERHEAD_BYTES;
       this.events.push(ev);
-      return this.events.length - 1;
+      return this.dropped + this.events.length - 1;
     }
     const ch = ev as DataEvent | DatagramEvent;
     if (!this.cut) {
       this.events.push({ type: 'note', t: ev.t, text: `trace truncated: over its ${this.maxBytes}-byte budget; from here data is seen by the monitor but its bytes are not recorded (events carry "elided")` });
-      this.cut = { firstIndex: this.events.length, chunks: 0, bytes: 0, tail: Buffer.alloc(0) };
+      this.cut = { firstIndex: this.dropped + this.events.length, chunks: 0, bytes: 0, tail: Buffer.alloc(0) };
     }
     const c = this.cut;
     c.chunks++;
@@ -347,12 +359,22 @@ export class TraceRecorder {
     const last = this.events[this.events.length - 1];
     if (last && last.type === ch.type && last.elided !== undefined && last.conn === ch.conn && last.dir === ch.dir && (last.type === 'dgram' || (last as DataEvent).stream === (ch as DataEvent).stream)) {
       this.events[this.events.length - 1] = { ...last, elided: last.elided + payload };
-      return this.events.length - 1;
+      return this.dropped + this.events.length - 1;
     }
     const { frames: _frames, ...rest } = ch;
     this.used += TRACE_EVENT_OVERHEAD_BYTES;
     this.events.push({ ...rest, hex: '', elided: payload } as TraceEvent);
-    return this.events.length - 1;
+    return this.dropped + this.events.length - 1;
+  }
+
+  /** Drops the first `n` stored events (retention), giving their bytes back to the budget. */
+  private forget(n: number): void {
+    for (let i = 0; i < n; i++) {
+      const ev = this.events[i]!;
+      this.used -= (ev.type === 'data' || ev.type === 'dgram' ? ev.hex.length >> 1 : 0) + TRACE_EVENT_OVERHEAD_BYTES;
+    }
+    this.events.splice(0, n);
+    this.dropped += n;
   }
 
   /** Adds a harness annotation. */

@@ -22,6 +22,7 @@ import type { QUICConnection, QUICStream } from '@matrixai/quic';
 import type { ServerCore } from '../engine/server-core.js';
 import { CorePump, type WireActions } from '../engine/core-pump.js';
 import {
+  HOST_TRACE_RETAIN_EVENTS,
   TraceRecorder,
   toHex,
   type ConnCloseEvent,
@@ -101,7 +102,7 @@ export interface QuicHost {
   readonly host: string;
   /** Bound UDP port. */
   readonly port: number;
-  /** Everything the server saw and did, server's view (`c2s` = client bytes). */
+  /** What the server saw and did, server's view (`c2s` = client bytes): the last {@link HOST_TRACE_RETAIN_EVENTS} events or so. */
   readonly trace: TraceRecorder;
   /**
    * Closes every live connection with the given application code (recorded as
@@ -231,7 +232,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   // util.ts installs it on load already; explicit, since the host's liveness depends on it.
   installSendGuard();
   const core = opts.core;
-  const trace = new TraceRecorder();
+  // The last events only: the host lives as long as the server, every event is fed to the core as it happens.
+  const trace = new TraceRecorder(undefined, undefined, undefined, HOST_TRACE_RETAIN_EVENTS);
   const idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const conns = new Map<number, ConnState>();
   const stallTimers = new Set<NodeJS.Timeout>();

@@ -24,7 +24,7 @@ import net from 'node:net';
 import type { ServerCore } from '../engine/server-core.js';
 import { CorePump, type WireActions } from '../engine/core-pump.js';
 import { errorText } from '../engine/util.js';
-import { TraceRecorder, toHex, type ConnOpenEvent, type TraceEvent } from '../engine/trace.js';
+import { HOST_TRACE_RETAIN_EVENTS, TraceRecorder, toHex, type ConnOpenEvent, type TraceEvent } from '../engine/trace.js';
 import { TCP_STREAM_ID, applyTcp, tcpView, type TcpApplied, type TcpHappening, type TcpViewHolder } from './close-semantics.js';
 import {
   MAX_TIMER_MS,
@@ -67,7 +67,7 @@ export interface TcpHost {
   readonly host: string;
   /** Bound TCP port. */
   readonly port: number;
-  /** Everything the server saw and did, server's view (`c2s` = client bytes). */
+  /** What the server saw and did, server's view (`c2s` = client bytes): the last {@link HOST_TRACE_RETAIN_EVENTS} events or so. */
   readonly trace: TraceRecorder;
   /**
    * Closes every live connection (recorded as `conn_close` by `'server'` with
@@ -155,7 +155,8 @@ function checkOptions(opts: TcpHostOptions): void {
 export async function startTcpHost(opts: TcpHostOptions): Promise<TcpHost> {
   checkOptions(opts);
   const core = opts.core;
-  const trace = new TraceRecorder();
+  // The last events only: the host lives as long as the server, every event is fed to the core as it happens.
+  const trace = new TraceRecorder(undefined, undefined, undefined, HOST_TRACE_RETAIN_EVENTS);
   const conns = new Map<number, ConnState>();
   /** Set synchronously when stop() begins: from then on only `log` actions run and no timer is armed. */
   let stopRequested = false;

@@ -45,3 +45,15 @@ t.test('chunks on different streams get their own elided events', async (t) => {
   t.equal(rec.events.filter((e) => e.type === 'data').length, 6);
   t.equal(rec.truncation?.chunks, 6);
 });
+
+t.test('retention (a server host\u2019s recorder): the last events are kept, indices stay absolute, bytes go back to the budget', async (t) => {
+  const rec = new TraceRecorder(0, () => 0, 1_000_000, 10);
+  const indexes: number[] = [];
+  rec.listen((_, i) => void indexes.push(i));
+  for (let i = 0; i < 1_000; i++) rec.record<DataEvent>({ type: 'data', conn: i, stream: 0, dir: 'c2s', hex: chunk(10, i & 0xff) });
+  t.ok(rec.events.length >= 10 && rec.events.length <= 20, `between 10 and 20 events kept (${rec.events.length})`);
+  t.equal((rec.events[rec.events.length - 1] as DataEvent).conn, 999, 'the newest event is kept');
+  t.same(indexes, Array.from({ length: 1_000 }, (_, i) => i), 'listeners get every event with its absolute index');
+  t.equal(rec.recordedBytes, rec.events.length * (10 + TRACE_EVENT_OVERHEAD_BYTES), 'only the kept events are charged');
+  t.equal(rec.truncation, undefined, 'nothing was cut: old events were let go');
+});
