@@ -118,6 +118,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
   }
   // Let closed sockets and the server's timers go before the last snapshot.
   await new Promise((r) => setTimeout(r, 200));
+  for (const f of result.findings) console.log(`  finding: ${f.rule} (${f.verdict}) after ${f.foundAfter.cases} cases: ${f.message.split('\n')[0]!.slice(0, 200)}`);
   const end = snapshot(result.stats.cases, clock);
   console.log(row(end));
   const s = (performance.now() - started) / 1000;
