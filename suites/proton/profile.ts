@@ -9,12 +9,55 @@ import schema from './profile.schema.json' with { type: 'json' };
 export interface ProtonProfile {
   /** ALPN id (PROTON-2.1). */
   readonly alpn: string;
-  /** Identification timeout, from handshake completion (PROTON-3.4). Seed: 1 s. */
+  /** Identification timeout (PROTON-3.4). Seed: 1 s. */
   readonly identTimeoutMs: number;
+  /**
+   * What the identification timeout is measured on (PROTON-3.4).
+   * `connection` (default, the reference's): from handshake completion, until
+   * the first stream of the connection is identified; a connection that
+   * identifies no stream within `identTimeoutMs` is closed with 0x3.
+   * `stream`: per stream, from the moment the server first sees it (any
+   * byte, FIN or RESET_STREAM of it, or of a higher-numbered stream of the
+   * same initiator and direction, RFC 9000 §3.2); one visible stream left
+   * unidentified for `identTimeoutMs` closes the connection with 0x3 even when
+   * another stream is identified; a connection that opened no stream is
+   * never closed for it.
+   */
+  readonly identTimeoutScope: 'connection' | 'stream';
   /** Send/receive timeout (PROTON-7.1, 7.2). Seed: 5 min. */
   readonly ioTimeoutMs: number;
-  /** What the receive timeout covers (PROTON-7.1). */
+  /**
+   * What the receive timeout measures on a covered stream (PROTON-7.1).
+   * `partial-item` (default): a request item begun (1–3 of its 4 bytes
+   * received), from its first byte; a stream with no partial item is never
+   * timed out. `idle-request-stream`: the time since the later of the last
+   * byte received on the stream and the server's last answer on it, while
+   * the client has not ended the stream and the server owes nothing on it (a
+   * partial item counts from its last byte).
+   */
   readonly ioTimeoutScope: 'partial-item' | 'idle-request-stream';
+  /**
+   * Which client request streams the receive timeout covers (PROTON-7.1):
+   * `event`, `commit`, or both (default, the reference's). Empty: none.
+   */
+  readonly ioTimeoutStreams: readonly ('event' | 'commit')[];
+  /**
+   * What a client RESET_STREAM on an identified stream is (PROTON-8.3).
+   * `violation` (default): connection-fatal, close 0x1. `ends-stream`: the
+   * end of the client's side of that stream: a partial item is dropped, the
+   * whole items received are still answered, then the server ends its side
+   * with FIN (on the Action stream at once, no further item, PROTON-8.7); the
+   * connection lives on.
+   */
+  readonly resetStream: 'violation' | 'ends-stream';
+  /**
+   * What a client STOP_SENDING on an identified stream is (PROTON-8.6).
+   * `violation` (default): connection-fatal, close 0x1. `ends-stream`: "stop
+   * sending on this stream": the server sends nothing more on it (no item,
+   * ack or answer) and ends its side (RESET_STREAM, as RFC 9000 §3.5 asks,
+   * or FIN; PROTON-8.7); the connection lives on.
+   */
+  readonly stopSending: 'violation' | 'ends-stream';
   /** StateCommit processing delay (PROTON-5.3). Seed: 3–4 min; default 3 min. */
   readonly commitDelayMs: number;
   /** Interval between Action items (PROTON-6.3). Default 1 s (the heartbeat). */
@@ -35,8 +78,12 @@ export interface ProtonProfile {
 export const defaultProfile: ProtonProfile = {
   alpn: 'proton',
   identTimeoutMs: 1_000,
+  identTimeoutScope: 'connection',
   ioTimeoutMs: 300_000,
   ioTimeoutScope: 'partial-item',
+  ioTimeoutStreams: ['event', 'commit'],
+  resetStream: 'violation',
+  stopSending: 'violation',
   commitDelayMs: 180_000,
   actionIntervalMs: 1_000,
   heartbeatMs: 1_000,
