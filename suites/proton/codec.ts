@@ -125,6 +125,11 @@ export class ItemDecoder {
     }
     return items;
   }
+
+  /** Drops the incomplete item held, if any (a stream ended by RESET_STREAM, PROTON-8.3 `ends-stream`). */
+  clear(): void {
+    this.len = 0;
+  }
 }
 
 /** Formats an item as 8 hex digits, the way reports show it. */

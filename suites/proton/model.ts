@@ -54,30 +54,37 @@ import type { ProtonProfile } from './profile.js';
 export type ModelMode = 'monitor' | 'server';
 
 /** Client violations that make the server owe PROTOCOL_VIOLATION at once (PROTON-8.1, 8.2). */
-export const VIOLATION_RULES = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3'] as const;
+export const VIOLATION_RULES = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3', 'PROTON-8.6'] as const;
 /** A client violation rule ({@link VIOLATION_RULES}). */
 export type ViolationRule = (typeof VIOLATION_RULES)[number];
 
 /**
  * What arms a Proton obligation, in model terms. Connection-wide:
  * `handshake` (no stream identified yet since the handshake). Per stream:
+ * `stream-visible` (a stream the server can see, not identified: its first
+ * frame, or one of a higher-numbered stream of its kind, arrived),
  * `event-id` (an id received, not yet acknowledged), `commit-request` (the
  * outstanding request), `action-item` (the Action stream's identification
- * or previous item), `event-fin` / `commit-fin` (the client's FIN with
- * nothing left owed before it), `partial-item` (1–3 bytes of a request
- * item), `idle-request-stream` (the last client byte on an identified
- * request stream, not ended, nothing owed). On an event: `send-stalled`
+ * or previous item), `event-fin` / `commit-fin` (the client's FIN, or its
+ * RESET_STREAM under `resetStream: ends-stream`, with nothing left owed
+ * before it), `aborted-end` (a client abort that ends the stream under an
+ * `ends-stream` reading: the server's end of it is owed), `partial-item`
+ * (1–3 bytes of a request item), `idle-request-stream` (the later of the
+ * last client byte and the last answer on an identified request stream,
+ * not ended, nothing owed). On an event: `send-stalled`
  * (the host's write did not complete), `second-connection`,
  * `reset-requested` (a 0xFF stream, on this connection or another), and
  * `violation:<rule>` (the client broke that rule).
  */
 export type ProtonTrigger =
   | 'handshake'
+  | 'stream-visible'
   | 'event-id'
   | 'commit-request'
   | 'action-item'
   | 'event-fin'
   | 'commit-fin'
+  | 'aborted-end'
   | 'partial-item'
   | 'idle-request-stream'
   | 'send-stalled'
@@ -89,11 +96,15 @@ export type ProtonTrigger =
  * Proton's timed obligations, one record per rule (SPEC §3–§9), from the
  * profile's timers. The model derives both what its server mode does and
  * when, and what its monitor accepts, from these records alone.
- * `ioTimeoutScope` selects the triggers of PROTON-7.1. Another reading of
- * a rule (e.g. the identification timeout per stream rather than per
- * connection) is another `triggers` list chosen here, plus that trigger's
- * instances in the model's state (`ProtonModel.armedOn`); the derivations
- * of both modes stay as they are.
+ * The profile's readings select triggers here: `identTimeoutScope` those of
+ * PROTON-3.4 (`handshake` or `stream-visible`), `ioTimeoutScope` those of
+ * PROTON-7.1 (`partial-item` or `idle-request-stream`; `ioTimeoutStreams`
+ * picks the streams that arm them, in `ProtonModel.armedOn`). `resetStream`
+ * and `stopSending` select what a client abort is (`ProtonModel.onClientAbort`):
+ * a `violation:` trigger or the end of the stream (`event-fin`,
+ * `commit-fin`, `aborted-end`); only the records of the readings chosen
+ * exist (no `violation:PROTON-8.3` record under `resetStream: ends-stream`).
+ * The derivations of both modes stay as they are.
  * @throws Error when the profile makes a record inconsistent (see `defineObligations`).
  */
 export function protonObligations(P: ProtonProfile): ObligationTable<ProtonTrigger> {
@@ -113,12 +124,21 @@ export function protonObligations(P: ProtonProfile): ObligationTable<ProtonTrigg
     { rule: 'PROTON-6.3', triggers: ['action-item'], nominalMs: P.actionIntervalMs, should: around(P.actionIntervalMs), must: at(2 * P.actionIntervalMs + tol), severity: 'must', owed: { kind: 'action', what: 'the next counter value' }, summary: `one action item per ${P.actionIntervalMs} ms` },
     fin('PROTON-4.5', 'event-fin', 'Event'),
     fin('PROTON-5.4', 'commit-fin', 'StateCommit'),
-    close('PROTON-3.4', ['handshake'], P.identTimeoutMs, CloseCode.IDENT_TIMEOUT, `close IDENT_TIMEOUT when no stream is identified within ${P.identTimeoutMs} ms`),
-    close('PROTON-7.1', P.ioTimeoutScope === 'idle-request-stream' ? ['partial-item', 'idle-request-stream'] : ['partial-item'], P.ioTimeoutMs, CloseCode.IO_TIMEOUT, `close IO_TIMEOUT when a request is not completed within ${P.ioTimeoutMs} ms`),
+    ...(P.resetStream === 'ends-stream' || P.stopSending === 'ends-stream'
+      ? [{ ...fin('PROTON-8.7', 'aborted-end', 'aborted'), summary: 'end of the server side (FIN, or RESET_STREAM after STOP_SENDING) once a client abort ended the stream' }]
+      : []),
+    P.identTimeoutScope === 'stream'
+      ? close('PROTON-3.4', ['stream-visible'], P.identTimeoutMs, CloseCode.IDENT_TIMEOUT, `close IDENT_TIMEOUT when a stream the server sees is not identified within ${P.identTimeoutMs} ms`)
+      : close('PROTON-3.4', ['handshake'], P.identTimeoutMs, CloseCode.IDENT_TIMEOUT, `close IDENT_TIMEOUT when no stream is identified within ${P.identTimeoutMs} ms`),
+    P.ioTimeoutScope === 'idle-request-stream'
+      ? close('PROTON-7.1', ['idle-request-stream'], P.ioTimeoutMs, CloseCode.IO_TIMEOUT, `close IO_TIMEOUT when a request stream (${P.ioTimeoutStreams.join(', ') || 'none'}) stays idle for ${P.ioTimeoutMs} ms`)
+      : close('PROTON-7.1', ['partial-item'], P.ioTimeoutMs, CloseCode.IO_TIMEOUT, `close IO_TIMEOUT when a request item (${P.ioTimeoutStreams.join(', ') || 'none'}) is not completed within ${P.ioTimeoutMs} ms`),
     close('PROTON-7.2', ['send-stalled'], 0, CloseCode.IO_TIMEOUT, 'close IO_TIMEOUT when a write stalls for the send timeout'),
     close('PROTON-2.2', ['second-connection'], 0, CloseCode.SECOND_CONNECTION, 'close both connections with SECOND_CONNECTION'),
     close('PROTON-9.1', ['reset-requested'], 0, CloseCode.RESET_OK, 'close with RESET_OK (reason RESET_OK on the requesting connection)', 'RESET_OK'),
-    ...VIOLATION_RULES.map((rule) => close(rule, [`violation:${rule}`], 0, CloseCode.PROTOCOL_VIOLATION, 'close PROTOCOL_VIOLATION')),
+    ...VIOLATION_RULES.filter((rule) => (rule !== 'PROTON-8.3' || P.resetStream === 'violation') && (rule !== 'PROTON-8.6' || P.stopSending === 'violation')).map((rule) =>
+      close(rule, [`violation:${rule}`], 0, CloseCode.PROTOCOL_VIOLATION, 'close PROTOCOL_VIOLATION'),
+    ),
   ]);
 }
 
@@ -151,6 +171,14 @@ interface StreamState {
   serverFin: boolean;
   /** Last client byte (µs), for the idle-request-stream receive timeout. */
   lastRx: number;
+  /** Last server answer (ack, commit answer) (µs), for the idle-request-stream receive timeout. */
+  lastAnswer: number;
+  /** When the server could first see the stream (µs): a frame of it or of a higher-numbered stream of its kind (PROTON-3.4 `stream`). */
+  visibleAt: number | undefined;
+  /** The client sent STOP_SENDING and `stopSending` is `ends-stream`: nothing more is owed or allowed on the server side (PROTON-8.6). */
+  sendStopped: boolean;
+  /** A client abort ended the stream under an `ends-stream` reading; the server's end is owed since then (µs, PROTON-8.7). */
+  endOwedSince: number | undefined;
   /** Event: last id received (0 before the first). */
   lastId: number;
   /** Event: ids received and not yet acknowledged, with arrival times. */
@@ -174,6 +202,8 @@ interface ConnState {
   readonly streams: Map<number, StreamState>;
   /** Latest stream of each type. */
   readonly byKind: Map<StreamKind, StreamState>;
+  /** Highest client stream id the server can see, per id type (id & 3): opening one opens every lower one (RFC 9000 §3.2). */
+  readonly visibleUpTo: Map<number, number>;
   /** The close owed (its nominal time reached, or owed at once), if any. */
   close: ProtonArmed | undefined;
   closed: boolean;
@@ -200,7 +230,7 @@ function firstClose(armed: readonly ProtonArmed[]): ProtonArmed | undefined {
 }
 
 /** Rules whose violation or timer makes the server owe a close (labels `transition:close-owed-<rule>`). */
-const CLOSE_RULES = ['PROTON-2.2', 'PROTON-3.2', 'PROTON-3.3', 'PROTON-3.4', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-7.1', 'PROTON-8.3', 'PROTON-9.1'] as const;
+const CLOSE_RULES = ['PROTON-2.2', 'PROTON-3.2', 'PROTON-3.3', 'PROTON-3.4', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-7.1', 'PROTON-8.3', 'PROTON-8.6', 'PROTON-9.1'] as const;
 
 /**
  * The rule a failed liveness check after a fuzz case is reported under
@@ -213,7 +243,9 @@ export const LIVENESS_RULE = 'PROTON-8.5';
  * states it reached and transitions it took, in monitor or server mode.
  * `transition:reopen-stream-type` needs profile `reopenStreamType`;
  * `transition:close-owed-PROTON-7.1` a partial item (or, with
- * `ioTimeoutScope: idle-request-stream`, an idle stream) left for `ioTimeoutMs`.
+ * `ioTimeoutScope: idle-request-stream`, an idle stream) left for `ioTimeoutMs`;
+ * `transition:abort-ends-stream` an `ends-stream` reading (`resetStream`, `stopSending`);
+ * `transition:close-owed-PROTON-8.3` / `-8.6` their `violation` readings.
  */
 export const COVERAGE_LABELS: readonly string[] = [
   'state:conn-unidentified', 'state:conn-open', 'state:conn-closing',
@@ -222,7 +254,7 @@ export const COVERAGE_LABELS: readonly string[] = [
   'transition:conn-open', 'transition:close-by-client', 'transition:close-by-server',
   'transition:identify-event', 'transition:identify-commit', 'transition:identify-action', 'transition:identify-reset', 'transition:reopen-stream-type',
   'transition:event-id', 'transition:ack', 'transition:commit-request', 'transition:commit-answer', 'transition:action-item',
-  'transition:client-fin-event', 'transition:client-fin-commit', 'transition:client-fin-action', 'transition:server-fin', 'transition:client-abort',
+  'transition:client-fin-event', 'transition:client-fin-commit', 'transition:client-fin-action', 'transition:server-fin', 'transition:client-abort', 'transition:abort-ends-stream',
   ...CLOSE_RULES.map((r) => `transition:close-owed-${r}`),
 ];
 
@@ -450,7 +482,7 @@ export class ProtonModel {
   // ---------------------------------------------------------------- events
 
   private onConnOpen(id: number, t: number, out: Violation[]): void {
-    const c: ConnState = { id, openedAt: t, identified: false, streams: new Map(), byKind: new Map(), close: undefined, closed: false };
+    const c: ConnState = { id, openedAt: t, identified: false, streams: new Map(), byKind: new Map(), visibleUpTo: new Map(), close: undefined, closed: false };
     this.covered.add('transition:conn-open').add('state:conn-unidentified');
     const live = [...this.conns.values()].filter((o) => !o.closed && o.close === undefined);
     this.conns.set(id, c);
@@ -503,7 +535,7 @@ export class ProtonModel {
   private onClientData(conn: number, stream: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c || bytes.length === 0) return;
-    const s = this.stream(c, stream, t);
+    const s = this.see(c, stream, t);
     s.lastRx = t;
     let rest = bytes;
     if (s.kind === undefined) {
@@ -533,9 +565,11 @@ export class ProtonModel {
               return;
             }
             s.lastId = item;
+            if (s.sendStopped) continue; // PROTON-8.6 ends-stream: nothing is answered on a stopped stream.
             s.acks.push({ id: item, t });
             this.covered.add(s.acks.length > 1 ? 'state:acks-pipelined' : 'transition:event-id');
           } else {
+            if (s.sendStopped) continue;
             if (s.commit) {
               this.clientViolation(c, 'PROTON-5.2', `commit ${item} sent while commit ${s.commit.id} is outstanding`, t);
               return;
@@ -591,7 +625,7 @@ export class ProtonModel {
   private onClientFin(conn: number, stream: number, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c) return;
-    const s = this.stream(c, stream, t);
+    const s = this.see(c, stream, t);
     s.clientFin = true;
     if (s.kind === undefined) {
       this.clientViolation(c, 'PROTON-3.5', `stream ${stream} ended before its discriminator`, t);
@@ -600,7 +634,7 @@ export class ProtonModel {
     } else {
       this.covered.add(`transition:client-fin-${s.kind}`);
       s.partialSince = undefined;
-      if (s.acks.length === 0 && !s.commit) s.finOwedSince = t;
+      if (s.acks.length === 0 && !s.commit && !s.sendStopped) s.finOwedSince = t;
     }
     void index;
     void out;
@@ -609,13 +643,50 @@ export class ProtonModel {
   private onClientAbort(conn: number, stream: number, kind: 'reset' | 'stop_sending', code: number, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c) return;
-    const s = this.stream(c, stream, t);
+    const s = this.see(c, stream, t);
     if (s.kind === 'reset') return;
     const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
     this.covered.add('transition:client-abort');
-    this.clientViolation(c, s.kind === undefined ? 'PROTON-3.5' : 'PROTON-8.3', `client sent ${what} (code ${code}) on stream ${stream}`, t);
+    const why = `client sent ${what} (code ${code}) on stream ${stream}`;
+    if (s.kind === undefined) this.clientViolation(c, 'PROTON-3.5', why, t);
+    else if (kind === 'reset') {
+      if (this.profile.resetStream === 'violation') this.clientViolation(c, 'PROTON-8.3', why, t);
+      else this.endedByReset(s, t);
+    } else if (this.profile.stopSending === 'violation') this.clientViolation(c, 'PROTON-8.6', why, t);
+    else this.stoppedByClient(s, t);
     void index;
     void out;
+  }
+
+  /**
+   * PROTON-8.3 `ends-stream`: a client RESET_STREAM ends the client's side
+   * where its bytes stopped. A partial item is dropped; what was received
+   * is still answered, then the server's FIN is owed (4.5/5.4; on the
+   * Action stream at once, 8.7).
+   */
+  private endedByReset(s: StreamState, t: number): void {
+    if (s.clientFin) return; // The client's side had ended already: nothing changes.
+    this.covered.add('transition:abort-ends-stream');
+    s.clientFin = true;
+    s.rx.clear();
+    s.partialSince = undefined;
+    if (s.serverFin || s.sendStopped) return;
+    if (s.kind === 'action') s.endOwedSince = t;
+    else if (s.acks.length === 0 && !s.commit) s.finOwedSince = t;
+  }
+
+  /**
+   * PROTON-8.6 `ends-stream`: a client STOP_SENDING: nothing more is owed
+   * (or allowed) on the server's side; its end is owed (8.7).
+   */
+  private stoppedByClient(s: StreamState, t: number): void {
+    if (s.sendStopped || s.serverFin) return;
+    this.covered.add('transition:abort-ends-stream');
+    s.sendStopped = true;
+    s.acks.length = 0;
+    s.commit = undefined;
+    s.finOwedSince = undefined;
+    s.endOwedSince = t;
   }
 
   private onServerData(conn: number, stream: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
@@ -628,6 +699,10 @@ export class ProtonModel {
     }
     if (s.serverFin) {
       out.push(this.violation('PROTON-2.1', 'must', index, t, 'no bytes after the server FIN', `server wrote on stream ${stream} after its FIN`, conn, false));
+      return;
+    }
+    if (s.sendStopped) {
+      out.push(this.violation('PROTON-8.6', 'must', index, t, `nothing more on stream ${stream} (the client sent STOP_SENDING)`, `server wrote ${bytes.length} byte(s) on it`, conn, false));
       return;
     }
     for (const item of s.tx.push(bytes)) {
@@ -647,6 +722,7 @@ export class ProtonModel {
         if (!head) return this.violation('PROTON-4.3', 'must', index, t, 'no ack (no event outstanding)', `ack ${itemHex(item)} on stream ${s.id}`, c.id, false);
         if (item !== head.id) return this.violation('PROTON-4.3', 'must', index, t, `ack ${itemHex(head.id)} on stream ${s.id}`, `ack ${itemHex(item)}`, c.id, false);
         s.acks.shift();
+        s.lastAnswer = t;
         this.covered.add('transition:ack');
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
         return this.judged(c, 'event-id', head.t, { stream: s, item: head.id }, t, index, () => `ack ${itemHex(item)}`);
@@ -657,6 +733,7 @@ export class ProtonModel {
         const want = commitAnswer(req.id);
         if (item !== want) return this.violation('PROTON-5.1', 'must', index, t, `answer ${itemHex(want)} (2 × ${req.id} mod 2^32) on stream ${s.id}`, `answer ${itemHex(item)}`, c.id, false);
         s.commit = undefined;
+        s.lastAnswer = t;
         this.covered.add('transition:commit-answer');
         if (s.clientFin) s.finOwedSince = t;
         return this.judged(c, 'commit-request', req.t, { stream: s, item: req.id }, t, index, () => `answer ${itemHex(item)}`);
@@ -667,6 +744,8 @@ export class ProtonModel {
         s.counter = (s.counter + 1) % 0x1_0000_0000;
         this.covered.add('transition:action-item');
         s.lastItemAt = t;
+        // After a RESET_STREAM that ends the stream (8.3 ends-stream) no item is owed: one still sent only has to continue the counter.
+        if (s.endOwedSince !== undefined) return undefined;
         return this.judged(c, 'action-item', since, { stream: s, item }, t, index, () => `action item ${item}`);
       }
       default:
@@ -694,8 +773,10 @@ export class ProtonModel {
     const c = this.live(conn);
     if (!c || c.close) return;
     const s = c.streams.get(stream);
-    if (!s) return;
-    if (s.kind === 'action') {
+    if (!s || (s.sendStopped && s.serverFin)) return; // A FIN after the abort that ended a stopped stream changes nothing.
+    if (s.endOwedSince !== undefined) {
+      this.endJudged(c, s, t, index, `FIN on stream ${stream}`, out);
+    } else if (s.kind === 'action') {
       out.push(this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter} (the push goes on while the connection lives)`, `server ended action stream ${stream}`, conn, false));
     } else if (s.kind === 'event' || s.kind === 'commit') {
       if (!s.clientFin || s.acks.length > 0 || s.commit) {
@@ -717,7 +798,24 @@ export class ProtonModel {
     const c = this.live(conn);
     if (!c || c.close) return;
     const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
+    const s = c.streams.get(stream);
+    if (s?.sendStopped) {
+      // PROTON-8.4's exception: the server's abort answers a client STOP_SENDING (8.6 ends-stream, RFC 9000 §3.5).
+      if (kind === 'reset' && !s.serverFin) this.endJudged(c, s, t, index, `${what} on stream ${stream}`, out);
+      s.serverFin = true;
+      return;
+    }
     out.push(this.violation('PROTON-8.4', 'must', index, t, 'no stream abort (a fatal error closes the connection)', `server sent ${what} (code ${code}) on stream ${stream}`, conn, false));
+  }
+
+  /** The server ended a stream whose end a client abort made owed (PROTON-8.7): judged in monitor mode, then nothing more is owed on it. */
+  private endJudged(c: ConnState, s: StreamState, t: number, index: number, what: string, out: Violation[]): void {
+    if (this.mode === 'monitor' && s.endOwedSince !== undefined && !s.reportedLate.has('PROTON-8.7')) {
+      const v = this.judged(c, 'aborted-end', s.endOwedSince, { stream: s }, t, index, what);
+      if (v) out.push(v);
+    }
+    s.endOwedSince = undefined;
+    s.serverFin = true;
   }
 
   // --------------------------------------------------------------- helpers
@@ -738,11 +836,33 @@ export class ProtonModel {
     if (!s) {
       s = {
         id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
-        clientFin: false, serverFin: false, lastRx: t, lastId: 0, acks: [], commit: undefined,
-        counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
+        clientFin: false, serverFin: false, lastRx: t, lastAnswer: t, visibleAt: undefined, sendStopped: false, endOwedSince: undefined,
+        lastId: 0, acks: [], commit: undefined, counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
       };
       c.streams.set(id, s);
     }
+    return s;
+  }
+
+  /**
+   * A frame of client stream `id` reached the server at `t` (µs): the stream
+   * and every lower-numbered stream of its type become visible (RFC 9000
+   * §3.2), which starts their identification timers under
+   * `identTimeoutScope: stream` (PROTON-3.4).
+   * @returns the stream's state.
+   */
+  private see(c: ConnState, id: number, t: number): StreamState {
+    const type = id & 3;
+    const upTo = c.visibleUpTo.get(type);
+    if (upTo === undefined || id > upTo) {
+      for (let lower = upTo === undefined ? type : upTo + 4; lower < id; lower += 4) {
+        const s = this.stream(c, lower, t);
+        s.visibleAt ??= t;
+      }
+      c.visibleUpTo.set(type, id);
+    }
+    const s = this.stream(c, id, t);
+    s.visibleAt ??= t;
     return s;
   }
 
@@ -784,20 +904,26 @@ export class ProtonModel {
         out.push(arm(r, trigger, since, subject));
       }
     };
+    // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
     if (!c.identified) put('handshake', c.openedAt, NO_SUBJECT);
     for (const s of c.streams.values()) {
+      if (s.kind === undefined) {
+        if (s.visibleAt !== undefined) put('stream-visible', s.visibleAt, { stream: s });
+        continue;
+      }
       const request = s.kind === 'event' || s.kind === 'commit';
       if (!s.serverFin) {
         if (s.kind === 'event') for (const a of s.acks) put('event-id', a.t, { stream: s, item: a.id });
         if (s.kind === 'commit' && s.commit) put('commit-request', s.commit.t, { stream: s, item: s.commit.id });
-        if (s.kind === 'action') put('action-item', s.lastItemAt, { stream: s, item: s.counter });
+        if (s.kind === 'action' && s.endOwedSince === undefined) put('action-item', s.lastItemAt, { stream: s, item: s.counter });
         if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
           put(s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, { stream: s });
         }
+        if (s.endOwedSince !== undefined) put('aborted-end', s.endOwedSince, { stream: s });
       }
-      if (!request) continue;
+      if ((s.kind !== 'event' && s.kind !== 'commit') || !this.profile.ioTimeoutStreams.includes(s.kind)) continue;
       if (s.partialSince !== undefined) put('partial-item', s.partialSince, { stream: s });
-      else if (!s.clientFin && s.acks.length === 0 && !s.commit) put('idle-request-stream', s.lastRx, { stream: s });
+      if (!s.clientFin && s.acks.length === 0 && !s.commit) put('idle-request-stream', Math.max(s.lastRx, s.lastAnswer), { stream: s });
     }
     return out;
   }
@@ -823,6 +949,9 @@ export class ProtonModel {
       case 'event-fin':
       case 'commit-fin':
         return { type: 'fin', conn: c.id, stream: s.id };
+      case 'aborted-end':
+        // After STOP_SENDING a QUIC stack answers with RESET_STREAM (RFC 9000 §3.5); after a RESET_STREAM, FIN.
+        return s.sendStopped ? { type: 'reset', conn: c.id, stream: s.id, code: 0 } : { type: 'fin', conn: c.id, stream: s.id };
       default:
         return undefined; // Closes are owed through `c.close`.
     }
@@ -836,10 +965,12 @@ export class ProtonModel {
     switch (a.trigger) {
       case 'handshake':
         return `no stream identified within ${ms} ms`;
+      case 'stream-visible':
+        return `stream ${s?.id ?? '?'} not identified within ${ms} ms`;
       case 'partial-item':
         return `item on stream ${s?.id ?? '?'} incomplete for ${ms} ms`;
       case 'idle-request-stream':
-        return `no request on stream ${s?.id ?? '?'} for ${ms} ms`;
+        return `no byte on stream ${s?.id ?? '?'} for ${ms} ms`;
       default:
         return a.record.summary;
     }
@@ -858,6 +989,8 @@ export class ProtonModel {
         return `answer ${itemHex(commitAnswer(item))} on stream ${s.id} by ${by}`;
       case 'action-item':
         return `action item ${item} on stream ${s.id} by ${by}`;
+      case 'aborted-end':
+        return `end of stream ${s.id} (${s.sendStopped ? 'RESET_STREAM or FIN' : 'FIN'}) by ${by}`;
       default:
         return `FIN on stream ${s.id} by ${by}`;
     }

@@ -20,6 +20,8 @@ import type { ProtocolSuite, RunResult } from '../../harness/engine/types.js';
 export interface InProcessRunOptions<P extends object> {
   readonly suite: ProtocolSuite<P>;
   readonly profile: P;
+  /** Profile of the reference core (default: `profile`): another reading than the suite's shows what a mismatched profile reports. */
+  readonly serverProfile?: P;
   /** A fault of the reference core (`wirecheck list PROTOCOL --faults`); absent: the conforming core. */
   readonly fault?: string;
   /** Case id filter, as `runSuite`'s `cases` (globs with `*`, comma-separated). */
@@ -38,7 +40,7 @@ export async function runSuiteInProcess<P extends object>(opts: InProcessRunOpti
   const { suite, profile } = opts;
   const create = await loadReferenceCore(suite.name);
   if (!create) throw new Error(`runSuiteInProcess: protocol ${suite.name} has no reference core (reference-server/${suite.name}/index.ts createReferenceCore)`);
-  const core = create({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
+  const core = create({ profile: opts.serverProfile ?? profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
   const clock = new VirtualClock();
   const alpn = suite.connectOptions(profile).alpn;
   const mem = createMemoryTarget({ core, clock, transport: suite.transport, ...(alpn ? { alpn } : {}) });

@@ -17,6 +17,8 @@ export const ev = {
   cfin: (conn: number, stream: number, ms: number): TraceEvent => ({ type: 'stream_fin', t: us(ms), conn, stream, dir: 'c2s' }),
   sfin: (conn: number, stream: number, ms: number): TraceEvent => ({ type: 'stream_fin', t: us(ms), conn, stream, dir: 's2c' }),
   creset: (conn: number, stream: number, code: number, ms: number): TraceEvent => ({ type: 'stream_reset', t: us(ms), conn, stream, dir: 'c2s', kind: 'reset', code }),
+  /** The client's STOP_SENDING: it stops the server's (s2c) data. */
+  cstop: (conn: number, stream: number, code: number, ms: number): TraceEvent => ({ type: 'stream_reset', t: us(ms), conn, stream, dir: 's2c', kind: 'stop_sending', code }),
   sreset: (conn: number, stream: number, code: number, ms: number): TraceEvent => ({ type: 'stream_reset', t: us(ms), conn, stream, dir: 's2c', kind: 'reset', code }),
   cclose: (conn: number, ms: number): TraceEvent => ({ type: 'conn_close', t: us(ms), conn, by: 'client', isApp: true, code: 0, reason: '' }),
   sclose: (conn: number, code: number, reason: string, ms: number): TraceEvent => ({ type: 'conn_close', t: us(ms), conn, by: 'server', isApp: true, code, reason }),

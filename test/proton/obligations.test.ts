@@ -17,24 +17,30 @@ const us = (ms: number) => ms * 1000;
 const closeOn = (events: TraceEvent[], sinceMs: number, conn = 0): Scenario => ({ events, since: us(sinceMs), conn, act: 'close' });
 const bytes = (...b: number[]) => new Uint8Array(b);
 
-/** Client events that arm each trigger (connection 0 opens at 0 ms). */
+/** Client events that arm each trigger (connection 0 opens at 0 ms; one stream, 0, unless a scenario needs more: a higher stream makes 0 visible, PROTON-3.4 `stream`). */
 function scenario(trigger: string, p: ProtonProfile): Scenario | undefined {
   const open = ev.open(0, 0);
   switch (trigger as ProtonTrigger) {
     case 'handshake':
       return closeOn([open], 0);
+    case 'stream-visible':
+      // Stream 4's discriminator makes stream 0 visible (RFC 9000 §3.2); stream 0 stays silent.
+      return closeOn([open, ev.typed(0, 4, D.Event, [], 1)], 1);
+    case 'aborted-end':
+      // resetStream ends-stream: a RESET_STREAM on the Action stream is owed the server's FIN.
+      return p.resetStream === 'ends-stream' ? { events: [open, ev.typed(0, 0, D.Action, [], 1), ev.creset(0, 0, 3, 2)], since: us(2), conn: 0, stream: 0, act: 'fin' } : undefined;
     case 'event-id':
       return { events: [open, ev.typed(0, 0, D.Event, [1], 1)], since: us(1), conn: 0, stream: 0, act: 'data' };
     case 'commit-request':
-      return { events: [open, ev.typed(0, 4, D.StateCommit, [21], 1)], since: us(1), conn: 0, stream: 4, act: 'data' };
+      return { events: [open, ev.typed(0, 0, D.StateCommit, [21], 1)], since: us(1), conn: 0, stream: 0, act: 'data' };
     case 'action-item':
-      return { events: [open, ev.typed(0, 8, D.Action, [], 1)], since: us(1), conn: 0, stream: 8, act: 'data' };
+      return { events: [open, ev.typed(0, 0, D.Action, [], 1)], since: us(1), conn: 0, stream: 0, act: 'data' };
     case 'event-fin':
       return { events: [open, ev.typed(0, 0, D.Event, [1], 1), ev.cfin(0, 0, 2)], since: us(2), conn: 0, stream: 0, act: 'fin' };
     case 'commit-fin': {
       // The FIN is owed once the answer is sent, at the commit record's nominal time.
       const answered = 1 + protonObligations(p).byTrigger('commit-request')[0]!.nominalMs;
-      return { events: [open, ev.typed(0, 4, D.StateCommit, [21], 1), ev.cfin(0, 4, 2)], since: us(answered), conn: 0, stream: 4, act: 'fin' };
+      return { events: [open, ev.typed(0, 0, D.StateCommit, [21], 1), ev.cfin(0, 0, 2)], since: us(answered), conn: 0, stream: 0, act: 'fin' };
     }
     case 'partial-item':
       return closeOn([open, ev.c2s(0, 0, bytes(D.Event, 0, 0), 1)], 1);
@@ -62,12 +68,19 @@ function scenario(trigger: string, p: ProtonProfile): Scenario | undefined {
       return closeOn([open, ev.typed(0, 0, D.Action, [9], 1)], 1);
     case 'violation:PROTON-8.3':
       return closeOn([open, ev.typed(0, 0, D.Event, [1], 1), ev.creset(0, 0, 3, 2)], 2);
+    case 'violation:PROTON-8.6':
+      return closeOn([open, ev.typed(0, 0, D.Action, [], 1), ev.cstop(0, 0, 3, 2)], 2);
     default:
       return undefined;
   }
 }
 
-const profiles: ProtonProfile[] = [fastProfile, { ...fastProfile, ioTimeoutScope: 'idle-request-stream' }];
+/** The default readings, and every other one of each profile choice (PROTON-3.4, 7.1, 8.3, 8.6). */
+const profiles: ProtonProfile[] = [
+  fastProfile,
+  { ...fastProfile, ioTimeoutScope: 'idle-request-stream' },
+  { ...fastProfile, identTimeoutScope: 'stream', ioTimeoutStreams: ['event'], resetStream: 'ends-stream', stopSending: 'ends-stream' },
+];
 
 t.test('every obligation record: the core acts at the nominal time; the monitor accepts the window and names the rule outside it', async (t) => {
   const checked = checkRecords(t, {
@@ -101,6 +114,9 @@ t.test('PROTON-7.2 (server side only): a stalled write is owed an IO_TIMEOUT clo
 
 t.test('the profile chooses the triggers of PROTON-7.1; the derivations are unchanged', async (t) => {
   t.same(protonObligations(fastProfile).byRule('PROTON-7.1').triggers, ['partial-item']);
-  t.same(protonObligations({ ...fastProfile, ioTimeoutScope: 'idle-request-stream' }).byRule('PROTON-7.1').triggers, ['partial-item', 'idle-request-stream']);
+  t.same(protonObligations({ ...fastProfile, ioTimeoutScope: 'idle-request-stream' }).byRule('PROTON-7.1').triggers, ['idle-request-stream']);
   t.same(protonObligations(fastProfile).byTrigger('idle-request-stream'), [], 'partial-item scope: an idle stream arms nothing');
+  t.same(protonObligations({ ...fastProfile, identTimeoutScope: 'stream' }).byRule('PROTON-3.4').triggers, ['stream-visible']);
+  t.same(protonObligations({ ...fastProfile, resetStream: 'ends-stream' }).records.filter((r) => r.rule === 'PROTON-8.3'), [], 'resetStream ends-stream: a RESET_STREAM arms no close');
+  t.same(protonObligations(fastProfile).records.filter((r) => r.rule === 'PROTON-8.7'), [], 'violation readings: no stream end is owed after an abort');
 });

@@ -1,6 +1,6 @@
 /** SPEC §3 Stream identification: discriminators, one stream per type, identification timeout. */
 import { CloseCode, Discriminator } from '../codec.js';
-import { closeWithin, defineCase, openTyped, received, slack, type ProtonCase } from './_helpers.js';
+import { closed, closeWithin, defineCase, identWatchMs, openTyped, received, slack, type ProtonCase } from './_helpers.js';
 
 const unknown = (byte: number): ProtonCase => {
   const hex = `0x${byte.toString(16).padStart(2, '0')}`;
@@ -67,13 +67,60 @@ export const identificationCases = [
   defineCase({
     id: 'proton/identification/timeout',
     section: '3',
-    rules: ['PROTON-3.4', 'PROTON-8.1'],
+    rules: ['PROTON-3.4', 'PROTON-8.1', 'PROTON-2.7'],
     description: 'Connects and opens no stream.',
-    requirement: 'If no stream has been identified identTimeoutMs after the handshake completed, the server MUST close the connection with 0x3 IDENT_TIMEOUT.',
-    expected: (p) => [`connection closed with 0x3 IDENT_TIMEOUT ${p.identTimeoutMs} ± ${p.toleranceMs} ms after the handshake`],
-    deadlineMs: (p) => p.identTimeoutMs + slack(p),
+    requirement: 'identTimeoutScope connection: if no stream has been identified identTimeoutMs after the handshake completed, the server MUST close the connection with 0x3 IDENT_TIMEOUT. identTimeoutScope stream: a connection that opened no stream is never closed for it.',
+    expected: (p) =>
+      p.identTimeoutScope === 'connection'
+        ? [`connection closed with 0x3 IDENT_TIMEOUT ${p.identTimeoutMs} ± ${p.toleranceMs} ms after the handshake`]
+        : [`no close during ${identWatchMs(p)} ms (no stream, so no identification timer)`],
+    deadlineMs: (p) => identWatchMs(p) + slack(p),
     async run(ctx) {
-      await ctx.connect();
+      const c = await ctx.connect();
+      await closed(ctx, c, identWatchMs(ctx.profile));
+      await ctx.settle();
+    },
+  }),
+  defineCase({
+    id: 'proton/identification/silent-stream-beside-identified',
+    section: '3',
+    rules: ['PROTON-3.4', 'PROTON-8.1', 'PROTON-2.7'],
+    description: 'Opens stream 0 and writes nothing on it, then identifies an Event stream (stream 4, which makes stream 0 visible to the server) and sends event 1.',
+    requirement:
+      'identTimeoutScope connection: once a stream is identified no identification timeout applies. identTimeoutScope stream: a visible stream left without its discriminator for identTimeoutMs MUST make the server close with 0x3, even when another stream is identified.',
+    expected: (p) =>
+      p.identTimeoutScope === 'connection'
+        ? ['ack 00000001', `no close during ${identWatchMs(p)} ms`]
+        : ['ack 00000001', `connection closed with 0x3 IDENT_TIMEOUT ${p.identTimeoutMs} ± ${p.toleranceMs} ms after the Event discriminator`],
+    deadlineMs: (p) => identWatchMs(p) + slack(p),
+    async run(ctx) {
+      const c = await ctx.connect();
+      c.openStream(); // Stream 0: never written.
+      const s = await openTyped(c, Discriminator.Event, [1]);
+      if (!(await received(ctx, s, 4, slack(ctx.profile)))) return;
+      await closed(ctx, c, identWatchMs(ctx.profile));
+      await ctx.settle();
+    },
+  }),
+  defineCase({
+    id: 'proton/identification/silent-stream-made-visible-late',
+    section: '3',
+    rules: ['PROTON-3.4', 'PROTON-8.1', 'PROTON-2.7'],
+    description: 'Opens stream 0 and writes nothing on it; after three quarters of the identification timeout, writes the Event discriminator on stream 4, which makes stream 0 visible to the server.',
+    requirement:
+      'identTimeoutScope connection: the timer runs from the handshake until the first stream is identified. identTimeoutScope stream: the timer of a stream runs from the moment the server first sees it (a frame of a higher-numbered stream of its kind makes it visible), not from the handshake.',
+    expected: (p) =>
+      p.identTimeoutScope === 'connection'
+        ? [`no close during ${identWatchMs(p)} ms after the Event discriminator (written in time)`]
+        : [`connection closed with 0x3 IDENT_TIMEOUT ${p.identTimeoutMs} ± ${p.toleranceMs} ms after the Event discriminator on stream 4 (not after the handshake)`],
+    deadlineMs: (p) => Math.round(p.identTimeoutMs * 0.75) + identWatchMs(p) + slack(p),
+    async run(ctx) {
+      const c = await ctx.connect();
+      c.openStream(); // Stream 0: never written.
+      await ctx.sleep(Math.round(ctx.profile.identTimeoutMs * 0.75));
+      if (c.isClosed) return;
+      await openTyped(c, Discriminator.Event);
+      await closed(ctx, c, identWatchMs(ctx.profile));
       await ctx.settle();
     },
   }),

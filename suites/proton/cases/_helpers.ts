@@ -42,3 +42,18 @@ export function slack(p: ProtonProfile): number {
 export function closeWithin(code: number, p: ProtonProfile, after = 'the violation'): string {
   return `connection closed with application error code ${closeCodeName(code)} within ${p.toleranceMs} ms of ${after}`;
 }
+
+/** How long a case watches for the identification timeout's close (ms): the timeout plus twice the tolerance (PROTON-3.4). */
+export function identWatchMs(p: ProtonProfile): number {
+  return p.identTimeoutMs + 2 * p.toleranceMs;
+}
+
+/** How long a case watches for the receive timeout's close (ms): the timeout plus twice the tolerance (PROTON-7.1). */
+export function ioWatchMs(p: ProtonProfile): number {
+  return p.ioTimeoutMs + 2 * p.toleranceMs;
+}
+
+/** Whether the receive timeout covers a request stream kind under the profile (PROTON-7.1 `ioTimeoutStreams`). */
+export function ioCovers(p: ProtonProfile, kind: 'event' | 'commit'): boolean {
+  return p.ioTimeoutStreams.includes(kind);
+}
