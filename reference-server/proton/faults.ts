@@ -65,6 +65,10 @@ const rewriters: Readonly<Record<string, { readonly description: string; readonl
     description: 'sends every other action counter value (PROTON-6.2)',
     apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'action' ? withItem(act, item(act.bytes) * 2) : act),
   },
+  'stop-actions-after-10': {
+    description: 'stops pushing Action items after the 10th, leaving the stream open (PROTON-6.2, 6.3)',
+    apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'action' && item(act.bytes) > 10 ? undefined : act),
+  },
   'wrong-close-code': {
     description: 'closes protocol violations with 0x0 instead of 0x1 (PROTON-8.2)',
     apply: (act) => (act.type === 'close' && act.code === CloseCode.PROTOCOL_VIOLATION ? { ...act, code: CloseCode.RESET_OK } : act),

@@ -7,7 +7,7 @@ import { checkFaultRun, type FaultExpectation } from '../_support/faults.js';
 import { runInProcess } from './_run.js';
 
 const unknown = ['0x00', '0x04', '0x7f', '0xfe'].map((b) => `proton/identification/unknown-discriminator-${b}`);
-const violationRules = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3'];
+const violationRules = ['PROTON-3.2', 'PROTON-3.3', 'PROTON-3.5', 'PROTON-4.2', 'PROTON-4.6', 'PROTON-5.2', 'PROTON-5.5', 'PROTON-6.1', 'PROTON-8.3', 'PROTON-8.6'];
 
 export const faultExpectations: Record<string, FaultExpectation> = {
   'accept-second-connection': { targets: ['proton/connection/second-connection', 'proton/connection/served-after-second-connection'], rules: ['PROTON-2.2'] },
@@ -23,9 +23,10 @@ export const faultExpectations: Record<string, FaultExpectation> = {
   },
   'accept-non-increasing-ids': { targets: ['first-id-zero', 'repeated-id', 'decreasing-id'].map((n) => `proton/event/${n}`), rules: ['PROTON-4.2'] },
   'wrong-commit-answer': { targets: ['answer', 'wrap-around', 'sequential', 'fin-after-request'].map((n) => `proton/commit/${n}`).concat('proton/action/all-streams-together'), rules: ['PROTON-5.1'] },
+  'stop-actions-after-10': { targets: ['proton/action/continuity-and-rate'], rules: ['PROTON-6.3'] },
   'skip-action-items': { targets: ['continuity-and-rate', 'fin-after-discriminator', 'client-bytes'].map((n) => `proton/action/${n}`), rules: ['PROTON-6.2'] },
   'wrong-close-code': {
-    targets: [...unknown, 'proton/event/first-id-zero', 'proton/event/truncated-then-fin', 'proton/commit/second-outstanding', 'proton/action/client-bytes', 'proton/errors/reset-event-stream'],
+    targets: [...unknown, 'proton/event/first-id-zero', 'proton/event/truncated-then-fin', 'proton/commit/second-outstanding', 'proton/action/client-bytes', 'proton/errors/reset-event-stream', 'proton/errors/stop-sending-action-stream', 'proton/errors/stop-sending-event-stream'],
     rules: violationRules,
   },
   'ignore-reset': { targets: ['alone', 'with-streams-open', 'reconnect-at-once'].map((n) => `proton/reset/${n}`), rules: ['PROTON-9.1'] },
