@@ -17,6 +17,8 @@
 import t from 'tap';
 import { suite } from '../../suites/proton/index.js';
 import type { ProtonProfile } from '../../suites/proton/profile.js';
+import { meets } from '../../harness/cli/replay.js';
+import { defaultFixtureDir, fixtureToCase, loadFixtures } from '../../harness/fixtures/index.js';
 import { checkFaultRun } from '../_support/faults.js';
 import { outcomes, runSuiteInProcess } from '../_support/in-process.js';
 import { testProfile } from '../suite/_run.js';
@@ -33,8 +35,12 @@ const readings: Record<string, Partial<ProtonProfile>> = {
   'issue 9 server': { identTimeoutScope: 'stream', ioTimeoutScope: 'idle-request-stream', ioTimeoutStreams: ['event'], resetStream: 'ends-stream', stopSending: 'ends-stream' },
 };
 
-const run = (server: Partial<ProtonProfile>, profile: Partial<ProtonProfile>, fault?: string) =>
-  runSuiteInProcess({ suite, profile: { ...testProfile, ...profile }, serverProfile: { ...testProfile, ...server }, ...(fault !== undefined ? { fault } : {}) });
+const loaded = await loadFixtures(defaultFixtureDir('proton'), suite);
+/** The suite with every fixture of fixtures/proton as its cases. */
+const fixtureSuite = { ...suite, cases: loaded.map((l) => fixtureToCase(l, suite)) };
+
+const run = (server: Partial<ProtonProfile>, profile: Partial<ProtonProfile>, fault?: string, cases = suite) =>
+  runSuiteInProcess({ suite: cases, profile: { ...testProfile, ...profile }, serverProfile: { ...testProfile, ...server }, ...(fault !== undefined ? { fault } : {}) });
 
 /** The cases that did not pass, as `id: verdict rule`. */
 const notPassed = (r: Awaited<ReturnType<typeof run>>): Record<string, string> => Object.fromEntries(Object.entries(outcomes(r)).filter(([, v]) => v !== 'pass'));
@@ -86,6 +92,34 @@ t.test('the issue 9 server against the default profile: the 9-ish failures the i
   const rules = new Set(Object.values(got).map((o) => o.split(' ')[1]));
   t.ok(Object.keys(got).length >= 9, `${Object.keys(got).length} cases fail`);
   t.same([...rules].filter((r) => !['PROTON-2.7', 'PROTON-3.4', 'PROTON-7.1', 'PROTON-8.3', 'PROTON-8.6'].includes(r!)), [], 'every failure names a rule a reading changes (or 2.7)');
+});
+
+for (const [name, reading] of Object.entries({ default: {}, ...readings })) {
+  t.test(`${name}: every fixture of fixtures/proton gets its expected verdict with the matching profile`, async (t) => {
+    const r = await run(reading, reading, undefined, fixtureSuite);
+    t.same(loaded.filter((l) => { const c = r.cases.find((x) => x.id === l.fixture.id); return !c || !meets(c, l.fixture.expect); }).map((l) => `${l.fixture.id}: ${outcomes(r)[l.fixture.id] ?? 'missing'}`), []);
+  });
+}
+
+t.test('fixtures: the issue 9 server against the default profile fails the fixtures that tell its readings apart, under their rules', async (t) => {
+  const r = outcomes(await run(readings['issue 9 server']!, {}, undefined, fixtureSuite));
+  const want: Record<string, string> = {
+    'client-reset-action-stream': 'timeout PROTON-8.3',
+    'client-stream-reset': 'timeout PROTON-8.3',
+    'client-stop-sending': 'timeout PROTON-8.6',
+    'commit-receive-timeout': 'timeout PROTON-7.1',
+    'identification-timeout': 'timeout PROTON-3.4',
+    'identified-in-time': 'fail PROTON-2.7',
+    'idle-event-stream': 'fail PROTON-2.7',
+    'keep-alive': 'fail PROTON-2.7',
+    'silent-stream-beside-identified': 'fail PROTON-2.7',
+  };
+  t.same(Object.fromEntries(Object.entries(r).filter(([, v]) => v !== 'pass')), Object.fromEntries(Object.entries(want).map(([k, v]) => [`proton/fixture/${k}`, v])));
+});
+
+t.test('fixtures: stop-actions-after-10 is caught by the long Action fixture (PROTON-6.3)', async (t) => {
+  const r = outcomes(await run({}, {}, 'stop-actions-after-10', fixtureSuite));
+  t.match(r['proton/fixture/action-watched-long'], /^(fail|timeout) PROTON-6\.3$/);
 });
 
 t.test('faults are still caught under other readings', async (t) => {
