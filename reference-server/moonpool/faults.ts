@@ -127,6 +127,81 @@ class CloseStalledConnection extends Wrapped {
   }
 }
 
+/**
+ * Rewrites the reply envelopes of each connection in one poll as a whole
+ * (a poll's sends may carry several replies each): `fn` gets a
+ * connection's replies in order and returns those to send. The result is
+ * one send per connection, where its first send was; none when empty.
+ */
+function rewritePerConn(acts: ServerAction[], fn: (conn: number, replies: Envelope[]) => Envelope[]): ServerAction[] {
+  const byConn = new Map<number, Envelope[]>();
+  for (const a of acts) {
+    if (a.type !== 'send') continue;
+    const list = byConn.get(a.conn) ?? [];
+    list.push(...new FrameDecoder(MAX_LENGTH_FIELD).push(a.bytes).envelopes);
+    byConn.set(a.conn, list);
+  }
+  const out: ServerAction[] = [];
+  for (const a of acts) {
+    if (a.type !== 'send') {
+      out.push(a);
+      continue;
+    }
+    const list = byConn.get(a.conn);
+    if (list === undefined) continue; // Already sent with the connection's first send.
+    byConn.delete(a.conn);
+    const keep = fn(a.conn, list);
+    if (keep.length) out.push({ ...a, bytes: encodeEnvelopes(keep) });
+  }
+  return out;
+}
+
+/** Counts the replies of each connection; forgets a connection once it ends. */
+class CountingReplies extends Wrapped {
+  protected readonly sent = new Map<number, number>();
+  override handle(ev: TraceEvent): void {
+    if (ev.type === 'conn_close') this.sent.delete(ev.conn);
+    super.handle(ev);
+  }
+  /** Numbers the replies of `conn` 1, 2, … across polls; returns those `keep` accepts. */
+  protected filterReplies(acts: ServerAction[], keep: (n: number) => boolean): ServerAction[] {
+    return rewritePerConn(acts, (conn, replies) =>
+      replies.filter(() => {
+        const n = (this.sent.get(conn) ?? 0) + 1;
+        this.sent.set(conn, n);
+        return keep(n);
+      }),
+    );
+  }
+}
+
+/** Stops answering on a connection after its 100th reply; the connection stays open (MOONPOOL-3.4, 4.2, 4.4). */
+class StopAfter100 extends CountingReplies {
+  override poll(t: number): ServerAction[] {
+    return this.filterReplies(this.inner.poll(t), (n) => n <= 100);
+  }
+}
+
+/** Drops every 7th reply of each connection (MOONPOOL-3.4, 4.2). */
+class DropEvery7th extends CountingReplies {
+  override poll(t: number): ServerAction[] {
+    return this.filterReplies(this.inner.poll(t), (n) => n % 7 !== 0);
+  }
+}
+
+/**
+ * Answers pipelined requests in reverse order: the replies owed on a
+ * connection at one moment are sent last first. Not a fault: MOONPOOL-3.4
+ * lets replies come in any order (the client matches them by id). A
+ * conforming variant, kept with the faults so that the tests show the suite
+ * passes it.
+ */
+class ReorderPipelined extends Wrapped {
+  override poll(t: number): ServerAction[] {
+    return rewritePerConn(this.inner.poll(t), (_conn, replies) => replies.reverse());
+  }
+}
+
 /** An abrupt end of a connection: TCP RST. */
 const crash = (conn: number): ServerAction => ({ type: 'reset', conn, stream: STREAM, code: CLOSE_CODE.PARSE_ERROR });
 
@@ -194,6 +269,14 @@ export const faults: Readonly<Record<string, FaultSpec>> = {
     description: 'accepts length fields over maxPayloadBytes and waits for the payload instead of closing (MOONPOOL-5.1)',
     create: (p) => new Wrapped(new MoonpoolServerCore({ ...p, maxPayloadBytes: MAX_LENGTH_FIELD })),
   },
+  'stop-after-100': {
+    description: 'stops answering on a connection after its 100th reply, leaving it open (MOONPOOL-4.4, 4.2)',
+    create: (p) => new StopAfter100(new MoonpoolServerCore(p)),
+  },
+  'drop-every-7th': {
+    description: 'drops every 7th reply of a connection (MOONPOOL-3.4, 4.2)',
+    create: (p) => new DropEvery7th(new MoonpoolServerCore(p)),
+  },
   'crash-on-truncated': {
     description: 'on a truncated frame closes every connection abruptly and stops serving (MOONPOOL-5.2, 5.3, 6.3)',
     create: (p) => new CrashOnTruncated(new MoonpoolServerCore(p)),
@@ -202,3 +285,23 @@ export const faults: Readonly<Record<string, FaultSpec>> = {
 
 /** Names of all faults. */
 export const faultNames: readonly string[] = Object.keys(faults);
+
+/**
+ * Faults that only a long watch shows: the suite's "keeps doing X" cases
+ * catch them (hundreds of requests on one connection); a bounded fuzz
+ * program is not meant to last that long, so fuzz tests leave them out.
+ */
+export const LONG_WATCH_FAULTS: readonly string[] = ['stop-after-100', 'drop-every-7th'];
+
+/**
+ * Conforming variants of the reference server: another reading of the seed,
+ * in the fault shape so that `--fault NAME` (and the tests) can start them.
+ * Not listed with the faults (`wirecheck list --faults`): the suite must pass
+ * them.
+ */
+export const variants: Readonly<Record<string, FaultSpec>> = {
+  'reorder-pipelined': {
+    description: 'answers pipelined requests last first, which MOONPOOL-3.4 allows (a conforming variant)',
+    create: (p) => new ReorderPipelined(new MoonpoolServerCore(p)),
+  },
+};

@@ -15,7 +15,7 @@ import { startTcpHost } from '../../harness/tcp/server-host.js';
 import { BindFailedError } from '../../suites/moonpool/errors.js';
 import { checkProfile, defaultProfile, type MoonpoolProfile } from '../../suites/moonpool/profile.js';
 import { MoonpoolServerCore } from './core.js';
-import { faults } from './faults.js';
+import { faults, variants } from './faults.js';
 
 /** Options of {@link startMoonpoolServer}; `fault` names a deliberate fault of faults.ts (tests and demonstrations). */
 export type MoonpoolServerOptions = ReferenceServerStartOptions<MoonpoolProfile>;
@@ -73,7 +73,7 @@ function completeProfile(partial: Partial<MoonpoolProfile> | undefined, what: st
  */
 export function createReferenceCore(opts: { readonly profile?: Partial<MoonpoolProfile>; readonly fault?: string } = {}): ServerCore {
   const profile = completeProfile(opts.profile, 'core');
-  const fault = faultByName(faults, opts.fault);
+  const fault = faultByName({ ...faults, ...variants }, opts.fault);
   return fault ? fault.create(profile) : new MoonpoolServerCore(profile);
 }
 

@@ -244,8 +244,8 @@ export const LIVENESS_RULE = 'PROTON-8.5';
  * `transition:reopen-stream-type` needs profile `reopenStreamType`;
  * `transition:close-owed-PROTON-7.1` a partial item (or, with
  * `ioTimeoutScope: idle-request-stream`, an idle stream) left for `ioTimeoutMs`;
- * `transition:abort-ends-stream` an `ends-stream` reading (`resetStream`, `stopSending`);
- * `transition:close-owed-PROTON-8.3` / `-8.6` their `violation` readings.
+ * `transition:close-owed-PROTON-8.3` / `-8.6` the `violation` readings of
+ * `resetStream` / `stopSending` (their `ends-stream` readings count as `transition:client-abort`).
  */
 export const COVERAGE_LABELS: readonly string[] = [
   'state:conn-unidentified', 'state:conn-open', 'state:conn-closing',
@@ -254,7 +254,7 @@ export const COVERAGE_LABELS: readonly string[] = [
   'transition:conn-open', 'transition:close-by-client', 'transition:close-by-server',
   'transition:identify-event', 'transition:identify-commit', 'transition:identify-action', 'transition:identify-reset', 'transition:reopen-stream-type',
   'transition:event-id', 'transition:ack', 'transition:commit-request', 'transition:commit-answer', 'transition:action-item',
-  'transition:client-fin-event', 'transition:client-fin-commit', 'transition:client-fin-action', 'transition:server-fin', 'transition:client-abort', 'transition:abort-ends-stream',
+  'transition:client-fin-event', 'transition:client-fin-commit', 'transition:client-fin-action', 'transition:server-fin', 'transition:client-abort',
   ...CLOSE_RULES.map((r) => `transition:close-owed-${r}`),
 ];
 
@@ -666,7 +666,6 @@ export class ProtonModel {
    */
   private endedByReset(s: StreamState, t: number): void {
     if (s.clientFin) return; // The client's side had ended already: nothing changes.
-    this.covered.add('transition:abort-ends-stream');
     s.clientFin = true;
     s.rx.clear();
     s.partialSince = undefined;
@@ -681,7 +680,6 @@ export class ProtonModel {
    */
   private stoppedByClient(s: StreamState, t: number): void {
     if (s.sendStopped || s.serverFin) return;
-    this.covered.add('transition:abort-ends-stream');
     s.sendStopped = true;
     s.acks.length = 0;
     s.commit = undefined;

@@ -20,7 +20,7 @@ import { runCampaign, type CampaignOptions, type CampaignResult, type FuzzTarget
 import { overlapCloses } from '../../harness/fuzz/overlap.js';
 import { formatProgram, programToFixture } from '../../harness/fuzz/program.js';
 import { createReferenceCore, startMoonpoolServer, type MoonpoolServer } from '../../reference-server/moonpool/index.js';
-import { faultNames } from '../../reference-server/moonpool/faults.js';
+import { faultNames, LONG_WATCH_FAULTS } from '../../reference-server/moonpool/faults.js';
 import { MoonpoolProgramBuilder, moonpoolArbitraries } from '../../suites/moonpool/arbitraries.js';
 import { encodeEnvelope, encodeHeader, PING, PONG } from '../../suites/moonpool/codec.js';
 import { suite } from '../../suites/moonpool/index.js';
@@ -171,8 +171,10 @@ t.test('the model: stall notes in fixture comments, ids shared in flight, replie
 
 t.test('every fault a client can trigger is found within the budget, under its rule', async (t) => {
   const budgets: string[] = [];
-  t.same([...faultNames].sort(), Object.keys(FAULT_RULES).sort(), 'every fault of the reference server is listed');
-  for (const fault of faultNames) {
+  // A fault only a long watch shows is the suite's to catch (test/moonpool/_faults.ts), not a bounded program's.
+  const fuzzable = faultNames.filter((f) => !LONG_WATCH_FAULTS.includes(f));
+  t.same([...fuzzable].sort(), Object.keys(FAULT_RULES).sort(), 'every fault of the reference server is listed');
+  for (const fault of fuzzable) {
     const rules = FAULT_RULES[fault]!;
     const found: number[] = [];
     for (const seed of SEEDS) {

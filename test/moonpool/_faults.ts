@@ -27,6 +27,17 @@ export const faultExpectations: Record<string, FaultExpectation> = {
     targets: ['oversized-length', 'oversized-length-u32-max', 'oversized-after-ping', 'oversized-header-split', 'other-connections-unaffected'].map((n) => `moonpool/framing/${n}`),
     rules: ['MOONPOOL-5.1'],
   },
+  'stop-after-100': { targets: ['moonpool/correlation/many-in-flight', 'moonpool/ping/no-request-limit'], rules: ['MOONPOOL-4.2', 'MOONPOOL-3.4', 'MOONPOOL-4.4'] },
+  'drop-every-7th': {
+    targets: [
+      ...['split-at-each-boundary', 'coalesced', 'coalesced-and-split'].map((n) => `moonpool/envelope/${n}`),
+      ...['sequential', 'many-in-flight', 'out-of-order-ids'].map((n) => `moonpool/correlation/${n}`),
+      'moonpool/ping/interleaved',
+      'moonpool/ping/no-request-limit',
+      'moonpool/connections/concurrent',
+    ],
+    rules: ['MOONPOOL-4.2', 'MOONPOOL-3.4'],
+  },
   'crash-on-truncated': {
     targets: ['moonpool/framing/truncated-header-then-fin'],
     rules: ['MOONPOOL-5.2', 'MOONPOOL-5.3', 'MOONPOOL-6.3', 'MOONPOOL-6.4', 'MOONPOOL-8.5'],

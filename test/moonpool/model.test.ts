@@ -88,6 +88,7 @@ const scripts: Record<string, { events: TraceEvent[]; endMs: number; close?: num
   'client vanishes mid-frame, next connection': { events: [ev.open(0, 0), ev.c2s(0, partial, 1), ev.cclose(0, 2), ev.open(1, 3), ev.c2s(1, ping(1), 4)], endMs: D + 100 },
   'silent for a while': { events: [ev.open(0, 0), ev.c2s(0, ping(1), 1), ev.c2s(0, ping(2), 1 + 2 * P.stallMs)], endMs: 2 * P.stallMs + D + 100 },
   'concurrent connections, same ids': { events: [ev.open(0, 0), ev.open(1, 0), ev.c2s(1, ping(5), 1), ev.c2s(0, ping(5), 2)], endMs: 100 },
+  '150 pipelined, in 3 writes': { events: [ev.open(0, 0), ...[0, 1, 2].map((w) => ev.c2s(0, frames(...Array.from({ length: 50 }, (_, i) => envl(w * 50 + i, PING))), 1 + w))], endMs: D + 100 },
 };
 
 const serverCloses = (trace: TraceEvent[]) => trace.filter((e) => e.type === 'conn_close' && e.by === 'server').map((e) => (e as { conn: number }).conn);
@@ -115,6 +116,8 @@ const faultExpectations: Record<string, { script: string; rules: string[] }> = {
   'close-stalled-connection': { script: 'silent for a while', rules: ['MOONPOOL-6.4'] },
   'accept-oversized': { script: 'oversized', rules: ['MOONPOOL-5.1'] },
   'crash-on-truncated': { script: 'client vanishes mid-frame, next connection', rules: ['MOONPOOL-6.3'] },
+  'stop-after-100': { script: '150 pipelined, in 3 writes', rules: ['MOONPOOL-4.2'] },
+  'drop-every-7th': { script: '150 pipelined, in 3 writes', rules: ['MOONPOOL-4.2'] },
 };
 
 t.test('every fault breaks its rule in the model', async (t) => {

@@ -25,6 +25,7 @@ const scripts: Record<string, { events: TraceEvent[]; endMs: number; close?: { c
   reset: { events: [ev.open(0, 0), ev.c2s(0, 0, new Uint8Array([0xff, 1, 2]), 1)], endMs: 50, close: { conn: 0, code: CloseCode.RESET_OK } },
   'client reset stream': { events: [ev.open(0, 0), ev.typed(0, 0, D.Event, [1], 1), ev.creset(0, 0, 3, 5)], endMs: 50, close: { conn: 0, code: CloseCode.PROTOCOL_VIOLATION } },
   'action client bytes': { events: [ev.open(0, 0), ev.typed(0, 0, D.Action, [9], 1)], endMs: 50, close: { conn: 0, code: CloseCode.PROTOCOL_VIOLATION } },
+  'action, 30 intervals': { events: [ev.open(0, 0), ev.typed(0, 0, D.Action, [], 1)], endMs: 30 * P.actionIntervalMs },
 };
 
 const closeOf = (trace: TraceEvent[], conn: number) => trace.find((e) => e.type === 'conn_close' && e.conn === conn && e.by === 'server');
@@ -64,6 +65,7 @@ const faultExpectations: Record<string, { script: string; rule: string }> = {
   'accept-non-increasing-ids': { script: 'non-increasing id', rule: 'PROTON-4.2' },
   'wrong-commit-answer': { script: 'commit', rule: 'PROTON-5.1' },
   'skip-action-items': { script: 'action', rule: 'PROTON-6.2' },
+  'stop-actions-after-10': { script: 'action, 30 intervals', rule: 'PROTON-6.3' },
   'wrong-close-code': { script: 'unknown discriminator', rule: 'PROTON-3.2' },
   'ignore-reset': { script: 'reset', rule: 'PROTON-9.1' },
 };
