@@ -179,6 +179,8 @@ interface StreamState {
   sendStopped: boolean;
   /** A client abort ended the stream under an `ends-stream` reading; the server's end is owed since then (µs, PROTON-8.7). */
   endOwedSince: number | undefined;
+  /** The server sent STOP_SENDING on it: a client RESET_STREAM that follows is the QUIC stack's answer (RFC 9000 §3.5), not the client's act. */
+  serverStopped: boolean;
   /** Event: last id received (0 before the first). */
   lastId: number;
   /** Event: ids received and not yet acknowledged, with arrival times. */
@@ -658,6 +660,7 @@ export class ProtonModel {
     if (!c) return;
     const s = this.see(c, stream, t);
     if (s.kind === 'reset') return;
+    if (kind === 'reset' && s.serverStopped) return; // The client's stack answering the server's STOP_SENDING (RFC 9000 §3.5).
     const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
     this.covered.add('transition:client-abort');
     const why = `client sent ${what} (code ${code}) on stream ${stream}`;
@@ -810,6 +813,7 @@ export class ProtonModel {
     if (!c || c.close) return;
     const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
     const s = c.streams.get(stream);
+    if (s && kind === 'stop_sending') s.serverStopped = true;
     if (s?.sendStopped) {
       // PROTON-8.4's exception: the server's abort answers a client STOP_SENDING (8.6 ends-stream, RFC 9000 §3.5).
       if (kind === 'reset' && !s.serverFin) this.endJudged(c, s, t, index, `${what} on stream ${stream}`, out);
@@ -851,7 +855,7 @@ export class ProtonModel {
     if (!s) {
       s = {
         id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
-        clientFin: false, serverFin: false, lastRx: t, lastAnswer: t, visibleAt: undefined, sendStopped: false, endOwedSince: undefined,
+        clientFin: false, serverFin: false, lastRx: t, lastAnswer: t, visibleAt: undefined, sendStopped: false, endOwedSince: undefined, serverStopped: false,
         lastId: 0, acks: [], commit: undefined, counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
       };
       c.streams.set(id, s);

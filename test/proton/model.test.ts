@@ -98,6 +98,7 @@ t.test('monitor: hand-written violations', async (t) => {
     ['ident close missing', [ev.open(0, 0)], P.identTimeoutMs + P.toleranceMs + 5, 'PROTON-3.4', 'must', true],
     ['server stream reset (held for toleranceMs: no close came with it)', [...base, ev.s2c(0, 0, encodeItems([1]), 2), ev.sreset(0, 0, 1, 3)], 3 + P.toleranceMs + 5, 'PROTON-8.4', 'must'],
     ['server stream reset, then a client close before toleranceMs', [...base, ev.s2c(0, 0, encodeItems([1]), 2), ev.sreset(0, 0, 1, 3), ev.cclose(0, 5)], undefined, 'PROTON-8.4', 'must'],
+    ['server STOP_SENDING, the client stack\'s RESET_STREAM answering it, then a close nothing owes: the close is judged', [...base, ev.s2c(0, 0, encodeItems([1]), 2), { type: 'stream_reset', t: 3000, conn: 0, stream: 0, dir: 'c2s', kind: 'stop_sending', code: 0 }, ev.creset(0, 0, 0, 3.5), ev.sclose(0, 4, 'x', 4)], undefined, 'PROTON-2.7', 'must'],
     ['server stream reset just before a close nothing owes: the close is judged', [...base, ev.s2c(0, 0, encodeItems([1]), 2), ev.sreset(0, 0, 1, 3), ev.sclose(0, 4, 'x', 4)], undefined, 'PROTON-2.7', 'must'],
     ['server FIN on action', [ev.open(0, 0), ev.typed(0, 0, D.Action, [], 1), ev.sfin(0, 0, 5)], undefined, 'PROTON-6.2', 'must'],
     ['server FIN before acks', [...base, ev.sfin(0, 0, 2)], undefined, 'PROTON-4.5', 'must'],
