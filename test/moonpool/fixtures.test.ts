@@ -17,6 +17,7 @@ import { validateTraceFile } from '../../harness/traces/validate.js';
 import { startMoonpoolServer } from '../../reference-server/moonpool/index.js';
 import { decodeFrames, encodeFrame } from '../../suites/moonpool/frames.js';
 import { suite } from '../../suites/moonpool/index.js';
+import { runSuiteInProcess } from '../_support/in-process.js';
 import { testProfile as profile } from './_run.js';
 
 const loaded: LoadedFixture[] = await loadFixtures(defaultFixtureDir('moonpool'), suite);
@@ -53,6 +54,18 @@ t.test('every fixture gets its expected verdict from the conforming server', asy
   for (const l of loaded) {
     const r = run.cases.find((c) => c.id === l.fixture.id);
     t.ok(r && meets(r, l.fixture.expect), `${l.fixture.id}: ${r?.verdict ?? 'missing'}${r?.message ? ` (${r.message})` : ''}`);
+  }
+});
+
+t.test('every fixture derives its verdict from the profile: each reading of the reference core passes with the matching profile (in process)', async (t) => {
+  const suiteOfFixtures = { ...suite, cases: loaded.map((l) => fixtureToCase(l, suite)) };
+  for (const reading of [{ otherPayloads: 'reply' as const }, { concurrentConnections: false }, { idleTimeoutMs: profile.stallMs + profile.toleranceMs + 500 }]) {
+    const run = await runSuiteInProcess({ suite: suiteOfFixtures, profile: { ...profile, ...reading } });
+    const wrong = loaded.filter((l) => {
+      const r = run.cases.find((c) => c.id === l.fixture.id);
+      return !r || !meets(r, l.fixture.expect);
+    });
+    t.same(wrong.map((l) => l.fixture.id), [], `${JSON.stringify(reading)}: every fixture gets its expected verdict`);
   }
 });
 
