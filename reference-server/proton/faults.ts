@@ -65,6 +65,10 @@ const rewriters: Readonly<Record<string, { readonly description: string; readonl
     description: 'sends every other action counter value (PROTON-6.2)',
     apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'action' ? withItem(act, item(act.bytes) * 2) : act),
   },
+  'stop-acks-after-30': {
+    description: 'stops acknowledging event ids after the 30th, leaving the stream open (PROTON-4.3)',
+    apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'event' && item(act.bytes) > 30 ? undefined : act),
+  },
   'stop-actions-after-10': {
     description: 'stops pushing Action items after the 10th, leaving the stream open (PROTON-6.2, 6.3)',
     apply: (act, ctx) => (act.type === 'send' && ctx.streamKind === 'action' && item(act.bytes) > 10 ? undefined : act),
@@ -89,7 +93,8 @@ export const faultNames: readonly string[] = Object.keys(faults);
 
 /**
  * Faults that only a long watch shows: the suite's "keeps doing X" cases
- * catch them (PROTON-6.2 watched for max(2 s, 30 items)); a bounded fuzz
+ * catch them (PROTON-6.2 watched for max(2 s, 30 items), 200 event ids on
+ * one stream); a bounded fuzz
  * program is not meant to last that long, so fuzz tests leave them out.
  */
-export const LONG_WATCH_FAULTS: readonly string[] = ['stop-actions-after-10'];
+export const LONG_WATCH_FAULTS: readonly string[] = ['stop-actions-after-10', 'stop-acks-after-30'];

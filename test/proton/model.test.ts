@@ -26,6 +26,7 @@ const scripts: Record<string, { events: TraceEvent[]; endMs: number; close?: { c
   'client reset stream': { events: [ev.open(0, 0), ev.typed(0, 0, D.Event, [1], 1), ev.creset(0, 0, 3, 5)], endMs: 50, close: { conn: 0, code: CloseCode.PROTOCOL_VIOLATION } },
   'action client bytes': { events: [ev.open(0, 0), ev.typed(0, 0, D.Action, [9], 1)], endMs: 50, close: { conn: 0, code: CloseCode.PROTOCOL_VIOLATION } },
   'action, 30 intervals': { events: [ev.open(0, 0), ev.typed(0, 0, D.Action, [], 1)], endMs: 30 * P.actionIntervalMs },
+  '40 events': { events: [ev.open(0, 0), ev.typed(0, 0, D.Event, Array.from({ length: 40 }, (_, i) => i + 1), 1)], endMs: 50 },
 };
 
 const closeOf = (trace: TraceEvent[], conn: number) => trace.find((e) => e.type === 'conn_close' && e.conn === conn && e.by === 'server');
@@ -66,6 +67,7 @@ const faultExpectations: Record<string, { script: string; rule: string }> = {
   'wrong-commit-answer': { script: 'commit', rule: 'PROTON-5.1' },
   'skip-action-items': { script: 'action', rule: 'PROTON-6.2' },
   'stop-actions-after-10': { script: 'action, 30 intervals', rule: 'PROTON-6.3' },
+  'stop-acks-after-30': { script: '40 events', rule: 'PROTON-4.3' },
   'wrong-close-code': { script: 'unknown discriminator', rule: 'PROTON-3.2' },
   'ignore-reset': { script: 'reset', rule: 'PROTON-9.1' },
 };

@@ -132,7 +132,7 @@ t.test('faults are still caught under other readings', async (t) => {
     for (const id of [...ident, 'proton/timeouts/idle-request-stream', 'proton/timeouts/partial-event-id']) t.match(outcomes(r)[id], /^(fail|timeout) PROTON-(3\.4|7\.1)$/, `${id} catches it`);
   });
   t.test('stop-actions-after-10 under the issue 9 readings (PROTON-6.3)', async (t) => {
-    checkFaultRun(t, await run(issue, issue, 'stop-actions-after-10'), { targets: ['proton/action/continuity-and-rate'], rules: ['PROTON-6.3'] });
+    checkFaultRun(t, await run(issue, issue, 'stop-actions-after-10'), { targets: ['proton/action/continuity-and-rate', 'proton/action/fin-after-discriminator'], rules: ['PROTON-6.3'] });
   });
   t.test('wrong-close-code under ends-stream readings still fails the violation cases (PROTON-8.2 codes)', async (t) => {
     const r = await run(issue, issue, 'wrong-close-code');

@@ -23,7 +23,8 @@ export const faultExpectations: Record<string, FaultExpectation> = {
   },
   'accept-non-increasing-ids': { targets: ['first-id-zero', 'repeated-id', 'decreasing-id'].map((n) => `proton/event/${n}`), rules: ['PROTON-4.2'] },
   'wrong-commit-answer': { targets: ['answer', 'wrap-around', 'sequential', 'fin-after-request'].map((n) => `proton/commit/${n}`).concat('proton/action/all-streams-together'), rules: ['PROTON-5.1'] },
-  'stop-actions-after-10': { targets: ['proton/action/continuity-and-rate'], rules: ['PROTON-6.3'] },
+  'stop-acks-after-30': { targets: ['proton/event/long-session'], rules: ['PROTON-4.3'] },
+  'stop-actions-after-10': { targets: ['proton/action/continuity-and-rate', 'proton/action/fin-after-discriminator'], rules: ['PROTON-6.3'] },
   'skip-action-items': { targets: ['continuity-and-rate', 'fin-after-discriminator', 'client-bytes'].map((n) => `proton/action/${n}`), rules: ['PROTON-6.2'] },
   'wrong-close-code': {
     targets: [...unknown, 'proton/event/first-id-zero', 'proton/event/truncated-then-fin', 'proton/commit/second-outstanding', 'proton/action/client-bytes', 'proton/errors/reset-event-stream', 'proton/errors/stop-sending-action-stream', 'proton/errors/stop-sending-event-stream'],

@@ -33,15 +33,16 @@ export const actionCases = [
     id: 'proton/action/fin-after-discriminator',
     section: '6',
     rules: ['PROTON-6.1', 'PROTON-6.2'],
-    description: 'Identifies an Action stream with the discriminator and FIN together, then reads 3 items.',
-    requirement: 'A client FIN right after the discriminator is allowed and does not stop the push.',
-    expected: (p) => [`items 1..3, one every ${p.actionIntervalMs} ms; no close`],
-    deadlineMs: (p) => 3 * p.actionIntervalMs + slack(p),
+    description: 'Identifies an Action stream with the discriminator and FIN together, then reads max(30, 2 s worth of) items.',
+    requirement: 'A client FIN right after the discriminator is allowed and does not stop the push (watched as long as the continuity case: a push that stops soon after the FIN must not pass).',
+    expected: (p) => [`items 1..${watchedItems(p)}, one every ${p.actionIntervalMs} ms; no close`],
+    deadlineMs: (p) => watchedItems(p) * p.actionIntervalMs + slack(p),
     async run(ctx) {
       const c = await ctx.connect();
       const s = await openTyped(c, Discriminator.Action);
       await s.end();
-      await received(ctx, s, 3 * ITEM_SIZE, 3 * ctx.profile.actionIntervalMs + slack(ctx.profile));
+      const n = watchedItems(ctx.profile);
+      await received(ctx, s, n * ITEM_SIZE, n * ctx.profile.actionIntervalMs + slack(ctx.profile));
     },
   }),
   defineCase({
