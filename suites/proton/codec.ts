@@ -215,7 +215,7 @@ export function explainClientEnd(read: ClientStreamRead, how: { readonly type: '
     return `FIN on ${streamName} (${k ?? 'unknown'})`;
   }
   const frame = how.type === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
-  return `${frame} ${how.code} on ${streamName} (${read.discriminator === undefined ? 'before its discriminator: PROTON-3.5' : k === 'reset' ? 'reset stream' : 'identified stream: PROTON-8.3'})`;
+  return `${frame} ${how.code} on ${streamName} (${read.discriminator === undefined ? 'before its discriminator: PROTON-3.5' : k === 'reset' ? 'reset stream' : `identified stream: ${how.type === 'reset' ? 'PROTON-8.3' : 'PROTON-8.6'}`})`;
 }
 
 /**

@@ -22,6 +22,7 @@ import { defaultFixtureDir, fixtureToCase, loadFixtures } from '../../harness/fi
 import { checkFaultRun } from '../_support/faults.js';
 import { outcomes, runSuiteInProcess } from '../_support/in-process.js';
 import { testProfile } from '../suite/_run.js';
+import { campaign, memoryTarget } from '../fuzz/_helpers.js';
 
 /** One reading other than the default, by name. */
 const readings: Record<string, Partial<ProtonProfile>> = {
@@ -139,4 +140,13 @@ t.test('faults are still caught under other readings', async (t) => {
     t.match(outcomes(r)['proton/identification/unknown-discriminator-0x00'], /^fail PROTON-3\.2$/);
     t.same(Object.entries(outcomes(r)).filter(([id, o]) => id.startsWith('proton/errors/') && o !== 'pass'), [], 'aborts owe no close here: nothing to get wrong');
   });
+});
+
+t.test('fuzzing: the programs are built from the profile\'s readings, so the reference core with the issue 9 readings yields no finding', async (t) => {
+  const profile = { ...testProfile, ...readings['issue 9 server']! };
+  for (const seed of [1, 2]) {
+    const r = await campaign(memoryTarget(undefined, profile), { seed, runs: 150, profile });
+    t.same(r.findings.map((f) => `${f.rule}: ${f.message}`), [], `seed ${seed}: no finding`);
+    t.equal(r.stats.errors, 0, `seed ${seed}: no harness error`);
+  }
 });

@@ -214,6 +214,8 @@ export class ProtonProgramBuilder extends ProgramBuilder<ProtonProfile, ProgramC
   stopSending(s: ProgramStream, code: number, name?: string): void {
     const what = explainClientEnd({ discriminator: s.disc, body: s.body }, { type: 'stop_sending', code }, s.name);
     this.push({ do: 'stopSending', stream: s.name, code, comment: name ? `${name}: ${what}` : what }, [...this.opening(s), { type: 'stream_reset', t: 0, conn: s.conn.index, stream: s.id, dir: 's2c', kind: 'stop_sending', code }], this.racy);
+    // stopSending ends-stream (PROTON-8.6): the server ends the stream, the reference one with RESET_STREAM and STOP_SENDING; the client writes no more on it.
+    if (this.profile.stopSending === 'ends-stream' && s.disc !== undefined) s.ended = true;
   }
 
   /** Closes `c` by the client (application code `code`, default 0). */
