@@ -93,7 +93,7 @@ export const faultNames: readonly string[] = Object.keys(faults);
 
 /**
  * Faults that only a long watch shows: the suite's "keeps doing X" cases
- * catch them (PROTON-6.2 watched for max(2 s, 30 items), 200 event ids on
+ * catch them (PROTON-6.2 watched for max(2 s, 30 items), 100 event ids on
  * one stream); a bounded fuzz
  * program is not meant to last that long, so fuzz tests leave them out.
  */

@@ -823,7 +823,9 @@ export class ProtonModel {
     // A QUIC stack may abort the streams of a connection it is closing just before the close: once a close timer's window has opened, an abort is part of that close.
     if (this.armedOn(c).some((a) => a.record.owed.kind === 'close' && t >= windowOf(a, 'must').lo)) return;
     // Otherwise held for toleranceMs: a server close that follows is judged instead (e.g. PROTON-2.7 for a close nothing owes).
-    c.strayAbort ??= this.violation('PROTON-8.4', 'must', index, t, 'no stream abort (a fatal error closes the connection)', `server sent ${what} (code ${code}) on stream ${stream}`, conn, false);
+    // Reported like a missing reaction (index -1): it is known only once toleranceMs passed with no close.
+    c.strayAbort ??= this.violation('PROTON-8.4', 'must', -1, t, 'no stream abort (a fatal error closes the connection)', `server sent ${what} (code ${code}) on stream ${stream} at ${this.rel(c, t)}, and no close within ${this.profile.toleranceMs} ms`, conn, false);
+    void index;
     void out;
   }
 

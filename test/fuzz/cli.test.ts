@@ -46,7 +46,7 @@ t.test('a campaign with a finding: exit 1, summary, reports, fixture; shards mer
   t.match(r.out, /FINDING 1\/1 {2}proton\/fuzz\/[a-z-]+-proton-4-3 {2}PROTON-4\.3 {2}FAIL/);
   t.match(r.out, /replay: wirecheck fuzz --in-process --protocol proton --fault wrong-ack-id --fast --arbitraries [a-z-]+ --replay -?\d+:[\d:]+/);
   t.match(r.out, /=> model: ack 0000000/, 'the counterexample shows what the model predicts');
-  t.match(r.out, /coverage: \d+\/40 labels \(states \d+\/9, transitions \d+\/31\)/);
+  t.match(r.out, /coverage: \d+\/41 labels \(states \d+\/9, transitions \d+\/32\)/);
   t.match(r.err, /finding: proton\/fuzz\/.* PROTON-4\.3/, 'the finding is announced as it is found');
 
   const json = JSON.parse(await readFile(path.join(out, 'proton.json'), 'utf8')) as { cases: { id: string; verdict: string }[] };
