@@ -832,7 +832,7 @@ export class ProtonModel {
   /** The server ended a stream whose end a client abort made owed (PROTON-8.7): judged in monitor mode, then nothing more is owed on it. */
   private endJudged(c: ConnState, s: StreamState, t: number, index: number, what: string, out: Violation[]): void {
     if (this.mode === 'monitor' && s.endOwedSince !== undefined && !s.reportedLate.has('PROTON-8.7')) {
-      const v = this.judged(c, 'aborted-end', s.endOwedSince, { stream: s }, t, index, what);
+      const v = this.judged(c, 'aborted-end', s.endOwedSince, { stream: s }, t, index, () => what);
       if (v) out.push(v);
     }
     s.endOwedSince = undefined;
