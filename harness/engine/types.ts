@@ -7,6 +7,7 @@
 import type { ImpairKind, TraceTruncation, TraceEvent, TraceRecorder } from './trace.js';
 import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
 import type { FuzzSupport } from '../fuzz/types.js';
+import type { DiscoverySupport } from '../discover/types.js';
 
 /** Severity of a rule: a MUST breaks conformance, a SHOULD makes a case non-strict. */
 export type Severity = 'must' | 'should';
@@ -196,6 +197,8 @@ export interface ProtocolSuite<P extends object> {
   decodeFrames?(bytes: Uint8Array): readonly { readonly frame: unknown; readonly bytes: number }[];
   /** Fuzzing (`wirecheck fuzz`, harness/fuzz): generators of fuzz programs from the model, and coverage labels. */
   readonly fuzz?: FuzzSupport<P>;
+  /** Profile discovery (`wirecheck discover`, `run --discover`, harness/discover): experiments that measure the target's timers and detect its readings. */
+  readonly discover?: DiscoverySupport<P>;
 }
 
 /** Result of one case, as reports carry it. */

@@ -10,6 +10,7 @@ import { framingCases } from './cases/05-framing.js';
 import { connectionCases } from './cases/06-connections.js';
 import { stallCases } from './cases/07-stalls.js';
 import { reconnectionCases } from './cases/08-reconnection.js';
+import { moonpoolDiscovery } from './discover.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { COVERAGE_LABELS, LIVENESS_RULE } from './model.js';
 import { createMoonpoolMonitor } from './monitor.js';
@@ -38,5 +39,6 @@ export const suite: ProtocolSuite<MoonpoolProfile> = {
     coverageLabels: COVERAGE_LABELS,
     livenessRule: LIVENESS_RULE,
   },
+  discover: moonpoolDiscovery,
   cases: [...envelopeCases, ...correlationCases, ...pingPongCases, ...framingCases, ...connectionCases, ...stallCases, ...reconnectionCases],
 };
