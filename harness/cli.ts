@@ -55,6 +55,12 @@ export const commands: readonly CommandEntry[] = [
     description: 'Fuzz a target: generated malformed frames, discriminators and model-based sequences, judged by the protocol\u2019s model; failures shrunk and saved as fixtures.',
     load: () => import('./cli/fuzz.js'),
   },
+  {
+    name: 'discover',
+    term: 'discover [options]',
+    description: 'Find a live target\u2019s profile by short, safe experiments: timers measured, readings detected, evidence for each; writes the profile.',
+    load: () => import('./cli/discover.js'),
+  },
   { name: 'validate', term: 'validate [options] <trace...>', description: 'Check trace files (JSON Lines) against the protocol\u2019s model, offline and streaming.', load: () => import('./cli/validate.js') },
   {
     name: 'export',

@@ -46,6 +46,11 @@ export function closeIndex(trace: readonly TraceEvent[], conn: number): number {
   return findEvent(trace, (e) => e.type === 'conn_close' && e.conn === conn);
 }
 
+/** Index of the `conn_close` of connection `conn` by the server or the transport (not the harness's own close), or -1. */
+export function peerCloseIndex(trace: readonly TraceEvent[], conn: number): number {
+  return findEvent(trace, (e) => e.type === 'conn_close' && e.conn === conn && e.by !== 'client');
+}
+
 /** The `conn_close` event at `index` (undefined when `index` is -1 or not a close). */
 export function closeAt(trace: readonly TraceEvent[], index: number): ConnCloseEvent | undefined {
   const ev = index >= 0 ? trace[index] : undefined;

@@ -49,7 +49,7 @@ const concurrent: Experiment = {
   id: 'concurrent-connections',
   description: 'Opens a connection and sends PING #1; opens a second one while the first stays open and sends PING #2 on it',
   fields: ['concurrentConnections'],
-  minMs: (p) => 3 * slack(p),
+  minMs: (p) => slack(p),
   weight: 0.5,
   maxMs: (p) => 4 * slack(p),
   async run(d) {
@@ -84,7 +84,7 @@ const otherPayloads: Experiment = {
   id: 'other-payloads',
   description: 'Sends a request whose payload is "ping" (not PING) and PING #2 behind it',
   fields: ['otherPayloads'],
-  minMs: (p) => 2 * slack(p),
+  minMs: (p) => slack(p),
   weight: 0.5,
   maxMs: (p) => 3 * slack(p),
   async run(d) {
@@ -118,7 +118,7 @@ const maxPayload: Experiment = {
   id: 'max-payload',
   description: `Sends one request with a payload of N zero bytes and PING #2 behind it, for N found by bisection (up to ${MAX_PAYLOAD_TRIED} bytes)`,
   fields: ['maxPayloadBytes'],
-  minMs: (p) => 4 * slack(p),
+  minMs: (p) => 2 * slack(p),
   weight: 1,
   async run(d) {
     const p = d.profile;
@@ -179,7 +179,7 @@ const idleTimeout: Experiment = {
   id: 'idle-timeout',
   description: 'Sends PING #1, reads the PONG, then stays silent until the server ends the connection (up to the budget)',
   fields: ['idleTimeoutMs'],
-  minMs: (p) => slack(p) + 2_000,
+  minMs: (p) => slack(p) + 1_000,
   weight: 1,
   maxMs: () => 15_000,
   async run(d) {

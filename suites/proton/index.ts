@@ -11,6 +11,7 @@ import { actionCases } from './cases/06-action.js';
 import { timeoutCases } from './cases/07-timeouts.js';
 import { errorCases } from './cases/08-errors.js';
 import { resetCases } from './cases/09-reset.js';
+import { protonDiscovery } from './discover.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { COVERAGE_LABELS, LIVENESS_RULE } from './model.js';
 import { createProtonMonitor } from './monitor.js';
@@ -35,6 +36,7 @@ export const suite: ProtocolSuite<ProtonProfile> = {
   frameSchema,
   encodeFrame,
   decodeFrames,
+  discover: protonDiscovery,
   fuzz: {
     // Loaded on first use: a conformance run never loads the generators or fast-check.
     arbitraries: async (profile) => (await import('./arbitraries.js')).protonArbitraries(profile),
