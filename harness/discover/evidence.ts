@@ -7,15 +7,32 @@ import type { ConnCloseEvent, TraceEvent } from '../engine/trace.js';
 import { formatTraceEvent } from '../reports/trace-format.js';
 
 /**
- * Rounds a measured timer (ms) to two significant digits' grain (a
- * measured 401.3 ms is 400, 1,003 ms is 1,000, 50.4 ms is 50, 183,400 ms
- * is 180,000): servers configure round values and a measurement adds
- * network and timer latency. Never below 1.
+ * Rounds a measured period (ms, e.g. the median gap between pushed items)
+ * to the nearest value of two significant digits' grain (50.4 ms is 50,
+ * 1,003 ms is 1,000, 183,400 ms is 180,000): servers configure round values.
+ * For a delay after a trigger use {@link delayTimer}. Never below 1.
  */
 export function roundTimer(ms: number): number {
   if (!(ms > 0)) return 1;
   const grain = Math.max(1, 10 ** (Math.floor(Math.log10(ms)) - 1));
   return Math.max(1, Math.round(ms / grain) * grain);
+}
+
+/**
+ * The value of a delay timer (the server acts `T` ms after a trigger) from
+ * its measurements (ms): latency only ever adds to a measurement, so the
+ * smallest one is the best estimate, rounded down to the grain of
+ * {@link roundTimer} (a measured 401.3 ms is 400, 846 ms is 840): a value
+ * above the true one would make the model expect the server's act later
+ * than it comes. Never below 1.
+ */
+export function delayTimer(samples: readonly number[]): number {
+  const ms = Math.min(...samples);
+  if (!(ms > 0)) return 1;
+  const grain = Math.max(1, 10 ** (Math.floor(Math.log10(ms)) - 1));
+  // A hair below a round value (999.6 ms) is that value: the trace's µs and the timers' ms disagree by rounding only.
+  const down = Math.floor(ms / grain + 0.01) * grain;
+  return Math.max(1, down);
 }
 
 /** Median of a non-empty list of numbers. */

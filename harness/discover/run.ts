@@ -174,6 +174,8 @@ export async function runDiscovery<P extends object>(o: DiscoveryOptions<P>): Pr
     }
   }
 
+  for (const [f, why] of Object.entries(support.notMeasured ?? {})) if (!findings.has(f) && !misses.has(f)) misses.set(f, { status: 'undetermined', summary: `not measured: ${why}`, evidence: [] });
+  allFields.push(...Object.keys(support.notMeasured ?? {}).filter((f) => !allFields.includes(f)));
   const { profile, fields } = finishProfile(suite, o.base, findings, misses, allFields, (ev) => traces.get(ev));
   for (const [name, r] of Object.entries(fields)) if (r.status === 'undetermined' && r.rejectedValue !== undefined) say(`  ${name}: dropped: ${r.summary}`);
   return {

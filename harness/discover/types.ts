@@ -120,6 +120,8 @@ export interface DiscoverySupport<P extends object> {
   readonly experiments: readonly DiscoveryExperiment<P>[];
   /** The profile field holding the timing tolerance (ms), widened to cover the measurement spread (e.g. `toleranceMs`). */
   readonly toleranceField?: FieldName;
+  /** Profile fields discovery cannot determine, with why (reported as not determined, so that a user knows to set them). */
+  readonly notMeasured?: Readonly<Record<FieldName, string>>;
 }
 
 /** What discovery says about one field. */

@@ -10,7 +10,7 @@
  * model under the discovered profile (harness/discover/profile.ts).
  */
 import type { Attempt, DiscoveryExperiment, DiscoverySupport } from '../../harness/discover/types.js';
-import { closeIndex, findEvent, msBetween, roundTimer } from '../../harness/discover/evidence.js';
+import { closeIndex, delayTimer, findEvent, msBetween } from '../../harness/discover/evidence.js';
 import type { TraceEvent } from '../../harness/engine/trace.js';
 import { envelope, pingFrame, slack, Wire, type Ctx } from './cases/_helpers.js';
 import { encodeEnvelope, encodeHeader } from './codec.js';
@@ -210,8 +210,7 @@ const idleTimeout: Experiment = {
       evidence.push(a.cite(`the server ends the connection ${samples[samples.length - 1]} ms after the last byte it received`, [req, reply, end]));
     }
     if (samples.length === 0) return d.undetermined('idleTimeoutMs', { summary: 'the budget left no time to wait for an idle timeout' });
-    const sorted = [...samples].sort((x, y) => x - y);
-    d.determine('idleTimeoutMs', roundTimer(sorted[sorted.length >> 1]!), { summary: `the server ended silent connections ${samples.map((s) => `${s} ms`).join(' and ')} after the last byte it received`, samplesMs: samples, evidence });
+    d.determine('idleTimeoutMs', delayTimer(samples), { summary: `the server ended silent connections ${samples.map((s) => `${s} ms`).join(' and ')} after the last byte it received`, samplesMs: samples, evidence });
   },
 };
 
@@ -219,4 +218,8 @@ const idleTimeout: Experiment = {
 export const moonpoolDiscovery: DiscoverySupport<MoonpoolProfile> = {
   experiments: [concurrent, otherPayloads, maxPayload, idleTimeout],
   toleranceField: 'toleranceMs',
+  notMeasured: {
+    replyDeadlineMs: 'the deadline the harness allows for a reply (MOONPOOL-4.2), a limit you set, not a server timer to measure',
+    stallMs: 'how long the harness stalls a connection (MOONPOOL-7.1): the harness\u2019s choice; it must stay below the idle timeout',
+  },
 };
