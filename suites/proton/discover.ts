@@ -22,7 +22,7 @@ type Experiment = DiscoveryExperiment<ProtonProfile>;
 type DCtx = DiscoveryContext<ProtonProfile>;
 
 /** Most items read to measure the action interval. */
-const ACTION_ITEMS = 10;
+const ACTION_ITEMS = 12;
 
 /** Index of the event at which `n` bytes in total had gone `dir` on (conn, stream), or -1. */
 function bytesReached(trace: readonly TraceEvent[], conn: number, stream: number, dir: 'c2s' | 's2c', n: number, from = 0): number {
