@@ -29,10 +29,11 @@ export function roundTimer(ms: number): number {
 export function delayTimer(samples: readonly number[]): number {
   const ms = Math.min(...samples);
   if (!(ms > 0)) return 1;
+  // Less than 1 ms below a round value (999.6 ms) is that value: trace µs and timer ms differ by rounding only.
+  const near = roundTimer(ms);
+  if (near >= ms && near - ms < 1) return near;
   const grain = Math.max(1, 10 ** (Math.floor(Math.log10(ms)) - 1));
-  // A hair below a round value (999.6 ms) is that value: the trace's µs and the timers' ms disagree by rounding only.
-  const down = Math.floor(ms / grain + 0.01) * grain;
-  return Math.max(1, down);
+  return Math.max(1, Math.floor(ms / grain) * grain);
 }
 
 /** Median of a non-empty list of numbers. */

@@ -65,11 +65,15 @@ const concurrent: Experiment = {
       if (!(await w1.awaitReplies(1, wait))) return;
       const w2 = await Wire.open(ctx);
       second = w2.id;
+      // A server that serves one connection at a time answers only once the first ends: no reply is owed
+      // on the second until then (SPEC §10 `impair`: the model suspends its obligations, and owes the reply from the restore).
+      ctx.impair('stall', w2.id, 'discovery: the second connection may wait while the first is open (concurrentConnections)');
       await w2.send(pingFrame(2));
       servedAtOnce = await w2.awaitReplies(1, wait);
       if (servedAtOnce) return;
       ctx.note('no reply on the second connection while the first is open: closing the first');
       await w1.close();
+      ctx.impair('restore', w2.id, 'discovery: the first connection is closed');
       servedAfter = await w2.awaitReplies(1, wait);
     });
     const cite = (caption: string) => a.cite(caption, [firstRequest(a.trace, second), ...serverEvents(a.trace, second).slice(0, 2), closeIndex(a.trace, first)]);
