@@ -93,15 +93,16 @@ export async function runDiscovery<P extends object>(o: DiscoveryOptions<P>): Pr
       const reserve = rest.reduce((s, e) => s + e.minMs(profile), 0);
       const weights = support.experiments.slice(i).reduce((s, e) => s + (e.weight ?? 1), 0);
       const need = exp.minMs(profile);
-      const avail = remaining - reserve;
-      if (o.signal?.aborted || avail < need) {
-        const why = o.signal?.aborted ? 'discovery was interrupted' : `not run: the budget left (${Math.max(0, Math.round(remaining))} ms, ${Math.round(reserve)} ms of it kept for later experiments) is below the ${need} ms it needs (raise --budget-ms)`;
+      // Earlier experiments come first: later ones are skipped when the budget runs out, not the other way round.
+      const avail = Math.max(need, remaining - reserve);
+      if (o.signal?.aborted || remaining < need) {
+        const why = o.signal?.aborted ? 'discovery was interrupted' : `not run: the budget left (${Math.max(0, Math.round(remaining))} ms) is below the ${need} ms it needs (raise --budget-ms)`;
         for (const f of exp.fields) if (!findings.has(f) && !misses.has(f)) misses.set(f, { status: 'undetermined', summary: why, evidence: [], experiment: exp.id });
         experiments.push({ id: exp.id, description: exp.description, budgetMs: 0, durationMs: 0, message: why, attempts: [] });
         say(`${exp.id}: skipped (${why})`);
         continue;
       }
-      let share = Math.min(avail, Math.max(need, (remaining * (exp.weight ?? 1)) / weights));
+      let share = Math.min(avail, remaining, Math.max(need, (remaining * (exp.weight ?? 1)) / weights));
       if (exp.maxMs) share = Math.max(need, Math.min(share, exp.maxMs(profile)));
       share = Math.floor(share);
       const expStart = nowMs();
