@@ -24,10 +24,12 @@ export function roundTimer(ms: number): number {
  * smallest one is the best estimate, rounded down to the grain of
  * {@link roundTimer} (a measured 401.3 ms is 400, 846 ms is 840): a value
  * above the true one would make the model expect the server's act later
- * than it comes. Never below 1.
+ * than it comes. `latencyMs`: a round trip included in every measurement
+ * (a delay timed from a client's act to the server's answer as the client
+ * sees them), taken off first. Never below 1.
  */
-export function delayTimer(samples: readonly number[]): number {
-  const ms = Math.min(...samples);
+export function delayTimer(samples: readonly number[], latencyMs = 0): number {
+  const ms = Math.min(...samples) - Math.max(0, latencyMs);
   if (!(ms > 0)) return 1;
   // Less than 1 ms below a round value (999.6 ms) is that value: trace µs and timer ms differ by rounding only.
   const near = roundTimer(ms);

@@ -81,7 +81,14 @@ export async function runDiscovery<P extends object>(o: DiscoveryOptions<P>): Pr
 
   const probeOut = await runProbe({ suite, driver: o.driver, connect, profile: o.base, deadlineMs: Math.max(1, Math.min(o.probeDeadlineMs ?? 10_000, o.budgetMs)), ...clockOpt });
   const probe = { verdict: probeOut.verdict, ...(probeOut.message !== undefined ? { message: probeOut.message } : {}) };
-  say(`probe: ${probeOut.verdict}${probeOut.message ? ` (${probeOut.message})` : ''}`);
+  // Round trip: the smallest of the probe's exchange and two more (a first exchange also pays for setting things up).
+  const rtts = [roundTrip(probeOut.outcome.trace.events)];
+  if (probeOut.verdict === 'ok') {
+    for (let i = 0; i < 2; i++) rtts.push(roundTrip((await runProbe({ suite, driver: o.driver, connect, profile: o.base, deadlineMs: Math.max(1, Math.min(o.probeDeadlineMs ?? 10_000, endAt - nowMs())), ...clockOpt })).outcome.trace.events));
+  }
+  const known = rtts.filter((x): x is number => x !== undefined);
+  const rttMs = known.length ? Math.min(...known) : 0;
+  say(`probe: ${probeOut.verdict}${probeOut.message ? ` (${probeOut.message})` : ''}${known.length ? `; round trip ${rttMs} ms (smallest of ${known.map((x) => `${x} ms`).join(', ')})` : ''}`);
 
   if (probeOut.verdict === 'unreachable' || probeOut.verdict === 'silent') {
     for (const f of allFields) misses.set(f, { status: 'undetermined', summary: `no experiment ran: the target is ${probeOut.verdict} (${probeOut.message ?? ''})`, evidence: [] });
@@ -112,6 +119,7 @@ export async function runDiscovery<P extends object>(o: DiscoveryOptions<P>): Pr
       const current = profile;
       const ctx: DiscoveryContext<P> = {
         profile: current,
+        latencyMs: rttMs / 2,
         budgetMs: share,
         remainingMs: () => Math.max(0, Math.floor(shareEnd - nowMs())),
         determined: (field) => findings.get(field)?.value,
@@ -140,7 +148,8 @@ export async function runDiscovery<P extends object>(o: DiscoveryOptions<P>): Pr
         },
         determine(field, value, details) {
           const prior = findings.get(field);
-          if (prior && JSON.stringify(prior.value) !== JSON.stringify(value)) {
+          // An experiment may refine its own finding (a further sample); two experiments that disagree leave the field out.
+          if (prior && prior.experiment !== exp.id && JSON.stringify(prior.value) !== JSON.stringify(value)) {
             findings.delete(field);
             misses.set(field, { status: 'undetermined', summary: `experiments disagree: ${prior.experiment} found ${JSON.stringify(prior.value)}, ${exp.id} found ${JSON.stringify(value)}`, evidence: [...prior.evidence, ...details.evidence], experiment: exp.id });
             return;
@@ -191,6 +200,13 @@ export async function runDiscovery<P extends object>(o: DiscoveryOptions<P>): Pr
     fields,
     experiments,
   };
+}
+
+/** Time (ms) from a trace's first client data to the first server data after it, or undefined. */
+function roundTrip(trace: readonly TraceEvent[]): number | undefined {
+  const req = trace.findIndex((e) => e.type === 'data' && e.dir === 'c2s');
+  const ans = req >= 0 ? trace.findIndex((e, i) => i > req && e.type === 'data' && e.dir === 's2c') : -1;
+  return ans >= 0 ? Math.round(trace[ans]!.t - trace[req]!.t) / 1000 : undefined;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -73,6 +73,15 @@ export interface UndeterminedDetails {
 export interface DiscoveryContext<P extends object> {
   /** The profile known so far: the base (`--profile`, `--fast` or the defaults) with what earlier experiments determined. */
   readonly profile: P;
+  /**
+   * Latency (ms) to take off a delay timed from a client's act to the
+   * server's reaction, both as the client sees them (harness/discover/evidence.ts
+   * `delayTimer`): half the smallest round trip of three sanity-probe
+   * exchanges (0 in process). Such a measurement holds the way there and
+   * back; a probe's exchange also pays for opening its stream, so its whole
+   * round trip would overstate what a timer measurement carries.
+   */
+  readonly latencyMs: number;
   /** This experiment's share of the budget (ms). */
   readonly budgetMs: number;
   /** Time left of the share (ms, ≥ 0). */

@@ -214,7 +214,7 @@ const idleTimeout: Experiment = {
       evidence.push(a.cite(`the server ends the connection ${samples[samples.length - 1]} ms after the last byte it received`, [req, reply, end]));
     }
     if (samples.length === 0) return d.undetermined('idleTimeoutMs', { summary: 'the budget left no time to wait for an idle timeout' });
-    d.determine('idleTimeoutMs', delayTimer(samples), { summary: `the server ended silent connections ${samples.map((s) => `${s} ms`).join(' and ')} after the last byte it received`, samplesMs: samples, evidence });
+    d.determine('idleTimeoutMs', delayTimer(samples, d.latencyMs), { summary: `the server ended silent connections ${samples.map((s) => `${s} ms`).join(' and ')} after the last byte it received`, samplesMs: samples, evidence });
   },
 };
 

@@ -142,11 +142,11 @@ const identification: Experiment = {
     const evB = b.attempt.cite(`stream ${silentStream} silent, an Action stream identified above it: ${closeText(b.attempt.trace, b.conn)}${b.close >= 0 ? ` ${bMs} ms after` : ` for ${b.ms} ms`}`, [bStart, b.end, b.close]);
     const evidence = [evA, evB];
     if (aClosed3 && !bClosed3 && b.close < 0) {
-      d.determine('identTimeoutMs', delayTimer([aMs]), { summary: `a connection with no stream was closed with 0x3 ${aMs} ms after the handshake`, samplesMs: [aMs], evidence });
+      d.determine('identTimeoutMs', delayTimer([aMs], d.latencyMs), { summary: `a connection with no stream was closed with 0x3 ${aMs} ms after the handshake`, samplesMs: [aMs], evidence });
       return d.determine('identTimeoutScope', 'connection', { summary: `a connection with no stream was closed with 0x3; one with a silent stream beside an identified one was not, in ${b.ms} ms`, evidence });
     }
     if (bClosed3 && !aClosed3 && a.close < 0) {
-      d.determine('identTimeoutMs', delayTimer([bMs]), { summary: `a silent stream made visible by a higher one was closed with 0x3 ${bMs} ms after`, samplesMs: [bMs], evidence });
+      d.determine('identTimeoutMs', delayTimer([bMs], d.latencyMs), { summary: `a silent stream made visible by a higher one was closed with 0x3 ${bMs} ms after`, samplesMs: [bMs], evidence });
       return d.determine('identTimeoutScope', 'stream', { summary: `a connection with no stream stayed open ${a.ms} ms; a silent stream beside an identified one was closed with 0x3`, evidence });
     }
     if (aClosed3 && bClosed3) {
@@ -206,7 +206,7 @@ const receiveTimeout: Experiment = {
       d.undetermined('ioTimeoutStreams', { summary: why, evidence });
       return d.undetermined('ioTimeoutScope', { summary: why, evidence });
     }
-    const t = delayTimer(samples);
+    const t = delayTimer(samples, d.latencyMs);
     const streams = [...(evClosed ? ['event'] : []), ...(cmClosed ? ['commit'] : [])];
     // A kind not closed counts as not covered only when its wait outlasted the timer found on the other.
     const unclear = (!evClosed && (ev.close >= 0 || ev.ms < t + margin(p, t) - p.toleranceMs)) || (!cmClosed && (cm.close >= 0 || cm.ms < t + margin(p, t) - p.toleranceMs));
@@ -228,6 +228,14 @@ const receiveTimeout: Experiment = {
     });
     const idleEv = idle.attempt.cite(`an idle ${kind} stream: ${closeText(idle.attempt.trace, idle.conn)}${idle.close >= 0 ? ` ${idle.ms} ms after its last byte` : ` for ${idle.ms} ms`}`, [idle.from, idle.end, idle.close]);
     if (serverClose(idle.attempt.trace, idle.close, CloseCode.IO_TIMEOUT)) {
+      // Idle since the later of the client's last byte and the server's last answer (PROTON-7.1): one more sample of the timer.
+      const tr = idle.attempt.trace;
+      const lastData = tr.findLastIndex((e, i) => i < idle.end && e.type === 'data' && e.conn === idle.conn);
+      if (lastData >= 0) {
+        const ms = msBetween(tr[lastData]!.t, tr[idle.end]!.t);
+        const all = [...samples, ms];
+        d.determine('ioTimeoutMs', Math.min(t, delayTimer([ms])), { summary: `closed with 0x4 ${samples.map((x) => `${x} ms`).join(' and ')} after a partial item, ${ms} ms after the last byte on an idle stream`, samplesMs: all, evidence: [...evidence.filter((_, i) => (i === 0 ? evClosed : cmClosed)), idleEv] });
+      }
       return d.determine('ioTimeoutScope', 'idle-request-stream', { summary: `an identified ${kind} stream with nothing owed and no partial item was closed with 0x4 ${idle.ms} ms after its last byte`, evidence: [idleEv] });
     }
     if (idle.close < 0 && idle.ms >= cap - p.toleranceMs) {
@@ -275,7 +283,7 @@ const commitDelay: Experiment = {
       samples.push(ms);
       evidence.push(a.cite(`commit 21 answered ${ms} ms after the request`, [req, ans]));
     }
-    d.determine('commitDelayMs', delayTimer(samples), { summary: `commit answered ${samples.map((s) => `${s} ms`).join(' and ')} after the request`, samplesMs: samples, evidence });
+    d.determine('commitDelayMs', delayTimer(samples, d.latencyMs), { summary: `commit answered ${samples.map((s) => `${s} ms`).join(' and ')} after the request`, samplesMs: samples, evidence });
   },
 };
 
