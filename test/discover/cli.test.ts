@@ -64,6 +64,32 @@ t.test('an unreachable target exits 3, nothing written', async (t) => {
   await t.rejects(readFile(out), 'no profile written');
 });
 
+t.test('a target that accepts but never answers is silent: exit 3', async (t) => {
+  const sockets = new Set<import('node:net').Socket>();
+  const mute = createServer((s) => void sockets.add(s));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  t.teardown(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => mute.close(() => r()));
+  });
+  const port = (mute.address() as { port: number }).port;
+  const r = await within(cli('discover', '-t', `tcp://127.0.0.1:${port}`, '-p', 'moonpool', '--fast', '-q', '--no-color'), 60_000, 'discover against a mute server');
+  t.equal(r.code, 3);
+  t.match(r.err, /silent/);
+});
+
+t.test('a protocol without discovery is a usage error', async (t) => {
+  const before = process.env['WIRECHECK_PROTOCOL_PATH'];
+  process.env['WIRECHECK_PROTOCOL_PATH'] = path.resolve('test/toy');
+  t.teardown(() => {
+    if (before === undefined) delete process.env['WIRECHECK_PROTOCOL_PATH'];
+    else process.env['WIRECHECK_PROTOCOL_PATH'] = before;
+  });
+  const r = await cli('discover', '-t', `quic://127.0.0.1:${await closedPort()}`, '-p', 'knock');
+  t.equal(r.code, 2);
+  t.match(r.err, /has no profile discovery/);
+});
+
 t.test('against a live Moonpool server: discover writes the profile and its explanation; run --discover passes', async (t) => {
   const server = await reference.startServer({ profile: { ...suite.fastProfile, maxPayloadBytes: 20_000, otherPayloads: 'reply', idleTimeoutMs: 1_500 } });
   t.teardown(() => server.stop());
