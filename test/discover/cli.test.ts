@@ -95,7 +95,7 @@ t.test('against a live Moonpool server: discover writes the profile and its expl
   t.teardown(() => server.stop());
   const target = `tcp://${server.host}:${server.port}`;
   const out = path.join(dir, 'mp', 'profile.json');
-  const r = await within(cli('discover', '-t', target, '-p', 'moonpool', '--fast', '--budget-ms', '10000', '--out', out, '--no-color'), 120_000, 'discover against the live server');
+  const r = await within(cli('discover', '-t', target, '-p', 'moonpool', '--fast', '--budget-ms', '30000', '--out', out, '--no-color'), 120_000, 'discover against the live server');
   t.equal(r.code, 0, r.err);
   t.match(r.out, /determined \(written to the profile\)/);
   const written = JSON.parse(await readFile(out, 'utf8')) as Record<string, unknown>;
@@ -107,7 +107,7 @@ t.test('against a live Moonpool server: discover writes the profile and its expl
   t.equal(explain.fields['idleTimeoutMs']?.status, 'determined');
 
   const rep = path.join(dir, 'rep');
-  const run = await within(cli('run', '-t', target, '-p', 'moonpool', '--fast', '--discover', '--budget-ms', '10000', '--no-fixtures', '-o', rep, '-q', '--no-color', '--cases', 'moonpool/envelope/*,moonpool/ping-pong/*,moonpool/framing/*'), 180_000, 'run --discover');
+  const run = await within(cli('run', '-t', target, '-p', 'moonpool', '--fast', '--discover', '--budget-ms', '30000', '--no-fixtures', '-o', rep, '-q', '--no-color', '--cases', 'moonpool/envelope/*,moonpool/ping-pong/*,moonpool/framing/*'), 180_000, 'run --discover');
   t.equal(run.code, 0, `${run.out}\n${run.err}`);
   t.match(run.out, /Discovered profile: .*moonpool\.profile\.json/);
   const report = JSON.parse(await readFile(path.join(rep, 'moonpool.json'), 'utf8')) as { profile: Record<string, unknown> };
