@@ -38,10 +38,10 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .description('Find a live target\u2019s profile by short, safe experiments: timers measured, readings detected, evidence for each; writes the profile.')
     .requiredOption('-t, --target <url>', 'target: quic://host:port or tcp://host:port')
     .requiredOption('-p, --protocol <name>', `protocol (${listProtocols().join(', ')})`)
-    .option('-o, --out <file>', 'write the discovered profile there (and its explanation, evidence included, to FILE.discovery.json); default: print the profile')
+    .option('-o, --out <file>', 'write the discovered profile there, and its explanation with the evidence beside it (x.json: x.discovery.json); default: print the profile')
     .option('--profile <file>', 'base profile the experiments start from (their waits, the least tolerance); default: the seed\u2019s')
     .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
-    .option('--budget-ms <ms>', `time the whole discovery may take (default ${DEFAULT_DISCOVERY_BUDGET_MS}); a timer longer than its share is reported as not determined, with a lower bound`, budgetArg, DEFAULT_DISCOVERY_BUDGET_MS)
+    .option('--budget-ms <ms>', 'time the whole discovery may take; a timer longer than its share is reported as not determined, with a lower bound', budgetArg, DEFAULT_DISCOVERY_BUDGET_MS)
     .option('--evidence', 'print the evidence (trace excerpts) of every field, not only of dropped ones')
     .option('--no-color', 'no colour in terminal output')
     .option('-q, --quiet', 'no progress lines');

@@ -18,7 +18,7 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .option('--save-failures <dir>', 'write each failing case to DIR as a replayable fixture (wirecheck replay)')
     .option('--qlog <dir>', 'also write each case\u2019s trace as qlog (DIR/<protocol>/<case>.sqlog; QUIC protocols only)')
     .option('--discover', 'discover the target\u2019s profile first (wirecheck discover) and run with it over the base profile; writes OUT/<protocol>.profile.json and its explanation')
-    .option('--budget-ms <ms>', 'with --discover: time the discovery may take (default 60000)', intArg('--budget-ms', 1000), 60_000);
+    .option('--budget-ms <ms>', 'with --discover: time the discovery may take', intArg('--budget-ms', 1000), 60_000);
   addBaselineOptions(addTraceBudgetOptions(addReportOptions(addConnectOptions(addFixtureOptions(cmd)))))
     .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures (a wrong answer to the sanity probe included), 2 usage or input error, 3 target unreachable or silent, or a harness error; 130/143 interrupted twice / terminated (partial reports written).\nWith --baseline: 0 matches the baseline (known failures allowed), 1 a new failure or an unexpected pass.')
     .action(async (o: RunFlags) => setExitCode(await runCommand(o, io)));
