@@ -2,12 +2,14 @@
  * Pieces shared by the CLI's commands: output, integer flags, connection
  * flags, report flags, and running a suite with progress and reports.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConnectOptions } from '../drivers/types.js';
 import { driverFor } from '../drivers/index.js';
 import { ExitCode, UsageError } from '../engine/errors.js';
-import { assembleRun, DEFAULT_RUN_TRACE_BYTES, MIN_CASE_TRACE_BYTES, runSuite, toolVersion } from '../engine/runner.js';
+import { checkProfileData } from '../engine/profile.js';
+import { assembleRun, DEFAULT_RUN_TRACE_BYTES, MIN_CASE_TRACE_BYTES, runSuite, suiteCases, toolVersion } from '../engine/runner.js';
 import { DEFAULT_CASE_TRACE_BYTES } from '../engine/trace.js';
 import { forTerminal } from '../reports/terminal.js';
 import { onEmergency } from '../engine/process-guard.js';
@@ -179,6 +181,19 @@ export interface TraceBudgetFlags {
  * an internal error (then rethrown: exit 3), or through the process guard
  * (engine/process-guard.ts: SIGTERM, uncaught errors).
  */
+/**
+ * A suite's own cases for a profile (engine/runner.ts `suiteCases`); a
+ * profile that cannot yield cases (RangeError) is a usage error.
+ */
+export async function profileCases(suite: ProtocolSuite<object>, profile: object): Promise<readonly ConformanceCase<object>[]> {
+  try {
+    return await suiteCases(suite, profile);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(`${suite.name} profile: ${err.message}`);
+    throw err;
+  }
+}
+
 export async function execute(
   suite: ProtocolSuite<object>,
   profile: object,
@@ -189,7 +204,9 @@ export async function execute(
 ): Promise<number> {
   await prepareOutDir(o.out);
   if (o.saveFailures !== undefined) await prepareOutDir(o.saveFailures, '--save-failures');
-  suite = { ...suite, cases: o.caseList ?? [...suite.cases, ...(await fixtureCasesFor(suite, o.fixtures))] };
+  const own = o.caseList ?? (await profileCases(suite, profile));
+  const { casesFor: _generated, ...staticSuite } = suite;
+  suite = { ...staticSuite, cases: o.caseList ?? [...own, ...(await fixtureCasesFor(suite, o.fixtures))] };
   const baseline = await loadBaselineFlag(suite.name, o);
   const color = o.color === false ? { color: false } : {};
   const ac = new AbortController();
@@ -267,4 +284,78 @@ export async function execute(
   if (run.summary.fail + run.summary.timeout > 0) return ExitCode.FAILURES;
   if (run.summary.error > 0 || ac.signal.aborted) return ExitCode.TARGET;
   return ExitCode.OK;
+}
+
+/** `profile` with the profile-field flags given on the command line (`o[field]`), checked against the schema. */
+export function applyProfileFlags(suite: ProtocolSuite<object>, o: Readonly<Record<string, unknown>>, profile: object): object {
+  const fields = Object.fromEntries(Object.keys(schemaFields(suite)).filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
+  return Object.keys(fields).length > 0 ? checkProfileData(suite, fields, 'from the command line', profile) : profile;
+}
+
+/** The protocol a command line names with `-p NAME`, `--protocol NAME` or `--protocol=NAME`, if any. */
+export function protocolInArgv(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === '-p' || a === '--protocol') && i + 1 < argv.length) return argv[i + 1];
+    if (a.startsWith('--protocol=')) return a.slice('--protocol='.length);
+  }
+  return undefined;
+}
+
+/** The top-level fields of a suite's profile schema. */
+function schemaFields(suite: ProtocolSuite<object>): Record<string, FieldSpec> {
+  const props = (suite.profileSchema as { properties?: Record<string, FieldSpec> }).properties ?? {};
+  return Object.fromEntries(Object.entries(props).filter(([k]) => k !== '$schema'));
+}
+
+/** What `serve` and `run` read of a profile field's schema. */
+interface FieldSpec {
+  type?: string;
+  enum?: unknown[];
+  description?: string;
+  items?: { type?: string };
+}
+
+/**
+ * One CLI option per profile field: `identTimeoutMs` → `--ident-timeout-ms <n>`.
+ * An array field takes comma-separated items (`--server-capabilities 1,2,3`;
+ * an empty value is the empty list); a string field takes `@FILE` for the
+ * file's text (e.g. a manifest), read whole as UTF-8.
+ */
+export function profileOptions(suite: ProtocolSuite<object>): Option[] {
+  const defaults = suite.defaultProfile as Record<string, unknown>;
+  return Object.entries(schemaFields(suite)).map(([field, spec]) => {
+    const flag = field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const opt = new Option(`--${flag} <value>`, `${spec.description ?? field} (default ${JSON.stringify(defaults[field])})`);
+    if (spec.enum) return opt.choices(spec.enum.map(String));
+    if (spec.type === 'integer') return opt.argParser(intArg(`--${flag}`));
+    if (spec.type === 'number') {
+      return opt.argParser((v: string) => {
+        const n = Number(v);
+        if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`--${flag} must be a number, got ${JSON.stringify(v)}`);
+        return n;
+      });
+    }
+    if (spec.type === 'array') {
+      const item = spec.items?.type === 'integer' ? intArg(`--${flag}`) : spec.items?.type === 'number' ? Number : (v: string) => v;
+      return opt.argParser((v: string) => (v.trim() === '' ? [] : v.split(',').map((x) => item(x.trim()))));
+    }
+    if (spec.type === 'string') {
+      return opt.argParser((v: string) => {
+        if (!v.startsWith('@')) return v;
+        try {
+          return readFileSync(v.slice(1), 'utf8');
+        } catch (err) {
+          throw new InvalidArgumentError(`--${flag} ${v}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        }
+      });
+    }
+    if (spec.type === 'boolean') {
+      return opt.argParser((v: string) => {
+        if (v !== 'true' && v !== 'false') throw new InvalidArgumentError(`--${flag} must be true or false`);
+        return v === 'true';
+      });
+    }
+    return opt;
+  });
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { ExitCode } from '../engine/errors.js';
 import { listProtocols, loadReferenceFaults, loadSuite } from '../engine/registry.js';
 import { defaultFixtureDir, findFixtureFiles, fixtureCasesFor } from '../fixtures/index.js';
-import type { CliIo, CommandHost } from './common.js';
+import { profileCases, type CliIo, type CommandHost } from './common.js';
 
 /** Registers `list`. */
 export function register({ program, io, setExitCode }: CommandHost): void {
@@ -29,11 +29,12 @@ async function listCommand(protocol: string | undefined, o: { faults?: boolean }
       // The overview counts fixture files without checking them (fast start; `list PROTOCOL`, `run` and `replay` check them).
       const dir = defaultFixtureDir(name);
       const fixtures = existsSync(dir) ? (await findFixtureFiles(dir)).length : 0;
-      io.out(`${name.padEnd(12)} ${suite.transport.padEnd(5)} ${String(suite.cases.length).padStart(3)} cases ${String(fixtures).padStart(3)} fixtures  ${suite.title}\n`);
+      const own = suite.casesFor ? await profileCases(suite, suite.defaultProfile).catch(() => []) : suite.cases;
+      io.out(`${name.padEnd(12)} ${suite.transport.padEnd(5)} ${String(own.length).padStart(3)} cases ${String(fixtures).padStart(3)} fixtures  ${suite.title}\n`);
       continue;
     }
     const fixtures = await fixtureCasesFor(suite);
-    for (const c of [...suite.cases, ...fixtures]) io.out(`${c.id.padEnd(56)} ${c.rules.join(',')}\n    ${c.description}\n`);
+    for (const c of [...(await profileCases(suite, suite.defaultProfile)), ...fixtures]) io.out(`${c.id.padEnd(56)} ${c.rules.join(',')}\n    ${c.description}\n`);
   }
   return ExitCode.OK;
 }

@@ -2,11 +2,11 @@
 import { loadProfile } from '../engine/profile.js';
 import { listProtocols, loadSuite } from '../engine/registry.js';
 import { parseTarget } from '../engine/target.js';
-import { addTraceBudgetOptions, addConnectOptions, addFixtureOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, intArg, type CaseSourceFlags, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags, type TraceBudgetFlags } from './common.js';
+import { applyProfileFlags, profileOptions, protocolInArgv, addTraceBudgetOptions, addConnectOptions, addFixtureOptions, addReportOptions, checkTransport, connectOptionsFrom, execute, intArg, type CaseSourceFlags, type CliIo, type CommandHost, type ConnectFlags, type ReportFlags, type TraceBudgetFlags } from './common.js';
 import { addBaselineOptions, type BaselineFlags } from './baseline.js';
 
-/** Registers `run`. */
-export function register({ program, io, setExitCode }: CommandHost): void {
+/** Registers `run` (with the profile flags of the protocol named in `argv`, when there is one). */
+export async function register({ program, io, argv, setExitCode }: CommandHost): Promise<void> {
   const cmd = program
     .command('run')
     .description('Run a protocol\u2019s conformance suite against a target.')
@@ -22,6 +22,11 @@ export function register({ program, io, setExitCode }: CommandHost): void {
   addBaselineOptions(addTraceBudgetOptions(addReportOptions(addConnectOptions(addFixtureOptions(cmd)))))
     .addHelpText('after', '\nExit codes: 0 all passed, 1 conformance failures (a wrong answer to the sanity probe included), 2 usage or input error, 3 target unreachable or silent, or a harness error; 130/143 interrupted twice / terminated (partial reports written).\nWith --baseline: 0 matches the baseline (known failures allowed), 1 a new failure or an unexpected pass.')
     .action(async (o: RunFlags) => setExitCode(await runCommand(o, io)));
+  // Profile fields are flags too (e.g. Aura's --choreography and --roles), unless a run flag has the name.
+  const named = argv[0] === 'run' ? protocolInArgv(argv) : undefined;
+  if (named && listProtocols().includes(named)) {
+    for (const opt of profileOptions(await loadSuite(named))) if (!cmd.options.some((x) => x.long === opt.long)) cmd.addOption(opt);
+  }
 }
 
 interface RunFlags extends ConnectFlags, ReportFlags, TraceBudgetFlags, BaselineFlags, Pick<CaseSourceFlags, 'fixtures' | 'saveFailures' | 'afterRun'> {
@@ -33,13 +38,14 @@ interface RunFlags extends ConnectFlags, ReportFlags, TraceBudgetFlags, Baseline
   qlog?: string;
   discover?: boolean;
   budgetMs: number;
+  [field: string]: unknown;
 }
 
 async function runCommand(o: RunFlags, io: CliIo): Promise<number> {
   const target = parseTarget(o.target);
   const suite = await loadSuite(o.protocol);
   checkTransport(suite, target);
-  let profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
+  let profile = applyProfileFlags(suite, o, await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile));
   const qlogDir = o.qlog;
   if (qlogDir !== undefined) {
     // Checked before the run: qlog's events are QUIC's.

@@ -1,12 +1,9 @@
 /** `wirecheck serve PROTOCOL`: a reference server until Ctrl-C; one flag per profile field. */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { InvalidArgumentError, Option } from 'commander';
 import { ExitCode, UsageError, messageOf } from '../engine/errors.js';
-import { checkProfileData, loadProfile } from '../engine/profile.js';
+import { loadProfile } from '../engine/profile.js';
 import { listProtocols, loadReferenceServer, loadSuite } from '../engine/registry.js';
-import type { ProtocolSuite } from '../engine/types.js';
-import { intArg, type CliIo, type CommandHost } from './common.js';
+import { applyProfileFlags, intArg, profileOptions, type CliIo, type CommandHost } from './common.js';
 
 /** Registers `serve` (with the profile flags of the protocol named in `argv`, when there is one). */
 export async function register({ program, io, argv, setExitCode }: CommandHost): Promise<void> {
@@ -48,9 +45,7 @@ async function serveCommand(protocol: string, o: ServeFlags, io: CliIo): Promise
   const suite = await loadSuite(protocol);
   const start = await loadReferenceServer(protocol);
   if (!start) throw new UsageError(`serve ${protocol}: this protocol has no reference server`);
-  let profile = await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile);
-  const fields = Object.fromEntries(Object.keys(schemaFields(suite)).filter((f) => o[f] !== undefined).map((f) => [f, o[f]]));
-  if (Object.keys(fields).length > 0) profile = checkProfileData(suite, fields, 'from the command line', profile);
+  const profile = applyProfileFlags(suite, o, await loadProfile(suite, o.profile, o.fast ? suite.fastProfile : suite.defaultProfile));
   if ((o.cert === undefined) !== (o.key === undefined)) throw new UsageError('--cert and --key go together');
   const readPem = async (file: string, flag: string) =>
     readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
@@ -81,62 +76,4 @@ async function serveCommand(protocol: string, o: ServeFlags, io: CliIo): Promise
   await server.stop();
   io.err('stopped\n');
   return ExitCode.OK;
-}
-
-/** The top-level fields of a suite's profile schema. */
-function schemaFields(suite: ProtocolSuite<object>): Record<string, FieldSpec> {
-  const props = (suite.profileSchema as { properties?: Record<string, FieldSpec> }).properties ?? {};
-  return Object.fromEntries(Object.entries(props).filter(([k]) => k !== '$schema'));
-}
-
-/** What `serve` reads of a profile field's schema. */
-interface FieldSpec {
-  type?: string;
-  enum?: unknown[];
-  description?: string;
-  items?: { type?: string };
-}
-
-/**
- * One CLI option per profile field: `identTimeoutMs` → `--ident-timeout-ms <n>`.
- * An array field takes comma-separated items (`--server-capabilities 1,2,3`;
- * an empty value is the empty list); a string field takes `@FILE` for the
- * file's text (e.g. a manifest), read whole as UTF-8.
- */
-function profileOptions(suite: ProtocolSuite<object>): Option[] {
-  const defaults = suite.defaultProfile as Record<string, unknown>;
-  return Object.entries(schemaFields(suite)).map(([field, spec]) => {
-    const flag = field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-    const opt = new Option(`--${flag} <value>`, `${spec.description ?? field} (default ${JSON.stringify(defaults[field])})`);
-    if (spec.enum) return opt.choices(spec.enum.map(String));
-    if (spec.type === 'integer') return opt.argParser(intArg(`--${flag}`));
-    if (spec.type === 'number') {
-      return opt.argParser((v: string) => {
-        const n = Number(v);
-        if (v.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`--${flag} must be a number, got ${JSON.stringify(v)}`);
-        return n;
-      });
-    }
-    if (spec.type === 'array') {
-      const item = spec.items?.type === 'integer' ? intArg(`--${flag}`) : spec.items?.type === 'number' ? Number : (v: string) => v;
-      return opt.argParser((v: string) => (v.trim() === '' ? [] : v.split(',').map((x) => item(x.trim()))));
-    }
-    if (spec.type === 'string') {
-      return opt.argParser((v: string) => {
-        if (!v.startsWith('@')) return v;
-        try {
-          return readFileSync(v.slice(1), 'utf8');
-        } catch (err) {
-          throw new InvalidArgumentError(`--${flag} ${v}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-        }
-      });
-    }
-    if (spec.type === 'boolean') {
-      return opt.argParser((v: string) => {
-        if (v !== 'true' && v !== 'false') throw new InvalidArgumentError(`--${flag} must be true or false`);
-        return v === 'true';
-      });
-    }
-    return opt;
-  });
 }

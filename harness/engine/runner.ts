@@ -46,6 +46,11 @@ export interface RunOptions<P extends object> {
   readonly clock?: Clock;
 }
 
+/** The cases of a suite for a profile: `casesFor(profile)` when the suite has it, else its static `cases`. */
+export async function suiteCases<P extends object>(suite: ProtocolSuite<P>, profile: P): Promise<readonly ConformanceCase<P>[]> {
+  return suite.casesFor ? suite.casesFor(profile) : suite.cases;
+}
+
 /** Version of wirecheck, for reports. */
 export const toolVersion = '0.1.0';
 
@@ -134,7 +139,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     return r.ok;
   };
 
-  const selected = suite.cases.filter((c) => caseFilter(opts.cases)(c.id));
+  const selected = (await suiteCases(suite, profile)).filter((c) => caseFilter(opts.cases)(c.id));
   const results: CaseResult[] = [];
   let skipReason: string | undefined;
   await probe('before the run');

@@ -187,6 +187,13 @@ export interface ProtocolSuite<P extends object> {
   probe(ctx: CaseContext<P>): Promise<void>;
   readonly cases: readonly ConformanceCase<P>[];
   /**
+   * Cases that depend on the profile (e.g. generated from a protocol
+   * description the profile names). When present, the runner, `list` and
+   * `selftest` use its result instead of {@link cases}.
+   * @throws Error naming the profile field when the profile cannot yield cases
+   */
+  casesFor?(profile: P): Promise<readonly ConformanceCase<P>[]>;
+  /**
    * Fixtures (harness/fixtures): JSON Schema (draft 2020-12) of a `frame`
    * object that a fixture's `write` step may give instead of hex.
    */

@@ -267,3 +267,16 @@ export function toDot<A>(a: Automaton<A>, text: (x: A) => string, name = 'aura')
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The automaton of what one observer sees of `a` when the actions `hidden`
+ * selects are invisible (ε): e.g. the messages between two roles on the
+ * same side of the wire, which never travel (PROTOCOLS). Deterministic and minimal.
+ */
+export function hideActions<A>(a: Automaton<A>, hidden: (x: A) => boolean, key: (x: A) => string): Automaton<A> {
+  const nfa = new Nfa<A>(key);
+  const { start, map } = nfa.embed({ states: a.states, finals: [], transitions: a.transitions.filter((t) => !hidden(t.action)) });
+  for (const t of a.transitions) if (hidden(t.action)) nfa.epsilon(map[t.from]!, map[t.to]!);
+  for (const f of a.finals) nfa.finals.add(map[f]!);
+  return determinize(nfa, start);
+}

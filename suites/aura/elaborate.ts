@@ -239,12 +239,12 @@ class Elaborator {
       case 'match': {
         const { deciders, onData } = this.dataChoice('match', s.subject, env, s.at, ctx);
         const branches: GBranch[] = s.arms.map((a) => ({ tag: a.patterns.join(' | '), body: this.list(a.body, env, ctx, k), pos: a.pos }));
-        return { k: 'choice', kind: 'match', deciders, onData, branches, pos: s.pos };
+        return { k: 'choice', kind: 'match', deciders, onData, branches, pos: s.pos, subject: s.subject.text };
       }
       case 'if': {
         const { deciders, onData } = this.dataChoice('if', s.cond, env, undefined, ctx);
         return {
-          k: 'choice', kind: 'if', deciders, onData, pos: s.pos,
+          k: 'choice', kind: 'if', deciders, onData, pos: s.pos, subject: s.cond.text,
           branches: [
             { tag: 'then', body: this.list(s.then, env, ctx, k), pos: s.then[0]?.pos ?? s.pos },
             { tag: 'else', body: this.list(s.else, env, ctx, k), pos: s.else[0]?.pos ?? s.pos },
@@ -278,7 +278,7 @@ class Elaborator {
         if (!s.cond) return { k: 'break', id: loop.id };
         const { deciders, onData } = this.dataChoice('loop', s.cond, env, undefined, ctx);
         return {
-          k: 'choice', kind: 'loop', deciders, onData, pos: s.pos,
+          k: 'choice', kind: 'loop', deciders, onData, pos: s.pos, subject: s.cond.text,
           branches: [
             { tag: 'break', body: { k: 'break', id: loop.id }, pos: s.pos },
             { tag: 'continue', body: k, pos: s.pos },
@@ -382,7 +382,7 @@ class Elaborator {
     const inner: Ctx = { ...ctx, loops: [...ctx.loops, { id, reachable: true }] };
     const iter = this.list(s.body, env2, inner, { k: 'continue', id });
     const body: G = {
-      k: 'choice', kind: 'for', deciders, onData, pos: s.pos,
+      k: 'choice', kind: 'for', deciders, onData, pos: s.pos, range: { from: s.from.text, to: s.to.text, inclusive: s.inclusive },
       branches: [
         { tag: 'exit', body: { k: 'break', id }, pos: s.pos },
         { tag: 'iterate', body: iter, pos: s.body[0]?.pos ?? s.pos },

@@ -10,6 +10,13 @@ import type { Field, Pos } from './ast.js';
 /** Where a choice comes from; decides which rule a merge failure breaks (SPEC §5–§10). */
 export type ChoiceKind = 'match' | 'if' | 'choice' | 'loop' | 'for' | 'timeout' | 'fail';
 
+/** The bounds of a `for` loop (`from..to`, or `from..=to` when `inclusive`). */
+export interface ForRange {
+  readonly from: string;
+  readonly to: string;
+  readonly inclusive: boolean;
+}
+
 /** One branch of a choice. `tag` names it (a pattern, `break`, `continue`, `body`, `timeout`, `ok`, `$fail`). */
 export interface GBranch {
   readonly tag: string;
@@ -41,6 +48,10 @@ export type G =
       /** For a timeout: the observer and the duration in ms. */
       readonly observer?: string;
       readonly ms?: number;
+      /** For a `for` loop: its bounds (source text; `int` when a literal), so that a runtime can count iterations from the session's params. */
+      readonly range?: ForRange;
+      /** For a choice on data (`match`, `if`, `break if`): the expression decided on (source text). */
+      readonly subject?: string;
     }
   | { readonly k: 'loop'; readonly id: number; readonly body: G; readonly next: G; readonly pos: Pos }
   | { readonly k: 'break'; readonly id: number }

@@ -3,6 +3,22 @@
  * (suites/aura/SPEC.md §12), and their text forms.
  */
 import type { Field, Pos } from './ast.js';
+import type { ChoiceKind, ForRange } from './global.js';
+
+/** The global choice behind a local `select` or `race`: its kind, position, the tags of the local branches, a `for` loop's bounds. */
+export interface ChoiceOrigin {
+  readonly kind: ChoiceKind;
+  readonly pos: Pos;
+  /** One tag per local branch (a pattern, `exit`, `iterate`, `body`, `timeout`, …). */
+  readonly tags: readonly string[];
+  /** For each branch of the global choice, the index of the local branch it became (branches that project alike are one). */
+  readonly branchOf: readonly number[];
+  readonly range?: ForRange;
+  /** For a choice on data: the expression decided on (source text). */
+  readonly subject?: string;
+  /** Every tag of the global choice, in its order. */
+  readonly allTags: readonly string[];
+}
 
 /** A local type. `send`/`recv` name the peer role; choices hold whole continuations. */
 export type L =
@@ -15,8 +31,11 @@ export type L =
       readonly pos: Pos;
       readonly next: L;
     }
-  /** `select`: the role decides (+); `offer`: the role is told by its first receive (&); `race`: a timeout (~). */
-  | { readonly k: 'select' | 'offer' | 'race'; readonly branches: readonly L[]; readonly ms?: number }
+  /**
+   * `select`: the role decides (+); `offer`: the role is told by its first receive (&); `race`: a timeout (~).
+   * `origin` (select and race) is the global choice the role decides, for a runtime (suites/aura/runtime/).
+   */
+  | { readonly k: 'select' | 'offer' | 'race'; readonly branches: readonly L[]; readonly ms?: number; readonly origin?: ChoiceOrigin }
   | { readonly k: 'rec'; readonly id: number; readonly body: L }
   | { readonly k: 'var'; readonly id: number }
   | { readonly k: 'par'; readonly branches: readonly L[]; readonly next: L };

@@ -43,6 +43,8 @@ export interface AuraMonitor {
   complete(): boolean;
   /** The first violation, if any. */
   readonly violation: MonitorViolation | undefined;
+  /** The messages allowed next (global monitor only; empty after a violation). */
+  allowed?(): readonly AuraMessage[];
 }
 
 const independent = (a: AuraMessage, b: AuraMessage) => a.from !== b.from && a.from !== b.to && a.to !== b.from && a.to !== b.to;
@@ -83,6 +85,34 @@ export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorO
     out.set(t.from, l);
   }
   const finals = new Set(a.finals);
+  // Fast path (no allocation): from a lone configuration with nothing pending or ahead, a message that
+  // shares a role with every transition of its state has exactly one explanation, the transition itself.
+  const direct = new Map<number, Map<string, Map<string, Map<string, number>>>>();
+  const involved = new Map<number, AuraMessage[]>();
+  const lone = new Map<number, Config>();
+  const loneAt = (q: number): Config => {
+    let c = lone.get(q);
+    if (!c) lone.set(q, (c = { q, pending: [], ahead: [] }));
+    return c;
+  };
+  for (const t of a.transitions) {
+    let f = direct.get(t.from);
+    if (!f) direct.set(t.from, (f = new Map()));
+    let g = f.get(t.action.from);
+    if (!g) f.set(t.action.from, (g = new Map()));
+    let h = g.get(t.action.to);
+    if (!h) g.set(t.action.to, (h = new Map()));
+    h.set(t.action.label, t.to);
+    const l = involved.get(t.from) ?? [];
+    l.push(t.action);
+    involved.set(t.from, l);
+  }
+  const directStep = (q: number, m: AuraMessage): number | undefined => {
+    const to = direct.get(q)?.get(m.from)?.get(m.to)?.get(m.label);
+    if (to === undefined) return undefined;
+    for (const x of involved.get(q)!) if (independent(x, m)) return undefined;
+    return to;
+  };
 
   /** All configurations reachable by letting the protocol move (matching pending messages, or running ahead to unblock them). */
   const saturate = (start: readonly Config[]): Config[] => {
@@ -138,6 +168,16 @@ export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorO
     feed(m) {
       const i = index++;
       if (violation) return undefined;
+      if (configs.length === 1) {
+        const c = configs[0]!;
+        if (c.pending.length === 0 && c.ahead.length === 0) {
+          const to = directStep(c.q, m);
+          if (to !== undefined) {
+            configs[0] = loneAt(to);
+            return undefined;
+          }
+        }
+      }
       const stepped: Config[] = [];
       for (const c of configs) {
         const j = c.ahead.findIndex((h) => !independent(h, m));
@@ -162,6 +202,21 @@ export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorO
     },
     complete() {
       return !violation && configs.some((c) => c.ahead.length === 0 && finals.has(c.q));
+    },
+    allowed() {
+      if (violation) return [];
+      const seen = new Map<string, AuraMessage>();
+      for (const c of configs) {
+        if (c.pending.length) continue;
+        for (const t of out.get(c.q) ?? []) if (c.ahead.every((h) => independent(h, t.action))) seen.set(key(t.action), t.action);
+        const firstByRole = new Set<string>();
+        for (const h of c.ahead) {
+          if (!firstByRole.has(h.from) && !firstByRole.has(h.to)) seen.set(key(h), h);
+          firstByRole.add(h.from);
+          firstByRole.add(h.to);
+        }
+      }
+      return [...seen.values()];
     },
   };
 }

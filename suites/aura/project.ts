@@ -74,8 +74,14 @@ export function project(g: G, role: string): Projection {
         if (distinct.length === 1) return distinct[0]!;
         const decides = x.deciders === 'all' || x.deciders.has(role);
         if (decides) {
-          if (x.kind === 'timeout') return { k: 'race', branches: ls, ...(x.ms !== undefined ? { ms: x.ms } : {}) };
-          return { k: 'select', branches: distinct };
+          const keys = ls.map(localKey);
+          const dkeys = distinct.map(localKey);
+          const origin = (tags: readonly string[], branchOf: readonly number[]) => ({
+            kind: x.kind, pos: x.pos, tags, branchOf, allTags: x.branches.map((b) => b.tag),
+            ...(x.range ? { range: x.range } : {}), ...(x.subject !== undefined ? { subject: x.subject } : {}),
+          });
+          if (x.kind === 'timeout') return { k: 'race', branches: ls, ...(x.ms !== undefined ? { ms: x.ms } : {}), origin: origin(x.branches.map((b) => b.tag), ls.map((_, i) => i)) };
+          return { k: 'select', branches: distinct, origin: origin(distinct.map((d) => x.branches[ls.indexOf(d)]!.tag), keys.map((k) => dkeys.indexOf(k))) };
         }
         let acc = ls[0]!;
         for (let i = 1; i < ls.length; i++) {

@@ -60,25 +60,7 @@ t.test('per-role monitors: DataStreaming loop', async (t) => {
 
 // --- property: global monitor ≡ composition of per-role monitors -------------
 
-const ROLES = ['A', 'B', 'C'] as const;
-const role = fc.constantFrom(...ROLES);
-const pair = fc.tuple(role, role).filter(([a, b]) => a !== b);
-const msgStmt = fc.tuple(pair, fc.constantFrom('M1', 'M2')).map(([[a, b], l]) => `${a} -> ${b}: ${l};`);
-const { stmts } = fc.letrec<{ stmts: string; stmt: string; choice: string; par: string; loop: string }>((tie) => ({
-  stmts: fc.array(tie('stmt'), { minLength: 1, maxLength: 3 }).map((xs) => xs.join(' ')),
-  stmt: fc.oneof({ depthSize: 'small', maxDepth: 3 }, msgStmt, msgStmt, tie('choice'), tie('par'), tie('loop')),
-  choice: fc.tuple(role, fc.array(fc.tuple(role, tie('stmts')), { minLength: 2, maxLength: 3 })).map(
-    ([r, bs]) => `choice at ${r} { ${bs.map(([to, s], i) => `${r} -> ${to === r ? ROLES.find((x) => x !== r) : to}: B${i}; ${s}`).join(' } or { ')} }`,
-  ),
-  par: fc.array(tie('stmts'), { minLength: 2, maxLength: 2 }).map((bs) => `parallel { ${bs.map((b) => `{ ${b} }`).join(' ')} }`),
-  loop: fc.tuple(pair, tie('stmts')).map(([[r, o], body]) => `loop { ${body} choice at ${r} { ${r} -> ${o}: Stop; break; } or { ${r} -> ${o}: Go; } }`),
-}));
-const wellFormed = stmts
-  .map((body) => {
-    const src = `protocol R { roles: A, B, C; ${body} }`;
-    return Object.assign(checkAura(src, 'random.aura'), { src });
-  })
-  .filter((r) => r.wellFormed && buildGlobalAutomaton(r.global).states <= 200);
+import { pair, wellFormed } from './_random.js';
 
 /** A trace from a random walk of the global automaton, then random swaps of adjacent independent messages. */
 function walk(r: ReturnType<typeof checkAura>, picks: readonly number[], swaps: readonly number[]): AuraMessage[] {
