@@ -34,14 +34,14 @@ import { buildGlobalAutomaton, globalActionText, hideActions } from './cfsm.js';
 type Ctx = CaseContext<AuraProfile>;
 
 /** One recorded decision of a harness role on a planned path. */
-interface Step {
+export interface Step {
   readonly role: string;
   readonly d: Decision;
   readonly chosen: number;
 }
 
 /** A planned path: the harness roles' decisions, and what went over the wire in memory. */
-interface Plan {
+export interface Plan {
   readonly steps: readonly Step[];
   readonly wire: readonly SimMessage[];
   readonly complete: boolean;

@@ -40,4 +40,9 @@ export const suite: ProtocolSuite<AuraProfile> = {
   probe,
   cases: [],
   casesFor: async (p): Promise<readonly ConformanceCase<AuraProfile>[]> => generateCases(p),
+  fuzz: {
+    arbitraries: async (p) => (await import('./fuzz.js')).auraArbitraries(p),
+    coverageLabels: [],
+    livenessRule: 'AURA-16.6',
+  },
 };

@@ -6,7 +6,7 @@
  * over real QUIC on loopback through the CLI (`serve`-equivalent server,
  * `run --choreography --roles`, then `validate` on the written traces).
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
@@ -97,5 +97,21 @@ t.test('run over QUIC on loopback: `run --protocol aura --choreography --roles` 
   } finally {
     await server.stop();
     await rm(out, { recursive: true, force: true });
+  }
+});
+
+t.test('fuzz --protocol aura (in process): paths and deviations judged by the monitor; a fault is found and shrunk to a replayable fixture', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'aura-fuzz-'));
+  try {
+    const prof = path.join(dir, 'profile.json');
+    await writeFile(prof, JSON.stringify({ choreography: 'fixtures/aura/seed/CompensatingTransaction.aura', roles: 'Coordinator', timeoutMs: 300, replyDeadlineMs: 500, toleranceMs: 150, crossingMs: 150 }));
+    const ok = await cli('fuzz', '--protocol', 'aura', '--in-process', '--profile', prof, '--runs', '30', '--seed', '3', '--out', path.join(dir, 'ok'), '--quiet');
+    t.equal(ok.code, 0, `the conforming reference roles: no finding (${ok.err.slice(-300)})`);
+    const bad = await cli('fuzz', '--protocol', 'aura', '--in-process', '--profile', prof, '--runs', '30', '--seed', '3', '--fault', 'compensation-wrong-order', '--out', path.join(dir, 'bad'), '--quiet');
+    t.equal(bad.code, 1, 'the fault is found');
+    const found = await readdir(path.join(dir, 'bad', 'findings'));
+    t.ok(found.some((f) => /aura-13-1/.test(f)), `finding fixtures: ${found.join(', ')}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
