@@ -74,28 +74,29 @@ export function createGlobalMonitor(g: G, opts: GlobalMonitorOptions = {}): Aura
   return globalMonitorOf(a, opts);
 }
 
-/** As `createGlobalMonitor`, from a built global automaton. */
-export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorOptions = {}): AuraMonitor {
-  const window = opts.window ?? 16;
-  const maxConfigs = opts.maxConfigs ?? 4096;
+/** What a global monitor precomputes of an automaton (shared by every monitor of it; `lone` configurations are immutable). */
+interface Prepared {
+  readonly out: Map<number, { to: number; action: GlobalAction }[]>;
+  readonly finals: Set<number>;
+  /** Fast path (no allocation): from a lone configuration with nothing pending or ahead, a message that
+   * shares a role with every transition of its state has exactly one explanation, the transition itself. */
+  readonly direct: Map<number, Map<string, Map<string, Map<string, number>>>>;
+  readonly involved: Map<number, AuraMessage[]>;
+  readonly lone: Map<number, Config>;
+}
+
+const preparedCache = new WeakMap<Automaton<GlobalAction>, Prepared>();
+
+function prepared(a: Automaton<GlobalAction>): Prepared {
+  const hit = preparedCache.get(a);
+  if (hit) return hit;
   const out = new Map<number, { to: number; action: GlobalAction }[]>();
+  const direct = new Map<number, Map<string, Map<string, Map<string, number>>>>();
+  const involved = new Map<number, AuraMessage[]>();
   for (const t of a.transitions) {
     const l = out.get(t.from) ?? [];
     l.push({ to: t.to, action: t.action });
     out.set(t.from, l);
-  }
-  const finals = new Set(a.finals);
-  // Fast path (no allocation): from a lone configuration with nothing pending or ahead, a message that
-  // shares a role with every transition of its state has exactly one explanation, the transition itself.
-  const direct = new Map<number, Map<string, Map<string, Map<string, number>>>>();
-  const involved = new Map<number, AuraMessage[]>();
-  const lone = new Map<number, Config>();
-  const loneAt = (q: number): Config => {
-    let c = lone.get(q);
-    if (!c) lone.set(q, (c = { q, pending: [], ahead: [] }));
-    return c;
-  };
-  for (const t of a.transitions) {
     let f = direct.get(t.from);
     if (!f) direct.set(t.from, (f = new Map()));
     let g = f.get(t.action.from);
@@ -103,10 +104,25 @@ export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorO
     let h = g.get(t.action.to);
     if (!h) g.set(t.action.to, (h = new Map()));
     h.set(t.action.label, t.to);
-    const l = involved.get(t.from) ?? [];
-    l.push(t.action);
-    involved.set(t.from, l);
+    const i = involved.get(t.from) ?? [];
+    i.push(t.action);
+    involved.set(t.from, i);
   }
+  const p: Prepared = { out, finals: new Set(a.finals), direct, involved, lone: new Map() };
+  preparedCache.set(a, p);
+  return p;
+}
+
+/** As `createGlobalMonitor`, from a built global automaton. */
+export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorOptions = {}): AuraMonitor {
+  const window = opts.window ?? 16;
+  const maxConfigs = opts.maxConfigs ?? 4096;
+  const { out, finals, direct, involved, lone } = prepared(a);
+  const loneAt = (q: number): Config => {
+    let c = lone.get(q);
+    if (!c) lone.set(q, (c = { q, pending: [], ahead: [] }));
+    return c;
+  };
   const directStep = (q: number, m: AuraMessage): number | undefined => {
     const to = direct.get(q)?.get(m.from)?.get(m.to)?.get(m.label);
     if (to === undefined) return undefined;
