@@ -4,6 +4,7 @@
  * runs its cases, feeds every recorded trace to its {@link Monitor}, and
  * reports.
  */
+import type { LoadSupport } from './load.js';
 import type { ImpairKind, TraceTruncation, TraceEvent, TraceRecorder } from './trace.js';
 import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
 import type { FuzzSupport } from '../fuzz/types.js';
@@ -206,6 +207,8 @@ export interface ProtocolSuite<P extends object> {
   readonly fuzz?: FuzzSupport<P>;
   /** Profile discovery (`wirecheck discover`, `run --discover`, harness/discover): experiments that measure the target's timers and detect its readings. */
   readonly discover?: DiscoverySupport<P>;
+  /** Load generation (`wirecheck load`, engine/load.ts), loaded on demand; absent when the protocol has none. */
+  load?(): Promise<LoadSupport<P>>;
 }
 
 /** Result of one case, as reports carry it. */
