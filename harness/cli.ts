@@ -71,6 +71,12 @@ export const commands: readonly CommandEntry[] = [
   { name: 'serve', term: 'serve [options] <protocol>', description: 'Start a protocol\u2019s reference server (until Ctrl-C).', load: () => import('./cli/serve.js') },
   { name: 'client', term: 'client [options] <protocol>', description: 'Start a protocol\u2019s reference client against a target: a REPL, or the commands of --exec.', load: () => import('./cli/client.js') },
   {
+    name: 'load',
+    term: 'load [options]',
+    description: 'Load a target with many connections sending at a fixed rate; every delivered message checked by the protocol\u2019s model and timed (fan-out latency percentiles).',
+    load: () => import('./cli/load.js'),
+  },
+  {
     name: 'selftest',
     term: 'selftest [options]',
     description: 'Start every reference server in-process on loopback with short timers, run its suite against it, write reports (the default job of `npm start`).',
