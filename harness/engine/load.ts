@@ -81,7 +81,7 @@ export interface LoadSummary {
   /** Deliveries expected (each acknowledged message × the members of its room) and seen. */
   readonly expectedDeliveries: number;
   readonly delivered: number;
-  /** Measured send duration (ms) and rates over it. */
+  /** Measured send duration (ms) and rates over it (deliveries counted until its end; later ones are in `delivered`). */
   readonly sendMs: number;
   readonly sentPerSec: number;
   readonly deliveredPerSec: number;

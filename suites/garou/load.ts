@@ -107,6 +107,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
   let sendStart = 0;
   let sendEnd = 0;
   let heldAtEnd = 0;
+  let deliveredInSend = 0;
   /** room → members (client indices). */
   const members = new Map<number, number[]>();
   /** room → highest seq acknowledged for one of our SendMessages. */
@@ -273,6 +274,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
       });
     }
     sendEnd = epochMs();
+    deliveredInSend = delivered;
     for (const c of clients) {
       if (c.conn?.closed && !c.lost) {
         c.lost = true;
@@ -337,7 +339,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
     delivered,
     sendMs: Math.round(sendMs),
     sentPerSec: Math.round((sent * 1000 * 10) / sendMs) / 10,
-    deliveredPerSec: Math.round((delivered * 1000 * 10) / sendMs) / 10,
+    deliveredPerSec: Math.round((deliveredInSend * 1000 * 10) / sendMs) / 10,
     latencyMs: latencySummary(latency.view()),
     counters: { promotions, demotions },
     violations: { count: violationCount, byRule, first: violations },

@@ -1,0 +1,397 @@
+/**
+ * wirecheck benchmark: `wirecheck load --protocol garou` against the
+ * in-process Garou reference server, on this machine. Run:
+ * `npm run bench:garou-load [-- --quick]` (or `node --import=tsx bench/garou-load.ts`).
+ *
+ * 1. Capacity: the largest N (connections) that holds for `--duration`
+ *    seconds (default 60; `--quick`: 10) with every connection held to the
+ *    end, no violation, and fan-out p99 under `--p99` ms (default 100).
+ *    N grows through `--steps` (default 100,200,300,500,700,1000; `--quick`:
+ *    50,100,200) until a step fails. Load per step: rooms of `--members`
+ *    clients (default 20), each client sending `--per-client` messages/s
+ *    (default 0.05: one message every 20 s), so deliveries/s ≈ N × per-client × members.
+ * 2. Model overhead and baseline, at that N, saturated (offered rate
+ *    `--saturate` × the step's rate, default 20×, so that delivered/s is the
+ *    capacity rather than the offered rate), `--rounds` rounds (default 3;
+ *    `--quick`: 1) of `--sat-duration` seconds (default 20; `--quick`: 5),
+ *    variants interleaved with their order rotated each round:
+ *      - load, model on: the harness's load tool (QUIC driver, trace,
+ *        codec with schema validation, the feed's checks);
+ *      - load, model off: the same without the feed's checks (`--no-check`);
+ *      - bare (BASELINE): the same clients written directly on
+ *        @matrixai/quic: frames built and read by hand, JSON.parse only.
+ *    Figures: delivered/s (median over rounds), fan-out p99, CPU time of
+ *    the process per delivery (server included: the same for every
+ *    variant), and ratios to the baseline. Target: model on ≥ 0.85 × model
+ *    off in delivered/s.
+ *
+ * Absolute figures move with the machine (2 cores shared with other
+ * work: the load average is printed); the ratios measured in the same run
+ * are the numbers to read.
+ */
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { QUICClient, events as quicEvents } from '@matrixai/quic';
+import type { QUICStream } from '@matrixai/quic';
+import { startGarouServer } from '../reference-server/garou/index.js';
+import { clientCryptoOps, quietLogger } from '../harness/quic/util.js';
+import { latencySummary } from '../harness/engine/load.js';
+import { noop } from '../harness/engine/util.js';
+import { loadSupport, LOAD_BODY_PREFIX, parseLoadBody } from '../suites/garou/load.js';
+import { defaultProfile, type GarouProfile } from '../suites/garou/profile.js';
+import { median } from './_stats.js';
+import { bareClose, settlesWithin } from './bare-quic.js';
+
+interface Options {
+  readonly quick: boolean;
+  readonly durationMs: number;
+  readonly steps: readonly number[];
+  readonly members: number;
+  readonly perClient: number;
+  readonly p99Ms: number;
+  readonly saturate: number;
+  readonly rounds: number;
+  readonly satMs: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean' },
+      duration: { type: 'string' },
+      steps: { type: 'string' },
+      members: { type: 'string' },
+      'per-client': { type: 'string' },
+      p99: { type: 'string' },
+      saturate: { type: 'string' },
+      rounds: { type: 'string' },
+      'sat-duration': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log('usage: node --import=tsx bench/garou-load.ts [--quick] [--duration S] [--steps N,N,…] [--members M] [--per-client R] [--p99 MS] [--saturate X] [--rounds K] [--sat-duration S]');
+    process.exit(0);
+  }
+  const num = (name: string, v: string | undefined, def: number): number => {
+    if (v === undefined) return def;
+    const n = Number(v);
+    if (!(n > 0)) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(v)}`);
+    return n;
+  };
+  const quick = values.quick === true;
+  const steps = (values.steps ?? (quick ? '50,100,200' : '100,200,300,500,700,1000')).split(',').map((s) => num('steps', s, 0));
+  return {
+    quick,
+    durationMs: num('duration', values.duration, quick ? 10 : 60) * 1000,
+    steps: steps.map((s) => Math.round(s)),
+    members: Math.round(num('members', values.members, 20)),
+    perClient: num('per-client', values['per-client'], 0.05),
+    p99Ms: num('p99', values.p99, 100),
+    saturate: num('saturate', values.saturate, 20),
+    rounds: Math.round(num('rounds', values.rounds, quick ? 1 : 3)),
+    satMs: num('sat-duration', values['sat-duration'], quick ? 5 : 20) * 1000,
+  };
+}
+
+/** The profile of every run: the seed's, with promotions out of reach (the capacity is the shard path's). */
+const profile: GarouProfile = { ...defaultProfile, hotThreshold: 1_000_000, coldThreshold: 1 };
+
+/** What one variant measured. */
+interface Measure {
+  readonly established: number;
+  readonly held: number;
+  readonly sent: number;
+  readonly delivered: number;
+  readonly expected: number;
+  readonly deliveredPerSec: number;
+  readonly p99: number;
+  readonly p50: number;
+  readonly violations: number;
+  /** CPU ms of the whole process during the run (server included). */
+  readonly cpuMs: number;
+}
+
+const roomsFor = (n: number, members: number): number => Math.max(1, Math.floor(n / members));
+
+async function harnessLoad(n: number, members: number, rate: number, ms: number, check: boolean): Promise<Measure> {
+  const server = await startGarouServer({ profile });
+  try {
+    const cpu0 = process.cpuUsage();
+    const s = await loadSupport.run({
+      connect: { host: server.host, port: server.port, connectTimeoutMs: 10_000, insecure: true },
+      profile,
+      targetUrl: `quic://${server.host}:${server.port}`,
+      clients: n,
+      rooms: roomsFor(n, members),
+      ratePerSec: rate,
+      durationMs: ms,
+      check,
+    });
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      established: s.connections.established,
+      held: s.connections.held,
+      sent: s.sent,
+      delivered: s.delivered,
+      expected: s.expectedDeliveries,
+      deliveredPerSec: s.deliveredPerSec,
+      p99: s.latencyMs.p99,
+      p50: s.latencyMs.p50,
+      violations: s.violations.count,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The baseline: Garou clients written directly on @matrixai/quic.
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+function frame(type: number, payload: object): Uint8Array {
+  const body = enc.encode(JSON.stringify(payload));
+  const out = new Uint8Array(5 + body.length);
+  out[0] = type;
+  new DataView(out.buffer).setUint32(1, body.length);
+  out.set(body, 5);
+  return out;
+}
+
+/** Reads frames off a stream (skipping `skip` header bytes first); calls `on` for each. */
+async function readFrames(s: QUICStream, skipHeader: boolean, on: (type: number, payload: Record<string, unknown>) => void): Promise<void> {
+  const reader = s.readable.getReader();
+  let buf: Uint8Array = new Uint8Array(0);
+  let skip = -1;
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) return;
+      buf = buf.length ? Buffer.concat([buf, r.value]) : r.value;
+      if (skip < 0) {
+        if (!skipHeader) skip = 0;
+        else if (buf.length >= 1) skip = buf[0] === 0x10 ? 2 : 5;
+        else continue;
+      }
+      if (skip > 0) {
+        if (buf.length < skip) continue;
+        buf = buf.subarray(skip);
+        skip = 0;
+      }
+      while (buf.length >= 5) {
+        const len = new DataView(buf.buffer, buf.byteOffset, buf.length).getUint32(1);
+        if (buf.length < 5 + len) break;
+        on(buf[0]!, JSON.parse(dec.decode(buf.subarray(5, 5 + len))) as Record<string, unknown>);
+        buf = buf.subarray(5 + len);
+      }
+    }
+  } catch {
+    /* the connection went away */
+  }
+}
+
+interface BareClient {
+  readonly quic: QUICClient;
+  commands?: WritableStreamDefaultWriter<Uint8Array>;
+  readonly answers: Array<(p: Record<string, unknown>) => void>;
+  room?: number;
+  outstanding: number;
+  cmd: number;
+}
+
+async function bareLoad(n: number, members: number, rate: number, ms: number): Promise<Measure> {
+  const server = await startGarouServer({ profile });
+  const cpu0 = process.cpuUsage();
+  const clients: BareClient[] = [];
+  const lat: number[] = [];
+  let delivered = 0;
+  let expected = 0;
+  let sent = 0;
+  const r = roomsFor(n, members);
+  const memberCount = new Map<number, number>();
+  try {
+    const open = async (i: number): Promise<void> => {
+      const quic = await QUICClient.createQUICClient(
+        {
+          host: server.host,
+          port: server.port,
+          localHost: '0.0.0.0',
+          crypto: { ops: clientCryptoOps },
+          config: { applicationProtos: ['garou'], verifyPeer: false, maxIdleTimeout: 30_000, keepAliveIntervalTime: 10_000 },
+          logger: quietLogger('bench-garou-bare'),
+        },
+        { timer: 10_000 },
+      );
+      let ready: () => void = noop;
+      const authed = new Promise<void>((res) => (ready = res));
+      const c: BareClient = { quic, answers: [], outstanding: 0, cmd: 1 };
+      quic.connection.addEventListener(quicEvents.EventQUICConnectionStream.name, (e: Event) => {
+        const s = (e as quicEvents.EventQUICConnectionStream).detail;
+        void readFrames(s, true, (type, p) => {
+          if (type !== 0x30) return;
+          const b = parseLoadBody(String(p['body']));
+          if (b) {
+            delivered++;
+            lat.push(performance.timeOrigin + performance.now() - b.sentAt);
+          }
+        });
+      });
+      const ctl = quic.connection.newStream('bidi');
+      const cw = ctl.writable.getWriter();
+      cw.closed.catch(noop);
+      void readFrames(ctl, false, (type, p) => {
+        if (type === 0x50) ready();
+        else if (type === 0x62 || type === 0xff) c.answers.shift()?.(p);
+      });
+      await cw.write(Buffer.concat([frame(0x00, { version: 1, client: 'bare' }), frame(0x02, { username: `bare-${i}` })]));
+      await authed;
+      const cmds = quic.connection.newStream('uni');
+      const w = cmds.writable.getWriter();
+      w.closed.catch(noop);
+      await w.write(Uint8Array.of(0x01));
+      c.commands = w;
+      clients[i] = c;
+    };
+    const request = (c: BareClient, type: number, payload: object): Promise<Record<string, unknown>> =>
+      new Promise((res) => {
+        c.answers.push(res);
+        void c.commands!.write(frame(type, { ...payload, cmd_id: c.cmd++ })).catch(noop);
+      });
+    let next = 0;
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < n) await open(next++);
+    }));
+    const rooms: number[] = [];
+    await Promise.all(clients.slice(0, r).map(async (c, j) => {
+      const a = await request(c, 0x17, { name: `bare-${j}`, room_type: 'group' });
+      rooms[j] = a['room_id'] as number;
+      c.room = rooms[j];
+      memberCount.set(rooms[j]!, 1);
+    }));
+    for (let i = r; i < n; i++) {
+      const c = clients[i]!;
+      c.room = rooms[i % r];
+      await request(c, 0x15, { room_id: c.room });
+      memberCount.set(c.room!, memberCount.get(c.room!)! + 1);
+    }
+    const start = performance.now();
+    let turn = 0;
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        const elapsed = performance.now() - start;
+        const due = Math.floor((Math.min(elapsed, ms) * rate) / 1000);
+        let tries = 0;
+        while (sent < due && tries < n) {
+          const c = clients[turn++ % n]!;
+          if (c.outstanding >= 256) {
+            tries++;
+            continue;
+          }
+          tries = 0;
+          c.outstanding++;
+          sent++;
+          const room = c.room!;
+          c.answers.push((p) => {
+            c.outstanding--;
+            if (p['seq'] !== undefined) expected += memberCount.get(room) ?? 0;
+          });
+          void c.commands!.write(frame(0x10, { room_id: room, body: `${LOAD_BODY_PREFIX}${turn % n} ${(performance.timeOrigin + performance.now()).toFixed(3)}`, cmd_id: c.cmd++ })).catch(noop);
+        }
+        if (elapsed >= ms) return resolve();
+        setTimeout(tick, 5);
+      };
+      tick();
+    });
+    const sendMs = performance.now() - start;
+    const deliveredBySend = delivered;
+    const drainUntil = performance.now() + 5_000;
+    while (performance.now() < drainUntil && (delivered < expected || clients.some((c) => c.outstanding > 0))) await new Promise((res) => setTimeout(res, 20));
+    const cpu = process.cpuUsage(cpu0);
+    const l = latencySummary(lat);
+    return {
+      established: clients.length,
+      held: clients.filter((c) => c && !(c.quic.connection as unknown as { closed?: boolean }).closed).length,
+      sent,
+      delivered,
+      expected,
+      deliveredPerSec: Math.round((deliveredBySend * 1000) / sendMs),
+      p99: l.p99,
+      p50: l.p50,
+      violations: 0,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
+  } finally {
+    await Promise.all(clients.map((c) => (c ? bareClose(c.quic, 5_000) : true)));
+    await settlesWithin(server.stop(), 10_000);
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  console.log(`garou load bench: node ${process.version}, ${availableParallelism()} CPU(s) ${cpus()[0]?.model ?? ''}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(`capacity: ${o.durationMs / 1000} s per step, rooms of ${o.members}, ${o.perClient} msgs/s per client, p99 < ${o.p99Ms} ms; steps ${o.steps.join(', ')}\n`);
+  console.log(`${'N'.padStart(6)} ${'rooms'.padStart(6)} ${'rate/s'.padStart(7)} ${'held'.padStart(6)} ${'deliv/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'viol'.padStart(5)}  verdict`);
+  let best: { n: number; m: Measure } | undefined;
+  for (const n of o.steps) {
+    const rate = n * o.perClient;
+    const m = await harnessLoad(n, o.members, rate, o.durationMs, true);
+    const ok = m.held === n && m.violations === 0 && m.p99 < o.p99Ms && m.delivered === m.expected;
+    console.log(`${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${String(m.violations).padStart(5)}  ${ok ? 'holds' : 'fails'}`);
+    if (!ok) break;
+    best = { n, m };
+  }
+  if (best) console.log(`\nlargest N that holds ${o.durationMs / 1000} s with p99 < ${o.p99Ms} ms: ${best.n} connections, ${f1(best.m.deliveredPerSec)} delivered msgs/s (target ≥ 500 connections: ${best.n >= 500 ? 'met' : 'not met'})`);
+  else console.log(`\nno step held (the first, N = ${o.steps[0]}, failed)`);
+
+  const n = best?.n ?? o.steps[0]!;
+  const rate = n * o.perClient * o.saturate;
+  console.log(`\nsaturated at N = ${n}: offered ${f1(rate)} msgs/s, ${o.rounds} round(s) of ${o.satMs / 1000} s, variants interleaved\n`);
+  const variants: { name: string; run: () => Promise<Measure> }[] = [
+    { name: 'load, model on', run: () => harnessLoad(n, o.members, rate, o.satMs, true) },
+    { name: 'load, model off', run: () => harnessLoad(n, o.members, rate, o.satMs, false) },
+    { name: 'bare @matrixai/quic (BASE)', run: () => bareLoad(n, o.members, rate, o.satMs) },
+  ];
+  const results = new Map<string, Measure[]>(variants.map((v) => [v.name, []]));
+  for (let round = 0; round < o.rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(k + round) % variants.length]!;
+      results.get(v.name)!.push(await v.run());
+    }
+  }
+  const summary = variants.map((v) => {
+    const ms = results.get(v.name)!;
+    return {
+      name: v.name,
+      dps: median(ms.map((m) => m.deliveredPerSec)),
+      p99: median(ms.map((m) => m.p99)),
+      cpuUs: median(ms.map((m) => (m.cpuMs * 1000) / Math.max(1, m.delivered))),
+      viol: ms.reduce((a, m) => a + m.violations, 0),
+    };
+  });
+  const base = summary[2]!;
+  const on = summary[0]!;
+  const off = summary[1]!;
+  console.log(`${'variant'.padEnd(28)} ${'deliv/s median'.padStart(15)} ${'÷ base'.padStart(7)} ${'p99 ms'.padStart(8)} ${'CPU µs/delivery'.padStart(16)} ${'× base'.padStart(7)} ${'viol'.padStart(5)}`);
+  for (const s of summary) {
+    console.log(`${s.name.padEnd(28)} ${f1(s.dps).padStart(15)} ${(s.dps / base.dps).toFixed(2).padStart(7)} ${f1(s.p99).padStart(8)} ${f1(s.cpuUs).padStart(16)} ${(s.cpuUs / base.cpuUs).toFixed(2).padStart(7)} ${String(s.viol).padStart(5)}`);
+  }
+  const fewer = 1 - on.dps / off.dps;
+  console.log(`\nmodel overhead: ${(fewer * 100).toFixed(1)} % fewer delivered msgs/s with the model than without (target ≤ 15 %: ${fewer <= 0.15 ? 'met' : 'not met'}); CPU per delivery ×${(on.cpuUs / off.cpuUs).toFixed(2)}`);
+  console.log(`load tool (model on) ÷ bare @matrixai/quic clients: ${(on.dps / base.dps).toFixed(2)} in delivered msgs/s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
