@@ -90,4 +90,5 @@ export const reference: ReferenceImplementation<GarouProfile> = {
   startServer: startGarouServer,
   createCore: createReferenceCore,
   faults,
+  loadClient: async () => (await import('./client/index.js')).runClient,
 };

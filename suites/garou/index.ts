@@ -33,4 +33,5 @@ export const suite: ProtocolSuite<GarouProfile> = {
     coverageLabels: COVERAGE_LABELS,
     livenessRule: 'GAROU-14.3',
   },
+  load: async () => (await import('./load.js')).loadSupport,
 };
