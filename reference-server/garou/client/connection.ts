@@ -142,6 +142,12 @@ export class GarouConnection {
   private readonly awaited = new Set<number>();
   /** Write failures (a stream gone): the connection is going down. */
   private writeError: string | undefined;
+  /** ShardAssignment arrived (the handshake's last frame, GAROU-4.6). */
+  private assigned = false;
+  /** AuthFailed's reason. */
+  private authFailure: string | undefined;
+  /** One-off listeners of {@link uploadFrame} and {@link ping}. */
+  private readonly watchers = new Set<(ev: ClientEvent) => void>();
 
   private constructor(
     readonly conn: ClientConnection,
@@ -164,7 +170,7 @@ export class GarouConnection {
     const trace = opts.trace ?? new TraceRecorder();
     const driver = opts.driver ?? quicDriver;
     const connect: ConnectOptions = { alpn: ['garou'], datagrams: true, ...opts.connect };
-    // Route events of the connection from its first one: the index is the next one the trace allocates.
+    // Events recorded before the handler is registered are kept by the router and handed over.
     const router = TraceRouter.of(trace);
     const conn = await driver.connect(trace, connect).catch((err: unknown) => {
       throw err instanceof ConnectError ? err : new ConnectError(errorMessage(err), { cause: err });
@@ -197,9 +203,6 @@ export class GarouConnection {
     if (r.kind === 'closed') throw new GarouHandshakeError(`connection ${describeClose(r.info)} during the Garou handshake`, r.info);
     throw new GarouHandshakeError(`no AuthOk and ShardAssignment within ${this.opts.handshakeTimeoutMs} ms (GAROU-4.1, 4.6)`);
   }
-
-  private assigned = false;
-  private authFailure: string | undefined;
 
   /** How the connection ended, once it did. */
   get closed(): CloseInfo | undefined {
@@ -357,9 +360,6 @@ export class GarouConnection {
     this.watchers.delete(watch);
     return r;
   }
-
-  /** One-off listeners of {@link uploadFrame} and {@link ping}. */
-  private readonly watchers = new Set<(ev: ClientEvent) => void>();
 
   /** Sends MessageDelivered / MessageRead (no answer, GAROU-9.1). */
   ack(name: 'MessageDelivered' | 'MessageRead', roomId: number, seq: number): void {
