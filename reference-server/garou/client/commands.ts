@@ -16,6 +16,8 @@
  * `sleep SECS`, `close [REASON]` (Goodbye), `help`, `exit`.
  */
 
+import { parseCommandLine, type ReplParseError } from '../../../harness/engine/repl.js';
+
 /** One argument kind: a u32 room id, a string word, the rest of the segment, a number of seconds, a choice. */
 type ArgKind = 'room' | 'word' | 'rest' | 'secs' | 'int' | readonly string[];
 
@@ -77,11 +79,7 @@ export interface ParsedCommand {
 }
 
 /** Why a line was rejected; `segment` is the offending `;`-separated part. */
-export interface ParseError {
-  readonly kind: 'parse-error';
-  readonly message: string;
-  readonly segment: string;
-}
+export type ParseError = ReplParseError;
 
 /** True when {@link parseLine} rejected the line. */
 export function isParseError(r: ParsedCommand[] | ParseError): r is ParseError {
@@ -172,17 +170,7 @@ function parseSegment(segment: string): ParsedCommand | ParseError {
  *   naming the segment, the problem and the command's usage.
  */
 export function parseLine(line: string): ParsedCommand[] | ParseError {
-  const hash = line.indexOf('#');
-  const code = hash === -1 ? line : line.slice(0, hash);
-  const out: ParsedCommand[] = [];
-  for (const raw of code.split(';')) {
-    const segment = raw.trim();
-    if (segment === '') continue;
-    const r = parseSegment(segment);
-    if ('kind' in r) return r;
-    out.push(r);
-  }
-  return out;
+  return parseCommandLine(line, parseSegment);
 }
 
 /**

@@ -11,6 +11,8 @@
  * case-insensitive, `commit` also takes `0x` hex ids.
  */
 
+import { parseCommandLine, type ReplParseError } from '../../../harness/engine/repl.js';
+
 /** Names of the REPL commands, in the order `help` lists them (seed "Available commands"). */
 export const COMMAND_NAMES = ['connect', 'send_event', 'commit', 'read_action', 'close', 'sleep', 'reset', 'help', 'exit'] as const;
 
@@ -52,11 +54,7 @@ export type Command =
 export type ParsedCommand = Command & { readonly repeat: number; readonly source: string };
 
 /** Why a line was rejected. `segment` is the offending `;`-separated part (trimmed). */
-export interface ParseError {
-  readonly kind: 'parse-error';
-  readonly message: string;
-  readonly segment: string;
-}
+export type ParseError = ReplParseError;
 
 /** True when {@link parseLine} rejected the line. */
 export function isParseError(r: ParsedCommand[] | ParseError): r is ParseError {
@@ -155,17 +153,7 @@ function parseSegment(segment: string): ParsedCommand | ParseError {
  *   command's error lists the known ones).
  */
 export function parseLine(line: string): ParsedCommand[] | ParseError {
-  const hash = line.indexOf('#');
-  const code = hash === -1 ? line : line.slice(0, hash);
-  const out: ParsedCommand[] = [];
-  for (const raw of code.split(';')) {
-    const segment = raw.trim();
-    if (segment === '') continue;
-    const r = parseSegment(segment);
-    if ('kind' in r) return r;
-    out.push(r);
-  }
-  return out;
+  return parseCommandLine(line, parseSegment);
 }
 
 /** Command names starting with `prefix` (case-insensitive), in {@link COMMAND_NAMES} order. */
