@@ -110,6 +110,8 @@ interface Measure {
   readonly p99: number;
   readonly p50: number;
   readonly violations: number;
+  /** Violations by rule, and the first error (for a failing step's line). */
+  readonly why?: string;
   /** CPU ms of the whole process during the run (server included). */
   readonly cpuMs: number;
 }
@@ -141,6 +143,7 @@ async function harnessLoad(n: number, members: number, rate: number, ms: number,
       p99: s.latencyMs.p99,
       p50: s.latencyMs.p50,
       violations: s.violations.count,
+      why: [Object.entries(s.violations.byRule).map(([r, k]) => `${r}×${k}`).join(' '), s.errors[0] ?? ''].filter(Boolean).join('; '),
       cpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
@@ -344,7 +347,7 @@ async function main(): Promise<void> {
     const rate = n * o.perClient;
     const m = await harnessLoad(n, o.members, rate, o.durationMs, true);
     const ok = m.held === n && m.violations === 0 && m.p99 < o.p99Ms && m.delivered === m.expected;
-    console.log(`${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${String(m.violations).padStart(5)}  ${ok ? 'holds' : 'fails'}`);
+    console.log(`${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${String(m.violations).padStart(5)}  ${ok ? 'holds' : `fails${m.why ? ` (${m.why.slice(0, 160)})` : ''}`}`);
     if (!ok) break;
     best = { n, m };
   }

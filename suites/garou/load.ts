@@ -33,6 +33,8 @@ const MAX_VIOLATIONS_KEPT = 50;
 const MAX_ERRORS_KEPT = 20;
 /** Send ticks (ms). */
 const TICK_MS = 5;
+/** Keep-alive interval of the load's connections (ms), when no idle timeout is set. */
+const KEEP_ALIVE_MS = 5_000;
 /** Unanswered commands per client beyond which the client skips its turn (back-pressure). */
 const MAX_OUTSTANDING = 256;
 
@@ -88,7 +90,8 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
   const drainMs = Math.max(1_000, 2 * (profile.replyDeadlineMs + profile.toleranceMs));
   // One trace for every connection, with a small byte budget: the load keeps no transcript.
   const trace = new TraceRecorder(undefined, undefined, 1_048_576);
-  const connect: ConnectOptions = { alpn: [profile.alpn], datagrams: true, ...opts.connect };
+  // Keep-alive PINGs: a connection opened early waits, idle, for all the others (QUIC idle timeout, RFC 9000 §10.1).
+  const connect: ConnectOptions = { alpn: [profile.alpn], datagrams: true, ...(opts.connect.idleTimeoutMs ? {} : { keepAliveMs: KEEP_ALIVE_MS }), ...opts.connect };
 
   const clients: LoadClient[] = Array.from({ length: n }, (_, index) => ({ index, outstanding: 0, lost: false }));
   const violations: LoadViolation[] = [];

@@ -330,9 +330,11 @@ export class GarouConnection {
 
   /**
    * Sends a chat command and waits up to `ms` for its answer (GAROU-5.2).
-   * @throws RangeError / Error as {@link send}.
+   * Resolves `closed` (cmd_id 0, nothing sent) when the connection has already ended.
+   * @throws RangeError when the payload breaks its schema.
    */
   async request<K extends ChatCommandName>(name: K, args: CommandArgs<K>, ms: number): Promise<WaitOutcome<CommandAnswer> & { readonly cmdId: number }> {
+    if (this.closeInfo) return { kind: 'closed', info: this.closeInfo, cmdId: 0 };
     const { cmdId, write } = this.state.command(name, args, this.clock());
     this.awaited.add(cmdId);
     this.write(write);

@@ -10,7 +10,8 @@
  */
 import { homedir } from 'node:os';
 import path from 'node:path';
-import type { ConnectOptions, Driver } from '../../../harness/drivers/types.js';
+import type { Driver } from '../../../harness/drivers/types.js';
+import type { ReferenceClientOptions } from '../../../harness/engine/reference.js';
 import { ReplExit, runRepl } from '../../../harness/engine/repl.js';
 import type { GarouProfile } from '../../../suites/garou/profile.js';
 import { GarouReplClient } from './client.js';
@@ -27,25 +28,8 @@ export const PROMPT = 'garou> ';
 /** Exit codes of {@link runClient}: 0 every command succeeded, 1 one failed, 2 the `exec` script does not parse. */
 export const ClientExit = ReplExit;
 
-/** Options of {@link runClient} (the registry's `ReferenceClientOptions`, plus test hooks). */
-export interface RunClientOptions {
-  /** Target and TLS options (host, port, ca, insecure, connectTimeoutMs in ms); ALPN defaults to the profile's. */
-  readonly connect: ConnectOptions;
-  /** The target's timers and limits (SPEC.md "Profile"). */
-  readonly profile: GarouProfile;
-  /** Target URL, for the banner. */
-  readonly targetUrl?: string;
-  /** Commands to run non-interactively (lines separated by newlines; commands by `;`). */
-  readonly exec?: string;
-  /** Output: `out` gets the REPL's lines (newline-terminated), `err` the banner. */
-  readonly io: { out(text: string): void; err(text: string): void };
-  /** Line source of the interactive mode (default `process.stdin`). */
-  readonly input?: NodeJS.ReadableStream;
-  /** History file of the interactive mode (default `~/.wirecheck_garou_history`); TTY only. */
-  readonly historyFile?: string;
-  /** Transport driver (default QUIC); for tests. */
-  readonly driver?: Driver;
-}
+/** Options of {@link runClient}: the registry's `ReferenceClientOptions`, plus a history file (default `~/.wirecheck_garou_history`, TTY only) and a transport driver (default QUIC; for tests). */
+export type RunClientOptions = ReferenceClientOptions<GarouProfile> & { readonly historyFile?: string; readonly driver?: Driver };
 
 /**
  * Runs the Garou REPL (harness/engine/repl.ts) until `exit`, end of input,
