@@ -7,7 +7,7 @@
  * JSON. The protocol provides the generator (`ProtocolSuite.load`,
  * engine/load.ts); this command names no protocol.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { ExitCode, UsageError } from '../engine/errors.js';
 import type { LoadProgress, LoadSummary } from '../engine/load.js';
 import { loadProfile } from '../engine/profile.js';
@@ -44,8 +44,8 @@ export function register({ program, io, setExitCode }: CommandHost): void {
     .requiredOption('-p, --protocol <name>', 'protocol name (one that offers load generation, e.g. garou)')
     .option('--clients <n>', 'connections to open and hold', intArg('--clients', 1), 10)
     .option('--rooms <n>', 'rooms (fan-out units) the clients send into', intArg('--rooms', 1), 1)
-    .option('--rate <m/s>', 'messages per second, all clients together (e.g. 200/s)', parseRate, 10)
-    .option('--duration <t>', 'how long to send (e.g. 30s, 500ms, 2m; a bare number is seconds)', parseDuration, 10_000)
+    .addOption(new Option('--rate <m/s>', 'messages per second, all clients together (e.g. 200/s)').argParser(parseRate).default(10, '10/s'))
+    .addOption(new Option('--duration <t>', 'how long to send (e.g. 30s, 500ms, 2m; a bare number is seconds)').argParser(parseDuration).default(10_000, '10s'))
     .option('--profile <file>', 'target profile (JSON): timers and limits; default: the seed\u2019s')
     .option('--fast', 'start from the suite\u2019s short-timer profile instead of the seed defaults')
     .option('--no-check', 'do not check deliveries with the model (to measure its cost)')
