@@ -1,8 +1,8 @@
 /**
  * Garou load generation for `wirecheck load --protocol garou` (the
  * emqtt-bench pattern with a conformance oracle on every message): N
- * authenticated clients on real connections (the reference client library,
- * reference-server/garou/client/), R group rooms (client j < R creates room
+ * authenticated clients on real connections (the client library,
+ * suites/garou/client.ts over client-state.ts), R group rooms (client j < R creates room
  * j, every other client joins room i mod R), then SendMessage at a fixed
  * total rate spread round-robin over the clients, each body carrying its
  * send timestamp (ms since the Unix epoch).
@@ -18,8 +18,8 @@ import type { ConnectOptions } from '../../harness/drivers/types.js';
 import { TraceRecorder } from '../../harness/engine/trace.js';
 import { latencySummary, type LoadOptions, type LoadProgress, type LoadSummary, type LoadSupport, type LoadViolation } from '../../harness/engine/load.js';
 import { errorMessage } from '../../harness/engine/util.js';
-import { GarouConnection, epochMs, describeClose } from '../../reference-server/garou/client/connection.js';
-import type { ClientEvent } from '../../reference-server/garou/client/state.js';
+import { GarouConnection, epochMs, describeClose } from './client.js';
+import type { ClientEvent } from './client-state.js';
 import type { GarouProfile } from './profile.js';
 
 /** The body prefix of load messages: `wcload <client> <send ms since the epoch>`. */

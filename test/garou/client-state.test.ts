@@ -2,7 +2,7 @@
 import t from 'tap';
 import { decodeStream, encodeDatagram, encodeFrame, encodeRawFrame, encodeStreamHeader } from '../../suites/garou/codec.js';
 import type { Frame, FrameName, Payloads } from '../../suites/garou/frames.js';
-import { GarouClientState, type ClientEvent, type ClientWrite } from '../../reference-server/garou/client/state.js';
+import { GarouClientState, type ClientEvent, type ClientWrite } from '../../suites/garou/client-state.js';
 
 const f = <K extends FrameName>(name: K, payload: Payloads[K]): Uint8Array => encodeFrame(name, payload);
 const cat = (...parts: Uint8Array[]): Uint8Array => Buffer.concat(parts);

@@ -23,8 +23,8 @@ import type { GarouProfile } from '../../../suites/garou/profile.js';
 import type { DecodedFrame } from '../../../suites/garou/codec.js';
 import { ERROR_CODES, type RoomType } from '../../../suites/garou/frames.js';
 import { COMMANDS, COMMAND_NAMES, usage, type ParsedCommand } from './commands.js';
-import { GarouConnection, describeClose, type WaitOutcome } from './connection.js';
-import type { ChatCommandName, ClientEvent, CommandAnswer, CommandArgs } from './state.js';
+import { GarouConnection, describeClose, type WaitOutcome } from '../../../suites/garou/client.js';
+import type { ChatCommandName, ClientEvent, CommandAnswer, CommandArgs } from '../../../suites/garou/client-state.js';
 
 /** Options of a {@link GarouReplClient}. */
 export interface GarouReplClientOptions {

@@ -1,7 +1,8 @@
 /**
- * The Garou reference client: the library (state.ts: the Sans-I/O client
- * state machine; connection.ts: the thin driver over the harness's QUIC
- * driver) and the REPL loaded by `wirecheck client garou`
+ * The Garou reference client: the library (suites/garou/client-state.ts:
+ * the Sans-I/O client state machine; suites/garou/client.ts: the thin
+ * driver over the harness's QUIC driver; in suites/ so that the load tool
+ * uses it without importing reference-server/) and the REPL loaded by `wirecheck client garou`
  * (harness/engine/registry.ts `loadReferenceClient`), with Proton's REPL
  * conventions (the shared loop, harness/engine/repl.ts): `exec` or
  * interactive; on a TTY prompt `garou> `, tab completion of command names
@@ -17,8 +18,8 @@ import type { GarouProfile } from '../../../suites/garou/profile.js';
 import { GarouReplClient } from './client.js';
 import { completeLine, parseLine } from './commands.js';
 
-export { GarouClientState, type ClientEvent, type ClientWrite, type GarouClientOptions, type RoomView, type Step } from './state.js';
-export { GarouConnection, GarouHandshakeError, describeClose, epochMs, type GarouConnectionOptions, type WaitOutcome } from './connection.js';
+export { GarouClientState, type ClientEvent, type ClientWrite, type GarouClientOptions, type RoomView, type Step } from '../../../suites/garou/client-state.js';
+export { GarouConnection, GarouHandshakeError, describeClose, epochMs, type GarouConnectionOptions, type WaitOutcome } from '../../../suites/garou/client.js';
 export { GarouReplClient, describeAnswer, describeRoomFrame, type CommandOutcome, type GarouReplClientOptions } from './client.js';
 export { COMMANDS, COMMAND_NAMES, completeLine, isParseError, parseLine, usage, type CommandName, type ParseError, type ParsedCommand } from './commands.js';
 

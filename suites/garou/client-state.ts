@@ -1,7 +1,7 @@
 /**
  * One Garou client connection as a pure state machine (Sans-I/O): bytes
  * and stream events in, with the time passed in (ms); bytes to write and
- * events out. Used by the REPL client, the library (connection.ts, the thin
+ * events out. Used by the REPL client, the library (client.ts, the thin
  * driver over the harness's QUIC driver) and the load tool
  * (suites/garou/load.ts).
  *
@@ -29,9 +29,9 @@ import {
   encodeStreamHeader,
   type DecodedFrame,
   type StreamHeader,
-} from '../../../suites/garou/codec.js';
-import { RoomFeed, type FeedViolation, type RoomStream } from '../../../suites/garou/feed.js';
-import type { DatagramName, Frame, Payloads, RoomMessagePayload, RoomType, Role } from '../../../suites/garou/frames.js';
+} from './codec.js';
+import { RoomFeed, type FeedViolation, type RoomStream } from './feed.js';
+import type { DatagramName, Frame, Payloads, RoomMessagePayload, RoomType, Role } from './frames.js';
 
 /** The client streams (GAROU-3.2), and the control stream. */
 export type ClientCarrier = 'control' | 'commands' | 'acks' | 'upload';

@@ -8,12 +8,12 @@
  * deadline; target behaviour never throws out of a wait, it resolves with
  * what happened.
  */
-import { ConnectError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from '../../../harness/drivers/types.js';
-import { quicDriver } from '../../../harness/drivers/quic.js';
-import { TraceRecorder, type TraceEvent } from '../../../harness/engine/trace.js';
-import { errorMessage } from '../../../harness/engine/util.js';
-import type { DatagramName, Payloads } from '../../../suites/garou/frames.js';
-import { closeCodeName } from '../../../suites/garou/frames.js';
+import { ConnectError, type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from '../../harness/drivers/types.js';
+import { quicDriver } from '../../harness/drivers/quic.js';
+import { TraceRecorder, type TraceEvent } from '../../harness/engine/trace.js';
+import { errorMessage } from '../../harness/engine/util.js';
+import type { DatagramName, Payloads } from './frames.js';
+import { closeCodeName } from './frames.js';
 import {
   GarouClientState,
   type ChatCommandName,
@@ -25,7 +25,7 @@ import {
   type GarouClientOptions,
   type Step,
   type UploadFrameName,
-} from './state.js';
+} from './client-state.js';
 
 /** Options of {@link GarouConnection.open}. */
 export interface GarouConnectionOptions {
