@@ -118,6 +118,104 @@ class Reject {
   constructor(readonly problem: FlatBufferProblem) {}
 }
 
+/** Field kinds as small integers (one hidden class for every compiled field: monomorphic property loads). */
+const SCALAR = 0;
+const STRING = 1;
+const VECTOR = 2;
+const TABLE = 3;
+const UNION = 4;
+
+/**
+ * A field compiled for the walk: every field has the same shape whatever
+ * its kind (a {@link FieldSchema} union has five, which makes V8's property
+ * loads megamorphic and cost as much as the checks themselves).
+ */
+class CompiledField {
+  /** Byte of the field's slot in the vtable (`4 + 2 × id`). */
+  readonly slot: number;
+  /** Union only: byte of its `_type` slot. */
+  readonly typeSlot: number;
+  readonly kind: number;
+  /** Scalar width, or vector element width (bytes); 4 for offsets. */
+  readonly size: number;
+  readonly required: boolean;
+  private sub: CompiledTable | undefined;
+  private members: (CompiledTable | undefined)[] | undefined;
+
+  constructor(readonly schema: FieldSchema) {
+    this.slot = 4 + 2 * schema.id;
+    this.typeSlot = 2 + 2 * schema.id;
+    this.required = schema.required === true;
+    switch (schema.kind) {
+      case 'scalar':
+        this.kind = SCALAR;
+        this.size = schema.size;
+        break;
+      case 'string':
+        this.kind = STRING;
+        this.size = 1;
+        break;
+      case 'vector':
+        this.kind = VECTOR;
+        this.size = schema.elemSize;
+        break;
+      case 'table':
+        this.kind = TABLE;
+        this.size = 4;
+        break;
+      case 'union':
+        this.kind = UNION;
+        this.size = 4;
+        break;
+    }
+    this.sub = undefined;
+    this.members = undefined;
+  }
+
+  get name(): string {
+    return this.schema.name;
+  }
+
+  /** Table field: the table's compiled schema (resolved on first use: schemas may be recursive). */
+  table(): CompiledTable {
+    if (this.sub === undefined) this.sub = compile((this.schema as Extract<FieldSchema, { kind: 'table' }>).table());
+    return this.sub;
+  }
+
+  /** Union field: the member table of union type `type` (1 …), or undefined for an unknown type. */
+  member(type: number): CompiledTable | undefined {
+    if (this.members === undefined) {
+      const m = (this.schema as Extract<FieldSchema, { kind: 'union' }>).members;
+      const out: (CompiledTable | undefined)[] = [];
+      for (let i = 0; i < 256; i++) out.push(undefined);
+      for (const [k, f] of Object.entries(m)) {
+        const i = Number(k);
+        if (Number.isInteger(i) && i > 0 && i < 256) out[i] = compile(f());
+      }
+      this.members = out;
+    }
+    return this.members[type];
+  }
+}
+
+/** A table schema compiled for the walk. */
+interface CompiledTable {
+  readonly name: string;
+  readonly fields: readonly CompiledField[];
+}
+
+/** Compiled schemas, one per {@link TableSchema} object. */
+const compiled = new WeakMap<TableSchema, CompiledTable>();
+
+function compile(schema: TableSchema): CompiledTable {
+  let c = compiled.get(schema);
+  if (c === undefined) {
+    c = { name: schema.name, fields: schema.fields.map((f) => new CompiledField(f)) };
+    compiled.set(schema, c);
+  }
+  return c;
+}
+
 /**
  * Verifies `buf` as a FlatBuffer whose root table is `root` (RFC-like rules
  * in the module docstring). Returns `undefined` when every rule holds, else
@@ -125,43 +223,70 @@ class Reject {
  * on any input.
  */
 export function verifyFlatBuffer(buf: Uint8Array, root: TableSchema, opts: VerifyOptions = {}): VerifyResult {
-  const v = new Verifier(buf, opts);
+  // One walker, reused: the walk is synchronous and never re-entered, and
+  // allocating its state per buffer costs as much as verifying a small table.
+  const v = shared;
+  v.reset(buf, opts);
+  if (root !== lastRoot) {
+    lastRoot = root;
+    lastCompiled = compile(root);
+  }
   try {
-    v.verifyRoot(root, opts.identifier);
+    v.verifyRoot(lastCompiled as CompiledTable, opts.identifier);
     return undefined;
   } catch (err) {
     if (err instanceof Reject) return err.problem;
     throw err;
+  } finally {
+    v.release();
   }
 }
 
+const EMPTY = new Uint8Array(0);
+/** The root schema of the previous call and its compiled form (a WeakMap look-up per buffer is measurable). */
+let lastRoot: TableSchema | undefined;
+let lastCompiled: CompiledTable | undefined;
+
 /** The walk over one buffer; see {@link verifyFlatBuffer}. */
 class Verifier {
-  private readonly size: number;
+  private buf: Uint8Array = EMPTY;
+  private size = 0;
   private depth = 0;
   private tables = 0;
-  private readonly maxDepth: number;
-  private readonly maxTables: number;
+  private maxDepth = DEFAULT_MAX_DEPTH;
+  private maxTables = DEFAULT_MAX_TABLES;
+  private rootName = '';
+  /**
+   * The path from the root, kept as the table and the field being checked
+   * at each depth (1-based; slots are overwritten, never pushed), and built
+   * into a string only when a rule fails: a sound buffer costs no path work.
+   */
+  private readonly tableAt: (CompiledTable | undefined)[] = [];
+  private readonly fieldAt: (CompiledField | undefined)[] = [];
 
-  constructor(
-    private readonly buf: Uint8Array,
-    opts: VerifyOptions,
-  ) {
+  /** Drops the buffer walked (the walker outlives it). */
+  release(): void {
+    this.buf = EMPTY;
+  }
+
+  /** Starts a walk over `buf` (the previous one's state is dropped). */
+  reset(buf: Uint8Array, opts: VerifyOptions): void {
+    this.buf = buf;
     this.size = buf.byteLength;
+    this.depth = 0;
+    this.tables = 0;
     this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.maxTables = opts.maxTables ?? DEFAULT_MAX_TABLES;
   }
 
-  /**
-   * Field path from the root, as segments: a field name, or a table schema
-   * entered through a union (shown `<Name>`). Built into a string only when
-   * a rule fails, so a sound buffer costs no string work.
-   */
-  private readonly path: (string | TableSchema)[] = [];
-
+  /** `Root.field<Member>.field…`: a table entered through a union is shown `<Name>`. */
   private pathText(): string {
-    let out = '';
-    for (const seg of this.path) out += typeof seg === 'string' ? (out === '' ? seg : `.${seg}`) : `<${seg.name}>`;
+    let out = this.rootName;
+    for (let d = 1; d <= this.depth; d++) {
+      if (d > 1 && this.fieldAt[d - 1]?.kind === UNION) out += `<${this.tableAt[d]?.name ?? ''}>`;
+      const f = this.fieldAt[d];
+      if (f !== undefined) out += `.${f.name}`;
+    }
     return out;
   }
 
@@ -191,8 +316,8 @@ class Verifier {
     return pos >= 0 && len >= 0 && pos <= this.size && len <= this.size - pos;
   }
 
-  verifyRoot(root: TableSchema, identifier: string | undefined): void {
-    this.path.push(root.name);
+  verifyRoot(root: CompiledTable, identifier: string | undefined): void {
+    this.rootName = root.name;
     const min = identifier === undefined ? 4 : 8;
     if (this.size < min) this.fail('buffer-size', 0, `buffer of ${this.size} bytes is shorter than the ${min} bytes of a root offset${identifier === undefined ? '' : ' and file identifier'}`);
     if (this.size > MAX_BUFFER_SIZE) this.fail('buffer-size', 0, `buffer of ${this.size} bytes exceeds ${MAX_BUFFER_SIZE}`);
@@ -209,7 +334,7 @@ class Verifier {
 
   /** Reads the uoffset at `pos` and returns the position it points to (C++ `VerifyOffset`). */
   private followOffset(pos: number): number {
-    if (pos % 4 !== 0) this.fail('offset-alignment', pos, 'offset is not aligned to 4 bytes');
+    if ((pos & 3) !== 0) this.fail('offset-alignment', pos, 'offset is not aligned to 4 bytes');
     if (!this.inBounds(pos, 4)) this.fail('offset-bounds', pos, 'offset lies outside the buffer');
     const o = this.u32(pos);
     if (o === 0) this.fail('offset-zero', pos, 'offset is 0');
@@ -219,35 +344,52 @@ class Verifier {
     return target;
   }
 
-  private verifyTable(table: number, schema: TableSchema): void {
-    this.depth++;
+  private verifyTable(table: number, schema: CompiledTable): void {
+    const depth = ++this.depth;
     this.tables++;
-    if (this.depth > this.maxDepth) this.fail('depth', table, `tables nested deeper than ${this.maxDepth}`);
+    this.tableAt[depth] = schema;
+    this.fieldAt[depth] = undefined;
+    if (depth > this.maxDepth) this.fail('depth', table, `tables nested deeper than ${this.maxDepth}`);
     if (this.tables > this.maxTables) this.fail('tables', table, `more than ${this.maxTables} tables`);
-    if (table % 4 !== 0) this.fail('offset-alignment', table, 'table is not aligned to 4 bytes');
+    if ((table & 3) !== 0) this.fail('offset-alignment', table, 'table is not aligned to 4 bytes');
     if (!this.inBounds(table, 4)) this.fail('offset-bounds', table, 'table lies outside the buffer');
     const vtable = table - this.i32(table);
-    if (vtable % 2 !== 0) this.fail('vtable-alignment', table, `vtable at byte ${vtable} is not aligned to 2 bytes`);
+    if ((vtable & 1) !== 0) this.fail('vtable-alignment', table, `vtable at byte ${vtable} is not aligned to 2 bytes`);
     if (!this.inBounds(vtable, 4)) this.fail('vtable-bounds', table, `vtable at byte ${vtable} lies outside the buffer`);
     const vsize = this.u16(vtable);
     const tsize = this.u16(vtable + 2);
-    if (vsize % 2 !== 0 || vsize < 4) this.fail('vtable-size', vtable, `vtable size ${vsize} is odd or below 4`);
+    if ((vsize & 1) !== 0 || vsize < 4) this.fail('vtable-size', vtable, `vtable size ${vsize} is odd or below 4`);
     if (!this.inBounds(vtable, vsize)) this.fail('vtable-bounds', vtable, `vtable of ${vsize} bytes at byte ${vtable} runs past the end`);
     if (tsize < 4) this.fail('vtable-size', vtable + 2, `table size ${tsize} is below the 4 bytes of its vtable offset`);
     if (!this.inBounds(table, tsize)) this.fail('field-bounds', table, `table of ${tsize} bytes runs past the end`);
     const fields = schema.fields;
+    const end = table + tsize;
+    const b = this.buf;
     for (let i = 0; i < fields.length; i++) {
-      const f = fields[i] as FieldSchema;
-      this.path.push(f.name);
+      const f = fields[i] as CompiledField;
+      this.fieldAt[depth] = f;
+      if (f.kind === SCALAR) {
+        // Fast path for the common case, a scalar inside its table and
+        // aligned (the table is inside the buffer, so the field is too);
+        // anything else takes the ordered checks below.
+        const slot = f.slot;
+        if (slot + 2 > vsize) continue;
+        const off = (b[vtable + slot] as number) | ((b[vtable + slot + 1] as number) << 8);
+        if (off === 0) {
+          if (f.required) this.fail('required', table, 'required field is absent');
+          continue;
+        }
+        const pos = table + off;
+        const size = f.size;
+        if (pos + size <= end && (pos & (size - 1)) === 0) continue;
+      }
       this.verifyField(table, vtable, vsize, tsize, f);
-      this.path.pop();
     }
     this.depth--;
   }
 
-  /** Position of field `id` in the table, or 0 when absent. */
-  private fieldPos(table: number, vtable: number, vsize: number, id: number): number {
-    const slot = 4 + 2 * id;
+  /** Position of the field whose vtable slot is at byte `slot` of the vtable, or 0 when absent. */
+  private fieldPos(table: number, vtable: number, vsize: number, slot: number): number {
     if (slot + 2 > vsize) return 0;
     const off = this.u16(vtable + slot);
     return off === 0 ? 0 : table + off;
@@ -256,64 +398,56 @@ class Verifier {
   /** Checks a present field's inline bytes `[pos, pos + size)`. */
   private inline(table: number, tsize: number, pos: number, size: number): void {
     if (!this.inBounds(pos, size)) this.fail('field-bounds', pos, `field of ${size} bytes runs past the end`);
-    if (pos % size !== 0) this.fail('field-alignment', pos, `field of ${size} bytes is not aligned to ${size}`);
+    if ((pos & (size - 1)) !== 0) this.fail('field-alignment', pos, `field of ${size} bytes is not aligned to ${size}`);
     if (pos + size > table + tsize) this.fail('field-outside-table', pos, `field ends at byte ${pos + size}, outside its table (bytes ${table}..${table + tsize})`);
   }
 
-  private verifyField(table: number, vtable: number, vsize: number, tsize: number, f: FieldSchema): void {
-    const pos = this.fieldPos(table, vtable, vsize, f.id);
-    if (f.kind === 'union') {
-      const typePos = this.fieldPos(table, vtable, vsize, f.id - 1);
+  private verifyField(table: number, vtable: number, vsize: number, tsize: number, f: CompiledField): void {
+    const pos = this.fieldPos(table, vtable, vsize, f.slot);
+    const kind = f.kind;
+    if (kind === UNION) {
+      const typePos = this.fieldPos(table, vtable, vsize, f.typeSlot);
       let type = 0;
       if (typePos !== 0) {
         this.inline(table, tsize, typePos, 1);
-        type = this.buf[typePos] ?? 0;
+        type = this.buf[typePos] as number;
       }
       if (type === 0) {
         if (pos !== 0) this.fail('union-mismatch', pos, 'union type is NONE but a value is present');
-        if (f.required === true) this.fail('required', table, 'required union is absent');
+        if (f.required) this.fail('required', table, 'required union is absent');
         return;
       }
-      const member = f.members[type];
+      const member = f.member(type);
       if (member === undefined) this.fail('union-unknown', typePos, `union type ${type} is not a member`);
       if (pos === 0) this.fail('union-mismatch', typePos, `union type ${type} has no value`);
       this.inline(table, tsize, pos, 4);
-      const m = member();
-      const target = this.followOffset(pos);
-      this.path.push(m);
-      this.verifyTable(target, m);
-      this.path.pop();
+      this.verifyTable(this.followOffset(pos), member);
       return;
     }
     if (pos === 0) {
-      if (f.required === true) this.fail('required', table, 'required field is absent');
+      if (f.required) this.fail('required', table, 'required field is absent');
       return;
     }
-    switch (f.kind) {
-      case 'scalar':
-        this.inline(table, tsize, pos, f.size);
-        return;
-      case 'string': {
-        this.inline(table, tsize, pos, 4);
-        const end = this.vector(this.followOffset(pos), 1);
-        if (!this.inBounds(end, 1)) this.fail('string-nul', end, 'string has no NUL terminator inside the buffer');
-        if (this.buf[end] !== 0) this.fail('string-nul', end, 'string is not NUL-terminated');
-        return;
-      }
-      case 'vector':
-        this.inline(table, tsize, pos, 4);
-        this.vector(this.followOffset(pos), f.elemSize);
-        return;
-      case 'table':
-        this.inline(table, tsize, pos, 4);
-        this.verifyTable(this.followOffset(pos), f.table());
-        return;
+    if (kind === SCALAR) {
+      this.inline(table, tsize, pos, f.size);
+      return;
+    }
+    this.inline(table, tsize, pos, 4);
+    const target = this.followOffset(pos);
+    if (kind === VECTOR) {
+      this.vector(target, f.size);
+    } else if (kind === STRING) {
+      const end = this.vector(target, 1);
+      if (!this.inBounds(end, 1)) this.fail('string-nul', end, 'string has no NUL terminator inside the buffer');
+      if (this.buf[end] !== 0) this.fail('string-nul', end, 'string is not NUL-terminated');
+    } else {
+      this.verifyTable(target, f.table());
     }
   }
 
   /** Checks a vector (count, then elements) at `vec`; returns the byte after its last element (C++ `VerifyVectorOrString`). */
   private vector(vec: number, elemSize: number): number {
-    if (vec % 4 !== 0) this.fail('offset-alignment', vec, 'vector is not aligned to 4 bytes');
+    if ((vec & 3) !== 0) this.fail('offset-alignment', vec, 'vector is not aligned to 4 bytes');
     if (!this.inBounds(vec, 4)) this.fail('vector-bounds', vec, 'vector count lies outside the buffer');
     const count = this.u32(vec);
     if (count >= Math.floor(MAX_BUFFER_SIZE / elemSize)) this.fail('vector-count', vec, `vector count ${count} × ${elemSize} bytes overflows the maximum buffer size`);
@@ -323,3 +457,6 @@ class Verifier {
     return vec + bytes;
   }
 }
+
+/** The one walker {@link verifyFlatBuffer} uses. */
+const shared = new Verifier();
