@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { chunkings } from '../../../harness/fuzz/chunking.js';
 import type { ControlMessage, HeartbeatMsg, SessionHelloMsg } from '../messages.js';
 
-export { chunkingText, cut, aroundTimer, type Chunking } from '../../../harness/fuzz/chunking.js';
+export { aroundTimer, chunkingText, cut, type Chunking } from '../../../harness/fuzz/chunking.js';
 
 /** Chunking strategies, offsets inside the first frame (harness/fuzz/chunking.ts). */
 export const chunking = chunkings(48);
