@@ -107,9 +107,10 @@ function build(profile: ThetaProfile, s: Spec): FuzzProgram {
       b.exercises('THETA-2.1');
       break;
   }
-  const pieces = cut(bytes, s.chunking, BYTEWISE);
+  const stray = s.stream === 'stray-bidi' || s.stream === 'stray-uni';
+  const pieces = stray ? [bytes] : cut(bytes, s.chunking, BYTEWISE);
   const label = (i: number) => `${pieces.length > 1 ? `piece ${i + 1}/${pieces.length} of ` : ''}${what}`;
-  if (s.stream === 'stray-bidi' || s.stream === 'stray-uni') {
+  if (stray) {
     b.strayStream(c, s.stream === 'stray-bidi' ? 'bidi' : 'uni', bytes, `${what} on a stream Theta does not use (THETA-1.2)`);
   } else {
     const st = s.stream;
@@ -123,7 +124,7 @@ function build(profile: ThetaProfile, s: Spec): FuzzProgram {
     }
   }
   const where = s.stream.startsWith('stray') ? `a ${s.stream === 'stray-uni' ? 'unidirectional' : 'fourth bidirectional'} stream` : `the ${s.stream} stream`;
-  return b.build(`Sends ${what} on ${where} ${s.handshake ? 'after' : 'before'} the handshake, ${chunkingText(s.chunking, pieces.length, bytes.length, BYTEWISE)}.`);
+  return b.build(`Sends ${what} on ${where} ${s.handshake ? 'after' : 'before'} the handshake, ${stray ? 'in one write' : chunkingText(s.chunking, pieces.length, bytes.length, BYTEWISE)}.`);
 }
 
 /** Frame-length lies for a profile (name `frame-lengths`). */
