@@ -26,29 +26,24 @@
  *    Each answer is checked against the SHA-256 of the bytes sent. MiB/s,
  *    medians over `--uploads` interleaved uploads; ratio of medians.
  *
- * The server's heartbeat timeout is 60 s (uploads through the harness send no
- * heartbeats). The server is the Theta reference server (reference-server/theta, through
- * the registry) when it exists, else the Theta model's server core on the
- * generic QUIC host (the logic the reference server wraps); the report says
- * which.
+ * The server is the Theta reference server (reference-server/theta) with
+ * the fast profile's timers, a heartbeat interval of `--interval` ms and a
+ * heartbeat timeout of 60 s (uploads through the harness send no
+ * heartbeats).
  *
  * Options: --handshakes N (30), --interval MS (100), --beats N (50),
  * --asset BYTES (2097152), --frame BYTES (65536), --uploads N (7).
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { QUICServer, events as quicEvents, type QUICStream } from '@matrixai/quic';
 import { quicDriver } from '../harness/drivers/quic.js';
 import type { ClientConnection, ConnectOptions } from '../harness/drivers/types.js';
-import { loadReference } from '../harness/engine/registry.js';
-import { modelCore } from '../harness/engine/server-core.js';
 import { fromHex, TraceRecorder, type TraceEvent } from '../harness/engine/trace.js';
-import type { RunningServer } from '../harness/engine/types.js';
-import { startQuicHost } from '../harness/quic/server-host.js';
 import { quietLogger, serverCryptoOps } from '../harness/quic/util.js';
 import { generateSelfSigned } from '../harness/tls/cert.js';
+import { startThetaServer } from '../reference-server/theta/index.js';
 import { encodeFrame, FrameDecoder, Stream } from '../suites/theta/codec.js';
 import { decodeControl, encodeControl } from '../suites/theta/messages.js';
-import { ThetaModel } from '../suites/theta/model.js';
 import { fastProfile, type ThetaProfile } from '../suites/theta/profile.js';
 import { validHello } from '../suites/theta/fuzz/program.js';
 import { bareClose, bareConnect, settlesWithin, startEchoServer, type TransportTimers } from './bare-quic.js';
@@ -231,20 +226,8 @@ function intervalErrors(timesUs: readonly number[], ms: number): number[] {
 async function main(): Promise<void> {
   const id = await generateSelfSigned();
   const ca = id.certPem;
-  const ref = await loadReference('theta').catch(() => undefined);
-  let server: RunningServer;
-  let which: string;
-  if (ref) {
-    server = await ref.startServer({ host: HOST, port: 0, profile, cert: id.certPem, key: id.keyPem });
-    which = 'the Theta reference server';
-  } else {
-    let n = 0n;
-    const { publicKey } = generateKeyPairSync('ed25519');
-    const env = { epochUs: () => BigInt(Math.round((performance.timeOrigin + performance.now()) * 1000)), randomBytes: (k: number) => new Uint8Array(randomBytes(k)), publicKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(12)), sessionId: () => ++n };
-    const host = await startQuicHost({ host: HOST, port: 0, alpn: [ALPN], certPem: id.certPem, keyPem: id.keyPem, core: modelCore(new ThetaModel(profile, 'server', env)), idleTimeoutMs: timers.idleTimeoutMs, keepAliveMs: timers.keepAliveMs });
-    server = { host: host.host, port: host.port, stop: () => host.stop() };
-    which = 'the Theta model core on the generic QUIC host (no reference server on this branch)';
-  }
+  const server = await startThetaServer({ host: HOST, port: 0, profile, cert: id.certPem, key: id.keyPem });
+  const which = 'the Theta reference server';
   const echo = await startEchoServer({ host: HOST, alpn: ALPN, certPem: id.certPem, keyPem: id.keyPem, timers });
   const hash = await startHashServer(id.certPem, id.keyPem);
   console.log(`Theta bench against ${which}; node ${process.version}`);

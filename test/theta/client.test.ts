@@ -20,13 +20,11 @@ import { decodeControl, encodeControl } from '../../suites/theta/messages.js';
 import { ThetaModel, type ThetaServerEnv } from '../../suites/theta/model.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
 import { checkAck, completeLine, isParseError, parseLine, runClient, ThetaClient, ThetaClientSession } from '../../reference-server/theta/client/index.js';
-import { generateKeyPairSync } from 'node:crypto';
+import { ed25519PublicKey } from '../../suites/theta/keys.js';
 
 const profile: ThetaProfile = { ...fastProfile, heartbeatIntervalMs: 50, heartbeatTimeoutMs: 400, handshakeTimeoutMs: 400 };
 
-function serverKey(): Uint8Array {
-  return new Uint8Array(generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(12));
-}
+const serverKey = ed25519PublicKey;
 
 /** The model's server core on the real clock, with `tamper` applied to what it sends. */
 function target(tamper: (a: ServerAction) => ServerAction | undefined = (a) => a) {

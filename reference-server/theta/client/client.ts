@@ -16,7 +16,7 @@
  * errors) is sanitised for the terminal. Every wait has a deadline from the
  * profile; nothing the target does throws.
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { type ClientConnection, type ClientStream, type CloseInfo, type ConnectOptions, type Driver } from '../../../harness/drivers/types.js';
@@ -27,10 +27,11 @@ import type { Violation } from '../../../harness/engine/types.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
 import { CloseCode, closeCodeName, encodeFrame, FrameDecoder, OversizedFrameError, Stream } from '../../../suites/theta/codec.js';
 import { encodeControl, type ControlMessage } from '../../../suites/theta/messages.js';
+import { ed25519PublicKey } from '../../../suites/theta/keys.js';
 import { NONCE_BYTES, ThetaModel } from '../../../suites/theta/model.js';
 import type { ThetaProfile } from '../../../suites/theta/profile.js';
 import type { ParsedCommand } from './commands.js';
-import { diagnosticsText, ED25519_SPKI_PREFIX, ThetaClientSession, type ClientIdentity, type TransportDiagnostics } from './session.js';
+import { diagnosticsText, ThetaClientSession, type ClientIdentity, type TransportDiagnostics } from './session.js';
 
 /** Options of a {@link ThetaClient}. */
 export interface ThetaClientOptions {
@@ -130,9 +131,7 @@ export class ThetaClient {
     this.connectOpts = { alpn: ['theta'], ...opts.connect };
     this.judge = new TraceJudge(this.trace, new ThetaModel(opts.profile, 'monitor'));
     this.trace.listen((ev) => this.onTrace(ev));
-    const { publicKey } = generateKeyPairSync('ed25519');
-    const der = publicKey.export({ format: 'der', type: 'spki' });
-    this.publicKey = new Uint8Array(der.subarray(ED25519_SPKI_PREFIX.length));
+    this.publicKey = ed25519PublicKey();
   }
 
   /** Every violation the monitor found in the server's behaviour so far. */

@@ -30,7 +30,8 @@ import { createHash } from 'node:crypto';
 import { fromHex, toHex, type TraceEvent } from '../../../harness/engine/trace.js';
 import type { Duration } from '../../../harness/fixtures/format.js';
 import { ProgramBuilder, US, type BuilderConn, type PredictedEvent } from '../../../harness/fuzz/builder.js';
-import { closeCodeName, encodeFrame, FRAME_HEADER, schemaHash } from '../codec.js';
+import { validHello as caseHello } from '../cases/_helpers.js';
+import { closeCodeName, encodeFrame, FRAME_HEADER } from '../codec.js';
 import { decodeControl, encodeControl, type ControlMessage, type HeartbeatMsg, type SessionHelloMsg } from '../messages.js';
 import { KEY_BYTES, NONCE_BYTES, ThetaModel, type ThetaServerEnv } from '../model.js';
 import type { ThetaProfile } from '../profile.js';
@@ -81,17 +82,9 @@ function predictionEnv(): ThetaServerEnv {
   };
 }
 
-/** A valid SessionHello for the profile (the programs' starting point for field mutation). */
+/** The profile's valid SessionHello (cases/_helpers.ts), with a fixed nonce and key: programs are deterministic for a seed. */
 export function validHello(p: ThetaProfile, capabilities: readonly number[] = p.serverCapabilities): SessionHelloMsg {
-  return {
-    type: 'SessionHello',
-    protocolVersion: p.protocolVersion,
-    schemaHash: schemaHash(p.manifest),
-    clientNonce: new Uint8Array(NONCE_BYTES).fill(0x11),
-    capabilities,
-    authToken: 'wirecheck',
-    publicKey: new Uint8Array(KEY_BYTES).fill(0x22),
-  };
+  return caseHello(p, { clientNonce: new Uint8Array(NONCE_BYTES).fill(0x11), capabilities: [...capabilities], publicKey: new Uint8Array(KEY_BYTES).fill(0x22) });
 }
 
 /** One line for a control message, e.g. `Heartbeat seq 3 echo 2`. */
