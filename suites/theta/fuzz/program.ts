@@ -131,6 +131,20 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
     return this.predict().some((p) => p.ev.type === 'data' && p.ev.conn === c.index && p.ev.stream === 0 && this.controlText(p.ev.hex).startsWith('SessionAcknowledge'));
   }
 
+  /** Server heartbeats the model predicts on `c` at or before `us` (µs). */
+  serverHeartbeatsBy(c: ProgramConn, us: number): number {
+    return this.predict().filter((p) => p.timer && p.ev.type === 'data' && p.ev.conn === c.index && p.ev.stream === 0 && p.ev.t <= us).length;
+  }
+
+  /**
+   * True when a server heartbeat on `c` surely arrived by now: the model
+   * predicts one at least the guard band (`toleranceMs` + 10 ms) ago. An
+   * echo in a client heartbeat is only meaningful after that.
+   */
+  serverHeartbeatSeen(c: ProgramConn): boolean {
+    return this.serverHeartbeatsBy(c, this.now - (this.profile.toleranceMs + 10) * US) > 0;
+  }
+
   private readonly racy = (p: PredictedEvent): boolean => p.ev.type === 'conn_close' && p.ev.by === 'server' && p.rule !== undefined && TIMER_CLOSE_RULES.has(p.rule);
 
   /** Readable form of whole frames sent on the control stream. */

@@ -56,10 +56,17 @@ const hello = fc.option(fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 5 
   command(`hello${caps ? ` [${caps.join(',')}]` : ''}`, false, (m) => fresh(m) !== undefined, (m) => m.hello(fresh(m)!, caps)),
 );
 
-/** A heartbeat echoing: nothing yet, a past time, or a time far in the future (THETA-5.5: the server's next RTT is 0). */
+/**
+ * A heartbeat echoing: nothing yet, a time in the far past, or a time far in
+ * the future (THETA-5.5: the server's next RTT is 0). An echo waits until a
+ * server heartbeat surely arrived (an echo of a heartbeat the server has
+ * not sent yet means nothing).
+ */
 const heartbeat = fc.constantFrom('none', 'past', 'future').map((echo) =>
   command(`heartbeat (echo ${echo})`, false, (m) => session(m) !== undefined, (m) => {
-    const c = session(m)!;
+    if (echo !== 'none' && !m.serverHeartbeatSeen(session(m)!)) m.wait('heartbeatIntervalMs + toleranceMs + 20', "wait for the server's first heartbeat (to echo it)");
+    const c = session(m);
+    if (c === undefined) return;
     const e = echo === 'none' ? undefined : echo === 'past' ? { seq: 1, sentAtUs: 1_000_000n } : { seq: 1, sentAtUs: 2n ** 63n };
     m.heartbeat(c, m.nextHeartbeat(c, e), echo === 'future' ? 'heartbeat echoing a time far in the future (THETA-5.5: rtt clamped to 0)' : undefined);
     if (echo === 'future') m.exercises('THETA-5.5');
