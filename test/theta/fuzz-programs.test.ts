@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { checkFixture } from '../../harness/fixtures/index.js';
 import { programToFixture } from '../../harness/fuzz/program.js';
 import { thetaArbitraries } from '../../suites/theta/arbitraries.js';
+import { suite } from '../../suites/theta/index.js';
 import { fastProfile } from '../../suites/theta/profile.js';
 import { mutateHello } from '../../suites/theta/fuzz/handshake.js';
 import { helloFailures } from '../../suites/theta/model.js';
@@ -26,7 +27,7 @@ t.test('every generator makes valid, self-describing fixtures, deterministically
     const ps = sample(name, 40);
     for (const p of ps) {
       t.equal(p.arbitrary, name);
-      checkFixture(programToFixture(p, { protocol: 'theta', id: `theta/fuzz/${name}` }), name);
+      checkFixture(programToFixture(p, { protocol: 'theta', id: `theta/fuzz/${name}` }), name, suite);
       t.ok(p.steps.every((s) => s.comment !== undefined || ('do' in s && s.do === 'connect')), `${name}: every step names itself`);
       t.equal(p.predictions?.length, p.steps.length, 'one prediction line per step');
     }
