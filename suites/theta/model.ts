@@ -446,6 +446,9 @@ export class ThetaModel {
       if (err instanceof OversizedFrameError) return [this.v('THETA-2.2', index, t, `server frames of at most ${this.profile.maxFrameBytes} bytes`, err.message)];
       throw err;
     }
+    // After a client violation the server owes only the close (THETA-8.3): what it sent before it
+    // read the violation (an acknowledgement, heartbeats, echoes in flight on a real network) is not judged.
+    if (s.armed.some((a) => a.trigger === 'violation')) return [];
     const out: Violation[] = [];
     for (const f of frames) {
       if (st.role !== 'control' && s.phase === 'failed') continue; // crossed the client's violation; the owed close is judged by its deadline

@@ -222,10 +222,19 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
     this.writeRaw(c, 'control', encodeFrame(payload), name);
   }
 
-  /** Writes one control message, framed. */
+  /**
+   * Writes one control message, framed. After a first SessionHello the
+   * model acknowledges, waits `toleranceMs` for the acknowledgement to
+   * arrive: on a real network the client's next bytes would otherwise race
+   * with it (a violation the client sends right after the hello, seen by
+   * the monitor before the acknowledgement, would make the acknowledgement
+   * look unowed).
+   */
   sendControl(c: ProgramConn, m: ControlMessage, name?: string): void {
+    const first = m.type === 'SessionHello' && !c.helloSent;
     if (m.type === 'SessionHello') c.helloSent = true;
     this.sendControlPayload(c, encodeControl(m), name ?? messageText(m));
+    if (first && this.isLive(c) && this.established(c)) this.wait('toleranceMs', `let the acknowledgement of ${c.name}'s hello arrive (THETA-3.1)`);
   }
 
   /** Sends the profile's valid SessionHello (with the capabilities asked). */
