@@ -42,6 +42,11 @@ function client(tamper?: (a: ServerAction) => ServerAction | undefined) {
   return { c, lines, mem };
 }
 
+/** Resolves when `cond()` holds, polled every 20 ms; gives up after 10 s (the assertion that follows then fails). */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Rewrites one control message the server sends. */
 function rewriteControl(a: ServerAction, f: (m: ReturnType<typeof decodeControl>) => Uint8Array | undefined): ServerAction | undefined {
   if (a.type !== 'send' || a.stream !== 0) return a;
@@ -98,7 +103,7 @@ t.test('against a conforming server: handshake, heartbeats with diagnostics, rep
   const { c, lines } = client();
   t.ok(await c.connect([3, 1, 9]), lines.join('\n'));
   t.same(c.acknowledgement?.capabilities, [1, 3], 'capabilities: the intersection, ascending');
-  await new Promise((r) => setTimeout(r, 300));
+  await until(() => (c.diagnostics()?.samples ?? 0) >= 2);
   const d = c.diagnostics()!;
   t.ok(d.samples >= 2 && d.packetsSent >= 3 && d.packetsReceived >= 3, `heartbeats both ways, RTT measured: ${JSON.stringify(d)}`);
   t.ok(await c.replicate(new TextEncoder().encode('ecs delta 1')), 'replication echoed');
@@ -123,7 +128,7 @@ t.test('server deviations are reported through the monitor', async (t) => {
   // Heartbeats stop after the acknowledgement (THETA-5.1): the client closes 0x6 (THETA-9.2).
   const silent = client((a) => rewriteControl(a, (d) => (d.ok && d.msg.type === 'Heartbeat' ? undefined : d.ok ? encodeControl(d.msg) : undefined)));
   t.ok(await silent.c.connect());
-  await new Promise((r) => setTimeout(r, profile.heartbeatTimeoutMs + 300));
+  await until(() => silent.lines.some((l) => l.includes('no server heartbeat')));
   t.ok(silent.c.violations.some((v) => v.rule === 'THETA-5.1'), `monitor: THETA-5.1 (${silent.c.violations.map((v) => v.rule).join(', ')})`);
   t.match(silent.lines.join('\n'), /no server heartbeat for 400 ms \(THETA-9\.2\); closing with 0x6/);
   await silent.c.closeAll();

@@ -22,6 +22,8 @@
  * - `sleep <secs>`, `close`, `help`, `exit`.
  */
 
+import { isReplParseError, parseCommandLine, type ReplParseError } from '../../../harness/engine/repl.js';
+
 /** Names of the REPL commands, in the order `help` lists them. */
 export const COMMAND_NAMES = ['connect', 'status', 'watch', 'replicate', 'upload', 'upload_random', 'heartbeat', 'sleep', 'close', 'help', 'exit'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
@@ -53,15 +55,11 @@ export type Command =
 export type ParsedCommand = Command & { readonly repeat: number; readonly source: string };
 
 /** Why a line was rejected; `segment` is the offending `;`-separated part. */
-export interface ParseError {
-  readonly kind: 'parse-error';
-  readonly message: string;
-  readonly segment: string;
-}
+export type ParseError = ReplParseError;
 
 /** True when {@link parseLine} rejected the line. */
 export function isParseError(r: ParsedCommand[] | ParseError): r is ParseError {
-  return !Array.isArray(r);
+  return isReplParseError(r);
 }
 
 const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
@@ -149,17 +147,7 @@ function parseSegment(segment: string): ParsedCommand | ParseError {
  * or a {@link ParseError} naming the segment and the problem.
  */
 export function parseLine(line: string): ParsedCommand[] | ParseError {
-  const hash = line.indexOf('#');
-  const code = hash === -1 ? line : line.slice(0, hash);
-  const out: ParsedCommand[] = [];
-  for (const raw of code.split(';')) {
-    const segment = raw.trim();
-    if (segment === '') continue;
-    const r = parseSegment(segment);
-    if ('kind' in r) return r;
-    out.push(r);
-  }
-  return out;
+  return parseCommandLine(line, parseSegment);
 }
 
 /** Command names starting with `prefix` (case-insensitive). */
