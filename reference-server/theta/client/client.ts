@@ -247,11 +247,11 @@ export class ThetaClient {
         void this.abort(st, CloseCode.HEARTBEAT_TIMEOUT, 'THETA-9.2: no server heartbeat');
         return;
       }
-      if (st.heartbeatsOn) this.sendControl(st, st.session.nextHeartbeat(epochUs()));
+      if (st.heartbeatsOn) void this.sendControl(st, st.session.nextHeartbeat(epochUs()));
     };
     st.timer = setInterval(tick, p.heartbeatIntervalMs);
     st.timer.unref();
-    if (st.heartbeatsOn) this.sendControl(st, st.session.nextHeartbeat(epochUs()));
+    if (st.heartbeatsOn) void this.sendControl(st, st.session.nextHeartbeat(epochUs()));
   }
 
   private sendControl(st: SessionState, m: ControlMessage): Promise<void> {

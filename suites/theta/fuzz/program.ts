@@ -260,7 +260,7 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
   /** Writes replication frames in one write (pipelined; THETA-6.1). */
   replicate(c: ProgramConn, frames: readonly Uint8Array[], name?: string): void {
     if (frames.length === 0) return;
-    const bytes = concat(frames.map(encodeFrame));
+    const bytes = Buffer.concat(frames.map(encodeFrame));
     c.replicated += frames.length;
     this.writeRaw(c, 'replication', bytes, name ?? `${frames.length} replication frame${frames.length > 1 ? 's' : ''} (${frames.map((f) => f.length).join(', ')} B)`);
     this.exercises('THETA-6.1');
@@ -270,7 +270,7 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
   asset(c: ProgramConn, frames: readonly Uint8Array[], name?: string): void {
     if (frames.length === 0) return;
     c.assetFrames += frames.length;
-    this.writeRaw(c, 'assets', concat(frames.map(encodeFrame)), name ?? `${frames.length} asset frame${frames.length > 1 ? 's' : ''} (${frames.map((f) => f.length).join(', ')} B)`);
+    this.writeRaw(c, 'assets', Buffer.concat(frames.map(encodeFrame)), name ?? `${frames.length} asset frame${frames.length > 1 ? 's' : ''} (${frames.map((f) => f.length).join(', ')} B)`);
     this.exercises('THETA-7.1');
   }
 
@@ -340,14 +340,4 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
     for (const [step, n] of counts) out.push({ step, text: `${n} server heartbeat${n > 1 ? 's' : ''}` });
     return out;
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
