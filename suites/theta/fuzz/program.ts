@@ -22,14 +22,14 @@
  *    timeout THETA-3.7, heartbeat timeout 5.6). The server's own heartbeats
  *    are timer-driven too, but a client action never changes them, so they
  *    race with nothing;
- *  - **drain**: `settled` within the last predicted reaction plus tolerance
- *    (heartbeats are owed for ever while a session lives: the monitor's
+ *  - **drain**: `settled` within the last predicted reaction plus the
+ *    answer deadline and tolerance (heartbeats are owed for ever while a session lives: the monitor's
  *    `settled` leaves them out).
  */
 import { createHash } from 'node:crypto';
 import { fromHex, toHex, type TraceEvent } from '../../../harness/engine/trace.js';
 import type { Duration } from '../../../harness/fixtures/format.js';
-import { ProgramBuilder, US, type BuilderConn, type PredictedEvent } from '../../../harness/fuzz/builder.js';
+import { DRAIN_MARGIN_MS, ProgramBuilder, US, type BuilderConn, type PredictedEvent } from '../../../harness/fuzz/builder.js';
 import { validHello as caseHello } from '../cases/_helpers.js';
 import { closeCodeName, encodeFrame, FRAME_HEADER } from '../codec.js';
 import { decodeControl, encodeControl, type ControlMessage, type HeartbeatMsg, type SessionHelloMsg } from '../messages.js';
@@ -327,7 +327,8 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
     // (owed for ever while a session lives, and left out of the monitor's `settled`).
     const all = this.predict(this.now + horizonMs * US).filter((p) => p.ev.t >= this.now && !(p.ev.type === 'data' && p.timer) && !(p.ev.type === 'conn_close' && p.rule === 'THETA-5.6'));
     const restMs = this.msUntilLast(all);
-    this.push(this.settledDrain(restMs, `drain: until nothing but heartbeats is owed (the model predicts the last reaction ${restMs} ms after the last step)`));
+    // Every owed answer or close may take up to answerDeadlineMs (the monitor judges that deadline): the drain waits that long too.
+    this.push({ expect: 'settled', within: `${restMs > 0 ? `${restMs} + ` : ''}answerDeadlineMs + toleranceMs + ${DRAIN_MARGIN_MS}`, comment: `drain: until nothing but heartbeats is owed (the model predicts the last reaction ${restMs} ms after the last step)` });
     return horizonMs;
   }
 
