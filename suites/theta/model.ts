@@ -448,7 +448,7 @@ export class ThetaModel {
     }
     // After a client violation the server owes only the close (THETA-8.3): what it sent before it
     // read the violation (an acknowledgement, heartbeats, echoes in flight on a real network) is not judged.
-    if (s.armed.some((a) => a.trigger === 'violation')) return [];
+    if (s.armed.some((a) => a.trigger.startsWith('violation:'))) return [];
     const out: Violation[] = [];
     for (const f of frames) {
       if (st.role !== 'control' && s.phase === 'failed') continue; // crossed the client's violation; the owed close is judged by its deadline

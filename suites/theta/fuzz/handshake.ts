@@ -58,7 +58,7 @@ const NONE: Fields = { versionDelta: undefined, hashBit: undefined, keyLength: u
  * any of their codes), sometimes several, sometimes none.
  */
 const fields: fc.Arbitrary<Fields> = fc.oneof(
-  { arbitrary: fc.constant(NONE), weight: 1 },
+  { arbitrary: fc.constant(NONE), weight: 3 },
   { arbitrary: versionDelta.map((versionDelta): Fields => ({ ...NONE, versionDelta })), weight: 1 },
   { arbitrary: hashBit.map((hashBit): Fields => ({ ...NONE, hashBit })), weight: 1 },
   { arbitrary: keyLength.map((keyLength): Fields => ({ ...NONE, keyLength })), weight: 2 },

@@ -74,7 +74,7 @@ const heartbeat = fc.constantFrom('none', 'past', 'future').map((echo) =>
 );
 
 /** Heartbeats every interval for a while (the session kept alive): THETA-5.1–5.3 are judged meanwhile. */
-const beatFor = fc.integer({ min: 1, max: 4 }).map((n) =>
+const beatFor = fc.integer({ min: 1, max: 12 }).map((n) =>
   command(`${n} heartbeat intervals`, false, (m) => session(m) !== undefined, (m) => {
     for (let i = 0; i < n; i++) {
       const c = session(m);
@@ -83,6 +83,20 @@ const beatFor = fc.integer({ min: 1, max: 4 }).map((n) =>
       m.wait('heartbeatIntervalMs', 'one heartbeat interval (THETA-5.1)');
     }
     m.exercises('THETA-5.1', 'THETA-5.2', 'THETA-5.3');
+  }),
+);
+
+/** Heartbeats every interval for longer than the heartbeat timeout and the answer deadline: a server that never echoes is then wrong (THETA-5.3). */
+const longSession = fc.constant(
+  command('heartbeats past the timeout', false, (m) => session(m) !== undefined, (m) => {
+    const n = Math.ceil((m.profile.heartbeatTimeoutMs + m.profile.answerDeadlineMs) / m.profile.heartbeatIntervalMs) + 2;
+    for (let i = 0; i < n; i++) {
+      const c = session(m);
+      if (c === undefined) return;
+      m.heartbeat(c);
+      m.wait('heartbeatIntervalMs', 'one heartbeat interval (THETA-5.1, 5.3)');
+    }
+    m.exercises('THETA-5.1', 'THETA-5.3');
   }),
 );
 
@@ -121,6 +135,7 @@ const valid: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: hello, weight: 3 },
   { arbitrary: heartbeat, weight: 3 },
   { arbitrary: beatFor, weight: 2 },
+  { arbitrary: longSession, weight: 1 },
   { arbitrary: waitTimer, weight: 1 },
   { arbitrary: replicate, weight: 2 },
   { arbitrary: assetFrames, weight: 2 },
