@@ -87,4 +87,5 @@ export const reference: ReferenceImplementation<ThetaProfile> = {
   startServer: startThetaServer,
   createCore: createReferenceCore,
   faults,
+  loadClient: async () => (await import('./client/index.js')).runClient,
 };

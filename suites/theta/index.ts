@@ -12,6 +12,7 @@ import { replicationCases } from './cases/06-replication.js';
 import { assetCases } from './cases/07-assets.js';
 import { closingCases } from './cases/08-closing.js';
 import { decodeFixtureFrames, encodeFixtureFrame, frameSchema } from './frames.js';
+import { thetaFuzz } from './fuzz/support.js';
 import { createThetaMonitor } from './monitor.js';
 import { thetaProbe } from './probe.js';
 import { checkProfile, defaultProfile, fastProfile, profileSchema, type ThetaProfile } from './profile.js';
@@ -35,4 +36,5 @@ export const suite: ProtocolSuite<ThetaProfile> = {
   frameSchema,
   encodeFrame: encodeFixtureFrame,
   decodeFrames: decodeFixtureFrames,
+  fuzz: thetaFuzz,
 };
