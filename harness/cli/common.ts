@@ -223,13 +223,18 @@ export async function execute(
   const done: CaseResult[] = [];
   const partial = (): RunResult => assembleRun({ suite, targetUrl, profile, startedAt, durationMs: performance.now() - started, probes, cases: done });
   let flushed = false;
-  const flushPartial = async (why: string): Promise<void> => {
-    if (flushed || (done.length === 0 && probes.length === 0)) return;
+  /** The emergency flush under way, if one started: the run's own end then writes nothing (one writer per report). */
+  let flushing: Promise<void> | undefined;
+  const flushPartial = (why: string): Promise<void> => {
+    if (flushed || (done.length === 0 && probes.length === 0)) return Promise.resolve();
     flushed = true;
     ac.abort(); // no new case starts while the process goes down
-    const run = partial();
-    const { written } = await writeReports(run, o);
-    io.err(`wirecheck: partial reports (${run.cases.length} cases, ${why}): ${written.join(', ')}\n`);
+    flushing = (async () => {
+      const run = partial();
+      const { written } = await writeReports(run, o);
+      io.err(`wirecheck: partial reports (${run.cases.length} cases, ${why}): ${written.join(', ')}\n`);
+    })();
+    return flushing;
   };
   const unguard = onEmergency(flushPartial);
   let run: RunResult;
@@ -262,6 +267,11 @@ export async function execute(
     throw err;
   } finally {
     process.off('SIGINT', onSigint);
+  }
+  if (flushing) {
+    // The process guard is writing the partial reports and ends the process (SIGTERM: 143); nothing more to write here.
+    await flushing.catch(() => undefined);
+    return ExitCode.TARGET;
   }
   flushed = true;
   unguard();

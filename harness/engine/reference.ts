@@ -85,3 +85,16 @@ export function faultByName<P extends object>(faults: Readonly<Record<string, Re
   if (!f) throw new RangeError(`unknown fault ${JSON.stringify(name)}; known: ${Object.keys(faults).join(', ')}`);
   return f;
 }
+
+/**
+ * A reference implementation's profile: `defaults` (the seed's) with the
+ * fields of `partial`, checked with the suite's cross-field check.
+ * @param what what the profile is for, in the error (`server`, `core`).
+ * @throws RangeError naming the protocol and each inconsistent field.
+ */
+export function completeProfile<P extends object>(protocol: string, defaults: P, check: (p: P) => string[], partial: Partial<P> | undefined, what: string): P {
+  const profile: P = { ...defaults, ...partial };
+  const problems = check(profile);
+  if (problems.length) throw new RangeError(`${protocol} ${what} profile: ${problems.join('; ')}`);
+  return profile;
+}

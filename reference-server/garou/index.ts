@@ -5,7 +5,7 @@
  * does is in suites/garou/SPEC.md; every limit, timer and threshold comes
  * from the profile (a `wirecheck serve garou` flag each).
  */
-import { faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
+import { completeProfile, faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { RunningServer } from '../../harness/engine/types.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
@@ -27,16 +27,6 @@ export interface GarouServer extends RunningServer {
   readonly trace: TraceRecorder;
 }
 
-/**
- * A profile with the defaults for missing fields, checked.
- * @throws RangeError naming the inconsistent fields.
- */
-function completeProfile(partial: Partial<GarouProfile> | undefined, what: string): GarouProfile {
-  const profile: GarouProfile = { ...defaultProfile, ...partial };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`garou ${what} profile: ${problems.join('; ')}`);
-  return profile;
-}
 
 /**
  * The reference server's Sans-I/O core alone (no sockets), for in-process
@@ -45,7 +35,7 @@ function completeProfile(partial: Partial<GarouProfile> | undefined, what: strin
  * @throws RangeError for an unknown fault or an inconsistent profile.
  */
 export function createReferenceCore(opts: { readonly profile?: Partial<GarouProfile>; readonly fault?: string; readonly epochMs?: number } = {}): ServerCore {
-  const profile = completeProfile(opts.profile, 'core');
+  const profile = completeProfile('garou', defaultProfile, checkProfile, opts.profile, 'core');
   const fault = faultByName(faults, opts.fault);
   return fault ? fault.create(profile) : new GarouServerCore(profile, opts.epochMs !== undefined ? { epochMs: opts.epochMs } : {});
 }
@@ -55,7 +45,7 @@ export function createReferenceCore(opts: { readonly profile?: Partial<GarouProf
  * @throws RangeError for an unknown fault or an inconsistent profile; errors of the QUIC bind (port in use).
  */
 export async function startGarouServer(opts: GarouServerOptions = {}): Promise<GarouServer> {
-  const profile = completeProfile(opts.profile, 'server');
+  const profile = completeProfile('garou', defaultProfile, checkProfile, opts.profile, 'server');
   // Compile every payload schema now, not on the first frames (the first connection's handshake timer runs meanwhile).
   for (const name of FRAME_NAMES) validatePayload(name, {});
   // RoomMessage ts: ms since the epoch (GAROU-1.4); the core reads no clock, so the host's origin is passed in.

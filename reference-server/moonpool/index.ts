@@ -7,7 +7,7 @@
  * (MOONPOOL-5), a stall is never taken for a loss (MOONPOOL-7). Everything
  * it does is in suites/moonpool/SPEC.md.
  */
-import { faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
+import { completeProfile, faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
 import type { RunningServer } from '../../harness/engine/types.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
@@ -33,7 +33,7 @@ export interface MoonpoolServer extends RunningServer {
  *   BindFailedError (MOONPOOL-9.3) when the address cannot be bound, naming it and the cause.
  */
 export async function startMoonpoolServer(opts: MoonpoolServerOptions = {}): Promise<MoonpoolServer> {
-  const profile = completeProfile(opts.profile, 'server');
+  const profile = completeProfile('moonpool', defaultProfile, checkProfile, opts.profile, 'server');
   const core = createReferenceCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
   const address = `${opts.host ?? '127.0.0.1'}:${opts.port ?? 0}`;
   let host;
@@ -53,16 +53,6 @@ export async function startMoonpoolServer(opts: MoonpoolServerOptions = {}): Pro
   };
 }
 
-/**
- * A profile with the defaults for missing fields, checked.
- * @throws RangeError naming the inconsistent fields.
- */
-function completeProfile(partial: Partial<MoonpoolProfile> | undefined, what: string): MoonpoolProfile {
-  const profile: MoonpoolProfile = { ...defaultProfile, ...partial };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`moonpool ${what} profile: ${problems.join('; ')}`);
-  return profile;
-}
 
 /**
  * The reference server's Sans-I/O core alone (no sockets), for in-process
@@ -72,7 +62,7 @@ function completeProfile(partial: Partial<MoonpoolProfile> | undefined, what: st
  * @throws RangeError for an unknown fault or an inconsistent profile.
  */
 export function createReferenceCore(opts: { readonly profile?: Partial<MoonpoolProfile>; readonly fault?: string } = {}): ServerCore {
-  const profile = completeProfile(opts.profile, 'core');
+  const profile = completeProfile('moonpool', defaultProfile, checkProfile, opts.profile, 'core');
   const fault = faultByName({ ...faults, ...variants }, opts.fault);
   return fault ? fault.create(profile) : new MoonpoolServerCore(profile);
 }

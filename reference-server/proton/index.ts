@@ -4,7 +4,7 @@
  * Everything it does is in suites/proton/SPEC.md; timers come from a
  * profile (defaults: the seed's).
  */
-import { faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
+import { completeProfile, faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
 import type { RunningServer } from '../../harness/engine/types.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
@@ -30,7 +30,7 @@ export interface ProtonServer extends RunningServer {
  * @throws RangeError for an unknown fault or an inconsistent profile; errors of the QUIC bind (port in use).
  */
 export async function startProtonServer(opts: ProtonServerOptions = {}): Promise<ProtonServer> {
-  const profile = completeProfile(opts.profile, 'server');
+  const profile = completeProfile('proton', defaultProfile, checkProfile, opts.profile, 'server');
   const core = createReferenceCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
   let certPem = opts.cert;
   let keyPem = opts.key;
@@ -57,16 +57,6 @@ export async function startProtonServer(opts: ProtonServerOptions = {}): Promise
   };
 }
 
-/**
- * A profile with the seed's defaults for missing fields, checked.
- * @throws RangeError naming the inconsistent fields.
- */
-function completeProfile(partial: Partial<ProtonProfile> | undefined, what: string): ProtonProfile {
-  const profile: ProtonProfile = { ...defaultProfile, ...partial };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`proton ${what} profile: ${problems.join('; ')}`);
-  return profile;
-}
 
 /**
  * The reference server's Sans-I/O core alone (no sockets), for in-process
@@ -75,7 +65,7 @@ function completeProfile(partial: Partial<ProtonProfile> | undefined, what: stri
  * @throws RangeError for an unknown fault or an inconsistent profile.
  */
 export function createReferenceCore(opts: { readonly profile?: Partial<ProtonProfile>; readonly fault?: string } = {}): ServerCore {
-  const profile = completeProfile(opts.profile, 'core');
+  const profile = completeProfile('proton', defaultProfile, checkProfile, opts.profile, 'core');
   const fault = faultByName(faults, opts.fault);
   return fault ? fault.create(profile) : new ProtonServerCore(profile);
 }

@@ -4,7 +4,7 @@
  * Everything it does is in suites/theta/SPEC.md; identity values, timers
  * and readings come from a profile (defaults: PROTOCOLS.md's and the seed's).
  */
-import { faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
+import { completeProfile, faultByName, type ReferenceImplementation, type ReferenceServerStartOptions } from '../../harness/engine/reference.js';
 import type { RunningServer } from '../../harness/engine/types.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
@@ -33,7 +33,7 @@ export interface ThetaServer extends RunningServer {
  * @throws RangeError for an unknown fault or an inconsistent profile; errors of the QUIC bind (port in use).
  */
 export async function startThetaServer(opts: ThetaServerOptions = {}): Promise<ThetaServer> {
-  const profile = completeProfile(opts.profile, 'server');
+  const profile = completeProfile('theta', defaultProfile, checkProfile, opts.profile, 'server');
   const core = createReferenceCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
   let certPem = opts.cert;
   let keyPem = opts.key;
@@ -58,16 +58,6 @@ export async function startThetaServer(opts: ThetaServerOptions = {}): Promise<T
   };
 }
 
-/**
- * A profile with the defaults for missing fields, checked.
- * @throws RangeError naming the inconsistent fields.
- */
-function completeProfile(partial: Partial<ThetaProfile> | undefined, what: string): ThetaProfile {
-  const profile: ThetaProfile = { ...defaultProfile, ...partial };
-  const problems = checkProfile(profile);
-  if (problems.length) throw new RangeError(`theta ${what} profile: ${problems.join('; ')}`);
-  return profile;
-}
 
 /**
  * The reference server's Sans-I/O core alone (no sockets), for in-process
@@ -76,7 +66,7 @@ function completeProfile(partial: Partial<ThetaProfile> | undefined, what: strin
  * @throws RangeError for an unknown fault or an inconsistent profile.
  */
 export function createReferenceCore(opts: { readonly profile?: Partial<ThetaProfile>; readonly fault?: string } = {}): ServerCore {
-  const profile = completeProfile(opts.profile, 'core');
+  const profile = completeProfile('theta', defaultProfile, checkProfile, opts.profile, 'core');
   const fault = faultByName(faults, opts.fault);
   return fault ? fault.create(profile) : new ThetaServerCore(profile);
 }
