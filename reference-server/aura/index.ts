@@ -8,8 +8,7 @@
  */
 import { faultByName, type ReferenceFault, type ReferenceImplementation } from '../../harness/engine/reference.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
-import { startQuicHost } from '../../harness/quic/server-host.js';
-import { generateSelfSigned } from '../../harness/tls/cert.js';
+import { startReferenceHost } from '../../harness/quic/reference-host.js';
 import { profileChoreography } from '../../suites/aura/choreography.js';
 import { defaultProfile, type AuraProfile } from '../../suites/aura/profile.js';
 import { hash32, randomPolicy } from '../../suites/aura/runtime/policy.js';
@@ -53,17 +52,9 @@ export const reference: ReferenceImplementation<AuraProfile> = {
   async startServer(opts) {
     const profile = { ...defaultProfile, ...opts.profile };
     const c = reference.createCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
-    let certPem = opts.cert;
-    let keyPem = opts.key;
-    if (certPem === undefined || keyPem === undefined) ({ certPem, keyPem } = await generateSelfSigned());
-    const host = await startQuicHost({
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port ?? 0,
+    const { host, certPem } = await startReferenceHost(opts, {
       alpn: [profile.alpn],
-      certPem,
-      keyPem,
       core: c,
-      ...(opts.log ? { log: opts.log } : {}),
     });
     return { host: host.host, port: host.port, certPem, stop: () => host.stop() };
   },

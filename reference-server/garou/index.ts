@@ -9,8 +9,7 @@ import { completeProfile, faultByName, type ReferenceImplementation, type Refere
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { RunningServer } from '../../harness/engine/types.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
-import { startQuicHost } from '../../harness/quic/server-host.js';
-import { generateSelfSigned } from '../../harness/tls/cert.js';
+import { startReferenceHost } from '../../harness/quic/reference-host.js';
 import { validatePayload } from '../../suites/garou/codec.js';
 import { CLOSE_CODES, FRAME_NAMES } from '../../suites/garou/frames.js';
 import { checkProfile, defaultProfile, type GarouProfile } from '../../suites/garou/profile.js';
@@ -50,18 +49,10 @@ export async function startGarouServer(opts: GarouServerOptions = {}): Promise<G
   for (const name of FRAME_NAMES) validatePayload(name, {});
   // RoomMessage ts: ms since the epoch (GAROU-1.4); the core reads no clock, so the host's origin is passed in.
   const core = createReferenceCore({ profile, epochMs: Date.now(), ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
-  let certPem = opts.cert;
-  let keyPem = opts.key;
-  if (certPem === undefined || keyPem === undefined) ({ certPem, keyPem } = await generateSelfSigned());
-  const host = await startQuicHost({
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port ?? 0,
+  const { host, certPem } = await startReferenceHost(opts, {
     alpn: [profile.alpn],
-    certPem,
-    keyPem,
     core,
     datagrams: true,
-    ...(opts.log ? { log: opts.log } : {}),
   });
   return {
     host: host.host,

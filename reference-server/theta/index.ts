@@ -8,8 +8,7 @@ import { completeProfile, faultByName, type ReferenceImplementation, type Refere
 import type { RunningServer } from '../../harness/engine/types.js';
 import type { ServerCore } from '../../harness/engine/server-core.js';
 import type { TraceRecorder } from '../../harness/engine/trace.js';
-import { startQuicHost } from '../../harness/quic/server-host.js';
-import { generateSelfSigned } from '../../harness/tls/cert.js';
+import { startReferenceHost } from '../../harness/quic/reference-host.js';
 import { CloseCode } from '../../suites/theta/codec.js';
 import { checkProfile, defaultProfile, type ThetaProfile } from '../../suites/theta/profile.js';
 import { quicIdleTimeoutMs } from '../../suites/theta/transport.js';
@@ -35,18 +34,10 @@ export interface ThetaServer extends RunningServer {
 export async function startThetaServer(opts: ThetaServerOptions = {}): Promise<ThetaServer> {
   const profile = completeProfile('theta', defaultProfile, checkProfile, opts.profile, 'server');
   const core = createReferenceCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
-  let certPem = opts.cert;
-  let keyPem = opts.key;
-  if (certPem === undefined || keyPem === undefined) ({ certPem, keyPem } = await generateSelfSigned());
-  const host = await startQuicHost({
-    host: opts.host ?? '127.0.0.1',
-    port: opts.port ?? 0,
+  const { host, certPem } = await startReferenceHost(opts, {
     alpn: [profile.alpn],
-    certPem,
-    keyPem,
     core,
     idleTimeoutMs: quicIdleTimeoutMs(profile),
-    ...(opts.log ? { log: opts.log } : {}),
   });
   return {
     host: host.host,

@@ -5,8 +5,7 @@
  */
 import { faultByName, type ReferenceFault, type ReferenceImplementation } from '../../../../harness/engine/reference.js';
 import { modelCore, type ServerAction, type ServerCore } from '../../../../harness/engine/server-core.js';
-import { startQuicHost } from '../../../../harness/quic/server-host.js';
-import { generateSelfSigned } from '../../../../harness/tls/cert.js';
+import { startReferenceHost } from '../../../../harness/quic/reference-host.js';
 import { KnockModel } from '../../suites/knock/model.js';
 import { defaultProfile, type KnockProfile } from '../../suites/knock/profile.js';
 
@@ -44,18 +43,10 @@ export const reference: ReferenceImplementation<KnockProfile> = {
   },
   async startServer(opts) {
     const profile = { ...defaultProfile, ...opts.profile };
-    let certPem = opts.cert;
-    let keyPem = opts.key;
-    if (certPem === undefined || keyPem === undefined) ({ certPem, keyPem } = await generateSelfSigned());
-    const host = await startQuicHost({
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port ?? 0,
+    const { host, certPem } = await startReferenceHost(opts, {
       alpn: ['knock'],
-      certPem,
-      keyPem,
       datagrams: true,
       core: reference.createCore({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) }),
-      ...(opts.log ? { log: opts.log } : {}),
     });
     return { host: host.host, port: host.port, certPem, stop: () => host.stop() };
   },
