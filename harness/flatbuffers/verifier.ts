@@ -115,7 +115,11 @@ export type VerifyResult = FlatBufferProblem | undefined;
 
 /** Thrown inside the verifier to unwind; never escapes {@link verifyFlatBuffer}. */
 class Reject {
-  constructor(readonly problem: FlatBufferProblem) {}
+  constructor(
+    readonly rule: FlatBufferRule,
+    readonly offset: number,
+    readonly what: string,
+  ) {}
 }
 
 /** Field kinds as small integers (one hidden class for every compiled field: monomorphic property loads). */
@@ -235,7 +239,7 @@ export function verifyFlatBuffer(buf: Uint8Array, root: TableSchema, opts: Verif
     v.verifyRoot(lastCompiled as CompiledTable, opts.identifier);
     return undefined;
   } catch (err) {
-    if (err instanceof Reject) return err.problem;
+    if (err instanceof Reject) return v.problem(err);
     throw err;
   } finally {
     v.release();
@@ -243,6 +247,32 @@ export function verifyFlatBuffer(buf: Uint8Array, root: TableSchema, opts: Verif
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The last identifier seen and its 4 bytes as a little-endian 32-bit word (one compare per buffer, not four). */
+let lastIdentifier = '';
+let lastIdentifierWord = 0;
+
+/** `identifier`'s first 4 UTF-16 code units as the signed 32-bit word {@link Verifier.i32} reads (a code unit above 255 never matches a byte). */
+function identifierWord(identifier: string): number {
+  if (identifier !== lastIdentifier) {
+    let w = 0;
+    for (let i = 3; i >= 0; i--) {
+      const c = identifier.charCodeAt(i);
+      // NaN (shorter than 4) or above 0xff: no byte equals it, so no buffer may match.
+      if (!(c <= 0xff)) {
+        lastIdentifier = identifier;
+        lastIdentifierWord = NO_WORD;
+        return NO_WORD;
+      }
+      w = (w << 8) | c;
+    }
+    lastIdentifier = identifier;
+    lastIdentifierWord = w;
+  }
+  return lastIdentifierWord;
+}
+/** Not a value of a signed 32-bit word: an identifier no buffer can carry. */
+const NO_WORD = 0x1_0000_0000;
 /** The root schema of the previous call and its compiled form (a WeakMap look-up per buffer is measurable). */
 let lastRoot: TableSchema | undefined;
 let lastCompiled: CompiledTable | undefined;
@@ -252,6 +282,8 @@ class Verifier {
   private buf: Uint8Array = EMPTY;
   private size = 0;
   private depth = 0;
+  /** Depth of the table being checked when a rule failed. */
+  private failDepth = 0;
   private tables = 0;
   private maxDepth = DEFAULT_MAX_DEPTH;
   private maxTables = DEFAULT_MAX_TABLES;
@@ -274,6 +306,7 @@ class Verifier {
     this.buf = buf;
     this.size = buf.byteLength;
     this.depth = 0;
+    this.failDepth = 0;
     this.tables = 0;
     this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.maxTables = opts.maxTables ?? DEFAULT_MAX_TABLES;
@@ -290,9 +323,22 @@ class Verifier {
     return out;
   }
 
+  /**
+   * Unwinds with a {@link Reject}; the field path is filled in as the
+   * failure unwinds through each table's field loop (see `verifyTable`),
+   * so the message is built by {@link Verifier.problem} afterwards.
+   */
   private fail(rule: FlatBufferRule, offset: number, what: string): never {
+    this.failDepth = this.depth;
+    this.fieldAt[this.depth] = undefined;
+    throw new Reject(rule, offset, what);
+  }
+
+  /** The problem of a walk that failed with `r`: the path is complete once the Reject has unwound to the root. */
+  problem(r: Reject): FlatBufferProblem {
+    this.depth = this.failDepth;
     const path = this.pathText();
-    throw new Reject({ rule, offset, path, message: `${path} at byte ${offset}: ${what} (${rule})` });
+    return { rule: r.rule, offset: r.offset, path, message: `${path} at byte ${r.offset}: ${r.what} (${r.rule})` };
   }
 
   // Little-endian reads of bytes already known to be in bounds (no DataView:
@@ -321,13 +367,9 @@ class Verifier {
     const min = identifier === undefined ? 4 : 8;
     if (this.size < min) this.fail('buffer-size', 0, `buffer of ${this.size} bytes is shorter than the ${min} bytes of a root offset${identifier === undefined ? '' : ' and file identifier'}`);
     if (this.size > MAX_BUFFER_SIZE) this.fail('buffer-size', 0, `buffer of ${this.size} bytes exceeds ${MAX_BUFFER_SIZE}`);
-    if (identifier !== undefined) {
-      for (let i = 0; i < 4; i++) {
-        if (this.buf[4 + i] !== identifier.charCodeAt(i)) {
-          const seen = Buffer.from(this.buf.subarray(4, 8)).toString('latin1');
-          this.fail('identifier', 4, `file identifier is ${JSON.stringify(seen)}, expected ${JSON.stringify(identifier)}`);
-        }
-      }
+    if (identifier !== undefined && this.i32(4) !== identifierWord(identifier)) {
+      const seen = Buffer.from(this.buf.subarray(4, 8)).toString('latin1');
+      this.fail('identifier', 4, `file identifier is ${JSON.stringify(seen)}, expected ${JSON.stringify(identifier)}`);
     }
     this.verifyTable(this.followOffset(0), root);
   }
@@ -348,7 +390,6 @@ class Verifier {
     const depth = ++this.depth;
     this.tables++;
     this.tableAt[depth] = schema;
-    this.fieldAt[depth] = undefined;
     if (depth > this.maxDepth) this.fail('depth', table, `tables nested deeper than ${this.maxDepth}`);
     if (this.tables > this.maxTables) this.fail('tables', table, `more than ${this.maxTables} tables`);
     if ((table & 3) !== 0) this.fail('offset-alignment', table, 'table is not aligned to 4 bytes');
@@ -365,9 +406,10 @@ class Verifier {
     const fields = schema.fields;
     const end = table + tsize;
     const b = this.buf;
-    for (let i = 0; i < fields.length; i++) {
+    let i = 0;
+    try {
+      for (; i < fields.length; i++) {
       const f = fields[i] as CompiledField;
-      this.fieldAt[depth] = f;
       if (f.kind === SCALAR) {
         // Fast path for the common case, a scalar inside its table and
         // aligned (the table is inside the buffer, so the field is too);
@@ -384,6 +426,12 @@ class Verifier {
         if (pos + size <= end && (pos & (size - 1)) === 0) continue;
       }
       this.verifyField(table, vtable, vsize, tsize, f);
+      }
+    } catch (err) {
+      // A rule failed at or below this field: record the field for the
+      // path (set on unwinding only, so a sound buffer does no path work).
+      this.fieldAt[depth] = fields[i];
+      throw err;
     }
     this.depth--;
   }
