@@ -289,9 +289,11 @@ class Verifier {
   private maxTables = DEFAULT_MAX_TABLES;
   private rootName = '';
   /**
-   * The path from the root, kept as the table and the field being checked
-   * at each depth (1-based; slots are overwritten, never pushed), and built
-   * into a string only when a rule fails: a sound buffer costs no path work.
+   * The path from the root to a failed rule: the table and the field being
+   * checked at each depth (1-based; slots are overwritten, never pushed),
+   * written by each table's catch as the failure unwinds (depths
+   * 1..failDepth) and built into a string by `problem`: a sound buffer
+   * costs no path work.
    */
   private readonly tableAt: (CompiledTable | undefined)[] = [];
   private readonly fieldAt: (CompiledField | undefined)[] = [];
@@ -304,7 +306,7 @@ class Verifier {
   /** Starts a walk over `buf` (the previous one's state is dropped). */
   reset(buf: Uint8Array, opts: VerifyOptions): void {
     this.buf = buf;
-    this.size = buf.byteLength;
+    this.size = buf.length;
     this.depth = 0;
     this.failDepth = 0;
     this.tables = 0;
@@ -330,7 +332,6 @@ class Verifier {
    */
   private fail(rule: FlatBufferRule, offset: number, what: string): never {
     this.failDepth = this.depth;
-    this.fieldAt[this.depth] = undefined;
     throw new Reject(rule, offset, what);
   }
 
@@ -389,48 +390,50 @@ class Verifier {
   private verifyTable(table: number, schema: CompiledTable): void {
     const depth = ++this.depth;
     this.tables++;
-    this.tableAt[depth] = schema;
-    if (depth > this.maxDepth) this.fail('depth', table, `tables nested deeper than ${this.maxDepth}`);
-    if (this.tables > this.maxTables) this.fail('tables', table, `more than ${this.maxTables} tables`);
-    if ((table & 3) !== 0) this.fail('offset-alignment', table, 'table is not aligned to 4 bytes');
-    if (!this.inBounds(table, 4)) this.fail('offset-bounds', table, 'table lies outside the buffer');
-    const vtable = table - this.i32(table);
-    if ((vtable & 1) !== 0) this.fail('vtable-alignment', table, `vtable at byte ${vtable} is not aligned to 2 bytes`);
-    if (!this.inBounds(vtable, 4)) this.fail('vtable-bounds', table, `vtable at byte ${vtable} lies outside the buffer`);
-    const vsize = this.u16(vtable);
-    const tsize = this.u16(vtable + 2);
-    if ((vsize & 1) !== 0 || vsize < 4) this.fail('vtable-size', vtable, `vtable size ${vsize} is odd or below 4`);
-    if (!this.inBounds(vtable, vsize)) this.fail('vtable-bounds', vtable, `vtable of ${vsize} bytes at byte ${vtable} runs past the end`);
-    if (tsize < 4) this.fail('vtable-size', vtable + 2, `table size ${tsize} is below the 4 bytes of its vtable offset`);
-    if (!this.inBounds(table, tsize)) this.fail('field-bounds', table, `table of ${tsize} bytes runs past the end`);
-    const fields = schema.fields;
-    const end = table + tsize;
-    const b = this.buf;
-    let i = 0;
+    // The field index, -1 while the table's own header is checked.
+    let i = -1;
     try {
-      for (; i < fields.length; i++) {
-      const f = fields[i] as CompiledField;
-      if (f.kind === SCALAR) {
-        // Fast path for the common case, a scalar inside its table and
-        // aligned (the table is inside the buffer, so the field is too);
-        // anything else takes the ordered checks below.
-        const slot = f.slot;
-        if (slot + 2 > vsize) continue;
-        const off = (b[vtable + slot] as number) | ((b[vtable + slot + 1] as number) << 8);
-        if (off === 0) {
-          if (f.required) this.fail('required', table, 'required field is absent');
-          continue;
+      if (depth > this.maxDepth) this.fail('depth', table, `tables nested deeper than ${this.maxDepth}`);
+      if (this.tables > this.maxTables) this.fail('tables', table, `more than ${this.maxTables} tables`);
+      if ((table & 3) !== 0) this.fail('offset-alignment', table, 'table is not aligned to 4 bytes');
+      if (!this.inBounds(table, 4)) this.fail('offset-bounds', table, 'table lies outside the buffer');
+      const vtable = table - this.i32(table);
+      if ((vtable & 1) !== 0) this.fail('vtable-alignment', table, `vtable at byte ${vtable} is not aligned to 2 bytes`);
+      if (!this.inBounds(vtable, 4)) this.fail('vtable-bounds', table, `vtable at byte ${vtable} lies outside the buffer`);
+      const vsize = this.u16(vtable);
+      const tsize = this.u16(vtable + 2);
+      if ((vsize & 1) !== 0 || vsize < 4) this.fail('vtable-size', vtable, `vtable size ${vsize} is odd or below 4`);
+      if (!this.inBounds(vtable, vsize)) this.fail('vtable-bounds', vtable, `vtable of ${vsize} bytes at byte ${vtable} runs past the end`);
+      if (tsize < 4) this.fail('vtable-size', vtable + 2, `table size ${tsize} is below the 4 bytes of its vtable offset`);
+      if (!this.inBounds(table, tsize)) this.fail('field-bounds', table, `table of ${tsize} bytes runs past the end`);
+      const fields = schema.fields;
+      const end = table + tsize;
+      const b = this.buf;
+      for (i = 0; i < fields.length; i++) {
+        const f = fields[i] as CompiledField;
+        if (f.kind === SCALAR) {
+          // Fast path for the common case, a scalar inside its table and
+          // aligned (the table is inside the buffer, so the field is too);
+          // anything else takes the ordered checks below.
+          const slot = f.slot;
+          if (slot + 2 > vsize) continue;
+          const off = (b[vtable + slot] as number) | ((b[vtable + slot + 1] as number) << 8);
+          if (off === 0) {
+            if (f.required) this.fail('required', table, 'required field is absent');
+            continue;
+          }
+          const pos = table + off;
+          const size = f.size;
+          if (pos + size <= end && (pos & (size - 1)) === 0) continue;
         }
-        const pos = table + off;
-        const size = f.size;
-        if (pos + size <= end && (pos & (size - 1)) === 0) continue;
-      }
-      this.verifyField(table, vtable, vsize, tsize, f);
+        this.verifyField(table, vtable, vsize, tsize, f);
       }
     } catch (err) {
-      // A rule failed at or below this field: record the field for the
-      // path (set on unwinding only, so a sound buffer does no path work).
-      this.fieldAt[depth] = fields[i];
+      // A rule failed in this table or below it: record the table and
+      // field for the path (on unwinding only, so a sound buffer does no
+      // path work).
+      this.tableAt[depth] = schema;
+      this.fieldAt[depth] = i < 0 ? undefined : schema.fields[i];
       throw err;
     }
     this.depth--;
