@@ -198,6 +198,26 @@ function nested(depth: number): Uint8Array {
   return b.asUint8Array().slice();
 }
 
+t.test('a problem names the field path to the rule that failed, and the walker keeps no state between buffers', async (t) => {
+  const b = encodeControl(hello);
+  const ht = helloTable(b);
+  const pathOf = (c: Uint8Array): string | undefined => verify(c)?.path;
+  t.equal(pathOf(b.subarray(0, 3)), 'ControlFrame', 'root offset missing: the root table');
+  const c1 = b.slice();
+  view(c1).setUint32(follow(b, fieldPos(b, ht, 3)), 1000, true);
+  const p1 = verify(c1);
+  t.equal(p1?.path, 'ControlFrame.body<SessionHello>.capabilities', 'a vector inside the union member');
+  t.match(p1?.message, /^ControlFrame\.body<SessionHello>\.capabilities at byte \d+: .*\(vector-bounds\)$/, 'the message names path, byte and rule');
+  const c2 = b.slice();
+  view(c2).setInt32(ht, view(b).getInt32(ht, true) + 1, true);
+  t.equal(pathOf(c2), 'ControlFrame.body<SessionHello>', "the member table's own header: the union field and the member it leads to");
+  const c3 = b.slice();
+  view(c3).setUint32(fieldPos(b, rootTable(b), 1), 0, true);
+  t.equal(pathOf(c3), 'ControlFrame.body', 'a root field');
+  t.equal(verify(b), undefined, 'a sound buffer after failures still verifies');
+  t.equal(pathOf(c1), p1?.path, 'the same failure gives the same path again');
+});
+
 t.test('depth and table count', async (t) => {
   t.equal(verifyFlatBuffer(nested(64), NodeTable), undefined, '64 nested tables are accepted');
   t.equal(verifyFlatBuffer(nested(65), NodeTable)?.rule, 'depth', '65 nested tables fail depth');
