@@ -226,7 +226,7 @@ function compile(schema: TableSchema): CompiledTable {
  * the first problem found (rule id, byte offset, field path). Never throws
  * on any input.
  */
-export function verifyFlatBuffer(buf: Uint8Array, root: TableSchema, opts: VerifyOptions = {}): VerifyResult {
+export function verifyFlatBuffer(buf: Uint8Array, root: TableSchema, opts: VerifyOptions = NO_OPTIONS): VerifyResult {
   // One walker, reused: the walk is synchronous and never re-entered, and
   // allocating its state per buffer costs as much as verifying a small table.
   const v = shared;
@@ -237,14 +237,17 @@ export function verifyFlatBuffer(buf: Uint8Array, root: TableSchema, opts: Verif
   }
   try {
     v.verifyRoot(lastCompiled as CompiledTable, opts.identifier);
-    return undefined;
   } catch (err) {
+    v.release();
     if (err instanceof Reject) return v.problem(err);
     throw err;
-  } finally {
-    v.release();
   }
+  v.release();
+  return undefined;
 }
+
+/** The options of a call that gives none (one object, not one per call). */
+const NO_OPTIONS: VerifyOptions = {};
 
 const EMPTY = new Uint8Array(0);
 
