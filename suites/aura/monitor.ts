@@ -45,6 +45,8 @@ export interface AuraMonitor {
   readonly violation: MonitorViolation | undefined;
   /** The messages allowed next (global monitor only; empty after a violation). */
   allowed?(): readonly AuraMessage[];
+  /** True when `allowed()` would contain `m` (global monitor only); allocates nothing. */
+  allows?(m: AuraMessage): boolean;
 }
 
 const independent = (a: AuraMessage, b: AuraMessage) => a.from !== b.from && a.from !== b.to && a.to !== b.from && a.to !== b.to;
@@ -79,9 +81,10 @@ interface Prepared {
   readonly out: Map<number, { to: number; action: GlobalAction }[]>;
   readonly finals: Set<number>;
   /** Fast path (no allocation): from a lone configuration with nothing pending or ahead, a message that
-   * shares a role with every transition of its state has exactly one explanation, the transition itself. */
+   * shares a role with every transition of its state has exactly one explanation, the transition itself.
+   * State → from → to → label → next state, or -1 when the message is independent of some transition of
+   * the state (then the general search decides). */
   readonly direct: Map<number, Map<string, Map<string, Map<string, number>>>>;
-  readonly involved: Map<number, AuraMessage[]>;
   readonly lone: Map<number, Config>;
 }
 
@@ -92,7 +95,6 @@ function prepared(a: Automaton<GlobalAction>): Prepared {
   if (hit) return hit;
   const out = new Map<number, { to: number; action: GlobalAction }[]>();
   const direct = new Map<number, Map<string, Map<string, Map<string, number>>>>();
-  const involved = new Map<number, AuraMessage[]>();
   for (const t of a.transitions) {
     const l = out.get(t.from) ?? [];
     l.push({ to: t.to, action: t.action });
@@ -104,11 +106,11 @@ function prepared(a: Automaton<GlobalAction>): Prepared {
     let h = g.get(t.action.to);
     if (!h) g.set(t.action.to, (h = new Map()));
     h.set(t.action.label, t.to);
-    const i = involved.get(t.from) ?? [];
-    i.push(t.action);
-    involved.set(t.from, i);
   }
-  const p: Prepared = { out, finals: new Set(a.finals), direct, involved, lone: new Map() };
+  for (const t of a.transitions) {
+    if (out.get(t.from)!.some((x) => independent(x.action, t.action))) direct.get(t.from)!.get(t.action.from)!.get(t.action.to)!.set(t.action.label, -1);
+  }
+  const p: Prepared = { out, finals: new Set(a.finals), direct, lone: new Map() };
   preparedCache.set(a, p);
   return p;
 }
@@ -117,7 +119,7 @@ function prepared(a: Automaton<GlobalAction>): Prepared {
 export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorOptions = {}): AuraMonitor {
   const window = opts.window ?? 16;
   const maxConfigs = opts.maxConfigs ?? 4096;
-  const { out, finals, direct, involved, lone } = prepared(a);
+  const { out, finals, direct, lone } = prepared(a);
   const loneAt = (q: number): Config => {
     let c = lone.get(q);
     if (!c) lone.set(q, (c = { q, pending: [], ahead: [] }));
@@ -125,9 +127,7 @@ export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorO
   };
   const directStep = (q: number, m: AuraMessage): number | undefined => {
     const to = direct.get(q)?.get(m.from)?.get(m.to)?.get(m.label);
-    if (to === undefined) return undefined;
-    for (const x of involved.get(q)!) if (independent(x, m)) return undefined;
-    return to;
+    return to === undefined || to < 0 ? undefined : to;
   };
 
   /** All configurations reachable by letting the protocol move (matching pending messages, or running ahead to unblock them). */
@@ -218,6 +218,25 @@ export function globalMonitorOf(a: Automaton<GlobalAction>, opts: GlobalMonitorO
     },
     complete() {
       return !violation && configs.some((c) => c.ahead.length === 0 && finals.has(c.q));
+    },
+    allows(m) {
+      if (violation) return false;
+      for (const c of configs) {
+        if (c.pending.length) continue;
+        for (const t of out.get(c.q) ?? []) if (same(t.action, m) && c.ahead.every((h) => independent(h, t.action))) return true;
+        // The first ahead message of each role (as allowed() lists them), without building the set.
+        for (let i = 0; i < c.ahead.length; i++) {
+          const h = c.ahead[i]!;
+          if (!same(h, m)) continue;
+          let first = true;
+          for (let j = 0; j < i && first; j++) {
+            const e = c.ahead[j]!;
+            if (e.from === h.from || e.to === h.from || e.from === h.to || e.to === h.to) first = false;
+          }
+          if (first) return true;
+        }
+      }
+      return false;
     },
     allowed() {
       if (violation) return [];

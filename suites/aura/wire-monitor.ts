@@ -245,8 +245,7 @@ export class AuraWireMonitor implements Monitor {
 
   /** Feeds `m` to the global monitor and the views; false (nothing changed) when the global monitor rejects it. */
   private accept(s: SessionState, m: AuraMessage, t: number, side: 'harness' | 'target'): boolean {
-    const probe = s.mon!.allowed!().some((a) => a.from === m.from && a.to === m.to && a.label === m.label);
-    if (!probe) return false;
+    if (!s.mon!.allows!(m)) return false;
     s.mon!.feed(m);
     s.roleViews?.get(m.to)?.step('?', m.from, m.label);
     s.roleViews?.get(m.from)?.step('!', m.to, m.label);
@@ -256,6 +255,7 @@ export class AuraWireMonitor implements Monitor {
 
   /** Feeds early harness messages that the protocol now allows (oldest first, per pair). */
   private retryEarly(s: SessionState, t: number): void {
+    if (s.early.length === 0) return;
     for (let moved = true; moved; ) {
       moved = false;
       const heads = new Set<string>();

@@ -147,3 +147,31 @@ t.test('two deciders on the same data: only the global monitor sees them take di
   t.match(runMonitor(createGlobalMonitor(r.global), tr).violation, { index: 2, allowed: ['B→D:R'] });
   t.same(runMonitor(createComposedMonitor([...r.projections.values()].map((p) => p.cfsm)), tr), { complete: true });
 });
+
+t.test('property: allows(m) agrees with allowed() on every prefix (random well-formed protocols, valid and mutated traces)', async (t) => {
+  let yes = 0;
+  let no = 0;
+  const same = (a: AuraMessage, b: AuraMessage) => a.from === b.from && a.to === b.to && a.label === b.label;
+  fc.assert(
+    fc.property(wellFormed, fc.array(fc.nat(), { maxLength: 14 }), fc.array(fc.nat(), { maxLength: 10 }), mutation, (r, picks, swaps, mut) => {
+      const tr = walk(r, picks, swaps);
+      if (tr.length > 0 && mut.kind === 'swap') {
+        const i = mut.at % tr.length;
+        if (i + 1 < tr.length) [tr[i], tr[i + 1]] = [tr[i + 1]!, tr[i]!];
+      }
+      const m = createGlobalMonitor(r.global);
+      for (const x of tr) {
+        const allowed = m.allowed!();
+        for (const y of [x, ...tr, ...allowed]) {
+          const want = allowed.some((a) => same(a, y));
+          if (m.allows!(y) !== want) throw new Error(`allows(${y.from}->${y.to}:${y.label}) is ${!want} but allowed() says ${want}; trace ${JSON.stringify(tr)}; protocol: ${r.src}`);
+          if (want) yes++;
+          else no++;
+        }
+        if (m.feed(x)) break;
+      }
+    }),
+    { numRuns: 200, seed: 4243 },
+  );
+  t.ok(yes > 100 && no > 100, `both answers exercised (${yes} allowed, ${no} not)`);
+});
