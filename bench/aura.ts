@@ -113,7 +113,7 @@ for (const [name, c, exit] of [['two-phase commit (repeated)', checkAura(LONG_2P
   let fed = 0;
   gc();
   const before = process.memoryUsage().heapUsed;
-  for (const len of [10_000, 100_000, trace.length]) {
+  for (const len of [...[10_000, 100_000].filter((x) => x < trace.length), trace.length]) {
     for (; fed < len; fed++) m.feed(trace[fed]!);
     gc();
     heaps.push(`${fmt(len)}: ${((process.memoryUsage().heapUsed - before) / 1024).toFixed(0)} KiB`);

@@ -39,6 +39,9 @@ interface SessionState {
   automaton?: Automaton<GlobalAction>;
   mon?: AuraMonitor;
   readonly msgs: Msg[];
+  /** The allowed next messages of target roles, as of `owedAt` accepted messages (the monitor only moves on accept). */
+  owed?: readonly AuraMessage[];
+  owedAt?: number;
   /** Views of the target's roles (their CFSMs, messages between target roles hidden): what each role can observe. */
   roleViews?: Map<string, RoleView>;
   /** Harness messages sent before the choreography lets them be taken, that their receiver will take later (per-sender FIFO). */
@@ -298,14 +301,14 @@ export class AuraWireMonitor implements Monitor {
    * them, crossed them: it is dropped (the receiving role drops it too).
    */
   private crossed(s: SessionState, m: AuraMessage, t: number, side: 'harness' | 'target'): boolean {
-    if (s.mon!.allowed!().some((a) => a.from === m.from && a.to === m.to && a.label === m.label)) return false;
+    if (s.mon!.allows!(m)) return false;
     let i = s.msgs.length;
     while (i > 0 && s.msgs[i - 1]!.side !== side && t - s.msgs[i - 1]!.t <= this.crossingUs) i--;
     if (i === s.msgs.length) return false;
     if (m.label !== '$fail' && !s.msgs.slice(i).some((x) => x.m.label === '$fail')) return false;
     const replay = globalMonitorOf(s.automaton!);
     for (const x of s.msgs.slice(0, i)) replay.feed(x.m);
-    return replay.allowed!().some((a) => a.from === m.from && a.to === m.to && a.label === m.label);
+    return replay.allows!(m);
   }
 
   /** What the target owes in session `s` now, or undefined. */
@@ -313,14 +316,30 @@ export class AuraWireMonitor implements Monitor {
     if (s.closeOwedAt !== undefined) return `connection close 0x1 (${s.closeWhy})`;
     if (s.ended || !s.mon || !s.target) return undefined;
     if (s.deviatedAt !== undefined) return s.resetSeen ? undefined : `RESET_STREAM 0x1 after the harness's deviation (${s.deviation})`;
-    const next = s.mon.allowed!();
-    const mine = next.filter((a) => s.target!.has(a.from));
+    const mine = this.owedMessages(s);
     if (mine.length === 0) return undefined;
     return `a message of the target: ${mine.map(globalActionText).join(' or ')}`;
   }
 
+  /** The target's allowed next messages, recomputed only when the global monitor moved (it is checked on every trace event). */
+  private owedMessages(s: SessionState): readonly AuraMessage[] {
+    if (s.owed === undefined || s.owedAt !== s.msgs.length) {
+      s.owed = s.mon!.allowed!().filter((a) => s.target!.has(a.from));
+      s.owedAt = s.msgs.length;
+    }
+    return s.owed;
+  }
+
+  /** Whether `s` owes something (as {@link owes}, without building its text). */
+  private owing(s: SessionState): boolean {
+    if (s.closeOwedAt !== undefined) return true;
+    if (s.ended || !s.mon || !s.target) return false;
+    if (s.deviatedAt !== undefined) return !s.resetSeen;
+    return this.owedMessages(s).length > 0;
+  }
+
   private deadlineOf(s: SessionState): number | undefined {
-    if (this.violated || this.owes(s) === undefined) return undefined;
+    if (this.violated || !this.owing(s)) return undefined;
     const from = s.closeOwedAt ?? s.deviatedAt ?? s.lastAt;
     return from + this.replyUs + this.waitUs + this.toleranceUs;
   }
