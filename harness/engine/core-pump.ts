@@ -71,6 +71,8 @@ export interface CorePumpOptions {
 /** Runs a core for a host. Not re-entrant by design: see the module docstring. */
 export class CorePump {
   private timer: ClockTimer | undefined;
+  /** When {@link timer} fires, µs on {@link CorePumpOptions.now}'s line (Node's timers only; at or after this). */
+  private timerAtUs = Number.NEGATIVE_INFINITY;
   /** Cancels the deferred round, when one is pending. */
   private deferred: (() => void) | undefined;
   /** Undefined: Node's timers (the hosts on sockets). */
@@ -216,9 +218,10 @@ export class CorePump {
   }
 
   private armTimer(): void {
-    if (this.timer !== undefined) this.clearTimer(this.timer);
-    this.timer = undefined;
-    if (this.stopped) return;
+    if (this.stopped) {
+      this.disarm();
+      return;
+    }
     let next: number | undefined;
     try {
       next = this.opts.core.nextTimer();
@@ -227,11 +230,13 @@ export class CorePump {
       return;
     }
     if (next === undefined || !Number.isFinite(next)) {
+      this.disarm();
       this.overdueArms = 0;
       return;
     }
     const exact = this.opts.exactTimers;
     if (exact) {
+      this.disarm();
       // Exact: a timer still due right after a poll is polled again at the same µs (a core may need one more
       // poll to settle); only one that stays due for MAX_OVERDUE_EXACT polls is reported.
       this.overdueArms = next <= this.lastPollT ? this.overdueArms + 1 : 0;
@@ -245,7 +250,15 @@ export class CorePump {
       }, next - this.opts.now());
       return;
     }
-    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - this.opts.now()) / 1000)));
+    const nowUs = this.opts.now();
+    let delayMs = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil((next - nowUs) / 1000)));
+    if (this.clock === undefined && this.timer !== undefined && next > this.lastPollT && this.timerAtUs <= next && this.timerAtUs > nowUs) {
+      // Node's timers: the armed timer fires before `next` (then polls and re-arms), so it is kept. A core whose
+      // deadline moves a little on every event (a receive timeout) would otherwise cost a clear and a set per event.
+      this.overdueArms = 0;
+      return;
+    }
+    this.disarm();
     if (next <= this.lastPollT) {
       // Polled at (or after) this time and still asked for: back off instead of spinning.
       this.overdueArms++;
@@ -254,9 +267,16 @@ export class CorePump {
     } else {
       this.overdueArms = 0;
     }
+    this.timerAtUs = nowUs + delayMs * 1000;
     this.timer = this.setTimer(() => {
       this.timer = undefined;
       this.pump();
     }, delayMs);
+  }
+
+  /** Clears the core's timer, if armed. */
+  private disarm(): void {
+    if (this.timer !== undefined) this.clearTimer(this.timer);
+    this.timer = undefined;
   }
 }

@@ -919,35 +919,38 @@ export class ProtonModel {
    */
   private armedOn(c: ConnState): ProtonArmed[] {
     const out: ProtonArmed[] = [];
-    const put = (trigger: ProtonTrigger, since: number, subject: Subject) => {
-      for (const r of this.table.byTrigger(trigger)) {
-        if (subject.stream?.reportedLate.has(r.rule)) continue;
-        out.push(arm(r, trigger, since, subject));
-      }
-    };
+    // `putArmed` is a method, not a closure made per call: this runs several times per event (hot in server mode).
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
-    if (!c.identified) put('handshake', c.openedAt, NO_SUBJECT);
+    if (!c.identified) this.putArmed(out, 'handshake', c.openedAt, NO_SUBJECT);
     for (const s of c.streams.values()) {
       if (s.kind === undefined) {
-        if (s.visibleAt !== undefined) put('stream-visible', s.visibleAt, { stream: s });
+        if (s.visibleAt !== undefined) this.putArmed(out, 'stream-visible', s.visibleAt, { stream: s });
         continue;
       }
       const request = s.kind === 'event' || s.kind === 'commit';
       if (!s.serverFin) {
-        if (s.kind === 'event') for (const a of s.acks) put('event-id', a.t, { stream: s, item: a.id });
-        if (s.kind === 'commit' && s.commit) put('commit-request', s.commit.t, { stream: s, item: s.commit.id });
-        if (s.kind === 'action' && s.endOwedSince === undefined) put('action-item', s.lastItemAt, { stream: s, item: s.counter });
+        if (s.kind === 'event') for (const a of s.acks) this.putArmed(out, 'event-id', a.t, { stream: s, item: a.id });
+        if (s.kind === 'commit' && s.commit) this.putArmed(out, 'commit-request', s.commit.t, { stream: s, item: s.commit.id });
+        if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, 'action-item', s.lastItemAt, { stream: s, item: s.counter });
         if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
-          put(s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, { stream: s });
+          this.putArmed(out, s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, { stream: s });
         }
-        if (s.endOwedSince !== undefined) put('aborted-end', s.endOwedSince, { stream: s });
+        if (s.endOwedSince !== undefined) this.putArmed(out, 'aborted-end', s.endOwedSince, { stream: s });
       }
       // PROTON-7.1 on the kinds of `ioTimeoutStreams`; not on a stream the client stopped (8.6 ends-stream): nothing is read there any more.
       if ((s.kind !== 'event' && s.kind !== 'commit') || !this.profile.ioTimeoutStreams.includes(s.kind) || s.sendStopped) continue;
-      if (s.partialSince !== undefined) put('partial-item', s.partialSince, { stream: s });
-      if (!s.clientFin && s.acks.length === 0 && !s.commit) put('idle-request-stream', Math.max(s.lastRx, s.lastAnswer), { stream: s });
+      if (s.partialSince !== undefined) this.putArmed(out, 'partial-item', s.partialSince, { stream: s });
+      if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, 'idle-request-stream', Math.max(s.lastRx, s.lastAnswer), { stream: s });
     }
     return out;
+  }
+
+  /** Appends to `out` every record `trigger` arms at `since` for `subject` (a SHOULD already reported late on the stream left out). */
+  private putArmed(out: ProtonArmed[], trigger: ProtonTrigger, since: number, subject: Subject): void {
+    for (const r of this.table.byTrigger(trigger)) {
+      if (subject.stream?.reportedLate.has(r.rule)) continue;
+      out.push(arm(r, trigger, since, subject));
+    }
   }
 
   /** Monitor: the close timer (not yet owed) that a server close at `t` (µs) with `code` answers, if any. */
