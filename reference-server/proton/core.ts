@@ -15,6 +15,8 @@ import type { Fault } from './faults.js';
 export class ProtonServerCore implements ServerCore {
   private readonly model: ProtonModel;
   private readonly pending: ServerAction[] = [];
+  /** Own actions of the last poll not yet fed to the model (fed first thing on the next call, {@link flushOwn}). */
+  private readonly own: TraceEvent[] = [];
   readonly sendTimeoutMs: number;
 
   constructor(
@@ -26,6 +28,7 @@ export class ProtonServerCore implements ServerCore {
   }
 
   handle(ev: TraceEvent): void {
+    this.flushOwn();
     const violations = this.model.input(ev, -1);
     if (ev.type === 'data' && ev.dir === 'c2s') {
       this.pending.push({ type: 'log', level: 'debug', msg: 'recv', data: { conn: ev.conn, stream: ev.stream, hex: ev.hex } });
@@ -37,24 +40,48 @@ export class ProtonServerCore implements ServerCore {
   }
 
   sendStalled(conn: number, stream: number, t: number): void {
+    this.flushOwn();
     this.model.sendStalled(conn, stream, t);
   }
 
   poll(t: number): ServerAction[] {
+    this.flushOwn();
     const out = this.pending.splice(0);
     for (const act of this.model.due(t)) {
-      const kind = act.type === 'send' || act.type === 'fin' ? this.model.streamKind(act.conn, act.stream) : undefined;
       const ev = actionToEvent(act, t);
-      if (ev) this.model.input(ev, -1); // The model sees the conforming action.
-      const rule = act.type === 'close' ? act.rule : undefined;
-      const performed = this.fault ? this.fault(act, { rule, streamKind: kind }) : act;
-      if (performed) out.push(performed);
-      if (act.type === 'close') out.push({ type: 'log', level: 'info', msg: 'close', data: { conn: act.conn, code: act.code, reason: act.reason, rule: act.rule, dropped: performed === undefined } });
+      if (this.fault) {
+        // The fault sees the stream's kind as of this action: the model takes each action in order first.
+        const kind = act.type === 'send' || act.type === 'fin' ? this.model.streamKind(act.conn, act.stream) : undefined;
+        if (ev) this.model.input(ev, -1); // The model sees the conforming action.
+        const rule = act.type === 'close' ? act.rule : undefined;
+        const performed = this.fault(act, { rule, streamKind: kind });
+        if (performed) out.push(performed);
+        if (act.type === 'close') out.push(closeLog(act, performed === undefined));
+        continue;
+      }
+      // No fault: the model sees the conforming action on the next call into this core (flushOwn), i.e. after the
+      // host has put it on the wire, not on the path between the client's bytes and the answer.
+      if (ev) this.own.push(ev);
+      out.push(act);
+      if (act.type === 'close') out.push(closeLog(act, false));
     }
     return out;
   }
 
+  /** Feeds the model the actions of the last {@link poll} (its own output, as `s2c` events), in order. */
+  private flushOwn(): void {
+    if (this.own.length === 0) return;
+    const evs = this.own.splice(0);
+    for (const ev of evs) this.model.input(ev, -1);
+  }
+
   nextTimer(): number | undefined {
+    this.flushOwn();
     return this.model.nextDue();
   }
+}
+
+/** The `info` log record of a close the model asked for. */
+function closeLog(act: Extract<ServerAction, { type: 'close' }>, dropped: boolean): ServerAction {
+  return { type: 'log', level: 'info', msg: 'close', data: { conn: act.conn, code: act.code, reason: act.reason, rule: act.rule, dropped } };
 }
