@@ -470,18 +470,6 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     trace.record<DataEvent>({ type: 'data', conn: cs.id, stream, dir: 's2c', hex: toHex(copy) });
     st.pendingWrites++;
     let stall: NodeJS.Timeout | undefined;
-    const timeoutMs = core.sendTimeoutMs;
-    if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs >= 0) {
-      stall = setTimeout(() => {
-        if (stall) stallTimers.delete(stall);
-        stall = undefined;
-        if (cs.closed || st.stallReported || stopRequested) return;
-        st.stallReported = true;
-        log('debug', 'send stalled', { conn: cs.id, stream });
-        pumper.sendStalled(cs.id, stream);
-      }, Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs)));
-      stallTimers.add(stall);
-    }
     const settle = (): void => {
       st.pendingWrites--;
       maybePrune(cs, st);
@@ -491,6 +479,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
         stall = undefined;
       }
     };
+    // The write first (the library sends synchronously from here), the stall timer after it: off the answer's path.
+    // Its callbacks run later (a promise), so the timer is armed before they can clear it.
     writerOf(st)
       .write(copy)
       .then(
@@ -503,6 +493,18 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
           log('debug', 'write failed', { conn: cs.id, stream, error: errorText(err) });
         },
       );
+    const timeoutMs = core.sendTimeoutMs;
+    if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs >= 0) {
+      stall = setTimeout(() => {
+        if (stall) stallTimers.delete(stall);
+        stall = undefined;
+        if (cs.closed || st.stallReported || stopRequested) return;
+        st.stallReported = true;
+        log('debug', 'send stalled', { conn: cs.id, stream });
+        pumper.sendStalled(cs.id, stream);
+      }, Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs)));
+      stallTimers.add(stall);
+    }
   };
 
   const doFin = (cs: ConnState, stream: number): void => {
