@@ -31,6 +31,9 @@ export interface ReplParseError {
   readonly segment: string;
 }
 
+/** How one command (all its repetitions) went, in a reference client: `exit` asks the caller to stop. */
+export type CommandOutcome = 'ok' | 'failed' | 'exit';
+
 /** What runs parsed commands: the protocol's client. */
 export interface ReplClient<C> {
   /** Runs commands in order; `exit` asks the loop to stop. Never throws on target behaviour. */

@@ -25,6 +25,9 @@ import { ERROR_CODES, type RoomType } from '../../../suites/garou/frames.js';
 import { COMMANDS, COMMAND_NAMES, usage, type ParsedCommand } from './commands.js';
 import { GarouConnection, describeClose, type WaitOutcome } from '../../../suites/garou/client.js';
 import type { ChatCommandName, ClientEvent, CommandAnswer, CommandArgs } from '../../../suites/garou/client-state.js';
+import type { CommandOutcome } from '../../../harness/engine/repl.js';
+
+export type { CommandOutcome };
 
 /** Options of a {@link GarouReplClient}. */
 export interface GarouReplClientOptions {
@@ -37,9 +40,6 @@ export interface GarouReplClientOptions {
   /** Transport driver (default QUIC). */
   readonly driver?: Driver;
 }
-
-/** How one command (all its repetitions) went; `exit` asks the caller to stop. */
-export type CommandOutcome = 'ok' | 'failed' | 'exit';
 
 /** Slack added to every answer deadline (ms). */
 const ANSWER_SLACK_MS = 2_000;

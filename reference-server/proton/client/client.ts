@@ -24,6 +24,9 @@ import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
+import type { CommandOutcome } from '../../../harness/engine/repl.js';
+
+export type { CommandOutcome };
 
 /** Options of a {@link ProtonClient}. */
 export interface ProtonClientOptions {
@@ -39,9 +42,6 @@ export interface ProtonClientOptions {
   /** Transport driver (default: the QUIC driver). */
   readonly driver?: Driver;
 }
-
-/** How one command (all its repetitions) went: `exit` asks the caller to stop. */
-export type CommandOutcome = 'ok' | 'failed' | 'exit';
 
 /** Slack added to every wait for an answer the SPEC bounds by `toleranceMs` (ms). */
 const ANSWER_SLACK_MS = 2_000;

@@ -32,6 +32,9 @@ import { NONCE_BYTES, ThetaModel } from '../../../suites/theta/model.js';
 import type { ThetaProfile } from '../../../suites/theta/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { diagnosticsText, ThetaClientSession, type ClientIdentity, type TransportDiagnostics } from './session.js';
+import type { CommandOutcome } from '../../../harness/engine/repl.js';
+
+export type { CommandOutcome };
 
 /** Options of a {@link ThetaClient}. */
 export interface ThetaClientOptions {
@@ -44,9 +47,6 @@ export interface ThetaClientOptions {
   /** Transport driver (default: QUIC). */
   readonly driver?: Driver;
 }
-
-/** How one command went: `exit` asks the caller to stop. */
-export type CommandOutcome = 'ok' | 'failed' | 'exit';
 
 /** Slack added to every wait for an answer the profile bounds (ms). */
 const ANSWER_SLACK_MS = 2_000;
