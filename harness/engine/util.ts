@@ -46,6 +46,26 @@ export async function settleWithin(p: Promise<unknown>, ms: number): Promise<Set
   }
 }
 
+/**
+ * Sleeps `ms` (clamped to [0, {@link MAX_TIMER_MS}]); resolves `true` when
+ * the time has passed, `false` at once when `signal` aborts (before or
+ * during the sleep). Never rejects and leaves no timer or listener behind.
+ */
+export function sleepUnlessAborted(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** Resolves after the current macrotask, once pending microtasks (e.g. stream reads) have run. */
 export function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

@@ -7,12 +7,13 @@
  * how loaded the machine is. This is what `wirecheck fuzz --in-process` does
  * for fuzz campaigns (harness/cli/fuzz.ts), applied to `runSuite`.
  *
- * Plus the helpers that compare such a run with one over real sockets (the
- * smoke runs of test/suite/reference.test.ts and test/moonpool/suite.test.ts).
+ * Plus the same run over real sockets on loopback ({@link runSuiteOverSockets},
+ * the smoke runs) and the helpers that compare the two.
  */
 import { createMemoryTarget } from '../../harness/drivers/memory.js';
 import { VirtualClock } from '../../harness/engine/clock.js';
-import { loadReferenceCore } from '../../harness/engine/registry.js';
+import { driverFor } from '../../harness/drivers/index.js';
+import { loadReferenceCore, loadReferenceServer } from '../../harness/engine/registry.js';
 import { runSuite } from '../../harness/engine/runner.js';
 import type { ProtocolSuite, RunResult } from '../../harness/engine/types.js';
 
@@ -58,6 +59,32 @@ export async function runSuiteInProcess<P extends object>(opts: InProcessRunOpti
     );
   } finally {
     mem.stop();
+  }
+}
+
+/**
+ * Starts the protocol's reference server on loopback (its transport, a free
+ * port, `fault` if given), runs `suite` (or the cases `cases` selects)
+ * against it with the transport's driver (QUIC: verifying the server's
+ * certificate), and stops the server, whatever the run did.
+ * @throws Error when the protocol has no reference server, or the fault or profile is rejected by it.
+ */
+export async function runSuiteOverSockets<P extends object>(opts: Omit<InProcessRunOptions<P>, 'serverProfile'>): Promise<RunResult> {
+  const { suite, profile } = opts;
+  const start = await loadReferenceServer(suite.name);
+  if (!start) throw new Error(`runSuiteOverSockets: protocol ${suite.name} has no reference server (reference-server/${suite.name}/index.ts)`);
+  const server = await start({ profile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}) });
+  try {
+    return await runSuite({
+      suite,
+      driver: driverFor(suite.transport),
+      targetUrl: `${suite.transport}://127.0.0.1:${server.port}`,
+      connect: { host: server.host, port: server.port, connectTimeoutMs: 3000, ...(server.certPem !== undefined ? { ca: server.certPem, serverName: 'localhost' } : {}) },
+      profile,
+      ...(opts.cases !== undefined ? { cases: opts.cases } : {}),
+    });
+  } finally {
+    await server.stop();
   }
 }
 

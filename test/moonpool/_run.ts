@@ -4,13 +4,11 @@
  * matrix and whole-suite checks use) or over TCP on loopback (the smoke run,
  * and the cases that need a real network).
  */
-import { tcpDriver } from '../../harness/drivers/tcp.js';
-import { caseFilter, runSuite } from '../../harness/engine/runner.js';
+import { caseFilter } from '../../harness/engine/runner.js';
 import type { RunResult } from '../../harness/engine/types.js';
-import { startMoonpoolServer } from '../../reference-server/moonpool/index.js';
 import { suite } from '../../suites/moonpool/index.js';
 import { fastProfile, type MoonpoolProfile } from '../../suites/moonpool/profile.js';
-import { runSuiteInProcess } from '../_support/in-process.js';
+import { runSuiteInProcess, runSuiteOverSockets } from '../_support/in-process.js';
 
 export { byVerdict } from '../_support/in-process.js';
 
@@ -60,19 +58,6 @@ export async function runInProcess(opts: RunOpts = {}): Promise<RunResult> {
 }
 
 /** Starts a reference server on loopback (TCP), with `fault` if given, runs the suite (or the cases matching `cases`) against it, stops it. */
-export async function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
-  const profile = opts.profile ?? testProfile;
-  const server = await startMoonpoolServer({ profile, ...(opts.fault ? { fault: opts.fault } : {}) });
-  try {
-    return await runSuite({
-      suite,
-      driver: tcpDriver,
-      targetUrl: `tcp://127.0.0.1:${server.port}`,
-      connect: { host: server.host, port: server.port, connectTimeoutMs: 3000 },
-      profile,
-      ...(opts.cases ? { cases: opts.cases } : {}),
-    });
-  } finally {
-    await server.stop();
-  }
+export function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
+  return runSuiteOverSockets({ suite, profile: opts.profile ?? testProfile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}), ...(opts.cases !== undefined ? { cases: opts.cases } : {}) });
 }

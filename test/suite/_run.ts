@@ -3,13 +3,10 @@
  * reference core over the in-memory driver, virtual time: what the fault
  * matrix and whole-suite checks use) or over QUIC on loopback (the smoke run).
  */
-import { quicDriver } from '../../harness/drivers/quic.js';
-import { runSuite } from '../../harness/engine/runner.js';
 import type { RunResult } from '../../harness/engine/types.js';
-import { startProtonServer } from '../../reference-server/proton/index.js';
 import { suite } from '../../suites/proton/index.js';
 import { fastProfile, type ProtonProfile } from '../../suites/proton/profile.js';
-import { runSuiteInProcess } from '../_support/in-process.js';
+import { runSuiteInProcess, runSuiteOverSockets } from '../_support/in-process.js';
 
 export { byVerdict } from '../_support/in-process.js';
 
@@ -29,19 +26,6 @@ export function runInProcess(opts: RunOpts = {}): Promise<RunResult> {
 }
 
 /** Starts a reference server on loopback (QUIC), runs the suite against it, stops it. */
-export async function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
-  const profile = opts.profile ?? testProfile;
-  const server = await startProtonServer({ profile, ...(opts.fault ? { fault: opts.fault } : {}) });
-  try {
-    return await runSuite({
-      suite,
-      driver: quicDriver,
-      targetUrl: `quic://127.0.0.1:${server.port}`,
-      connect: { host: server.host, port: server.port, connectTimeoutMs: 3000, ca: server.certPem!, serverName: 'localhost' },
-      profile,
-      ...(opts.cases ? { cases: opts.cases } : {}),
-    });
-  } finally {
-    await server.stop();
-  }
+export function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
+  return runSuiteOverSockets({ suite, profile: opts.profile ?? testProfile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}), ...(opts.cases !== undefined ? { cases: opts.cases } : {}) });
 }

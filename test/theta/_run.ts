@@ -3,16 +3,10 @@
  * reference core over the in-memory driver, virtual time: the fault matrix
  * and whole-suite checks) or over QUIC on loopback (the smoke run).
  */
-import { quicDriver } from '../../harness/drivers/quic.js';
-import { runSuite } from '../../harness/engine/runner.js';
 import type { ProtocolSuite, RunResult } from '../../harness/engine/types.js';
-import { startThetaServer } from '../../reference-server/theta/index.js';
 import { suite } from '../../suites/theta/index.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
-import { createMemoryTarget } from '../../harness/drivers/memory.js';
-import { VirtualClock } from '../../harness/engine/clock.js';
-import { createReferenceCore } from '../../reference-server/theta/index.js';
-import { runSuiteInProcess } from '../_support/in-process.js';
+import { runSuiteInProcess, runSuiteOverSockets } from '../_support/in-process.js';
 
 /** Profile over sockets: the short timers with room for a loaded 2-core machine (SHOULD windows are wall time). */
 export const socketProfile: ThetaProfile = { ...fastProfile, heartbeatIntervalMs: 200, heartbeatTimeoutMs: 1_500, handshakeTimeoutMs: 1_000, answerDeadlineMs: 800, toleranceMs: 150 };
@@ -30,21 +24,8 @@ export function runInProcess(opts: RunOpts = {}): Promise<RunResult> {
 }
 
 /** Starts a reference server on loopback (QUIC), runs the suite (or `cases`) against it, verifying its certificate, stops it. */
-export async function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
-  const profile = opts.profile ?? socketProfile;
-  const server = await startThetaServer({ profile, ...(opts.fault ? { fault: opts.fault } : {}) });
-  try {
-    return await runSuite({
-      suite,
-      driver: quicDriver,
-      targetUrl: `quic://127.0.0.1:${server.port}`,
-      connect: { host: server.host, port: server.port, connectTimeoutMs: 3000, ca: server.certPem!, serverName: 'localhost' },
-      profile,
-      ...(opts.cases ? { cases: opts.cases } : {}),
-    });
-  } finally {
-    await server.stop();
-  }
+export function runAgainstReference(opts: RunOpts = {}): Promise<RunResult> {
+  return runSuiteOverSockets({ suite, profile: opts.profile ?? socketProfile, ...(opts.fault !== undefined ? { fault: opts.fault } : {}), ...(opts.cases !== undefined ? { cases: opts.cases } : {}) });
 }
 
 /** What {@link runInMemory} runs. */
@@ -64,13 +45,6 @@ export interface MemoryRunOpts {
  * read the profile otherwise (`coreProfile`: its cases of that reading must
  * fail) or carry a fault.
  */
-export async function runInMemory(o: MemoryRunOpts): Promise<RunResult> {
-  const clock = new VirtualClock();
-  const core = createReferenceCore({ profile: o.coreProfile ?? o.profile, ...(o.fault !== undefined ? { fault: o.fault } : {}) });
-  const mem = createMemoryTarget({ core, clock, transport: 'quic', alpn: [o.profile.alpn] });
-  try {
-    return await clock.run(runSuite({ suite: o.suite ?? suite, driver: mem.driver, targetUrl: 'memory:theta', connect: mem.connect, profile: o.profile, clock, ...(o.cases !== undefined ? { cases: o.cases } : {}) }));
-  } finally {
-    mem.stop();
-  }
+export function runInMemory(o: MemoryRunOpts): Promise<RunResult> {
+  return runSuiteInProcess({ suite: o.suite ?? suite, profile: o.profile, ...(o.coreProfile !== undefined ? { serverProfile: o.coreProfile } : {}), ...(o.fault !== undefined ? { fault: o.fault } : {}), ...(o.cases !== undefined ? { cases: o.cases } : {}) });
 }

@@ -17,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConnectOptions, Driver } from '../../../harness/drivers/types.js';
 import { TraceRecorder } from '../../../harness/engine/trace.js';
-import { errorMessage } from '../../../harness/engine/util.js';
+import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
 import type { GarouProfile } from '../../../suites/garou/profile.js';
 import type { DecodedFrame } from '../../../suites/garou/codec.js';
@@ -217,21 +217,6 @@ export class GarouReplClient {
     return r.value.name === 'MessageAck';
   }
 
-  private sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve(false);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   private async once(cmd: ParsedCommand, signal?: AbortSignal): Promise<boolean | 'exit'> {
     const a = cmd.args;
     const room = a['room'] as number;
@@ -298,7 +283,7 @@ export class GarouReplClient {
         this.print(`room events and datagrams are ${this.showEvents ? 'printed as they arrive' : 'not printed'}`);
         return true;
       case 'sleep':
-        return (await this.sleep((a['secs'] as number) * 1000, signal)) || (this.print('sleep: interrupted'), false);
+        return (await sleepUnlessAborted((a['secs'] as number) * 1000, signal)) || (this.print('sleep: interrupted'), false);
       case 'close': {
         const h = this.current;
         const c = this.conn('close');

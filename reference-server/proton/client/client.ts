@@ -25,6 +25,7 @@ import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
 import type { CommandOutcome } from '../../../harness/engine/repl.js';
+import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 
 export type { CommandOutcome };
 
@@ -136,25 +137,6 @@ function secs(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Sleeps `ms`; resolves false early when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * The Proton client behind the REPL. Commands (see {@link execute}):
@@ -297,7 +279,7 @@ export class ProtonClient {
         this.kick();
       },
       (err: unknown) => {
-        state = { message: messageOf(err) };
+        state = { message: errorMessage(err) };
         this.kick();
       },
     );
@@ -339,7 +321,7 @@ export class ProtonClient {
     try {
       stream = st.conn.openStream();
     } catch (err) {
-      return st.close ? `Failed to ${what}: connection #${st.num} ${describeClose(st.close)}` : `Failed to ${what}: cannot open a stream: ${messageOf(err)}`;
+      return st.close ? `Failed to ${what}: connection #${st.num} ${describeClose(st.close)}` : `Failed to ${what}: cannot open a stream: ${errorMessage(err)}`;
     }
     const rs = new ReadStream(stream);
     const w = await this.write(st, stream, streamBytes(discriminator, items), signal);
@@ -357,7 +339,7 @@ export class ProtonClient {
       try {
         ok = await this.once(cmd, signal);
       } catch (err) {
-        this.print(`${cmd.name}: error: ${messageOf(err)}`);
+        this.print(`${cmd.name}: error: ${errorMessage(err)}`);
         ok = false;
       }
       if (ok === 'exit') return 'exit';
@@ -422,7 +404,7 @@ export class ProtonClient {
     }
     if (delayMs > 0) {
       this.print(`Waiting ${secs(delayMs)} startup delay (PROTON-2.5; "connect 0" skips it)...`);
-      if (!(await sleep(delayMs, signal))) {
+      if (!(await sleepUnlessAborted(delayMs, signal))) {
         this.print('connect: interrupted');
         return false;
       }
@@ -433,7 +415,7 @@ export class ProtonClient {
     try {
       conn = await this.driver.connect(this.trace, this.connectOpts);
     } catch (err) {
-      const failure = err instanceof ConnectError ? describeConnectFailure(err.message) : { text: messageOf(err), refused: false };
+      const failure = err instanceof ConnectError ? describeConnectFailure(err.message) : { text: errorMessage(err), refused: false };
       this.print(`Failed to connect: ${failure.text}`);
       // Refused while another connection is open: the server closes that one too (PROTON-2.2).
       if (failure.refused && others.length > 0) await this.awaitCloses(others, mark, signal);
@@ -591,7 +573,7 @@ export class ProtonClient {
 
   private async sleep(s: number, signal?: AbortSignal): Promise<boolean> {
     this.print(`Sleeping for ${s} seconds...`);
-    if (!(await sleep(s * 1000, signal))) {
+    if (!(await sleepUnlessAborted(s * 1000, signal))) {
       this.print('sleep: interrupted');
       return false;
     }
@@ -615,7 +597,7 @@ export class ProtonClient {
       try {
         st = this.register(await this.driver.connect(this.trace, this.connectOpts));
       } catch (err) {
-        return this.failed(`Failed to reset: ${err instanceof ConnectError ? describeConnectFailure(err.message).text : messageOf(err)}`);
+        return this.failed(`Failed to reset: ${err instanceof ConnectError ? describeConnectFailure(err.message).text : errorMessage(err)}`);
       }
     }
     const target = st;

@@ -33,6 +33,7 @@ import type { ThetaProfile } from '../../../suites/theta/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { diagnosticsText, ThetaClientSession, type ClientIdentity, type TransportDiagnostics } from './session.js';
 import type { CommandOutcome } from '../../../harness/engine/repl.js';
+import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 
 export type { CommandOutcome };
 
@@ -87,24 +88,6 @@ export function describeClose(info: CloseInfo): string {
   return `closed by ${info.by === 'client' ? 'this client' : info.by === 'server' ? 'server' : 'the transport'}: ${code}${reason}`;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 const hex = (b: Uint8Array, n = b.length): string => Buffer.from(b.buffer, b.byteOffset, Math.min(n, b.length)).toString('hex');
 
@@ -332,7 +315,7 @@ export class ThetaClient {
       try {
         ok = await this.once(cmd, signal);
       } catch (err) {
-        this.print(`${cmd.name}: error: ${forTerminal(messageOf(err))}`);
+        this.print(`${cmd.name}: error: ${forTerminal(errorMessage(err))}`);
         ok = false;
       }
       if (ok === 'exit') return 'exit';
@@ -370,7 +353,7 @@ export class ThetaClient {
         return readFile(cmd.file).then(
           (data) => this.upload(new Uint8Array(data), cmd.frameBytes, `file ${cmd.file}`, signal),
           (err: unknown) => {
-            this.print(`Failed to upload: cannot read ${cmd.file}: ${messageOf(err)}`);
+            this.print(`Failed to upload: cannot read ${cmd.file}: ${errorMessage(err)}`);
             return false;
           },
         );
@@ -384,7 +367,7 @@ export class ThetaClient {
         return Promise.resolve(true);
       }
       case 'sleep':
-        return sleep(cmd.secs * 1000, signal);
+        return sleepUnlessAborted(cmd.secs * 1000, signal);
       case 'close':
         return this.close();
       case 'help':
@@ -407,7 +390,7 @@ export class ThetaClient {
     try {
       conn = await this.driver.connect(this.trace, this.connectOpts);
     } catch (err) {
-      return this.finish(false, `Failed to connect: ${forTerminal(messageOf(err))}`);
+      return this.finish(false, `Failed to connect: ${forTerminal(errorMessage(err))}`);
     }
     const identity: ClientIdentity = { publicKey: this.publicKey, nonce: new Uint8Array(randomBytes(NONCE_BYTES)) };
     const streams = { control: conn.openStream(), replication: conn.openStream(), assets: conn.openStream() };
@@ -452,7 +435,7 @@ export class ThetaClient {
     const end = performance.now() + secs * 1000;
     while (performance.now() < end && !st.close) {
       this.print(diagnosticsText(st.session.diagnostics()));
-      if (!(await sleep(Math.min(this.opts.profile.heartbeatIntervalMs, Math.max(1, end - performance.now())), signal))) return this.finish(false, 'watch: interrupted');
+      if (!(await sleepUnlessAborted(Math.min(this.opts.profile.heartbeatIntervalMs, Math.max(1, end - performance.now())), signal))) return this.finish(false, 'watch: interrupted');
     }
     if (st.close) return this.finish(false, `watch: connection #${st.num} ${describeClose(st.close)}`, mark);
     return this.finish(true, diagnosticsText(st.session.diagnostics()), mark);
@@ -495,7 +478,7 @@ export class ThetaClient {
       }
       if (!st.close) await s.end();
     } catch (err) {
-      return this.finish(false, `Failed to ${what}: ${st.close ? `connection #${st.num} ${describeClose(st.close)}` : forTerminal(messageOf(err))}`, mark);
+      return this.finish(false, `Failed to ${what}: ${st.close ? `connection #${st.num} ${describeClose(st.close)}` : forTerminal(errorMessage(err))}`, mark);
     }
     const deadline = this.opts.profile.answerDeadlineMs + ANSWER_SLACK_MS;
     const r = await this.waitFor(st, () => (st.assetAnswers.length > 0 && s.readEnded ? st.assetAnswers : undefined), deadline, signal);
