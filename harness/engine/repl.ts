@@ -31,6 +31,32 @@ export interface ReplParseError {
   readonly segment: string;
 }
 
+/** Largest repeat count of the `N cmd` prefix. */
+export const MAX_REPEAT = 100_000;
+
+/** A {@link ReplParseError} for `segment`. */
+export function replParseError(segment: string, message: string): ReplParseError {
+  return { kind: 'parse-error', message, segment };
+}
+
+/**
+ * Splits a segment's repeat prefix (the seed's REPL convention: `3 send_event`
+ * runs `send_event` three times) from its words.
+ * @param example a command to suggest when the count stands alone (e.g. `send_event`).
+ * @param segment a trimmed, non-empty segment.
+ * @param example a command to suggest when the count stands alone (e.g. `send_event`).
+ * @returns the count (1 when absent) and the rest of the segment (the command, as typed), or
+ *   a {@link ReplParseError} for a count outside [1, {@link MAX_REPEAT}] or without a command.
+ */
+export function splitRepeat(segment: string, example: string): { readonly repeat: number; readonly rest: string } | ReplParseError {
+  const m = /^(\d+)(?:\s+|$)/.exec(segment);
+  if (!m) return { repeat: 1, rest: segment };
+  const n = Number(m[1]);
+  if (n < 1 || n > MAX_REPEAT) return replParseError(segment, `repeat count must be an integer in [1, ${MAX_REPEAT}], got ${m[1]!}`);
+  if (m[0].length === segment.length) return replParseError(segment, `repeat count ${m[1]!} without a command (e.g. "${m[1]!} ${example}")`);
+  return { repeat: n, rest: segment.slice(m[0].length) };
+}
+
 /** How one command (all its repetitions) went, in a reference client: `exit` asks the caller to stop. */
 export type CommandOutcome = 'ok' | 'failed' | 'exit';
 

@@ -16,7 +16,7 @@
  * `sleep SECS`, `close [REASON]` (Goodbye), `help`, `exit`.
  */
 
-import { parseCommandLine, type ReplParseError } from '../../../harness/engine/repl.js';
+import { isReplParseError, MAX_REPEAT, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
 
 /** One argument kind: a u32 room id, a string word, the rest of the segment, a number of seconds, a choice. */
 type ArgKind = 'room' | 'word' | 'rest' | 'secs' | 'int' | readonly string[];
@@ -61,8 +61,6 @@ export type CommandName = keyof typeof COMMANDS;
 /** Names in `help` order. */
 export const COMMAND_NAMES = Object.keys(COMMANDS) as CommandName[];
 
-/** Largest repeat count of the `N cmd` prefix. */
-export const MAX_REPEAT = 100_000;
 /** Largest `sleep`, seconds. */
 export const MAX_SECS = 86_400;
 
@@ -86,7 +84,7 @@ export function isParseError(r: ParsedCommand[] | ParseError): r is ParseError {
   return !Array.isArray(r);
 }
 
-const fail = (segment: string, message: string): ParseError => ({ kind: 'parse-error', message, segment });
+const fail = replParseError;
 
 /** `send ROOM TEXT` usage of a command. */
 export function usage(name: CommandName): string {
@@ -98,15 +96,9 @@ export function usage(name: CommandName): string {
 }
 
 function parseSegment(segment: string): ParsedCommand | ParseError {
-  let rest = segment;
-  let repeat = 1;
-  const rep = /^(\d+)\s+/.exec(rest);
-  if (rep) {
-    const n = Number(rep[1]);
-    if (n < 1 || n > MAX_REPEAT) return fail(segment, `repeat count must be an integer in [1, ${MAX_REPEAT}], got ${rep[1]!}`);
-    repeat = n;
-    rest = rest.slice(rep[0].length);
-  } else if (/^\d+$/.test(rest)) return fail(segment, `repeat count ${rest} without a command (e.g. "${rest} send 1 hello")`);
+  const split = splitRepeat(segment, 'send 1 hello');
+  if (isReplParseError(split)) return split;
+  const { repeat, rest } = split;
   const m = /^(\S+)\s*(.*)$/s.exec(rest)!;
   const name = m[1]!.toLowerCase();
   if (!(name in COMMANDS)) return fail(segment, `unknown command ${JSON.stringify(m[1])}; known commands: ${COMMAND_NAMES.join(', ')}`);

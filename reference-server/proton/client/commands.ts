@@ -11,16 +11,13 @@
  * case-insensitive, `commit` also takes `0x` hex ids.
  */
 
-import { parseCommandLine, type ReplParseError } from '../../../harness/engine/repl.js';
+import { isReplParseError, MAX_REPEAT, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
 
 /** Names of the REPL commands, in the order `help` lists them (seed "Available commands"). */
 export const COMMAND_NAMES = ['connect', 'send_event', 'commit', 'read_action', 'close', 'sleep', 'reset', 'help', 'exit'] as const;
 
 /** A REPL command name. */
 export type CommandName = (typeof COMMAND_NAMES)[number];
-
-/** Largest repeat count accepted by the `N cmd` prefix. */
-export const MAX_REPEAT = 100_000;
 
 /** Largest number of seconds `connect` and `sleep` accept (one day). */
 export const MAX_SECS = 86_400;
@@ -69,9 +66,7 @@ function isCommandName(s: string): s is CommandName {
   return (COMMAND_NAMES as readonly string[]).includes(s);
 }
 
-function fail(segment: string, message: string): ParseError {
-  return { kind: 'parse-error', message, segment };
-}
+const fail = replParseError;
 
 /** Parses seconds (non-negative decimal, at most {@link MAX_SECS}); returns a message when invalid. */
 function parseSecs(cmd: string, what: string, text: string): number | string {
@@ -92,15 +87,10 @@ function parseId(text: string): number | string {
 
 /** Parses one `;`-separated segment (non-empty, trimmed). */
 function parseSegment(segment: string): ParsedCommand | ParseError {
-  const words = segment.split(/\s+/);
-  let repeat = 1;
-  if (INTEGER.test(words[0]!)) {
-    const n = Number(words[0]);
-    if (n < 1 || n > MAX_REPEAT) return fail(segment, `repeat count must be an integer in [1, ${MAX_REPEAT}], got ${words[0]!}`);
-    if (words.length === 1) return fail(segment, `repeat count ${words[0]!} without a command (e.g. "${words[0]!} send_event")`);
-    repeat = n;
-    words.shift();
-  }
+  const split = splitRepeat(segment, 'send_event');
+  if (isReplParseError(split)) return split;
+  const { repeat } = split;
+  const words = split.rest.split(/\s+/);
   const name = words[0]!.toLowerCase();
   const args = words.slice(1);
   if (!isCommandName(name)) {

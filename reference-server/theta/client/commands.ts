@@ -22,14 +22,12 @@
  * - `sleep <secs>`, `close`, `help`, `exit`.
  */
 
-import { isReplParseError, parseCommandLine, type ReplParseError } from '../../../harness/engine/repl.js';
+import { isReplParseError, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
 
 /** Names of the REPL commands, in the order `help` lists them. */
 export const COMMAND_NAMES = ['connect', 'status', 'watch', 'replicate', 'upload', 'upload_random', 'heartbeat', 'sleep', 'close', 'help', 'exit'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
-/** Largest repeat count of the `N cmd` prefix. */
-export const MAX_REPEAT = 100_000;
 /** Largest number of seconds `watch` and `sleep` accept (one day). */
 export const MAX_SECS = 86_400;
 /** Default asset frame size (bytes). */
@@ -65,7 +63,7 @@ export function isParseError(r: ParsedCommand[] | ParseError): r is ParseError {
 const NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 const INTEGER = /^\d+$/;
 
-const fail = (segment: string, message: string): ParseError => ({ kind: 'parse-error', message, segment });
+const fail = replParseError;
 
 function secsOf(cmd: string, text: string | undefined): number | string {
   if (text === undefined || !NUMBER.test(text)) return `${cmd}: expected a non-negative number of seconds, got ${JSON.stringify(text ?? '')}`;
@@ -82,15 +80,10 @@ function bytesOf(cmd: string, what: string, text: string, min: number, max: numb
 }
 
 function parseSegment(segment: string): ParsedCommand | ParseError {
-  const words = segment.split(/\s+/);
-  let repeat = 1;
-  if (INTEGER.test(words[0]!)) {
-    const n = Number(words[0]);
-    if (n < 1 || n > MAX_REPEAT) return fail(segment, `repeat count must be an integer in [1, ${MAX_REPEAT}], got ${words[0]!}`);
-    if (words.length === 1) return fail(segment, `repeat count ${words[0]!} without a command (e.g. "${words[0]!} replicate hi")`);
-    repeat = n;
-    words.shift();
-  }
+  const split = splitRepeat(segment, 'replicate hi');
+  if (isReplParseError(split)) return split;
+  const { repeat } = split;
+  const words = split.rest.split(/\s+/);
   const name = words[0]!.toLowerCase();
   const args = words.slice(1);
   if (!(COMMAND_NAMES as readonly string[]).includes(name)) return fail(segment, `unknown command ${JSON.stringify(words[0])}; known commands: ${COMMAND_NAMES.join(', ')}`);
