@@ -159,6 +159,17 @@ export abstract class ProgramBuilder<P extends object, C extends BuilderConn, M 
     return this.predict().some((p) => p.ev.type === 'conn_close' && p.ev.conn === c.index);
   }
 
+  /** True when the connection is open now: neither the client nor (as predicted) the server closed it. */
+  isLive(c: C): boolean {
+    return !c.clientClosed && !this.serverClosed(c);
+  }
+
+  /** The connection opened last, when it is live. */
+  liveConn(): C | undefined {
+    const c = this.conns[this.conns.length - 1];
+    return c && this.isLive(c) ? c : undefined;
+  }
+
   /** Name of the next connection: `a` … `z`, then `conn26`, …. */
   protected nextConnName(): string {
     const n = this.conns.length;

@@ -83,7 +83,7 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
    * predicted), the client sent no FIN, and it has not been silent long
    * enough for the server to close it for idleness (MOONPOOL-7.4).
    */
-  isLive(c: ProgramConn): boolean {
+  override isLive(c: ProgramConn): boolean {
     if (c.clientClosed || c.finSent || this.serverClosed(c)) return false;
     const idle = this.profile.idleTimeoutMs;
     if (idle <= 0) return true;
@@ -94,12 +94,6 @@ export class MoonpoolProgramBuilder extends ProgramBuilder<MoonpoolProfile, Prog
   /** The live connections, oldest first. */
   liveConns(): ProgramConn[] {
     return this.conns.filter((c) => this.isLive(c));
-  }
-
-  /** The connection opened last, when it is live. */
-  liveConn(): ProgramConn | undefined {
-    const c = this.conns[this.conns.length - 1];
-    return c && this.isLive(c) ? c : undefined;
   }
 
   /** Requests written (PINGs; others too with `otherPayloads: reply`) since the replies were last awaited. */

@@ -68,17 +68,6 @@ export class ProtonProgramBuilder extends ProgramBuilder<ProtonProfile, ProgramC
     return this.profile.toleranceMs;
   }
 
-  /** True when the connection is open now: neither the client nor (as predicted) the server closed it. */
-  isLive(c: ProgramConn): boolean {
-    return !c.clientClosed && !this.serverClosed(c);
-  }
-
-  /** The connection opened last, when it is live. */
-  liveConn(): ProgramConn | undefined {
-    const c = this.conns[this.conns.length - 1];
-    return c && this.isLive(c) ? c : undefined;
-  }
-
   /** Stream type of a stream (from its discriminator), or undefined. */
   kindOf(s: ProgramStream): StreamKind | undefined {
     return s.disc === undefined ? undefined : streamKindOf(s.disc);

@@ -17,6 +17,7 @@
  * a path reproduce a counterexample without fast-check's `replayPath`.
  */
 import fc from 'fast-check';
+import { runSequence, sequenceCommand } from '../../../harness/fuzz/sequences.js';
 import type { FuzzProgram } from '../../../harness/fuzz/types.js';
 import { Discriminator, DISCRIMINATORS, MAX_ITEM, type StreamKind } from '../codec.js';
 import type { ProtonProfile } from '../profile.js';
@@ -28,17 +29,7 @@ type Real = Record<string, never>;
 type Cmd = fc.Command<Model, Real>;
 
 
-/** A command from its name, precondition and steps. */
-function command(name: string, deviation: boolean, check: (m: Model) => boolean, run: (m: Model) => void): Cmd {
-  return {
-    check,
-    run: (m) => {
-      run(m);
-      (m as Model & { ran?: string[] }).ran?.push(deviation ? `${name}!` : name);
-    },
-    toString: () => (deviation ? `${name}!` : name),
-  };
-}
+const command = sequenceCommand<Model>;
 
 const live = (m: Model): ProgramConn | undefined => m.liveConn();
 const streamOf = (m: Model, kind: StreamKind): ProgramStream | undefined => {
@@ -239,13 +230,9 @@ const deviation: fc.Arbitrary<Cmd> = fc.oneof(
 
 /** Compiles a command list into a program: runs it against a fresh builder (model) and builds. */
 function compile(profile: ProtonProfile, cmds: Iterable<Cmd>): FuzzProgram {
-  const b = Object.assign(new ProtonProgramBuilder(profile, 'sequences'), { ran: [] as string[] });
+  const b = new ProtonProgramBuilder(profile, 'sequences');
   b.connect(); // Every sequence starts connected: the commands then apply from the first one.
-  fc.modelRun(() => ({ model: b, real: {} }), cmds);
-  const ran = b.ran;
-  const deviations = ran.filter((r) => r.endsWith('!')).length;
-  const desc = ran.length ? `Runs ${ran.length} operation${ran.length > 1 ? 's' : ''} (${deviations} deviation${deviations === 1 ? '' : 's'}): ${ran.join(', ')}.` : 'Runs no operation.';
-  return b.build(desc);
+  return b.build(runSequence(b, cmds).description);
 }
 
 /** Model-based sequences for a profile (name `sequences`): valid operations three times as often as deviations. */

@@ -115,17 +115,6 @@ export class ThetaProgramBuilder extends ProgramBuilder<ThetaProfile, ProgramCon
     return this.profile.toleranceMs;
   }
 
-  /** True when the connection is open now: neither the client nor (as predicted) the server closed it. */
-  isLive(c: ProgramConn): boolean {
-    return !c.clientClosed && !this.serverClosed(c);
-  }
-
-  /** The connection opened last, when it is live. */
-  liveConn(): ProgramConn | undefined {
-    const c = this.conns[this.conns.length - 1];
-    return c && this.isLive(c) ? c : undefined;
-  }
-
   /** True when the server has acknowledged `c`'s hello by now (as predicted). */
   established(c: ProgramConn): boolean {
     return this.predict().some((p) => p.ev.type === 'data' && p.ev.conn === c.index && p.ev.stream === 0 && this.controlText(p.ev.hex).startsWith('SessionAcknowledge'));

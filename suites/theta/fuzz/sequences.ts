@@ -16,6 +16,7 @@
  * command shrinker sees the same flags on replay (as suites/proton/fuzz/sequences.ts).
  */
 import fc from 'fast-check';
+import { runSequence, sequenceCommand } from '../../../harness/fuzz/sequences.js';
 import type { FuzzProgram } from '../../../harness/fuzz/types.js';
 import type { ThetaProfile } from '../profile.js';
 import { aroundTimer, payload } from './_arbs.js';
@@ -25,16 +26,7 @@ type Model = ThetaProgramBuilder;
 type Real = Record<string, never>;
 type Cmd = fc.Command<Model, Real>;
 
-function command(name: string, deviation: boolean, check: (m: Model) => boolean, run: (m: Model) => void): Cmd {
-  return {
-    check,
-    run: (m) => {
-      run(m);
-      (m as Model & { ran?: string[] }).ran?.push(deviation ? `${name}!` : name);
-    },
-    toString: () => (deviation ? `${name}!` : name),
-  };
-}
+const command = sequenceCommand<Model>;
 
 const live = (m: Model): ProgramConn | undefined => m.liveConn();
 /** The live connection, once its handshake is acknowledged and its control stream open. */
@@ -199,14 +191,10 @@ const deviation: fc.Arbitrary<Cmd> = fc.oneof(
 );
 
 function compile(profile: ThetaProfile, cmds: Iterable<Cmd>): FuzzProgram {
-  const b = Object.assign(new ThetaProgramBuilder(profile, 'sequences'), { ran: [] as string[] });
+  const b = new ThetaProgramBuilder(profile, 'sequences');
   // Every sequence starts with a session: the heartbeat commands then apply from the first one.
   b.hello(b.connect());
-  fc.modelRun(() => ({ model: b, real: {} }), cmds);
-  const ran = b.ran;
-  const deviations = ran.filter((r) => r.endsWith('!')).length;
-  const desc = ran.length ? `Runs ${ran.length} operation${ran.length > 1 ? 's' : ''} (${deviations} deviation${deviations === 1 ? '' : 's'}) after a handshake: ${ran.join(', ')}.` : 'Runs a handshake and no operation.';
-  return b.build(desc);
+  return b.build(runSequence(b, cmds, 'a handshake').description);
 }
 
 /** Model-based sequences for a profile (name `sequences`): valid operations three times as often as deviations. */
