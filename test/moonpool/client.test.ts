@@ -6,9 +6,8 @@
  * `list --faults`, `client moonpool --exec`).
  */
 import t from 'tap';
+import { serveProcess } from '../_support/serve.js';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { cli } from '../_support/cli.js';
 import { startChaosProxy } from '../../harness/proxy/index.js';
 import { startMoonpoolServer } from '../../reference-server/moonpool/index.js';
@@ -17,7 +16,6 @@ import { BindFailedError, ClientClosedError, ConnectionLostError, TimeoutError }
 import { fastProfile } from '../../suites/moonpool/profile.js';
 import { PONG } from '../../suites/moonpool/codec.js';
 
-const bin = fileURLToPath(new URL('../../bin/wirecheck.js', import.meta.url));
 
 /** The rejection of `p` (fails the test if it resolves). */
 async function caught(p: Promise<unknown>): Promise<unknown> {
@@ -162,27 +160,10 @@ t.test('CLI: list, run against the reference and a faulty server, serve as a pro
   t.equal(failed.code, 1, 'conformance failure exits 1');
   t.match(failed.out, /MOONPOOL-5\.1/);
 
-  const child = spawn(process.execPath, [bin, 'serve', 'moonpool', '--port', '0', '--fast', '--max-payload-bytes', '1024'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stderr = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s; stderr: ${stderr}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on tcp:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m && stderr.includes('Ctrl-C to stop')) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  t.match(stderr, /"maxPayloadBytes":1024/, 'profile flags reach the server');
+  const server = await serveProcess(t, ['moonpool', '--port', '0', '--fast', '--max-payload-bytes', '1024']);
+  const port = server.port;
+  t.match(server.stderr(), /"maxPayloadBytes":1024/, 'profile flags reach the server');
   const viaProcess = await cli('run', '--target', `tcp://127.0.0.1:${port}`, '--protocol', 'moonpool', '--fast', '--cases', 'moonpool/correlation/single', '--out', out, '--quiet');
   t.equal(viaProcess.code, 0, viaProcess.out + viaProcess.err);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  child.kill('SIGINT');
-  t.equal(await exited, 0, 'exits 0 on SIGINT');
+  t.equal(await server.interrupt(), 0, 'exits 0 on SIGINT');
 });

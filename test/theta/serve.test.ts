@@ -4,13 +4,12 @@
  * `wirecheck run` and `wirecheck replay` over QUIC.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { serveProcess } from '../_support/serve.js';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../harness/cli.js';
 
-const bin = fileURLToPath(new URL('../../bin/wirecheck.js', import.meta.url));
 const fixtures = fileURLToPath(new URL('../../fixtures/theta/', import.meta.url));
 const quiet = { out: () => undefined, err: () => undefined };
 
@@ -18,28 +17,11 @@ t.test('serve theta --server-capabilities 1,2,9 --manifest @FILE --role 7: run a
   const dir = t.testdir({});
   const manifest = path.join(dir, 'components.txt');
   await writeFile(manifest, 'Transform, Velocity, Health\n');
-  const child = spawn(process.execPath, [bin, 'serve', 'theta', '--port', '0', '--fast', '--log', '--server-capabilities', '1,2,9', '--manifest', `@${manifest}`, '--role', '7'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" line within 20 s; stderr: ${stderr}`)), 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /listening on quic:\/\/127\.0\.0\.1:(\d+) \(ALPN theta\)/.exec(stderr);
-      if (m && stderr.includes('Ctrl-C to stop')) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', () => reject(new Error(`serve exited early: ${stderr}`)));
-  });
-  t.match(stderr, /"serverCapabilities":\[1,2,9\]/, 'the list flag');
-  t.match(stderr, /"manifest":"Transform, Velocity, Health\\n"/, 'the manifest read from the file, exactly');
-  t.match(stderr, /"role":7/);
+  const server = await serveProcess(t, ['theta', '--port', '0', '--fast', '--log', '--server-capabilities', '1,2,9', '--manifest', `@${manifest}`, '--role', '7']);
+  const port = server.port;
+  t.match(server.stderr(), /"serverCapabilities":\[1,2,9\]/, 'the list flag');
+  t.match(server.stderr(), /"manifest":"Transform, Velocity, Health\\n"/, 'the manifest read from the file, exactly');
+  t.match(server.stderr(), /"role":7/);
   const profile = path.join(dir, 'profile.json');
   await writeFile(profile, JSON.stringify({ serverCapabilities: [1, 2, 9], manifest: 'Transform, Velocity, Health\n', role: 7 }));
   const target = `quic://127.0.0.1:${port}`;
@@ -50,9 +32,7 @@ t.test('serve theta --server-capabilities 1,2,9 --manifest @FILE --role 7: run a
   t.equal(await main(['run', '--target', target, '--protocol', 'theta', '--fast', '--profile', wrong, '--insecure', '--cases', 'theta/handshake/accepted', '--no-fixtures', '--reporter', 'json', '--out', path.join(dir, 'wrong'), '--quiet'], quiet), 1, 'a profile with the default manifest: the hello is refused (0x2), a failure');
   const replay = ['replication-before-hello', 'malformed-buffer', 'handshake-timeout'].map((f) => path.join(fixtures, `${f}.json`));
   t.equal(await main(['replay', '--target', target, '--fast', '--profile', profile, '--insecure', '--reporter', 'json', '--out', path.join(dir, 'replay'), '--quiet', ...replay], quiet), 0, 'replay: fixtures meet their expectations');
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  child.kill('SIGINT');
-  t.equal(await exited, 0, 'exits 0 on SIGINT');
-  const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(await server.interrupt(), 0, 'exits 0 on SIGINT');
+  const lines = server.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.ok(lines.some((l) => l['msg'] === 'conn close' && l['code'] === 2), 'the refused hello is logged with its close code 0x2');
 });
