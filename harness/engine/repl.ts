@@ -17,6 +17,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
+import type { ConnectOptions, Driver } from '../drivers/types.js';
 
 /** Exit codes of {@link runRepl}: 0 every command succeeded, 1 one failed, 2 the `exec` script does not parse. */
 export const ReplExit = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -55,6 +56,18 @@ export function splitRepeat(segment: string, example: string): { readonly repeat
   if (n < 1 || n > MAX_REPEAT) return replParseError(segment, `repeat count must be an integer in [1, ${MAX_REPEAT}], got ${m[1]!}`);
   if (m[0].length === segment.length) return replParseError(segment, `repeat count ${m[1]!} without a command (e.g. "${m[1]!} ${example}")`);
   return { repeat: n, rest: segment.slice(m[0].length) };
+}
+
+/** Options of a protocol's reference client class (the library behind its REPL). */
+export interface ReplClientOptions<P> {
+  /** Where and how to connect; the client fills in what its profile implies (ALPN, idle timeout, …). */
+  readonly connect: ConnectOptions;
+  /** The target's timers and choices: every deadline the client waits by comes from it. */
+  readonly profile: P;
+  /** Output, one line at a time (no newline); may be called between commands (what the client sees as it arrives). */
+  readonly print: (line: string) => void;
+  /** Transport driver (default: the QUIC driver). */
+  readonly driver?: Driver;
 }
 
 /** How one command (all its repetitions) went, in a reference client: `exit` asks the caller to stop. */

@@ -15,7 +15,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ConnectOptions, Driver } from '../../../harness/drivers/types.js';
 import { TraceRecorder } from '../../../harness/engine/trace.js';
 import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
@@ -25,21 +24,12 @@ import { ERROR_CODES, type RoomType } from '../../../suites/garou/frames.js';
 import { COMMANDS, COMMAND_NAMES, usage, type ParsedCommand } from './commands.js';
 import { GarouConnection, describeClose, type WaitOutcome } from '../../../suites/garou/client.js';
 import type { ChatCommandName, ClientEvent, CommandAnswer, CommandArgs } from '../../../suites/garou/client-state.js';
-import type { CommandOutcome } from '../../../harness/engine/repl.js';
+import type { CommandOutcome, ReplClientOptions } from '../../../harness/engine/repl.js';
 
 export type { CommandOutcome };
 
-/** Options of a {@link GarouReplClient}. */
-export interface GarouReplClientOptions {
-  /** Where and how to connect (ALPN defaults to the profile's; datagrams advertised). */
-  readonly connect: ConnectOptions;
-  /** The target's timers and limits: every deadline and the assumed shard count. */
-  readonly profile: GarouProfile;
-  /** Output, one line at a time (no newline); may be called between commands (events as they arrive). */
-  readonly print: (line: string) => void;
-  /** Transport driver (default QUIC). */
-  readonly driver?: Driver;
-}
+/** Options of a {@link GarouReplClient}: ALPN defaults to the profile's; datagrams are advertised. */
+export type GarouReplClientOptions = ReplClientOptions<GarouProfile>;
 
 /** Slack added to every answer deadline (ms). */
 const ANSWER_SLACK_MS = 2_000;

@@ -24,25 +24,13 @@ import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
-import type { CommandOutcome } from '../../../harness/engine/repl.js';
+import type { CommandOutcome, ReplClientOptions } from '../../../harness/engine/repl.js';
 import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 
 export type { CommandOutcome };
 
-/** Options of a {@link ProtonClient}. */
-export interface ProtonClientOptions {
-  /**
-   * Where and how to connect. ALPN, idle timeout and keep-alive default to
-   * the profile's (`alpn`, `idleTimeoutMs`, `heartbeatMs`, PROTON-1.1, 2.4).
-   */
-  readonly connect: ConnectOptions;
-  /** Timers of the target: they set the startup delay and every deadline. */
-  readonly profile: ProtonProfile;
-  /** Output, one line at a time (no trailing newline). May be called between commands (closes seen by the client). */
-  readonly print: (line: string) => void;
-  /** Transport driver (default: the QUIC driver). */
-  readonly driver?: Driver;
-}
+/** Options of a {@link ProtonClient}: ALPN, idle timeout and keep-alive default to the profile's (`alpn`, `idleTimeoutMs`, `heartbeatMs`, PROTON-1.1, 2.4). */
+export type ProtonClientOptions = ReplClientOptions<ProtonProfile>;
 
 /** Slack added to every wait for an answer the SPEC bounds by `toleranceMs` (ms). */
 const ANSWER_SLACK_MS = 2_000;

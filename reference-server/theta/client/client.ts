@@ -32,22 +32,13 @@ import { NONCE_BYTES, ThetaModel } from '../../../suites/theta/model.js';
 import type { ThetaProfile } from '../../../suites/theta/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { diagnosticsText, ThetaClientSession, type ClientIdentity, type TransportDiagnostics } from './session.js';
-import type { CommandOutcome } from '../../../harness/engine/repl.js';
+import type { CommandOutcome, ReplClientOptions } from '../../../harness/engine/repl.js';
 import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 
 export type { CommandOutcome };
 
-/** Options of a {@link ThetaClient}. */
-export interface ThetaClientOptions {
-  /** Where and how to connect; ALPN defaults to `theta`. */
-  readonly connect: ConnectOptions;
-  /** The server's version, manifest, nonce rule and timers (every deadline comes from it). */
-  readonly profile: ThetaProfile;
-  /** Output, one line at a time (no newline); may be called between commands. */
-  readonly print: (line: string) => void;
-  /** Transport driver (default: QUIC). */
-  readonly driver?: Driver;
-}
+/** Options of a {@link ThetaClient}; ALPN defaults to `theta`. */
+export type ThetaClientOptions = ReplClientOptions<ThetaProfile>;
 
 /** Slack added to every wait for an answer the profile bounds (ms). */
 const ANSWER_SLACK_MS = 2_000;
