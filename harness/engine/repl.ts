@@ -18,6 +18,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { Writable } from 'node:stream';
 import type { ConnectOptions, Driver } from '../drivers/types.js';
+import { forTerminal } from '../reports/terminal.js';
+import { errorMessage } from './util.js';
 
 /** Exit codes of {@link runRepl}: 0 every command succeeded, 1 one failed, 2 the `exec` script does not parse. */
 export const ReplExit = { OK: 0, FAILED: 1, USAGE: 2 } as const;
@@ -72,6 +74,56 @@ export interface ReplClientOptions<P> {
 
 /** How one command (all its repetitions) went, in a reference client: `exit` asks the caller to stop. */
 export type CommandOutcome = 'ok' | 'failed' | 'exit';
+
+/** What every parsed command carries: its name, repeat count (≥ 1) and source segment. */
+export interface RepeatedCommand {
+  readonly name: string;
+  readonly repeat: number;
+  readonly source: string;
+}
+
+/**
+ * Runs one command `cmd.repeat` times through `once` (true: it succeeded,
+ * false: it failed and printed why, `exit`: stop), printing `Execution i of
+ * n:` before each repetition of a repeated command, and stopping at the
+ * first failure (saying how many repetitions were not run). A throw from
+ * `once` is printed (sanitised for the terminal) as a failure.
+ * @returns `failed` as well when `signal` aborts before a repetition.
+ */
+export async function executeRepeated(cmd: RepeatedCommand, once: () => Promise<boolean | 'exit'>, print: (line: string) => void, signal?: AbortSignal): Promise<CommandOutcome> {
+  for (let i = 1; i <= cmd.repeat; i++) {
+    if (signal?.aborted) return 'failed';
+    if (cmd.repeat > 1) print(`Execution ${i} of ${cmd.repeat}:`);
+    let ok: boolean | 'exit';
+    try {
+      ok = await once();
+    } catch (err) {
+      print(`${cmd.name}: error: ${forTerminal(errorMessage(err))}`);
+      ok = false;
+    }
+    if (ok === 'exit') return 'exit';
+    if (!ok) {
+      if (i < cmd.repeat) print(`(stopping "${cmd.source}" after a failure: ${cmd.repeat - i} repetition(s) not run)`);
+      return 'failed';
+    }
+  }
+  return 'ok';
+}
+
+/**
+ * Runs commands in order through `execute` (a failed one does not stop the
+ * chain; `exit` does): the {@link ReplClient.run} of the reference clients.
+ */
+export async function runInOrder<C>(cmds: readonly C[], execute: (cmd: C) => Promise<CommandOutcome>, signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
+  let ok = true;
+  for (const cmd of cmds) {
+    if (signal?.aborted) return { ok: false, exit: false };
+    const r = await execute(cmd);
+    if (r === 'exit') return { ok, exit: true };
+    if (r === 'failed') ok = false;
+  }
+  return { ok, exit: false };
+}
 
 /** What runs parsed commands: the protocol's client. */
 export interface ReplClient<C> {

@@ -24,7 +24,7 @@ import { ERROR_CODES, type RoomType } from '../../../suites/garou/frames.js';
 import { COMMANDS, COMMAND_NAMES, usage, type ParsedCommand } from './commands.js';
 import { GarouConnection, describeClose, type WaitOutcome } from '../../../suites/garou/client.js';
 import type { ChatCommandName, ClientEvent, CommandAnswer, CommandArgs } from '../../../suites/garou/client-state.js';
-import type { CommandOutcome, ReplClientOptions } from '../../../harness/engine/repl.js';
+import { executeRepeated, runInOrder, type CommandOutcome, type ReplClientOptions } from '../../../harness/engine/repl.js';
 
 export type { CommandOutcome };
 
@@ -140,41 +140,21 @@ export class GarouReplClient {
   }
 
   /** Runs commands in order (a failed one does not stop the chain; `exit` does). */
-  async run(cmds: readonly ParsedCommand[], signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
-    let ok = true;
-    for (const cmd of cmds) {
-      if (signal?.aborted) return { ok: false, exit: false };
-      const r = await this.execute(cmd, signal);
-      if (r === 'exit') return { ok, exit: true };
-      if (r === 'failed') ok = false;
-    }
-    return { ok, exit: false };
+  run(cmds: readonly ParsedCommand[], signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
+    return runInOrder(cmds, (cmd) => this.execute(cmd, signal), signal);
   }
 
   /** Runs one command (all its repetitions); never throws on target behaviour. */
   async execute(cmd: ParsedCommand, signal?: AbortSignal): Promise<CommandOutcome> {
-    for (let i = 1; i <= cmd.repeat; i++) {
-      if (signal?.aborted) return 'failed';
-      if (cmd.repeat > 1) this.print(`Execution ${i} of ${cmd.repeat}:`);
+    return executeRepeated(cmd, async () => {
       const before = this.violations;
-      let ok: boolean | 'exit';
-      try {
-        ok = await this.once(cmd, signal);
-      } catch (err) {
-        this.print(`${cmd.name}: error: ${s(errorMessage(err))}`);
-        ok = false;
-      }
-      if (ok === 'exit') return 'exit';
-      if (ok && this.violations > before) {
+      const ok = await this.once(cmd, signal);
+      if (ok === true && this.violations > before) {
         this.print(`${cmd.name}: failed: the server broke ${this.violations - before} rule(s) meanwhile (above)`);
-        ok = false;
+        return false;
       }
-      if (!ok) {
-        if (i < cmd.repeat) this.print(`(stopping "${cmd.source}" after a failure: ${cmd.repeat - i} repetition(s) not run)`);
-        return 'failed';
-      }
-    }
-    return 'ok';
+      return ok;
+    }, (line) => this.print(line), signal);
   }
 
   /** The current connection, or a printed reason why there is none. */

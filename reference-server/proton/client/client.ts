@@ -24,7 +24,7 @@ import { createProtonMonitor } from '../../../suites/proton/monitor.js';
 import type { ProtonProfile } from '../../../suites/proton/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { forTerminal } from '../../../harness/reports/terminal.js';
-import type { CommandOutcome, ReplClientOptions } from '../../../harness/engine/repl.js';
+import { executeRepeated, runInOrder, type CommandOutcome, type ReplClientOptions } from '../../../harness/engine/repl.js';
 import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 
 export type { CommandOutcome };
@@ -319,37 +319,12 @@ export class ProtonClient {
 
   /** Runs a command (all its repetitions). Never throws on target behaviour; prints everything. */
   async execute(cmd: ParsedCommand, signal?: AbortSignal): Promise<CommandOutcome> {
-    let outcome: CommandOutcome = 'ok';
-    for (let i = 1; i <= cmd.repeat; i++) {
-      if (signal?.aborted) return 'failed';
-      if (cmd.repeat > 1) this.print(`Execution ${i} of ${cmd.repeat}:`);
-      let ok: boolean | 'exit';
-      try {
-        ok = await this.once(cmd, signal);
-      } catch (err) {
-        this.print(`${cmd.name}: error: ${errorMessage(err)}`);
-        ok = false;
-      }
-      if (ok === 'exit') return 'exit';
-      if (!ok) {
-        outcome = 'failed';
-        if (i < cmd.repeat) this.print(`(stopping "${cmd.source}" after a failure: ${cmd.repeat - i} repetition(s) not run)`);
-        break;
-      }
-    }
-    return outcome;
+    return executeRepeated(cmd, () => this.once(cmd, signal), (line) => this.print(line), signal);
   }
 
   /** Runs commands in order (a failed one does not stop the chain; `exit` does). */
-  async run(cmds: readonly ParsedCommand[], signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
-    let ok = true;
-    for (const cmd of cmds) {
-      if (signal?.aborted) return { ok: false, exit: false };
-      const r = await this.execute(cmd, signal);
-      if (r === 'exit') return { ok, exit: true };
-      if (r === 'failed') ok = false;
-    }
-    return { ok, exit: false };
+  run(cmds: readonly ParsedCommand[], signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
+    return runInOrder(cmds, (cmd) => this.execute(cmd, signal), signal);
   }
 
   private once(cmd: ParsedCommand, signal?: AbortSignal): Promise<boolean | 'exit'> {

@@ -32,7 +32,7 @@ import { NONCE_BYTES, ThetaModel } from '../../../suites/theta/model.js';
 import type { ThetaProfile } from '../../../suites/theta/profile.js';
 import type { ParsedCommand } from './commands.js';
 import { diagnosticsText, ThetaClientSession, type ClientIdentity, type TransportDiagnostics } from './session.js';
-import type { CommandOutcome, ReplClientOptions } from '../../../harness/engine/repl.js';
+import { executeRepeated, runInOrder, type CommandOutcome, type ReplClientOptions } from '../../../harness/engine/repl.js';
 import { errorMessage, sleepUnlessAborted } from '../../../harness/engine/util.js';
 
 export type { CommandOutcome };
@@ -299,35 +299,12 @@ export class ThetaClient {
 
   /** Runs a command (all its repetitions). Never throws on target behaviour. */
   async execute(cmd: ParsedCommand, signal?: AbortSignal): Promise<CommandOutcome> {
-    for (let i = 1; i <= cmd.repeat; i++) {
-      if (signal?.aborted) return 'failed';
-      if (cmd.repeat > 1) this.print(`Execution ${i} of ${cmd.repeat}:`);
-      let ok: boolean | 'exit';
-      try {
-        ok = await this.once(cmd, signal);
-      } catch (err) {
-        this.print(`${cmd.name}: error: ${forTerminal(errorMessage(err))}`);
-        ok = false;
-      }
-      if (ok === 'exit') return 'exit';
-      if (!ok) {
-        if (i < cmd.repeat) this.print(`(stopping "${cmd.source}" after a failure: ${cmd.repeat - i} repetition(s) not run)`);
-        return 'failed';
-      }
-    }
-    return 'ok';
+    return executeRepeated(cmd, () => this.once(cmd, signal), (line) => this.print(line), signal);
   }
 
   /** Runs commands in order (a failed one does not stop the chain; `exit` does). */
-  async run(cmds: readonly ParsedCommand[], signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
-    let ok = true;
-    for (const cmd of cmds) {
-      if (signal?.aborted) return { ok: false, exit: false };
-      const r = await this.execute(cmd, signal);
-      if (r === 'exit') return { ok, exit: true };
-      if (r === 'failed') ok = false;
-    }
-    return { ok, exit: false };
+  run(cmds: readonly ParsedCommand[], signal?: AbortSignal): Promise<{ readonly ok: boolean; readonly exit: boolean }> {
+    return runInOrder(cmds, (cmd) => this.execute(cmd, signal), signal);
   }
 
   private once(cmd: ParsedCommand, signal?: AbortSignal): Promise<boolean | 'exit'> {
