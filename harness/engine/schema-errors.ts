@@ -18,12 +18,12 @@ function token(name: string): string {
   return name.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-/** Reads the value at a JSON pointer. */
-function at(data: unknown, pointer: string): unknown {
+/** Reads the value at a JSON pointer (RFC 6901; `''` is the whole value); undefined when nothing is there. */
+export function valueAtPointer(data: unknown, pointer: string): unknown {
   let v: unknown = data;
   for (const raw of pointer.split('/').slice(1)) {
     const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (v === null || typeof v !== 'object') return undefined;
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, key)) return undefined;
     v = (v as Record<string, unknown>)[key];
   }
   return v;
@@ -42,12 +42,12 @@ export function describeAjvError(e: ErrorObject, data: unknown): string {
       return `${e.instancePath}/${token(String(params['propertyName']))}: property name is not allowed`;
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map((x) => JSON.stringify(x)).join(', ');
-      return `${where(e.instancePath)}: must be one of ${allowed}; got ${brief(at(data, e.instancePath))}`;
+      return `${where(e.instancePath)}: must be one of ${allowed}; got ${brief(valueAtPointer(data, e.instancePath))}`;
     }
     case 'const':
-      return `${where(e.instancePath)}: must be ${JSON.stringify(params['allowedValue'])}; got ${brief(at(data, e.instancePath))}`;
+      return `${where(e.instancePath)}: must be ${JSON.stringify(params['allowedValue'])}; got ${brief(valueAtPointer(data, e.instancePath))}`;
     default:
-      return `${where(e.instancePath)}: ${e.message ?? e.keyword}; got ${brief(at(data, e.instancePath))}`;
+      return `${where(e.instancePath)}: ${e.message ?? e.keyword}; got ${brief(valueAtPointer(data, e.instancePath))}`;
   }
 }
 
