@@ -18,6 +18,12 @@
  *    inserted instead (in that band a SPEC lets the server act either way
  *    and the wire can reorder the two);
  *  - **waits**: duration expressions over the profile, advancing time;
+ *  - **variables**: ids the server chooses (a room id in an answer) are
+ *    taken by an expectation's `bind` and used as `{ "$var": NAME }` in later
+ *    frames (harness/fixtures/vars.ts); the adapter records the model's value
+ *    of each ({@link bindPredicted}) and feeds the prediction the frame with
+ *    the model's ids ({@link predictedFrame}), while the fixture carries the
+ *    variable the target's value fills at run time;
  *  - **the drain and the listing**: the last step lets every predicted
  *    reaction come (or be missed); each step is listed with what the model
  *    predicts after it, and the program's rules start with the rules of the
@@ -28,6 +34,7 @@ import { predict } from '../engine/sim.js';
 import { modelCore, type ServerModel } from '../engine/server-core.js';
 import type { TraceEvent } from '../engine/trace.js';
 import { evalDuration, type Duration, type FixtureStep } from '../fixtures/format.js';
+import { substituteVars } from '../fixtures/vars.js';
 import { formatProgram } from './program.js';
 import type { FuzzProgram } from './types.js';
 
@@ -98,6 +105,8 @@ export abstract class ProgramBuilder<P extends object, C extends BuilderConn, M 
   private cachedInputs = 0;
   /** Rules the steps exercise (insertion order). */
   protected readonly rulesSeen = new Set<string>();
+  /** The model's values of the variables the program's expectations bind (name → value). */
+  protected readonly predictedVars = new Map<string, unknown>();
 
   constructor(
     readonly profile: P,
@@ -214,6 +223,25 @@ export abstract class ProgramBuilder<P extends object, C extends BuilderConn, M 
     this.push({ do: 'wait', ms, comment: comment(value) });
     this.now += value * US;
     return value;
+  }
+
+  /**
+   * Records the model's value of a variable an expectation of the program
+   * binds (its `bind`): the prediction goes on with the model's own ids,
+   * the fixture with the target's, bound at run time.
+   */
+  protected bindPredicted(name: string, value: unknown): void {
+    this.predictedVars.set(name, value);
+  }
+
+  /**
+   * A frame object with every `{ "$var": NAME }` replaced by the model's
+   * value (what the prediction is fed; encode it with the protocol's
+   * fixture encoder).
+   * @throws UnboundVarError (harness/fixtures/vars.ts) for a variable no {@link bindPredicted} recorded: a bug of the adapter.
+   */
+  protected predictedFrame<T>(frame: T): T {
+    return substituteVars(frame, this.predictedVars) as T;
   }
 
   /** Records a rule the program exercises (the program's `rules`). */

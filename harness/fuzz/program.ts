@@ -20,7 +20,11 @@ export function formatStep(step: FixtureStep): string {
       case 'open':
         return `open ${step.stream}${name}`;
       case 'write': {
-        const hex = step.hex ?? JSON.stringify(step.frame);
+        if (step.hex === undefined) {
+          const json = JSON.stringify(step.frame);
+          return `write ${step.stream} ${json.length > 2 * HEX_SHOWN ? `${json.slice(0, 2 * HEX_SHOWN)}…` : json}${name}`;
+        }
+        const hex = step.hex;
         return `write ${step.stream} ${hex.length > HEX_SHOWN ? `${hex.slice(0, HEX_SHOWN)}…(${hex.length / 2} bytes)` : hex}${name}`;
       }
       case 'fin':
@@ -50,8 +54,10 @@ export function formatStep(step: FixtureStep): string {
       return `expect ${step.conn} closed${name}`;
     case 'silence':
       return `expect silence for ${step.for}${name}`;
-    default:
-      return `expect ${step.expect}${'stream' in step ? ` on ${step.stream}` : ''}${name}`;
+    default: {
+      const bind = 'bind' in step && step.bind ? ` bind ${Object.entries(step.bind).map(([k, p]) => `${k}=${p}`).join(', ')}` : '';
+      return `expect ${step.expect}${'stream' in step ? ` on ${step.stream}` : ''}${bind}${name}`;
+    }
   }
 }
 

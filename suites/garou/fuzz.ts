@@ -25,11 +25,12 @@ import type { FuzzProgram } from '../../harness/fuzz/types.js';
 import { payloadArbitrary } from './arbitraries.js';
 import { encodeFrame, encodeFrameHeader, encodeRawFrame, encodeStreamHeader, explain } from './codec.js';
 import { ALLOWED_FRAMES, FRAME_CODES, FRAME_NAMES, frameName, streamTypeOf, type FrameName } from './frames.js';
+import { sequences } from './fuzz-sequences.js';
 import { GarouModel } from './model.js';
 import type { GarouProfile } from './profile.js';
 
 /** A connection of a program: its control stream's name and its uni streams by type byte. */
-interface GConn extends BuilderConn {
+export interface GConn extends BuilderConn {
   readonly control: string;
   readonly uni: Map<number, { readonly name: string; readonly id: number }>;
   user: string;
@@ -37,8 +38,8 @@ interface GConn extends BuilderConn {
 
 type Carrier = 'control' | 'commands' | 'acks' | 'upload';
 
-/** Garou's adapter of the generic builder. */
-class GarouBuilder extends ProgramBuilder<GarouProfile, GConn, GarouModel> {
+/** Garou's adapter of the generic builder (fuzz-sequences.ts extends it). */
+export class GarouBuilder extends ProgramBuilder<GarouProfile, GConn, GarouModel> {
   private nextUni = new Map<number, number>();
 
   protected createModel(): GarouModel {
@@ -213,5 +214,6 @@ export function garouArbitraries(p: GarouProfile): Readonly<Record<string, fc.Ar
       for (const d of ds) if (!b.serverClosed(c) && d.make(c.user).length > 0) b.datagram(c, d.make(c.user), `datagram: ${d.what}`);
       return b.build(`Two users; one sends ${ds.length} datagram(s).`);
     }),
+    sequences: sequences(p, GarouBuilder),
   };
 }
