@@ -30,6 +30,7 @@
 import fc from 'fast-check';
 import { toHex } from '../../harness/engine/trace.js';
 import type { FramesExpect } from '../../harness/fixtures/format.js';
+import { DRAIN_MARGIN_MS } from '../../harness/fuzz/builder.js';
 import type { FuzzProgram } from '../../harness/fuzz/types.js';
 import { encodeFrame } from './codec.js';
 import { decodeFrames, encodeFixtureFrame } from './fixture-frames.js';
@@ -59,6 +60,14 @@ interface Named {
 }
 
 type Carrier = 'control' | 'commands' | 'acks' | 'upload';
+
+/** The rule an expectation reading up to `last` on the control stream checks: the answer's (GAROU-5.2 commands, 10.1 uploads, 12.1 Ping), a promotion's (8.2). */
+function ruleOf(last: string | number | undefined): string {
+  if (last === 'UploadAck') return 'GAROU-10.1';
+  if (last === 'Pong') return 'GAROU-12.1';
+  if (last === 'RoomPromoted') return 'GAROU-8.2';
+  return 'GAROU-5.2';
+}
 const REPLY: FramesExpect['within'] = 'replyDeadlineMs + toleranceMs';
 
 /**
@@ -122,11 +131,29 @@ function sequenceBuilder(Base: typeof GarouBuilder) {
         this.bindPredicted(b.v, value);
         bound.add(b.v);
       }
-      const names = frames.slice(from, last + 1).map((f) => f.frame.name).join(', ');
-      this.push({ expect: 'frames', stream: c.control, count: n, within: REPLY, ...(bound.size ? { bind } : {}), comment: `${comment} (${names})` });
+      const read = frames.slice(from, last + 1).map((f) => f.frame.name);
+      const rule = ruleOf(read[read.length - 1]);
+      this.exercises(rule);
+      this.push({ expect: 'frames', stream: c.control, count: n, within: REPLY, ...(bound.size ? { bind } : {}), rule, comment: `${comment} (${read.join(', ')})` });
       this.consumed.set(c.index, last + 1);
       this.now += 1000;
       return bound;
+    }
+
+    /**
+     * The last steps: wait past the deadline of the last reaction the model
+     * predicts within a demotion's horizon (a hot room's RoomDemoted,
+     * GAROU-8.3), then `settled` within the reply deadline (a missing
+     * reaction is then the monitor's finding, under its rule).
+     */
+    protected override drain(): number {
+      const p = this.profile;
+      const horizon = p.rateWindowMs + p.cooldownMs + p.replyDeadlineMs + p.toleranceMs;
+      const rest = this.msUntilLast(this.predict(this.now + horizon * 1000));
+      // The model's `settled` does not wait for a demotion owed (model.ts): wait past its deadline.
+      if (rest > 0) this.appendWait(`${rest} + replyDeadlineMs + toleranceMs + 50`, (v) => `past the last predicted timer-driven reaction and its deadline (${v} ms: a demotion, GAROU-8.3)`);
+      this.push({ expect: 'settled', within: `replyDeadlineMs + toleranceMs + ${DRAIN_MARGIN_MS}`, comment: 'let every owed reaction come' });
+      return horizon;
     }
 
     /** Logs a user in; its `user_id` is bound from AuthOk. */
