@@ -14,9 +14,10 @@
  *  - `datagrams`: two users share a room; one sends valid typing/presence
  *    datagrams (in its name or another's) and garbage.
  *
- * Room ids are the server's, so programs (which cannot read answers) only
- * address rooms by ids no server has handed out yet (4,000,000,000 and up):
- * model-based multi-user sequences over real rooms are not generated.
+ * Room ids are the server's, so these programs only address rooms by ids
+ * no server has handed out yet (4,000,000,000 and up). `sequences`
+ * (fuzz-sequences.ts) runs model-based multi-user commands over real rooms,
+ * binding the ids from the server's answers.
  */
 import fc from 'fast-check';
 import { toHex, type TraceEvent } from '../../harness/engine/trace.js';
