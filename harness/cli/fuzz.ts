@@ -246,6 +246,10 @@ async function fuzzCommand(o: FuzzFlags, io: CliIo): Promise<number> {
   io.out(formatFuzzSummary(result, { replayCommand: cmdline, fixtureFile: (f) => findingFixturePath(o.out, f) }));
   io.out(`Reports: ${[...written, campaignFile].join(', ')}\n`);
   if (fixtures.length) io.out(`Fixtures (replay with \`wirecheck replay --target URL ${path.join(o.out, 'findings')}/\`): ${fixtures.join(', ')}\n`);
+  if (result.probeFailure) {
+    io.err(`wirecheck: target ${target.url} answered the sanity probe wrongly before the first case, a conformance failure (${result.probeFailure.id} in the reports): ${forTerminal(result.stopped ?? '')}\n`);
+    return ExitCode.FAILURES;
+  }
   if (!result.firstProbeOk) {
     io.err(`wirecheck: target ${target.url} did not pass the sanity probe before the first case (unreachable, silent, or its answer broke the exchange): ${forTerminal(result.stopped ?? '')}\n`);
     return ExitCode.TARGET;

@@ -10,7 +10,10 @@
 import type { ConnectOptions, Driver } from '../drivers/types.js';
 import type { Clock } from './clock.js';
 import { runCase, type CaseRunOutcome } from './case-run.js';
-import type { ProbeVerdict, ProtocolSuite } from './types.js';
+import type { CaseResult, ProbeVerdict, ProtocolSuite } from './types.js';
+
+/** Id of the case a report carries when its first sanity probe got a wrong or no answer: `<protocol>/sanity-probe`. */
+export const probeCaseId = (protocol: string): string => `${protocol}/sanity-probe`;
 
 /** What {@link runProbe} needs. */
 export interface ProbeOptions<P extends object> {
@@ -47,14 +50,45 @@ export interface ProbeOutcome {
 /**
  * Classifies a probe run: `ok` when it passed; `unreachable` when no
  * connection opened (no `conn_open` in the trace); `wrong` when the model
- * flagged a MUST violation that is not a missed deadline; `silent` otherwise
- * (connected but no valid answer in time, or closed before answering).
+ * flagged a MUST violation that is not a missed deadline, or when a
+ * deadline the model names passed after the target had answered something
+ * (data or a datagram: it serves, but not as the protocol requires, e.g. a
+ * chat server that acknowledges a message and never delivers it); `silent`
+ * otherwise (connected but nothing, or nothing valid, in time; closed
+ * before answering).
  */
 export function probeVerdict(out: CaseRunOutcome): ProbeVerdict {
   if (out.verdict === 'pass' || out.verdict === 'non-strict') return 'ok';
   if (!out.trace.events.some((e) => e.type === 'conn_open')) return 'unreachable';
   if (out.verdict === 'fail') return 'wrong';
-  return 'silent';
+  const answered = out.trace.events.some((e) => (e.type === 'data' && e.dir === 's2c') || (e.type === 'dgram' && e.dir === 's2c'));
+  return answered && out.rule !== undefined && out.violation !== undefined ? 'wrong' : 'silent';
+}
+
+/**
+ * The case a report carries for a first probe that was not passed but
+ * reached the target (`wrong` or `silent`): id `<protocol>/sanity-probe`
+ * ({@link probeCaseId}), verdict `fail` for `wrong` (rule, bytes,
+ * trace) and `timeout` for `silent`. Used by runs and fuzz campaigns.
+ */
+export function probeCaseResult(protocol: string, probe: ProbeOutcome): CaseResult {
+  const out = probe.outcome;
+  const wrong = probe.verdict === 'wrong';
+  return {
+    id: probeCaseId(protocol),
+    section: 'sanity probe',
+    rules: out.rule !== undefined ? [out.rule] : [],
+    description: wrong ? 'The target answered the sanity probe, and the protocol\u2019s model flags the answer' : 'The target accepted the sanity probe\u2019s connection but gave no valid answer in time',
+    requirement: 'The target MUST serve the sanity probe\u2019s exchange (the suite\u2019s probe: one valid request and its answer) as the protocol\u2019s model requires.',
+    expected: ['pass'],
+    verdict: wrong ? 'fail' : 'timeout',
+    ...(out.rule !== undefined ? { rule: out.rule } : {}),
+    message: probe.message ?? '',
+    ...(out.violation !== undefined ? { violation: out.violation } : {}),
+    durationMs: out.durationMs,
+    trace: out.trace.events,
+    ...(out.trace.truncation ? { traceTruncated: out.trace.truncation } : {}),
+  };
 }
 
 /** Runs the suite's probe once under the protocol's monitor. Never throws. */

@@ -4,10 +4,10 @@
  * after every case that did not pass and at the end, and a {@link RunResult}.
  */
 import type { ConnectOptions, Driver } from '../drivers/types.js';
-import { runCase, type CaseRunOutcome } from './case-run.js';
+import { runCase } from './case-run.js';
 import type { Clock } from './clock.js';
 import type { CaseResult, ConformanceCase, ProbeResult, ProtocolSuite, RunResult, Verdict } from './types.js';
-import { runProbe } from './probe.js';
+import { probeCaseResult, runProbe, type ProbeOutcome } from './probe.js';
 import { DEFAULT_CASE_TRACE_BYTES } from './trace.js';
 
 /** Default byte budget of all the traces of one run (64 MiB): `--max-run-trace-bytes`. */
@@ -125,14 +125,14 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
   const caseBudget = opts.traceMaxBytes ?? DEFAULT_CASE_TRACE_BYTES;
   let runBudgetLeft = opts.runTraceMaxBytes ?? DEFAULT_RUN_TRACE_BYTES;
   const budget = () => Math.min(caseBudget, Math.max(MIN_CASE_TRACE_BYTES, runBudgetLeft));
-  let firstProbe: CaseRunOutcome | undefined;
+  let firstProbe: ProbeOutcome | undefined;
 
   /** Runs a probe; true when the target is alive (served the exchange, even with a wrong answer: the cases judge it). */
   const probe = async (when: string): Promise<boolean> => {
     const r = await runProbe({ suite, driver: opts.driver, connect, profile, deadlineMs: probeDeadline, ...clock });
     const passed = r.verdict === 'ok';
     const entry: ProbeResult = { when, ok: passed, verdict: r.verdict, ...(r.rule !== undefined ? { rule: r.rule } : {}), ...(r.message ? { message: r.message } : {}) };
-    if (probes.length === 0) firstProbe = r.outcome;
+    if (probes.length === 0) firstProbe = r;
     probes.push(entry);
     opts.onProbe?.(when, passed, r.message, entry);
     // Alive: the probe's exchange completed, even if the model flags the answer (engine/probe.ts ProbeOutcome.ok).
@@ -147,22 +147,7 @@ export async function runSuite<P extends object>(opts: RunOptions<P>): Promise<R
     const p = probes[0]!;
     if (p.verdict !== 'wrong') skipReason = `the sanity probe failed before the run (${p.message ?? ''})`;
     if (p.verdict === 'wrong' || p.verdict === 'silent') {
-      const out = firstProbe!;
-      const probeCase: CaseResult = {
-        id: probeCaseId(suite.name),
-        section: 'sanity probe',
-        rules: out.rule !== undefined ? [out.rule] : [],
-        description: p.verdict === 'wrong' ? 'The target answered the sanity probe, and the protocol\u2019s model flags the answer' : 'The target accepted the sanity probe\u2019s connection but gave no valid answer in time',
-        requirement: 'The target MUST serve the sanity probe\u2019s exchange (the suite\u2019s probe: one valid request and its answer) as the protocol\u2019s model requires.',
-        expected: ['pass'],
-        verdict: p.verdict === 'wrong' ? 'fail' : 'timeout',
-        ...(out.rule !== undefined ? { rule: out.rule } : {}),
-        message: p.message ?? '',
-        ...(out.violation !== undefined ? { violation: out.violation } : {}),
-        durationMs: out.durationMs,
-        trace: out.trace.events,
-        ...(out.trace.truncation ? { traceTruncated: out.trace.truncation } : {}),
-      };
+      const probeCase = probeCaseResult(suite.name, firstProbe!);
       results.push((await opts.onCase?.(probeCase, 0, selected.length + 1)) || probeCase);
     }
   }

@@ -19,7 +19,7 @@ import type { VirtualClock } from '../engine/clock.js';
 import { runCase, type CaseRunOutcome } from '../engine/case-run.js';
 import { toolVersion } from '../engine/runner.js';
 import type { CaseResult, ProtocolSuite } from '../engine/types.js';
-import { runProbe } from '../engine/probe.js';
+import { probeCaseResult, runProbe, type ProbeOutcome } from '../engine/probe.js';
 import { fixtureToCase } from '../fixtures/case.js';
 import type { Fixture } from '../fixtures/format.js';
 import { FAILING, programToFixture, ruleSlug } from './program.js';
@@ -174,8 +174,15 @@ export interface CampaignResult {
   readonly findings: readonly FuzzFinding[];
   /** Why the campaign ended before its budget (interrupted, target unreachable or dead); absent when it ran out its budget. */
   readonly stopped?: string;
-  /** False when the liveness probe failed before the first case (the target is unreachable). */
+  /** False when the liveness probe failed before the first case (the target is unreachable, silent, or answers wrongly). */
   readonly firstProbeOk: boolean;
+  /**
+   * The first probe's exchange as a failing case (`<protocol>/sanity-probe`,
+   * engine/probe.ts) when the target was reached and answered wrongly: a
+   * conformance failure found before any program ran (the CLI exits 1, as
+   * `run` does), not an unreachable target.
+   */
+  readonly probeFailure?: CaseResult;
   /** Set when the campaign replayed one counterexample. */
   readonly replay?: { readonly arbitrary: string; readonly seed: number; readonly path: string };
 }
@@ -247,6 +254,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
   let current = names[0]!;
   let shrinking = false;
   let firstOk = false;
+  let probeFailure: CaseResult | undefined;
   o.onStart?.((why) => {
     const r = finish(why, firstOk);
     // A copy of the counters: the campaign may go on while the partial reports are written.
@@ -281,16 +289,15 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
    * the next connection at once; a second one only decides whether the
    * target is dead for good (the campaign stops).
    */
-  const alive = async (attempts = 1): Promise<{ ok: boolean; message?: string }> => {
-    let message = '';
+  const alive = async (attempts = 1): Promise<{ ok: boolean; message?: string; last?: ProbeOutcome }> => {
+    let last: ProbeOutcome | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
       stats.probes++;
-      const out = await exec(runProbe({ suite, driver: target.driver, connect, profile, deadlineMs: o.probeDeadlineMs ?? 10_000, ...(target.clock ? { clock: target.clock } : {}) }));
-      if (out.ok) return { ok: true };
+      last = await exec(runProbe({ suite, driver: target.driver, connect, profile, deadlineMs: o.probeDeadlineMs ?? 10_000, ...(target.clock ? { clock: target.clock } : {}) }));
+      if (last.ok) return { ok: true };
       stats.probeFailures++;
-      message = out.message ?? '';
     }
-    return { ok: false, message };
+    return { ok: false, message: last?.message ?? '', ...(last ? { last } : {}) };
   };
 
   const runProgram = async (program: FuzzProgram): Promise<Execution> => {
@@ -313,6 +320,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
   const first = await alive(2);
   if (!first.ok) {
     await target.drain?.();
+    if (first.last?.verdict === 'wrong') probeFailure = probeCaseResult(suite.name, first.last);
     return finish(`the target did not pass the liveness probe before the first case (${first.message ?? ''})`, false);
   }
   firstOk = true;
@@ -502,6 +510,7 @@ export async function runCampaign<P extends object>(o: CampaignOptions<P>): Prom
       findings,
       ...(why !== undefined ? { stopped: why } : {}),
       firstProbeOk,
+      ...(probeFailure ? { probeFailure } : {}),
       ...(o.replay ? { replay: { arbitrary: names[0]!, seed: o.replay.seed, path: o.replay.path } } : {}),
     };
   }

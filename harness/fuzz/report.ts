@@ -163,6 +163,7 @@ export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
     findings: [...byRule.values()].sort((a, b) => a.round - b.round || a.id.localeCompare(b.id)),
     ...(stopped.length ? { stopped: stopped.join('; ') } : {}),
     firstProbeOk: cs.every((c) => c.firstProbeOk),
+    ...(cs.find((c) => c.probeFailure)?.probeFailure ? { probeFailure: cs.find((c) => c.probeFailure)!.probeFailure! } : {}),
   };
 }
 
@@ -172,12 +173,14 @@ export function mergeCampaigns(cs: readonly CampaignResult[]): CampaignResult {
  * its trace, the replay token and the counterexample in the message), one
  * passing summary case per generator (`<protocol>/fuzz/<generator>`), and
  * one coverage case (`<protocol>/fuzz/coverage`) naming what was never
- * reached. An unreachable target makes every case `skipped`; a campaign
+ * reached. An unreachable target makes every case `skipped` (one that
+ * answered the first probe wrongly adds the failing `<protocol>/sanity-probe`
+ * case first, engine/probe.ts); a campaign
  * stopped early (interrupted, terminated, an internal error, a dead target)
  * says why in each generator case's message.
  */
 export function campaignToRun(c: CampaignResult): RunResult {
-  const cases: CaseResult[] = [];
+  const cases: CaseResult[] = c.probeFailure ? [c.probeFailure] : [];
   for (const f of c.findings) cases.push({ ...f.result, message: `${f.result.message ?? f.message}\ncounterexample:\n${f.listing}` });
   const skipped = !c.firstProbeOk;
   for (const a of c.arbitraries) {
@@ -262,6 +265,7 @@ export function formatFuzzSummary(c: CampaignResult, opts: { readonly replayComm
     if (v !== undefined && isViolation(v) && v.missing) lines.push(`    ${formatTraceTime(v.t)} deadline passed  <-- violation`);
   }
   lines.push('');
+  if (c.probeFailure) lines.push(`Sanity probe FAILED before the first case: ${c.probeFailure.rule ?? '(no rule)'} (case ${c.probeFailure.id} in the reports; no program ran)`);
   lines.push(c.findings.length ? `Findings: ${c.findings.length} (${c.findings.map((f) => f.rule).join(', ')})` : 'Findings: none');
   return `${lines.join('\n')}\n`;
 }

@@ -89,10 +89,12 @@ for (const [fault, rule, budget] of FAULTS) {
   });
 }
 
-t.test('no-echo is caught by the liveness probe before any program (the fuzz run stops, exit 3)', async (t) => {
+t.test('no-echo is caught by the sanity probe before any program: a failing probe case under GAROU-7.2, exit 1 (as `run`)', async (t) => {
   const r = await campaign(t, 5, 'no-echo');
-  t.equal(r.code, 3);
-  t.same(r.findings, []);
+  t.equal(r.code, 1, 'a conformance failure, not an unreachable target');
+  t.same(r.findings, [], 'no program ran');
+  const report = JSON.parse(await readFile(path.join(r.dir, 'garou.json'), 'utf8')) as { cases: { id: string; verdict: string; rule?: string }[] };
+  t.match(report.cases[0], { id: 'garou/sanity-probe', verdict: 'fail', rule: 'GAROU-7.2' }, 'the probe case comes first, with the rule');
 });
 
 t.test('a saved finding replays: ids come from the server\'s answers, not the model\'s', async (t) => {
