@@ -22,8 +22,12 @@ const dropWhere = (pred: (o: OutItem) => boolean): Rewriter => (items) => items.
 const mapFrames = (fn: (o: FrameItem) => OutItem): Rewriter => (items) => items.map((o) => (isFrame(o) ? fn(o) : o));
 const withPayload = (o: FrameItem, patch: Record<string, unknown>): FrameItem => ({ ...o, frame: { ...o.frame, payload: { ...o.frame.payload, ...patch } } as Frame });
 
-/** The faults' definitions: a description with the rule ids, and the core options that misbehave (a fresh state per core). */
-const defs: Readonly<Record<string, { readonly description: string; readonly options: () => GarouCoreOptions }>> = {
+/**
+ * The faults' definitions: a description with the rule ids, the core options
+ * that misbehave (a fresh state per core) and, for a fault of the hot-room
+ * timing, the profile the core runs on instead of the one announced.
+ */
+const defs: Readonly<Record<string, { readonly description: string; readonly options: () => GarouCoreOptions; readonly profile?: (p: GarouProfile) => GarouProfile }>> = {
   'seq-gap': {
     description: 'skips seq 2 of every room: events from the second on carry seq + 1 (GAROU-7.1, 7.3)',
     options: () => ({ rewrite: mapFrames((o) => (isEvent(o) && (o.frame.payload as { seq: number }).seq >= 2 ? withPayload(o, { seq: (o.frame.payload as { seq: number }).seq + 1 }) : o)) }),
@@ -109,6 +113,11 @@ const defs: Readonly<Record<string, { readonly description: string; readonly opt
     description: 'never demotes a hot room (GAROU-8.3)',
     options: () => ({ rewrite: dropWhere((o) => isFrame(o) && o.frame.name === 'RoomDemoted') }),
   },
+  'early-demotion': {
+    description: 'demotes a hot room as soon as its rate falls below the cold threshold, without the cooldown (GAROU-8.3)',
+    options: () => ({}),
+    profile: (p) => ({ ...p, cooldownMs: 0 }),
+  },
   'no-pong': {
     description: 'never answers Ping (GAROU-12.1)',
     options: () => ({ rewrite: dropWhere((o) => isFrame(o) && o.frame.name === 'Pong') }),
@@ -121,7 +130,7 @@ const defs: Readonly<Record<string, { readonly description: string; readonly opt
 
 /** The faults, by name (kebab-case, as `--fault` takes them). */
 export const faults: Readonly<Record<string, ReferenceFault<GarouProfile>>> = Object.fromEntries(
-  Object.entries(defs).map(([name, d]) => [name, { description: d.description, create: (profile: GarouProfile) => new GarouServerCore(profile, d.options()) }]),
+  Object.entries(defs).map(([name, d]) => [name, { description: d.description, create: (profile: GarouProfile) => new GarouServerCore(d.profile ? d.profile(profile) : profile, d.options()) }]),
 );
 
 /** Names of all faults. */

@@ -157,6 +157,17 @@ export class HotRooms {
     return best;
   }
 
+  /**
+   * When a hot room falls due for demotion given the events seen so far and
+   * none to come (ms), or undefined when the room is not hot (GAROU-8.3): the
+   * monitor's earliest allowed demotion, on an oracle with lenient
+   * thresholds (GAROU-8.7).
+   */
+  demotionDueAt(roomId: number): number | undefined {
+    const r = this.rooms.get(roomId);
+    return r?.hot ? this.demotionDue(r, true) : undefined;
+  }
+
   /** Drops events that left the window by `t`, noting when a hot room's rate fell below the cold threshold. */
   private expire(r: RoomRate, t: number): void {
     const w = this.config.rateWindowMs;

@@ -263,6 +263,8 @@ export class GarouModel implements Monitor, ServerModel {
   /** Monitor: provisional room id → the server's. */
   private readonly renumbered = new Map<number, number>();
   private readonly lowEverHot = new Set<number>();
+  /** Monitor: hot rooms whose first RoomDemoted was judged for being early (GAROU-8.3). */
+  private readonly earlyJudged = new Set<number>();
   private readonly labels = new Set<string>();
   private out: OutItem[] = [];
   private now = 0;
@@ -283,7 +285,8 @@ export class GarouModel implements Monitor, ServerModel {
     if (mode === 'monitor') {
       const tol = profile.rateTolerance;
       this.hotHigh = new HotRooms({ ...hotCfg, hotThreshold: profile.hotThreshold * (1 + tol), coldThreshold: profile.coldThreshold * (1 + tol) });
-      this.hotLow = new HotRooms({ ...hotCfg, hotThreshold: profile.hotThreshold * (1 - tol), coldThreshold: Math.min(profile.coldThreshold, profile.hotThreshold * (1 - tol) * 0.99) });
+      // The lenient oracle: the earliest promotion and the earliest demotion a conforming server may make (GAROU-8.3, 8.7).
+      this.hotLow = new HotRooms({ ...hotCfg, hotThreshold: profile.hotThreshold * (1 - tol), coldThreshold: Math.min(profile.coldThreshold * (1 + tol), profile.hotThreshold * (1 - tol) * 0.99) });
     }
   }
 
@@ -726,7 +729,11 @@ export class GarouModel implements Monitor, ServerModel {
   /** Closed rooms leave the hot-room machines (and the monitor's view of the server's hot rooms). */
   private forgetClosedRooms(): void {
     for (const h of [this.hot, this.hotHigh, this.hotLow]) for (const id of h?.hotRooms() ?? []) if (!this.rooms.has(id)) h!.forget(id);
-    for (const id of [...this.serverHot]) if (!this.rooms.has(id)) this.serverHot.delete(id);
+    for (const id of [...this.serverHot]) {
+      if (this.rooms.has(id)) continue;
+      this.serverHot.delete(id);
+      this.earlyJudged.delete(id);
+    }
   }
 
   private endHot(c: Conn, roomId: number): void {
@@ -1006,11 +1013,22 @@ export class GarouModel implements Monitor, ServerModel {
       case 'RoomDemoted': {
         const roomId = f.payload.room_id;
         if (!c.promoted.has(roomId)) v('GAROU-8.3', 'RoomDemoted only for a room promoted on this connection', short(f));
+        else if (!this.earlyJudged.has(roomId)) {
+          // Not before the cooldown below the cold threshold (GAROU-8.3), judged once per hot period on the lenient oracle (GAROU-8.7).
+          this.earlyJudged.add(roomId);
+          const due = this.hotLow!.demotionDueAt(roomId);
+          const ms = t / US_PER_MS;
+          if (due !== undefined && ms < due - this.profile.toleranceMs) {
+            const cold = this.profile.coldThreshold * (1 + this.profile.rateTolerance);
+            v('GAROU-8.3', `RoomDemoted not before ${due.toFixed(0)} ms: the rate below ${cold.toFixed(1)} events/s ${this.profile.cooldownFrom === 'cold' ? `for ${this.profile.cooldownMs} ms` : `and ${this.profile.cooldownMs} ms after the promotion`}`, `${short(f)} at ${ms.toFixed(0)} ms (${(due - ms).toFixed(0)} ms early), rate ${this.hotLow!.rate(roomId)} events/s`);
+          }
+        }
         c.promoted.delete(roomId);
         c.armed = c.armed.filter((x) => !(x.trigger === 'demote' && x.subject.roomId === roomId));
         if (![...this.conns.values()].some((x) => !x.closed && x.promoted.has(roomId))) {
           this.serverHot.delete(roomId);
           this.lowEverHot.delete(roomId);
+          this.earlyJudged.delete(roomId);
         }
         return;
       }

@@ -37,6 +37,7 @@ const expectations: Record<string, FaultExpectation> = {
     rules: ['GAROU-7.4'],
   },
   'no-demotion': { targets: g('hot/promote-and-demote'), rules: ['GAROU-8.3'] },
+  'early-demotion': { targets: g('hot/promote-and-demote'), rules: ['GAROU-8.3'] },
   'no-pong': { targets: g('handshake/ping-before-auth keepalive/ping-pong'), rules: ['GAROU-12.1'] },
   'wrong-upload-ack': { targets: g('streams/each-client-type uploads/complete uploads/cancel-and-bad-offsets'), rules: ['GAROU-10.2'] },
 };
