@@ -57,7 +57,7 @@ import { CLOSE_CODES, closeCodeName, ERROR_CODES, type Carrier, type Frame, type
 import { countsTowardRate, HotRooms, type Transition } from './hot-rooms.js';
 import { RoomFeed, type RoomStream } from './feed.js';
 import type { GarouProfile } from './profile.js';
-import { Rooms, type CommandFrame, type Delivery, type RoomsOptions } from './rooms.js';
+import { Rooms, type CommandFrame, type Delivery, type Outcome, type RoomsOptions } from './rooms.js';
 import { Session, type SessionAction } from './session.js';
 import { Uploads, type UploadFrame } from './uploads.js';
 
@@ -153,10 +153,40 @@ export function encodeOut(o: OutItem): ServerAction {
   }
 }
 
-/** A command or upload frame waiting for its answer (monitor). */
+/**
+ * A command or upload frame waiting for its answer (monitor). The answer
+ * owed is known once the command is placed in the server's order (`frame`);
+ * until then `pending` is the command.
+ */
 interface OwedAnswer {
   readonly armed: GArmed;
-  readonly frame: Extract<Frame, { name: 'MessageAck' | 'Error' | 'UploadAck' }>;
+  frame: Extract<Frame, { name: 'MessageAck' | 'Error' | 'UploadAck' }> | undefined;
+  pending: PendingCommand | undefined;
+}
+
+/**
+ * Monitor: a command sent and not yet placed in the server's order. It is
+ * placed (applied to the rooms) when the server's output shows where: its
+ * answer, or one of its room events; or, failing both, a reply deadline
+ * after it was sent (then in the order sent).
+ */
+interface PendingCommand {
+  readonly cmd: CommandFrame;
+  /** When it was sent (µs): its answer and its events are owed from here. */
+  readonly t: number;
+  /** The connection was over its command rate (GAROU-12.2), judged when sent. */
+  readonly limited: boolean;
+  readonly owed: OwedAnswer;
+}
+
+/** Monitor: a server frame not judged yet, waiting for the commands before it to be placed. */
+interface HeldFrame {
+  readonly t: number;
+  readonly index: number;
+  readonly stream: number;
+  readonly frame: Frame;
+  /** The room stream it came on (room frames), or undefined (control stream). */
+  readonly room: RoomStream | undefined;
 }
 
 /** Per-connection state. */
@@ -183,6 +213,10 @@ interface Conn {
   armed: GArmed[];
   readonly answers: OwedAnswer[];
   readonly uploadAnswers: OwedAnswer[];
+  /** Monitor: commands sent and not yet placed, in the order sent. */
+  readonly pending: PendingCommand[];
+  /** Monitor: server frames held, per stream (order kept), until the commands they depend on are placed. */
+  readonly backlog: Map<number, HeldFrame[]>;
   /** Room frames owed to this connection, by `room:seq` (`room:init` for RoomInit). */
   readonly owed: Map<string, GArmed>;
   /** The client broke a rule: only the close is owed. */
@@ -268,6 +302,8 @@ export class GarouModel implements Monitor, ServerModel {
   private readonly labels = new Set<string>();
   private out: OutItem[] = [];
   private now = 0;
+  /** Monitor: the time (µs) the hot-room machines are at; behind {@link now} while commands wait to be placed. */
+  private hotT = 0;
   private sessions = 0;
   private lastDecoded: Record<string, unknown>[] | undefined;
   private readonly epochMs: number;
@@ -331,6 +367,8 @@ export class GarouModel implements Monitor, ServerModel {
       armed: [],
       answers: [],
       uploadAnswers: [],
+      pending: [],
+      backlog: new Map(),
       owed: new Map(),
       violated: false,
       promoted: new Set(),
@@ -381,7 +419,9 @@ export class GarouModel implements Monitor, ServerModel {
     if (ev.type === 'stream_reset' && ev.kind === 'stop_sending') return out; // Aborting our reading side is not the peer's data.
     if (isServer) {
       if (this.mode === 'server' || c.violated) return out;
-      return [...out, ...this.serverEvent(c, ev, index)];
+      out.push(...this.serverEvent(c, ev, index));
+      if (this.held()) this.drain(out);
+      return out;
     }
     this.clientEvent(c, ev);
     return out;
@@ -600,7 +640,9 @@ export class GarouModel implements Monitor, ServerModel {
       this.dropConn(c, t);
       return;
     }
-    // Monitor: only the close is owed now (the client broke a rule, or said Goodbye).
+    // Monitor: only the close is owed now (the client broke a rule, or said Goodbye). The server had read the commands before.
+    this.placeAll(c);
+    c.backlog.clear();
     c.violated = true;
     c.armed = [];
     c.answers.length = 0;
@@ -660,11 +702,215 @@ export class GarouModel implements Monitor, ServerModel {
   private command(c: Conn, t: number, cmd: CommandFrame): void {
     if (c.userId === undefined) return;
     const limited = this.rateLimited(c, t);
-    const outcome = this.rooms.command(c.userId, cmd, this.epochMs + Math.floor(t / US_PER_MS), limited);
+    if (this.mode === 'server') {
+      this.apply(c, cmd, t, limited, t, (answer) => this.answer(c, t, 'command', answer));
+      return;
+    }
+    // Monitor: the answer is owed from now; where the server put the command among other connections' is seen later.
+    const armed = this.armOn(c, 'command', t, {})!;
+    const owed: OwedAnswer = { armed, frame: undefined, pending: undefined };
+    const p: PendingCommand = { cmd, t, limited, owed };
+    owed.pending = p;
+    c.answers.push(owed);
+    c.pending.push(p);
+  }
+
+  /**
+   * Applies a command to the rooms (GAROU-5, 6, 7): its events are owed (or
+   * sent) from `t`, the time it was sent; `rateT` (µs, never before the
+   * last one) is when it counts toward its room's rate (GAROU-8.1);
+   * `answered` runs before the events go out (the answer first, GAROU-5.2).
+   */
+  private apply(c: Conn, cmd: CommandFrame, t: number, limited: boolean, rateT: number, answered?: (answer: Outcome['answer']) => void): Outcome {
+    const outcome = this.rooms.command(c.userId!, cmd, this.epochMs + Math.floor(t / US_PER_MS), limited);
     this.label(outcome.answer.name === 'MessageAck' ? 'transition:command-ok' : 'transition:command-refused');
-    this.answer(c, t, 'command', outcome.answer);
-    this.deliver(t, outcome.deliveries);
+    answered?.(outcome.answer);
+    this.deliver(t, outcome.deliveries, rateT);
     if (cmd.name === 'LeaveRoom') this.forgetClosedRooms();
+    return outcome;
+  }
+
+  /**
+   * Monitor: places `c`'s pending commands up to and including `p` (a
+   * connection's commands are applied in the order sent, GAROU-5.2) after
+   * every command placed so far: the server's order, as its output showed it.
+   */
+  private place(c: Conn, p: PendingCommand): void {
+    while (c.pending.length > 0) {
+      const q = c.pending.shift()!;
+      if (c.userId !== undefined && this.rooms.connected(c.userId)) {
+        q.owed.frame = this.apply(c, q.cmd, q.t, q.limited, q.t).answer;
+      }
+      q.owed.pending = undefined;
+      if (q === p) return;
+    }
+  }
+
+  /** Monitor: places every pending command of `c`, in the order sent (a deadline passed, or the connection ends). */
+  private placeAll(c: Conn): void {
+    const last = c.pending[c.pending.length - 1];
+    if (last) this.place(c, last);
+  }
+
+  /** The room a pending command is about (undefined for CreateRoom). */
+  private static roomOf(p: PendingCommand): number | undefined {
+    return p.cmd.name === 'CreateRoom' ? undefined : p.cmd.payload.room_id;
+  }
+
+  /**
+   * Monitor: the commands that can take room `roomId`'s next seq: the first
+   * pending command about the room of each open connection, sent by
+   * `before` (µs: a command sent later cannot explain what the server did
+   * before). `upTo` (a connection's command placed next) excludes itself
+   * and later ones of its connection.
+   */
+  private nextInRoom(roomId: number, before: number, upTo?: { c: Conn; p: PendingCommand }): { c: Conn; p: PendingCommand }[] {
+    const out: { c: Conn; p: PendingCommand }[] = [];
+    for (const c of this.conns.values()) {
+      if (c.closed) continue;
+      const p = c.pending.find((q) => GarouModel.roomOf(q) === roomId || q === upTo?.p);
+      if (p && p !== upTo?.p && GarouModel.roomOf(p) === roomId && p.t <= before) out.push({ c, p });
+    }
+    return out;
+  }
+
+  /**
+   * Monitor: places commands until room `roomId` reached `seq`, as long as
+   * only one connection can have taken each next seq (`upTo`: the command
+   * the caller places next, and its connection's later ones, are not
+   * candidates). False when several could (wait for more of the server's
+   * output) or none can.
+   */
+  private fill(roomId: number, seq: number, before: number, upTo?: { c: Conn; p: PendingCommand }): boolean {
+    for (;;) {
+      const cur = this.rooms.seq(roomId);
+      if (cur === undefined || cur >= seq) return true;
+      const cands = this.nextInRoom(roomId, before, upTo);
+      if (cands.length !== 1) return false;
+      this.place(cands[0]!.c, cands[0]!.p);
+      if (this.rooms.seq(roomId) === cur) return false;
+    }
+  }
+
+  /** Could pending command `p` of `c` have caused room event `f` (its content, not its seq)? */
+  private static causes(c: Conn, p: PendingCommand, f: Frame): boolean {
+    const e = f.payload as Record<string, unknown>;
+    const q = p.cmd.payload as Record<string, unknown>;
+    const same = (...keys: string[]): boolean => keys.every((k) => e[k] === q[k]);
+    const mine = e['user_id'] === c.userId;
+    switch (p.cmd.name) {
+      case 'SendMessage':
+        return f.name === 'RoomMessage' && mine && same('room_id', 'body');
+      case 'EditMessage':
+        return f.name === 'RoomMessageEdited' && same('room_id', 'message_id', 'body');
+      case 'DeleteMessage':
+        return f.name === 'RoomMessageDeleted' && same('room_id', 'message_id');
+      case 'AddReaction':
+        return f.name === 'RoomReactionAdded' && mine && same('room_id', 'message_id', 'emoji');
+      case 'RemoveReaction':
+        return f.name === 'RoomReactionRemoved' && mine && same('room_id', 'message_id', 'emoji');
+      case 'JoinRoom':
+        return (f.name === 'RoomUserJoined' && mine && same('room_id')) || (f.name === 'RoomInit' && same('room_id'));
+      case 'LeaveRoom':
+        return f.name === 'RoomUserLeft' && mine && same('room_id');
+      case 'CreateRoom':
+        return f.name === 'RoomInit' && same('name', 'room_type') && (f.payload.members as { user_id: string; role: string }[]).some((m) => m.user_id === c.userId && m.role === 'owner');
+    }
+  }
+
+  /**
+   * Monitor: can server frame `h` on `c` be judged now? Places the commands
+   * it shows placed (its answer; the command that caused a room event, after
+   * those before it in the room's seq). False when the order is not known
+   * yet; with `force` (its deadline passed) it places what it can and says
+   * yes: the frame is then judged against the order seen.
+   */
+  private ready(c: Conn, h: HeldFrame, force: boolean): boolean {
+    const f = h.frame;
+    if (h.room === undefined) {
+      if (f.name !== 'MessageAck' && !(f.name === 'Error' && f.payload.cmd_id !== undefined)) return true;
+      const p = c.answers[0]?.pending;
+      if (!p) return true;
+      if (f.name === 'MessageAck' && f.payload.cmd_id === p.cmd.payload.cmd_id && f.payload.seq !== undefined && f.payload.room_id !== undefined && p.cmd.name !== 'CreateRoom') {
+        // Others' commands took the seqs below this one's (GAROU-7.1).
+        if (!this.fill(f.payload.room_id, f.payload.seq - 1, h.t, { c, p }) && !force) return false;
+      }
+      this.place(c, p);
+      return true;
+    }
+    const e = f.payload as { room_id: number; seq: number };
+    if (c.owed.has(f.name === 'RoomInit' ? `${e.room_id}:init` : `${e.room_id}:${e.seq}`)) return true;
+    const known = this.rooms.has(e.room_id);
+    if (f.name === 'RoomInit' && !known) {
+      // A new room: the CreateRoom that made it (GAROU-6.2).
+      const made = [...this.conns.values()].flatMap((x) => (x.closed ? [] : x.pending.filter((q) => q.cmd.name === 'CreateRoom' && q.t <= h.t && GarouModel.causes(x, q, f)).map((q) => ({ c: x, p: q }))));
+      made.sort((a, b) => a.p.t - b.p.t);
+      if (made[0]) this.place(made[0].c, made[0].p);
+      return true;
+    }
+    const cur = this.rooms.seq(e.room_id);
+    // The seq the command that caused this frame took: RoomInit's is the join's (or the one before it, profile joinerGetsOwnJoin).
+    const seq = f.name === 'RoomInit' ? e.seq + (this.profile.joinerGetsOwnJoin ? 1 : 0) : e.seq;
+    if (cur === undefined || seq <= cur) return true;
+    // The command that caused it: of each connection, the first pending one that could (its earlier ones come first).
+    const cands = [...this.conns.values()].flatMap((x) => {
+      if (x.closed || (f.name === 'RoomInit' && x.userId !== c.userId)) return [];
+      const p = x.pending.find((q) => q.t <= h.t && GarouModel.roomOf(q) === e.room_id && GarouModel.causes(x, q, f));
+      return p ? [{ c: x, p }] : [];
+    });
+    if (cands.length === 0) return true;
+    cands.sort((a, b) => a.p.t - b.p.t);
+    const by = cands[0]!;
+    if (!this.fill(e.room_id, seq - 1, h.t, by) && !force) return false;
+    this.place(by.c, by.p);
+    return true;
+  }
+
+  /** Monitor: a server frame on a control or room stream, judged now or held behind earlier ones of its stream. */
+  private offer(c: Conn, h: HeldFrame, out: Violation[]): void {
+    const q = c.backlog.get(h.stream);
+    if (q) {
+      q.push(h);
+      return;
+    }
+    if (!this.ready(c, h, false)) {
+      c.backlog.set(h.stream, [h]);
+      return;
+    }
+    this.judgeFrame(c, h, out);
+  }
+
+  private judgeFrame(c: Conn, h: HeldFrame, out: Violation[]): void {
+    const v = (rule: string, expected: string, seen: string, severity: Severity = 'must'): void => void out.push(this.violation(rule, h.index, h.t, expected, seen, severity));
+    if (h.room === undefined) this.serverControl(c, h.t, h.frame, v);
+    else this.serverRoomFrame(c, h.t, h.room, h.frame, v);
+  }
+
+  /**
+   * Monitor: judges the held frames that can be now; with `forceUpTo` (µs)
+   * also those that arrived by then, against the order seen.
+   */
+  private drain(out: Violation[], forceUpTo?: number): void {
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const c of this.conns.values()) {
+        for (const [stream, q] of c.backlog) {
+          while (q.length > 0 && !c.closed && !c.violated) {
+            const h = q[0]!;
+            if (!this.ready(c, h, forceUpTo !== undefined && h.t <= forceUpTo)) break;
+            q.shift();
+            this.judgeFrame(c, h, out);
+            progress = true;
+          }
+          if (q.length === 0 || c.closed || c.violated) c.backlog.delete(stream);
+        }
+      }
+    }
+  }
+
+  private held(): boolean {
+    for (const c of this.conns.values()) if (c.backlog.size > 0) return true;
+    return false;
   }
 
   private upload(c: Conn, t: number, f: UploadFrame): void {
@@ -685,12 +931,14 @@ export class GarouModel implements Monitor, ServerModel {
       return;
     }
     const armed = this.armOn(c, queue, t, { frame })!;
-    (queue === 'command' ? c.answers : c.uploadAnswers).push({ armed, frame });
+    (queue === 'command' ? c.answers : c.uploadAnswers).push({ armed, frame, pending: undefined });
   }
 
   /** Room frames to their recipients' connections; counted events drive the hot-room state (GAROU-7.2, 8). */
-  private deliver(t: number, deliveries: readonly Delivery[]): void {
-    const ms = t / US_PER_MS;
+  private deliver(t: number, deliveries: readonly Delivery[], rateT = t): void {
+    // The hot-room machines' time never goes back: a command placed late counts when sent, or when they last were.
+    this.hotT = Math.max(this.hotT, rateT);
+    const ms = this.hotT / US_PER_MS;
     // A closed room no longer counts toward the hot-room cap (GAROU-8.4); rooms close only by a leave.
     if (deliveries.some((d) => d.frame.name === 'RoomUserLeft' || d.frame.name === 'RoomClose')) this.forgetClosedRooms();
     for (const d of deliveries) {
@@ -863,8 +1111,8 @@ export class GarouModel implements Monitor, ServerModel {
         this.lastDecoded = r.frames.map((f) => ({ frame: f.name, ...(f.payload as object) }));
         if (r.header) this.serverHeader(c, ev.stream, r.header, v);
         for (const f of r.frames) {
-          if (d.carrier === 'control') this.serverControl(c, ev.t, f as Frame, v);
-          else if (d.carrier === 'shard' || d.carrier === 'hot') this.serverRoomFrame(c, ev.t, { ...(d.header as Extract<StreamHeader, { kind: 'shard' | 'hot' }>), id: `stream ${ev.stream}` }, f as Frame, v);
+          const room = d.carrier === 'shard' || d.carrier === 'hot' ? { ...(d.header as Extract<StreamHeader, { kind: 'shard' | 'hot' }>), id: `stream ${ev.stream}` } : undefined;
+          if (d.carrier === 'control' || room) this.offer(c, { t: ev.t, index, stream: ev.stream, frame: f as Frame, room }, out);
         }
         if (r.error) v(r.error.rule, 'well-formed frames from the server', r.error.message);
         return out;
@@ -958,14 +1206,16 @@ export class GarouModel implements Monitor, ServerModel {
         const isUpload = f.name === 'UploadAck' || (f.name === 'Error' && f.payload.upload_id !== undefined);
         const q = isUpload ? c.uploadAnswers : c.answers;
         const head = q.shift();
-        if (!head) {
+        // A command not placed yet (ready() places it; a Goodbye or close may have cleared it): placed now.
+        if (head?.pending) this.place(c, head.pending);
+        if (!head?.frame) {
           v(isUpload ? 'GAROU-10.1' : 'GAROU-5.2', 'no answer (nothing unanswered)', short(f));
           return;
         }
         c.armed = c.armed.filter((x) => x !== head.armed);
         const j = judge(head.armed, t);
         if (j) v(j.rule, head.armed.record.summary, `${j.when}: after ${((t - head.armed.since) / US_PER_MS).toFixed(1)} ms`, j.severity);
-        const want = head.frame;
+        const want: Extract<Frame, { name: 'MessageAck' | 'Error' | 'UploadAck' }> = head.frame;
         const wid = (want.payload as { cmd_id?: number; upload_id?: string }).cmd_id ?? (want.payload as { upload_id?: string }).upload_id;
         const gid = (f.payload as { cmd_id?: number; upload_id?: string }).cmd_id ?? (f.payload as { upload_id?: string }).upload_id;
         if (wid !== gid) {
@@ -1096,6 +1346,11 @@ export class GarouModel implements Monitor, ServerModel {
   private connClosed(c: Conn, ev: Extract<TraceEvent, { type: 'conn_close' }>, index: number): Violation[] {
     const out: Violation[] = [];
     if (c.closed) return out;
+    if (this.mode === 'monitor') {
+      // What the server sent before the close is judged against the order seen; commands it read are placed.
+      if (c.backlog.size > 0) this.drain(out, ev.t);
+      this.placeAll(c);
+    }
     if (this.mode === 'monitor' && ev.by === 'server') {
       const owed = c.armed.find((a) => a.record.owed.kind === 'close');
       const want = owed?.subject.code;
@@ -1121,11 +1376,24 @@ export class GarouModel implements Monitor, ServerModel {
     if (this.mode === 'server') return [];
     this.now = Math.max(this.now, t);
     const out: Violation[] = [];
-    const ms = t / US_PER_MS;
+    // The hot-room machines wait for the commands not placed yet: they count toward the rate from when they were sent (GAROU-8.1, 8.7).
+    const unplaced = earliest([...this.conns.values()].map((c) => c.pending[0]?.t));
+    this.hotT = Math.max(this.hotT, Math.min(t, unplaced ?? t));
+    const ms = this.hotT / US_PER_MS;
     // Demotions owed by the exact oracle (GAROU-8.3) and the high oracle's state.
     this.hotTransitions(t, this.hot.advance(ms));
     this.hotHigh!.advance(ms);
     this.hotLow!.advance(ms);
+    // A command whose answer is overdue is placed in the order sent (its events are owed from when it was sent).
+    for (const c of this.conns.values()) {
+      const late = [...c.pending].reverse().find((p) => overdueAt([p.owed.armed], t).length > 0);
+      if (late) this.place(c, late);
+    }
+    // Held frames wait at most a reply deadline, and never past an obligation's deadline: then they are judged against the order seen.
+    if (this.held()) {
+      const due = earliest([...this.conns.values()].map((c) => (c.closed ? undefined : nextDeadlineOf([...c.armed, ...c.owed.values()]))));
+      this.drain(out, due !== undefined && due <= t ? t : t - this.heldWaitUs());
+    }
     for (const c of this.conns.values()) {
       if (c.closed) continue;
       const all = [...c.armed, ...c.owed.values()];
@@ -1150,14 +1418,20 @@ export class GarouModel implements Monitor, ServerModel {
     const hot = this.hot.nextDue();
     return earliest([
       ...[...this.conns.values()].map((c) => (c.closed ? undefined : nextDeadlineOf([...c.armed, ...c.owed.values()]))),
+      ...[...this.conns.values()].flatMap((c) => [...c.backlog.values()].map((q) => q[0]!.t + this.heldWaitUs())),
       hot === undefined ? undefined : Math.ceil(hot * US_PER_MS),
     ]);
+  }
+
+  /** How long a held server frame waits for the order to be known (µs): a reply deadline. */
+  private heldWaitUs(): number {
+    return (this.profile.replyDeadlineMs + this.profile.toleranceMs) * US_PER_MS;
   }
 
   settled(): boolean {
     for (const c of this.conns.values()) {
       if (c.closed) continue;
-      if (c.owed.size > 0) return false;
+      if (c.owed.size > 0 || c.backlog.size > 0 || c.pending.length > 0) return false;
       // The handshake timeout and relays (best effort) do not keep a case waiting; the rest does.
       if (c.armed.some((a) => a.trigger !== 'conn-open' && a.trigger !== 'relay' && a.trigger !== 'demote')) return false;
     }
