@@ -13,7 +13,7 @@ import { runSuiteInProcess } from '../_support/in-process.js';
 const g = (ids: string): string[] => ids.split(/\s+/).filter(Boolean).map((id) => `garou/${id}`);
 const roomCases = g(`
   commands/every-command commands/pipelined-in-order commands/refusals roles/guest-and-member-in-group roles/channel roles/direct-room
-  events/fan-out-three events/several-rooms-shards events/join-and-leave events/history-overflow events/disconnect-leaves events/two-connections-one-user
+  events/fan-out-three events/concurrent-writers events/concurrent-edits-and-reactions events/concurrent-guest events/several-rooms-shards events/join-and-leave events/history-overflow events/disconnect-leaves events/two-connections-one-user
   hot/promote-and-demote hot/join-hot-room hot/cap acks/delivered-and-read limits/violation-isolated limits/many-connections`);
 
 /** For each fault: the cases that must catch it and the rules their failures may name. */
@@ -21,8 +21,8 @@ const expectations: Record<string, FaultExpectation> = {
   'seq-gap': { targets: [...roomCases, ...g('datagrams/typing-and-presence')], rules: ['GAROU-7.1'] },
   'wrong-shard': { targets: [...roomCases, ...g('sanity-probe streams/each-client-type uploads/cancel-and-bad-offsets datagrams/typing-and-presence')], rules: ['GAROU-3.6'] },
   'lose-at-promotion': { targets: g('events/history-overflow hot/promote-and-demote hot/join-hot-room hot/cap'), rules: ['GAROU-7.2', 'GAROU-8.5'] },
-  'guests-post': { targets: g('roles/guest-and-member-in-group uploads/cancel-and-bad-offsets'), rules: ['GAROU-6.4'] },
-  'answers-out-of-order': { targets: g('commands/pipelined-in-order hot/promote-and-demote hot/join-hot-room hot/cap'), rules: ['GAROU-5.2'] },
+  'guests-post': { targets: g('roles/guest-and-member-in-group events/concurrent-guest uploads/cancel-and-bad-offsets'), rules: ['GAROU-6.4'] },
+  'answers-out-of-order': { targets: g('commands/pipelined-in-order events/concurrent-writers events/concurrent-edits-and-reactions events/concurrent-guest hot/promote-and-demote hot/join-hot-room hot/cap'), rules: ['GAROU-5.2'] },
   'no-handshake-timeout': { targets: g('handshake/timeout'), rules: ['GAROU-4.5'] },
   'ignore-stream-type': { targets: g('streams/unknown-type-byte streams/server-type-byte streams/frame-on-wrong-stream streams/command-on-control limits/violation-isolated'), rules: ['GAROU-3.3'] },
   'ignore-frame-limit': { targets: g('frames/too-large'), rules: ['GAROU-2.3'] },

@@ -1,5 +1,18 @@
 /** Cases of SPEC §7 (room events: fan-out, seq, RoomInit, history). */
-import { defineCase, finish, GClient, loginAll, slack, type GarouCase } from './_helpers.js';
+import { defineCase, finish, frame, GClient, loginAll, slack, type GarouCase } from './_helpers.js';
+
+/**
+ * Each client writes its commands in one write, all clients at once, none
+ * waiting for an answer first: the server chooses their order across
+ * connections (the monitor takes it from the seqs and answers it emits,
+ * SPEC GAROU-7.1, 7.7); then each waits for its answers.
+ */
+async function concurrently(clients: readonly GClient[], commands: (c: GClient) => Uint8Array[]): Promise<void> {
+  await Promise.all(clients.map((c) => c.send('commands', ...commands(c))));
+}
+
+/** `SendMessage` frames of `c` into `room`, with fresh cmd_ids. */
+const posts = (c: GClient, room: number, n: number): Uint8Array[] => Array.from({ length: n }, (_, i) => frame('SendMessage', { cmd_id: c.cmdId(), room_id: room, body: `${c.name} ${i}` }));
 
 export const roomEventCases: readonly GarouCase[] = [
   defineCase({
@@ -15,6 +28,63 @@ export const roomEventCases: readonly GarouCase[] = [
       const room = await users[0]!.createRoom('trio', 'group', users.slice(1).map((u) => u.userId!));
       for (let i = 0; i < 2; i++) for (const u of users) await u.cmd('SendMessage', { room_id: room, body: `${u.name} ${i}` });
       for (const u of users) await u.waitSeq(room, 6);
+      await finish(ctx, users);
+    },
+  }),
+  defineCase({
+    id: 'garou/events/concurrent-writers',
+    section: '7',
+    rules: ['GAROU-7.1', 'GAROU-7.2', 'GAROU-7.3', 'GAROU-7.7', 'GAROU-5.2'],
+    description: 'alice, bob and carol in a group; each writes three messages at the same time as the others, without waiting for an answer.',
+    requirement: 'The server may interleave the writers in any order, but seq is 1 … 9 without gap or duplicate, each writer\'s messages in the order it sent them, every event to every member, each answer in order on its connection with the seq its event carries.',
+    expected: () => ['RoomMessage seq 1-9 to all three, each writer\'s three in its order', 'three MessageAcks per writer, in order'],
+    deadlineMs: (p) => 2 * slack(p),
+    async run(ctx) {
+      const users = await loginAll(ctx, ['alice', 'bob', 'carol']);
+      const room = await users[0]!.createRoom('rush', 'group', users.slice(1).map((u) => u.userId!));
+      await concurrently(users, (u) => posts(u, room, 3));
+      for (const u of users) await u.waitSeq(room, 9);
+      await finish(ctx, users);
+    },
+  }),
+  defineCase({
+    id: 'garou/events/concurrent-edits-and-reactions',
+    section: '7',
+    rules: ['GAROU-7.1', 'GAROU-7.2', 'GAROU-7.7'],
+    description: 'alice posts a message; then at the same time alice edits it and posts, bob reacts to it and posts, carol reacts to it and takes the reaction back.',
+    requirement: 'Every event of the three writers reaches every member once, in the seq order the server chose; each writer\'s commands keep their order.',
+    expected: () => ['RoomMessage seq 1', 'seq 2-7: an edit, two reactions, a reaction removed, two messages, in an order the server chose'],
+    deadlineMs: (p) => 2 * slack(p),
+    async run(ctx) {
+      const users = await loginAll(ctx, ['alice', 'bob', 'carol']);
+      const [a, b, c] = users as [GClient, GClient, GClient];
+      const room = await a.createRoom('mixed', 'group', [b.userId!, c.userId!]);
+      const ack = await a.cmd('SendMessage', { room_id: room, body: 'first' });
+      const mid = ack?.name === 'MessageAck' ? (ack.payload.message_id ?? '') : '';
+      await concurrently(users, (u) =>
+        u === a
+          ? [frame('EditMessage', { cmd_id: u.cmdId(), room_id: room, message_id: mid, body: 'first (edited)' }), ...posts(u, room, 1)]
+          : u === b
+            ? [frame('AddReaction', { cmd_id: u.cmdId(), room_id: room, message_id: mid, emoji: '+1' }), ...posts(u, room, 1)]
+            : [frame('AddReaction', { cmd_id: u.cmdId(), room_id: room, message_id: mid, emoji: 'tada' }), frame('RemoveReaction', { cmd_id: u.cmdId(), room_id: room, message_id: mid, emoji: 'tada' })],
+      );
+      for (const u of users) await u.waitSeq(room, 7);
+      await finish(ctx, users);
+    },
+  }),
+  defineCase({
+    id: 'garou/events/concurrent-guest',
+    section: '6',
+    rules: ['GAROU-6.4', 'GAROU-7.1', 'GAROU-7.7'],
+    description: 'alice (owner), bob (member) and guest (guest) in a group; all three post two messages at the same time.',
+    requirement: 'The guest\'s posts are refused with FORBIDDEN and take no seq, whatever the order the server chose; the others\' four messages are seq 1-4 to all three.',
+    expected: () => ['Error FORBIDDEN twice to guest', 'RoomMessage seq 1-4 to all three'],
+    deadlineMs: (p) => 2 * slack(p),
+    async run(ctx) {
+      const users = await loginAll(ctx, ['alice', 'bob', 'guest']);
+      const room = await users[0]!.createRoom('open-door', 'group', users.slice(1).map((u) => u.userId!));
+      await concurrently(users, (u) => posts(u, room, 2));
+      for (const u of users) await u.waitSeq(room, 4);
       await finish(ctx, users);
     },
   }),
