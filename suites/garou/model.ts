@@ -828,6 +828,12 @@ export class GarouModel implements Monitor, ServerModel {
   private ready(c: Conn, h: HeldFrame, force: boolean): boolean {
     const f = h.frame;
     if (h.room === undefined) {
+      if (f.name === 'RoomPromoted') {
+        // A promotion the rate seen does not justify yet may be justified by commands the server applied that the trace does not place yet (GAROU-8.7).
+        const r = f.payload.room_id;
+        if (force || this.serverHot.has(r) || this.lowEverHot.has(r) || this.hotLow!.isHot(r)) return true;
+        return !this.nextInRoom(r, h.t).length;
+      }
       if (f.name !== 'MessageAck' && !(f.name === 'Error' && f.payload.cmd_id !== undefined)) return true;
       const p = c.answers[0]?.pending;
       if (!p) return true;
