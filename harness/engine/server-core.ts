@@ -48,6 +48,13 @@ export interface ServerCore {
   nextTimer(): number | undefined;
   /** Send timeout the host applies to each write (ms); undefined for none. */
   readonly sendTimeoutMs: number | undefined;
+  /**
+   * Optional: the server is shutting down at time `t` (µs). The core queues
+   * what it sends before going (e.g. a farewell frame on each connection,
+   * then its close); the host polls it once and performs those actions
+   * before it closes the connections left (with its own stop code).
+   */
+  shutdown?(t: number): void;
 }
 
 /**

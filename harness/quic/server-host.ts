@@ -777,6 +777,15 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       return Promise.reject(err);
     }
     const reason = stopOpts.reason ?? '';
+    // The core's farewell (ServerCore.shutdown), written before any close.
+    if (core.shutdown) {
+      try {
+        core.shutdown(trace.now());
+      } catch (err) {
+        log('warn', 'core.shutdown threw', { error: errorText(err) });
+      }
+      pumper.pump();
+    }
     stopRequested = true;
     stopCode = code;
     stopReason = reason;

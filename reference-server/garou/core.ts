@@ -74,6 +74,11 @@ export class GarouServerCore implements ServerCore {
     return out;
   }
 
+  /** The server shuts down (GAROU-13.5): Goodbye to every connection, then close 0x5; performed at the next poll. */
+  shutdown(t: number): void {
+    this.model.shutdown(t);
+  }
+
   nextTimer(): number | undefined {
     return this.model.nextDue();
   }

@@ -60,8 +60,8 @@ export async function startGarouServer(opts: GarouServerOptions = {}): Promise<G
     certPem,
     profile,
     trace: host.trace,
-    // GAROU-13.4: a server shutting down closes with SERVER_SHUTDOWN.
-    stop: () => host.stop({ code: CLOSE_CODES.SERVER_SHUTDOWN, reason: 'GAROU-13.4 server shutting down' }),
+    // GAROU-13.5: the core says Goodbye on every connection and closes it with SERVER_SHUTDOWN (ServerCore.shutdown); the host closes any left the same way.
+    stop: () => host.stop({ code: CLOSE_CODES.SERVER_SHUTDOWN, reason: 'GAROU-13.5 server shutting down' }),
   };
 }
 

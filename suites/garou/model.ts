@@ -20,11 +20,21 @@
  *    in `seq` order, RoomInit first, no loss or duplicate across a promotion
  *    or demotion, closes owed, relays (a SHOULD), all within deadlines.
  *
- * Monitor assumption (documented in SPEC GAROU-8.7's spirit): the server
- * applies commands in the order the trace shows them sent. Cases that make
- * several clients write into one room wait for each answer first; a trace
- * of truly concurrent writers into one room can be judged only per
- * connection (feed.ts), as the load tool does.
+ * Concurrent writers (SPEC GAROU-7.7): the monitor does not take the
+ * server's order of commands from the times they were sent. A command sent
+ * is pending until the server's output places it — its answer (whose `seq`
+ * says which seqs others took before it), or one of its room events (found
+ * by content among each connection's pending commands, sent before the
+ * event arrived) — and is then applied after everything placed so far,
+ * each connection's commands in the order sent. A server frame whose place
+ * is ambiguous (several connections could have taken the seqs below it) is
+ * held, its stream's later frames behind it, until more output decides, at
+ * most a reply deadline; then, and for commands never answered, the order
+ * sent is taken. Limits: a connection's pending commands to other rooms
+ * ahead of the one placed are placed with it; an Error answer is placed
+ * when it arrives (a refusal caused by a concurrent command the trace has
+ * not placed yet is judged in the order seen); uploads are applied when
+ * sent.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { fromHex, toHex, type TraceEvent } from '../../harness/engine/trace.js';
@@ -221,6 +231,8 @@ interface Conn {
   readonly owed: Map<string, GArmed>;
   /** The client broke a rule: only the close is owed. */
   violated: boolean;
+  /** Monitor: the server sent Goodbye on this connection (GAROU-13.5). */
+  goodbyeSeen: boolean;
   /** Hot rooms this connection was told of (RoomPromoted seen), monitor. */
   readonly promoted: Set<number>;
   shardsSeen: Set<number>;
@@ -371,6 +383,7 @@ export class GarouModel implements Monitor, ServerModel {
       backlog: new Map(),
       owed: new Map(),
       violated: false,
+      goodbyeSeen: false,
       promoted: new Set(),
       shardsSeen: new Set(),
     };
@@ -1082,6 +1095,23 @@ export class GarouModel implements Monitor, ServerModel {
     ]);
   }
 
+  /**
+   * Server mode: the server shuts down at `t` (µs, GAROU-13.5): Goodbye
+   * `{reason}` on the control stream of every open connection whose client
+   * opened it, then its close `0x5 SERVER_SHUTDOWN`. No room event follows
+   * (nobody stays to get one). Returns nothing: the items are due at once.
+   */
+  shutdown(t: number, reason = 'server shutting down'): void {
+    this.now = Math.max(this.now, t);
+    for (const c of this.conns.values()) {
+      if (c.closed) continue;
+      if (c.c2s.has(0)) this.out.push({ kind: 'frame', conn: c.id, stream: 0, carrier: 'control', frame: { name: 'Goodbye', payload: { reason } } });
+      this.out.push({ kind: 'close', conn: c.id, code: CLOSE_CODES.SERVER_SHUTDOWN, reason: `GAROU-13.5 ${reason}`, rule: 'GAROU-13.5' });
+      c.closed = true;
+      c.armed = [];
+    }
+  }
+
   /** Server mode: the stream ids of a connection's shard streams (for faults). */
   shardStreamOf(conn: number, shard: number): number | undefined {
     const c = this.conns.get(conn);
@@ -1289,6 +1319,9 @@ export class GarouModel implements Monitor, ServerModel {
         return;
       }
       case 'Goodbye':
+        // The server is going (GAROU-13.5): its close 0x5 may follow.
+        c.goodbyeSeen = true;
+        return;
       case 'Throttle':
       case 'ServerCommand':
       case 'Ping':
@@ -1360,7 +1393,10 @@ export class GarouModel implements Monitor, ServerModel {
     if (this.mode === 'monitor' && ev.by === 'server') {
       const owed = c.armed.find((a) => a.record.owed.kind === 'close');
       const want = owed?.subject.code;
-      if (!owed) {
+      if (!owed && ev.code === CLOSE_CODES.SERVER_SHUTDOWN) {
+        // A server may shut down at any time; it should say Goodbye first where the client opened its control stream (GAROU-13.5).
+        if (c.c2s.has(0) && !c.goodbyeSeen) out.push(this.violation('GAROU-13.5', index, ev.t, 'Goodbye {reason} on the control stream before the close 0x5 SERVER_SHUTDOWN', `close ${closeCodeName(ev.code)} without Goodbye`, 'should'));
+      } else if (!owed) {
         out.push(this.violation('GAROU-13.3', index, ev.t, 'no close (the client broke no rule)', `close by server ${closeCodeName(ev.code)} ${JSON.stringify(ev.reason ?? '')}`));
       } else if (ev.code !== want) {
         out.push(this.violation(owed.subject.rule === 'GAROU-4.5' ? 'GAROU-4.5' : 'GAROU-13.2', index, ev.t, `close ${closeCodeName(want ?? 0)} (${owed.subject.rule ?? owed.record.rule})`, `close ${closeCodeName(ev.code)} ${JSON.stringify(ev.reason ?? '')}`));
