@@ -165,3 +165,18 @@ t.test('the room id the server chose is learned from a RoomInit that overtakes t
   const wrong = moved.map((e, i) => (i === ack + 1 && e.type === 'data' ? { ...e, hex: e.hex.replace(Buffer.from('"room_id":1}').toString('hex'), Buffer.from('"room_id":7}').toString('hex')) } : e));
   t.equal(judge(wrong)[0]?.rule, 'GAROU-6.2', 'an answer naming another room than its RoomInit');
 });
+
+t.test('a demotion before the cooldown is a violation (GAROU-8.3, with the slack of 8.7)', async (t) => {
+  const demoted = trace.map((ev, i) => (isFrame('RoomDemoted')(ev) ? i : -1)).filter((i) => i >= 0);
+  const promoted = trace.findIndex(isFrame('RoomPromoted'));
+  t.ok(demoted.length > 0 && promoted >= 0, 'the core promoted and demoted the room');
+  // Each RoomDemoted moved to 100 ms after the promotion: the rate is still high, the cooldown has not run.
+  const at = trace[promoted]!.t + 100 * MS;
+  const cut = trace.filter((_, i) => !demoted.includes(i));
+  const k = cut.findIndex((ev) => ev.t > at);
+  const early = [...cut.slice(0, k), ...demoted.map((i) => ({ ...trace[i]!, t: at })), ...cut.slice(k)];
+  const vs = judge(early);
+  t.equal(vs[0]?.rule, 'GAROU-8.3', `reported first: ${vs[0] ? `${vs[0].expected} / ${vs[0].seen}` : 'nothing'}`);
+  t.match(vs[0]?.expected ?? '', /not before/, 'as early');
+  // Within toleranceMs of the due time it is accepted: the conforming trace's demotions are (test 1).
+});
