@@ -1494,7 +1494,8 @@ export class GarouModel implements Monitor, ServerModel {
       .slice(0, 6)
       .map(([id, c]) => {
         const owes = [...c.armed.map((a) => a.record.rule), ...[...c.owed.keys()].map((k) => `event ${k}`)];
-        return `conn ${id} ${c.userId ?? c.session.state}${c.violated ? ' (close owed)' : ''}: owes ${owes.slice(0, 6).join(', ') || 'nothing'}${owes.length > 6 ? ` (+${owes.length - 6})` : ''}`;
+        const waiting = c.pending.length + [...c.backlog.values()].reduce((n, q) => n + q.length, 0);
+        return `conn ${id} ${c.userId ?? c.session.state}${c.violated ? ' (close owed)' : ''}: owes ${owes.slice(0, 6).join(', ') || 'nothing'}${owes.length > 6 ? ` (+${owes.length - 6})` : ''}${waiting ? `; ${c.pending.length} commands not placed, ${waiting - c.pending.length} frames held` : ''}`;
       });
     const hot = this.mode === 'server' ? this.hot.hotRooms() : [...this.serverHot];
     return `${parts.join('; ') || 'no open connection'}${hot.length ? `; hot rooms ${hot.join(',')}` : ''}`;
