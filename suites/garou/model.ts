@@ -30,11 +30,12 @@
  * is ambiguous (several connections could have taken the seqs below it) is
  * held, its stream's later frames behind it, until more output decides, at
  * most a reply deadline; then, and for commands never answered, the order
- * sent is taken. Limits: a connection's pending commands to other rooms
- * ahead of the one placed are placed with it; an Error answer is placed
- * when it arrives (a refusal caused by a concurrent command the trace has
- * not placed yet is judged in the order seen); uploads are applied when
- * sent.
+ * sent is taken. An Error answer the rooms as placed so far do not
+ * explain waits, while another connection's command in the same room is
+ * pending, for that one to be placed (it may be the cause: a message
+ * deleted meanwhile). Limits: a connection's pending commands to other
+ * rooms ahead of the one placed are placed with it; uploads are applied
+ * when sent.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { fromHex, toHex, type TraceEvent } from '../../harness/engine/trace.js';
@@ -853,6 +854,11 @@ export class GarouModel implements Monitor, ServerModel {
       if (f.name === 'MessageAck' && f.payload.cmd_id === p.cmd.payload.cmd_id && f.payload.seq !== undefined && f.payload.room_id !== undefined && p.cmd.name !== 'CreateRoom') {
         // Others' commands took the seqs below this one's (GAROU-7.1).
         if (!this.fill(f.payload.room_id, f.payload.seq - 1, h.t, { c, p }) && !force) return false;
+      }
+      if (f.name === 'Error' && !force && f.payload.cmd_id === p.cmd.payload.cmd_id && c.userId !== undefined && this.rooms.connected(c.userId)) {
+        // A refusal the rooms as placed so far do not explain may be caused by another connection's command the trace has not placed yet: wait for it.
+        const room = GarouModel.roomOf(p);
+        if (room !== undefined && this.rooms.refusalCode(c.userId, p.cmd, p.limited) !== f.payload.code && this.nextInRoom(room, h.t, { c, p }).length > 0) return false;
       }
       this.place(c, p);
       return true;

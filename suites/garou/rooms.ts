@@ -211,12 +211,28 @@ export class Rooms {
    * @throws RangeError when `userId` is not connected (local misuse).
    */
   command(userId: string, cmd: CommandFrame, now: number, rateLimited = false): Outcome {
+    return this.decide(userId, cmd, now, rateLimited, true);
+  }
+
+  /**
+   * The error code a command of `userId` would be refused with now
+   * (GAROU-5.5, 6.4, 13.1), or undefined when it would be accepted; nothing
+   * changes. A monitor asks before placing a command the server refused.
+   * @throws RangeError when `userId` is not connected (local misuse).
+   */
+  refusalCode(userId: string, cmd: CommandFrame, rateLimited = false): number | undefined {
+    const a = this.decide(userId, cmd, 0, rateLimited, false).answer;
+    return a.name === 'Error' ? a.payload.code : undefined;
+  }
+
+  /** Judges a command; with `apply` false it stops before changing anything (an accepted command's outcome is then a bare MessageAck). */
+  private decide(userId: string, cmd: CommandFrame, now: number, rateLimited: boolean, apply: boolean): Outcome {
     if (!this.users.has(userId)) throw new RangeError(`Rooms.command: user ${userId} is not connected`);
     const refuse = (code: keyof typeof ERROR_CODES, message: string): Outcome => ({
       answer: { name: 'Error', payload: { cmd_id: cmd.payload.cmd_id, code: ERROR_CODES[code], message } },
       deliveries: [],
     });
-    if (cmd.name === 'CreateRoom') return this.create(userId, cmd.payload, rateLimited, refuse);
+    if (cmd.name === 'CreateRoom') return this.create(userId, cmd.payload, rateLimited, refuse, apply);
     const p = cmd.payload;
     const room = this.rooms.get(p.room_id);
     const role = room?.members.get(userId);
@@ -261,6 +277,7 @@ export class Rooms {
       };
       return refuse(code, why[code]);
     }
+    if (!apply) return { answer: { name: 'MessageAck', payload: { cmd_id: p.cmd_id } }, deliveries: [] };
     const r = room!;
     const ack = (seq: number, messageId?: string): Outcome['answer'] => ({
       name: 'MessageAck',
@@ -334,7 +351,7 @@ export class Rooms {
     return out.filter((d) => d.to.length > 0);
   }
 
-  private create(userId: string, p: Payloads['CreateRoom'], rateLimited: boolean, refuse: (code: keyof typeof ERROR_CODES, message: string) => Outcome): Outcome {
+  private create(userId: string, p: Payloads['CreateRoom'], rateLimited: boolean, refuse: (code: keyof typeof ERROR_CODES, message: string) => Outcome, apply: boolean): Outcome {
     const others = [...new Set(p.members ?? [])].filter((u) => u !== userId);
     let badRequest = '';
     if (p.name === '' || bytesOf(p.name) > this.profile.maxBodyBytes) badRequest = `name must be 1 to ${this.profile.maxBodyBytes} bytes`;
@@ -345,6 +362,7 @@ export class Rooms {
       const why = { BAD_REQUEST: badRequest, RATE_LIMITED: 'too many commands', NOT_FOUND: `user ${missing} is not connected`, NOT_A_MEMBER: '', FORBIDDEN: `CreateRoom is not allowed to a ${this.baseRole(userId)}` };
       return refuse(code, why[code]);
     }
+    if (!apply) return { answer: { name: 'MessageAck', payload: { cmd_id: p.cmd_id } }, deliveries: [] };
     const r: Room = { id: this.nextRoomId++, name: p.name, type: p.room_type, seq: 0, members: new Map([[userId, 'owner' as Role]]), posted: [] };
     for (const u of others) r.members.set(u, this.baseRole(u));
     this.rooms.set(r.id, r);

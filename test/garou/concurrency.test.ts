@@ -42,11 +42,27 @@ interface Chunk {
 }
 
 /**
- * Commands of the concurrent phase, per writer, in the order each sends
- * them. `guest` replaces carol by a guest (GAROU-6.4).
+ * What the writers do: `guest` replaces carol by a guest (GAROU-6.4);
+ * `mixed`: an edit and reactions of message m1 with the posts; `race`:
+ * alice deletes m1 while bob reacts to it.
  */
-function writes(opts: { readonly guest?: boolean; readonly mixed?: boolean } = {}): Chunk[][] {
+interface Variant {
+  readonly guest?: boolean;
+  readonly mixed?: boolean;
+  readonly race?: boolean;
+}
+
+/** Commands of the concurrent phase, per writer, in the order each sends them. */
+function writes(opts: Variant = {}): Chunk[][] {
   const w = (conn: number, cmds: string[]): Chunk[] => cmds.map((h, i) => ({ conn, hex: (i === 0 && conn !== 0 ? HDR : '') + h }));
+  if (opts.race) {
+    // Alice deletes m1 while bob reacts to it: bob's reaction is refused (NOT_FOUND) when the server took alice's first.
+    return [
+      w(0, [f('DeleteMessage', { cmd_id: 3, room_id: ROOM, message_id: 'm1' })]),
+      w(1, [f('AddReaction', { cmd_id: 1, room_id: ROOM, message_id: 'm1', emoji: '+1' })]),
+      w(2, [post(1, 'c1')]),
+    ];
+  }
   if (opts.mixed) {
     return [
       w(0, [f('EditMessage', { cmd_id: 3, room_id: ROOM, message_id: 'm1', body: 'edited' }), post(4, 'a')]),
@@ -79,12 +95,12 @@ interface Served {
 /**
  * Serves the scenario with the reference core (`fault`: one of its faults):
  * three users log in, alice creates a group with bob and carol (and, with
- * `mixed`, posts message m1); dave logs in, not a member. At 100-102 ms
+ * `mixed` or `race`, posts message m1); dave logs in, not a member. At 100-102 ms
  * each writer sends its commands in one write (recorded so); at 103 ms the
  * core reads them in the order `order` gives (a connection's consecutive
  * commands in one read).
  */
-function serve(order: readonly Chunk[], opts: { readonly fault?: string; readonly guest?: boolean; readonly mixed?: boolean } = {}): Served {
+function serve(order: readonly Chunk[], opts: Variant & { readonly fault?: string } = {}): Served {
   const core = createReferenceCore({ profile, ...(opts.fault ? { fault: opts.fault } : {}) });
   const trace: TraceEvent[] = [];
   const poll = (t: number): void => {
@@ -115,7 +131,7 @@ function serve(order: readonly Chunk[], opts: { readonly fault?: string; readonl
     step(i * 2 + 1, c2s(i, 0, hs(u)));
   });
   step(10, c2s(0, 2, HDR + f('CreateRoom', { cmd_id: 1, name: 'r', room_type: 'group', members: [names[1]!, names[2]!] })));
-  if (opts.mixed) step(20, c2s(0, 2, post(2, 'm1 body')));
+  if (opts.mixed || opts.race) step(20, c2s(0, 2, post(2, 'm1 body')));
   const ws = writes(opts);
   // What the trace shows: each writer's commands in one write, 1 ms apart.
   ws.forEach((w, i) => step(100 + i, c2s(w[0]!.conn, 2, w.map((c) => c.hex).join('')), true, false));
@@ -175,8 +191,8 @@ t.test('every interleaving the server may choose, and every merge of its streams
   const reversed = serve(interleave([...writes()].reverse(), []));
   t.same(judge(reversed.trace), [], 'the writers in the reverse order of sending');
   fc.assert(
-    fc.property(picksArb, picksArb, fc.boolean(), (order, merge, mixed) => {
-      const s = serve(interleave(writes({ mixed }), order), { mixed });
+    fc.property(picksArb, picksArb, fc.constantFrom<Variant>({}, { mixed: true }, { race: true }), (order, merge, variant) => {
+      const s = serve(interleave(writes(variant), order), variant);
       const vs = judge(remerge(s, merge));
       if (vs.length > 0) throw new Error(show(vs));
     }),
@@ -196,6 +212,20 @@ t.test('the answers of a connection before another connection shows who took the
   t.same(early, [], "alice's answers (seq 5, 6) first: nothing reported, they wait");
   t.notOk(m.settled(), 'and are owed');
   t.same(judge(moved), [], 'accepted');
+});
+
+t.test("a refusal caused by another connection's command the trace shows later waits for it (GAROU-7.7)", async (t) => {
+  const s = serve(interleave(writes({ race: true }), [0, 0, 0]), { race: true }); // alice's delete, then bob's reaction: NOT_FOUND
+  const t0 = s.trace[s.phase]!.t;
+  const isBob = (ev: TraceEvent): boolean => ev.t === t0 && ev.type === 'data' && ev.conn === 1 && ev.stream === 0;
+  const tail = s.trace.slice(s.phase);
+  t.ok(tail.some((ev) => isBob(ev) && frameName(ev) === 'Error'), 'bob was refused');
+  // Bob's Error first, then everything that shows alice's delete.
+  t.same(judge([...s.trace.slice(0, s.phase), ...tail.filter(isBob), ...tail.filter((e) => !isBob(e))]), [], 'accepted');
+  // A refusal no concurrent command explains is still reported: bob's reaction refused while nobody deletes m1.
+  const alone = serve(interleave(writes({ race: true }), [1, 1, 1]), { race: true }); // bob first: accepted by the core
+  const refused = alone.trace.map((ev) => (ev.type === 'data' && ev.conn === 1 && ev.stream === 0 && frameName(ev) === 'MessageAck' && ev.t === alone.trace[alone.phase]!.t ? { ...ev, hex: f('Error', { cmd_id: 1, code: 2, message: 'no' }) } : ev));
+  t.equal(judge(refused)[0]?.rule, 'GAROU-5.5', 'a wrong refusal');
 });
 
 /** The first violation's rule over `trace`. */
