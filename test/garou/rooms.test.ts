@@ -185,3 +185,19 @@ t.test('datagram relay: typing to the room\'s other members, presence to users s
   t.same(w.datagramRecipients('u-bob', { name: 'PresenceAway', payload: { user_id: 'u-bob' } }), ['u-alice', 'u-carol', 'u-mod'], 'everyone sharing a room');
   t.same(w.datagramRecipients('u-guest', { name: 'PresenceOnline', payload: { user_id: 'u-guest' } }), [], 'no shared room');
 });
+
+t.test('refusalCode: the code a command would get now, and nothing changes (a monitor asks it, GAROU-7.7)', async (t) => {
+  const r = new Rooms(profile);
+  for (const u of ['alice', 'bob', 'guest']) r.connect(u, u);
+  const room = (r.command('alice', c('CreateRoom', { name: 'g', room_type: 'group', members: ['bob', 'guest'] }), 0).answer.payload as { room_id: number }).room_id;
+  r.command('alice', c('SendMessage', { room_id: room, body: 'x' }), 0);
+  t.equal(r.refusalCode('bob', c('AddReaction', { room_id: room, message_id: 'm1', emoji: '+1' })), undefined, 'a reaction would be accepted');
+  t.equal(r.refusalCode('guest', c('SendMessage', { room_id: room, body: 'y' })), 3, 'a guest post FORBIDDEN');
+  t.equal(r.refusalCode('bob', c('SendMessage', { room_id: room, body: 'y' }), true), 5, 'RATE_LIMITED');
+  t.equal(r.refusalCode('bob', c('CreateRoom', { name: 'h', room_type: 'group' })), undefined, 'a CreateRoom would be accepted');
+  t.equal(r.seq(room), 1, 'no seq taken');
+  t.equal(r.roomsOf('bob').length, 1, 'no room made');
+  t.equal(r.command('bob', c('AddReaction', { room_id: room, message_id: 'm1', emoji: '+1' }), 0).answer.name, 'MessageAck', 'the reaction, applied, takes seq 2');
+  r.command('alice', c('DeleteMessage', { room_id: room, message_id: 'm1' }), 0);
+  t.equal(r.refusalCode('bob', c('AddReaction', { room_id: room, message_id: 'm1', emoji: 'x' })), 2, 'NOT_FOUND once deleted');
+});
