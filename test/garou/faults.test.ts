@@ -60,9 +60,11 @@ t.test('fault no-datagram-relay: a missing relay is a SHOULD (non-strict), in th
   t.same(notPass, ['garou/datagrams/typing-and-presence non-strict GAROU-11.3']);
 });
 
-t.test('fault no-echo: the sanity probe (which waits for its own message) catches it before the run', async (t) => {
+t.test('fault no-echo: the sanity probe (which waits for its own message) catches it as a wrong answer (exit 1), every failure under GAROU-7.2', async (t) => {
   const r = await run('no-echo');
-  t.equal(r.probes[0]?.ok, false, 'the first probe fails');
+  t.equal(r.probes[0]?.verdict, 'wrong', 'the first probe: answered (AuthOk, MessageAck) but the echo never came');
   t.equal(r.probes[0]?.rule, 'GAROU-7.2', 'under GAROU-7.2 (the sender is a member)');
-  t.ok(r.cases.filter((c) => c.id !== 'garou/sanity-probe').every((c) => c.verdict === 'skipped'), 'the cases are skipped, not a cascade of timeouts');
+  t.match(r.cases[0], { id: 'garou/sanity-probe', verdict: 'fail', rule: 'GAROU-7.2' }, 'the probe case comes first');
+  const others = r.cases.filter((c) => c.verdict === 'fail' || c.verdict === 'timeout').filter((c) => c.rule !== 'GAROU-7.2');
+  t.same(others.map((c) => `${c.id} ${c.verdict} ${c.rule ?? ''}`), [], 'no failure under another rule');
 });
