@@ -23,20 +23,28 @@
  *    (`QUICClient.createQUICClient` to a bare echo server, bench/bare-quic.ts)
  *    opened and closed one after the other, awaiting `destroy()` and not:
  *    the physical limit of connection-per-case fuzzing.
- * 4. **Budgets**: for each deliberate fault of the reference server
- *    (reference-server/proton/faults.ts), the programs a campaign generated
- *    until it first failed (its `foundAfter`), in-process, seeds 1…K. The
- *    programs are the same over QUIC (section 1 checks it), so a QUIC
- *    campaign needs the same count; its time is that count over the QUIC rate.
+ * 4. **Budgets**, for every protocol with fuzz generators and a reference
+ *    core with deliberate faults (reference-server/<p>/faults.ts): per
+ *    fault, the programs a campaign (all the protocol's generators, in
+ *    campaign order, 20 programs a round) generated until it first failed
+ *    (its `foundAfter`), in-process, seeds 1…K. The programs are the same
+ *    over a real transport (section 1 checks it for Proton), so a campaign
+ *    there needs the same count; its time is that count over the rate.
+ *    A fault no seed finds is printed as what catches it instead: the
+ *    liveness probe before the first program, a SHOULD (a missed SHOULD is
+ *    a non-strict case, never a finding: the first such program is given),
+ *    or "not reachable by bounded programs (caught by cases: …)", the
+ *    cases of the suite that fail against it (run in process).
  *
  * 5. **Moonpool** (TCP): the same seed's campaign against the Moonpool
  *    reference server over TCP (`startMoonpoolServer`, the Moonpool tests'
- *    profile) and in-process (`--mem-runs` programs), and the budget per
- *    fault of reference-server/moonpool/faults.ts as in 4.
+ *    profile) and in-process (`--mem-runs` programs).
  *
  * Options: --runs N (QUIC and TCP campaign programs, default 60), --mem-runs M
  * (2000), --handshakes H (100), --seed S (1), --skip-awaited,
- * --budget-seeds K (5), --budget B (300, programs per budget campaign).
+ * --budget-seeds K (5), --budget B (300, programs per budget campaign),
+ * --protocols a,b (protocols of section 4, default all), --budgets-only
+ * (section 4 alone).
  */
 import { availableParallelism, cpus, loadavg, platform, arch } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -49,24 +57,24 @@ import { overlapCloses } from '../harness/fuzz/overlap.js';
 import type { FuzzProgram } from '../harness/fuzz/types.js';
 import { generateSelfSigned } from '../harness/tls/cert.js';
 import { createReferenceCore, startProtonServer } from '../reference-server/proton/index.js';
-import { faultNames } from '../reference-server/proton/faults.js';
 import { suite } from '../suites/proton/index.js';
 import { fastProfile, type ProtonProfile } from '../suites/proton/profile.js';
 import { bareClose, bareConnect, startEchoServer } from './bare-quic.js';
 import { tcpDriver } from '../harness/drivers/tcp.js';
 import { createReferenceCore as createMoonpoolCore, startMoonpoolServer } from '../reference-server/moonpool/index.js';
-import { faultNames as moonpoolFaults } from '../reference-server/moonpool/faults.js';
 import { suite as moonpool } from '../suites/moonpool/index.js';
 import { fastProfile as moonpoolFast, type MoonpoolProfile } from '../suites/moonpool/profile.js';
+import { listProtocols, loadReference, loadSuite } from '../harness/engine/registry.js';
+import { runSuiteInProcess } from '../test/_support/in-process.js';
 
 /** The Moonpool tests' profile (test/moonpool/_run.ts). */
 const mpProfile: MoonpoolProfile = { ...moonpoolFast, replyDeadlineMs: 800, toleranceMs: 300 };
 
-/** Section 5: Moonpool over TCP and in-process (rate), and its budgets per fault. */
+/** Section 5: Moonpool over TCP and in-process (rate). */
 async function moonpoolFigures(): Promise<string[]> {
-  const mem = (fault?: string): FuzzTarget => {
+  const mem = (): FuzzTarget => {
     const clock = new VirtualClock();
-    const m = createMemoryTarget({ core: createMoonpoolCore({ profile: mpProfile, ...(fault ? { fault } : {}) }), clock, transport: 'tcp' });
+    const m = createMemoryTarget({ core: createMoonpoolCore({ profile: mpProfile }), clock, transport: 'tcp' });
     return { url: 'memory:moonpool', driver: m.driver, connect: m.connect, clock };
   };
   const row = async (label: string, target: FuzzTarget, n: number): Promise<string> => {
@@ -92,25 +100,75 @@ async function moonpoolFigures(): Promise<string[]> {
     await server.stop();
   }
   out.push(await row(`in-process (${memRuns} programs)`, mem(), memRuns));
-  out.push('', `budget per fault: programs generated until the first failure, in-process, seeds 1..${budgetSeeds} (of ${budget}; Infinity = not found)`);
-  out.push(`${'fault'.padEnd(30)} median   max  per seed                 first rule found, by`);
-  for (const fault of moonpoolFaults) {
+  return out;
+}
+
+/** Median of numbers (Infinity counts as the largest). */
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const count = (x: number): string => (Number.isFinite(x) ? String(x) : '-');
+
+/**
+ * Section 4: the budget table of one protocol (see the module docstring):
+ * per fault, programs until the first finding over seeds 1…K, or what
+ * catches the fault when no bounded program does.
+ */
+async function budgetTable(name: string): Promise<string[]> {
+  const suite = await loadSuite(name);
+  const ref = await loadReference(name);
+  const fuzz = suite.fuzz;
+  if (!fuzz || !ref || Object.keys(ref.faults).length === 0) return [`${name}: no fuzz generators or no deliberate faults`];
+  const profile = budgetProfiles[name] ?? suite.fastProfile;
+  const generators = Object.keys(await fuzz.arbitraries(profile));
+  const target = (fault: string): FuzzTarget => {
+    const clock = new VirtualClock();
+    const alpn = suite.connectOptions(profile).alpn;
+    const m = createMemoryTarget({ core: ref.createCore({ profile, fault }), clock, transport: suite.transport, ...(alpn ? { alpn } : {}) });
+    return { url: `memory:${name}?fault=${fault}`, driver: m.driver, connect: m.connect, clock };
+  };
+  const out = [`${name}: generators ${generators.join(', ')} (in campaign order)`, `${'fault'.padEnd(30)} median   max  per seed                 first rule found, by`];
+  for (const fault of Object.keys(ref.faults)) {
     const found: number[] = [];
+    const nonStrict: number[] = [];
     const rules = new Set<string>();
+    let probe: string | undefined;
     for (let s = 1; s <= budgetSeeds; s++) {
-      const r = await runCampaign({ suite: moonpool, profile: mpProfile, target: mem(fault), seed: s, runs: budget });
+      let generated = 0;
+      let firstNonStrict = Infinity;
+      const r = await runCampaign({
+        suite, profile, target: target(fault), seed: s, runs: budget,
+        onCase: (_p, o, shrinking) => {
+          if (shrinking) return;
+          generated++;
+          if (o.verdict === 'non-strict' && !Number.isFinite(firstNonStrict)) firstNonStrict = generated;
+        },
+      });
+      if (!r.firstProbeOk) probe = r.stopped;
       const first = [...r.findings].sort((a, b) => a.foundAfter.generated - b.foundAfter.generated)[0];
       found.push(first ? first.foundAfter.generated : Infinity);
+      nonStrict.push(firstNonStrict);
       if (first) rules.add(`${first.rule} by ${first.arbitrary}`);
     }
-    const sorted = [...found].sort((a, b) => a - b);
-    out.push(`${fault.padEnd(30)} ${String(sorted[sorted.length >> 1]).padStart(6)} ${String(sorted[sorted.length - 1]).padStart(5)}  ${found.join(', ').padEnd(24)} ${[...rules].join('; ')}`);
+    const label = fault.padEnd(30);
+    if (found.some(Number.isFinite)) {
+      out.push(`${label} ${(Number.isFinite(median(found)) ? String(median(found)) : `>${budget}`).padStart(6)} ${(Number.isFinite(Math.max(...found)) ? String(Math.max(...found)) : `>${budget}`).padStart(5)}  ${found.map(count).join(', ').padEnd(24)} ${[...rules].join('; ')}`);
+    } else if (probe !== undefined) {
+      out.push(`${label} caught by the liveness probe before the first program (${probe.replace(/^the target did not pass the liveness probe before the first case \(/, '').slice(0, 100)}…)`);
+    } else if (nonStrict.some(Number.isFinite)) {
+      out.push(`${label} a SHOULD: never a finding (a non-strict case); first non-strict program: median ${count(median(nonStrict))}, max ${count(Math.max(...nonStrict))} (${nonStrict.map(count).join(', ')})`);
+    } else {
+      const run = await runSuiteInProcess({ suite, profile, fault });
+      const caught = run.cases.filter((c) => c.verdict !== 'pass' && c.verdict !== 'skipped').map((c) => `${c.id.replace(`${name}/`, '')}${c.rule ? ` ${c.rule}` : ''}`);
+      out.push(`${label} not reachable by bounded programs (${budget} a seed; caught by cases: ${caught.join(', ') || 'none'})`);
+    }
   }
   return out;
 }
 
 /** The tests' profile: the short timers, with room for a loaded 2-core machine (test/suite/_run.ts). */
 const profile: ProtonProfile = { ...fastProfile, toleranceMs: 300 };
+
+/** Profiles of the budget campaigns (section 4): Proton's and Moonpool's tests' profiles (as sections 1 and 5); every other protocol's fast profile. */
+const budgetProfiles: Readonly<Record<string, object>> = { proton: profile, moonpool: mpProfile };
 
 const { values } = parseArgs({
   options: {
@@ -121,6 +179,8 @@ const { values } = parseArgs({
     'skip-awaited': { type: 'boolean' },
     'budget-seeds': { type: 'string' },
     budget: { type: 'string' },
+    protocols: { type: 'string' },
+    'budgets-only': { type: 'boolean' },
   },
 });
 const int = (v: string | undefined, d: number): number => (v === undefined ? d : Math.max(1, Math.trunc(Number(v)) || d));
@@ -130,6 +190,7 @@ const handshakes = int(values.handshakes, 100);
 const seed = values.seed === undefined ? 1 : Math.trunc(Number(values.seed));
 const budgetSeeds = int(values['budget-seeds'], 5);
 const budget = int(values.budget, 300);
+const budgetProtocols = values.protocols ? values.protocols.split(',').map((x) => x.trim()).filter(Boolean) : listProtocols();
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -181,7 +242,22 @@ function memoryTarget(fault?: string): FuzzTarget {
 const rate = (n: number, ms: number) => (ms > 0 ? (n * 1000) / ms : 0);
 const f1 = (x: number) => x.toFixed(1);
 
+/** Section 4 for every protocol of `--protocols`. */
+async function budgetSection(): Promise<string[]> {
+  log('4. budgets per fault …');
+  const out = [`budget per fault: programs generated until the first finding (all generators, 20 a round), in-process, seeds 1..${budgetSeeds} (of ${budget}; - = not found)`];
+  for (const name of budgetProtocols) {
+    log(`   ${name} …`);
+    out.push('', ...(await budgetTable(name)));
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
+  if (values['budgets-only']) {
+    process.stdout.write(`${(await budgetSection()).join('\n')}\n`);
+    return;
+  }
   log(`bench/fuzz: seed ${seed}, ${runs} programs over QUIC, ${memRuns} in-process, ${handshakes} bare handshakes`);
   const { certPem, keyPem } = await generateSelfSigned();
   const server = await startProtonServer({ profile, cert: certPem, key: keyPem });
@@ -226,20 +302,7 @@ async function main(): Promise<void> {
     await echo.stop();
   }
 
-  log('4. budgets per fault …');
-  const budgets: string[] = [];
-  for (const fault of faultNames) {
-    const found: number[] = [];
-    const rules = new Set<string>();
-    for (let s = 1; s <= budgetSeeds; s++) {
-      const r = await runCampaign({ suite, profile, target: memoryTarget(fault), seed: s, runs: budget });
-      const first = [...r.findings].sort((a, b) => a.foundAfter.generated - b.foundAfter.generated)[0];
-      found.push(first ? first.foundAfter.generated : Infinity);
-      if (first) rules.add(`${first.rule} by ${first.arbitrary}`);
-    }
-    const sorted = [...found].sort((a, b) => a - b);
-    budgets.push(`${fault.padEnd(30)} ${String(sorted[sorted.length >> 1]).padStart(6)} ${String(sorted[sorted.length - 1]).padStart(5)}  ${found.join(', ').padEnd(24)} ${[...rules].join('; ')}`);
-  }
+  const budgets = await budgetSection();
 
   log('5. Moonpool …');
   const mp = await moonpoolFigures();
@@ -269,8 +332,6 @@ async function main(): Promise<void> {
   out.push(`bare @matrixai/quic connections/s (connect + close, ${handshakes} sequential): ${f1(hsAwait)} awaiting destroy(), ${f1(hsOverlap)} not awaiting`);
   out.push(`physical limit of connection-per-case fuzzing with a liveness probe (2 connections per case): about ${f1(hsOverlap / 2)} cases/s`);
   out.push('');
-  out.push(`budget per fault: programs generated until the first failure, in-process, seeds 1..${budgetSeeds} (of ${budget}; Infinity = not found)`);
-  out.push(`${'fault'.padEnd(30)} median   max  per seed                 first rule found, by`);
   out.push(...budgets);
   out.push('', ...mp);
   process.stdout.write(`${out.join('\n')}\n`);
