@@ -29,11 +29,13 @@
  * work: the load average is printed); the ratios measured in the same run
  * are the numbers to read.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { QUICClient, events as quicEvents } from '@matrixai/quic';
 import type { QUICStream } from '@matrixai/quic';
-import { startGarouServer } from '../reference-server/garou/index.js';
 import { clientCryptoOps, quietLogger } from '../harness/quic/util.js';
 import { latencySummary } from '../harness/engine/load.js';
 import { noop } from '../harness/engine/util.js';
@@ -52,6 +54,10 @@ interface Options {
   readonly saturate: number;
   readonly rounds: number;
   readonly satMs: number;
+  /** N of the saturated comparison (default: the largest N that held). */
+  readonly satN: number | undefined;
+  /** Node flags of the server process (e.g. `--cpu-prof --cpu-prof-dir DIR`). */
+  readonly serverNodeArgs: readonly string[];
 }
 
 function parseOptions(argv: string[]): Options {
@@ -67,12 +73,14 @@ function parseOptions(argv: string[]): Options {
       saturate: { type: 'string' },
       rounds: { type: 'string' },
       'sat-duration': { type: 'string' },
+      'sat-n': { type: 'string' },
+      'server-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node --import=tsx bench/garou-load.ts [--quick] [--duration S] [--steps N,N,…] [--members M] [--per-client R] [--p99 MS] [--saturate X] [--rounds K] [--sat-duration S]');
+    console.log('usage: node --import=tsx bench/garou-load.ts [--quick] [--duration S] [--steps N,N,…] [--members M] [--per-client R] [--p99 MS] [--saturate X] [--rounds K (0: capacity only)] [--sat-duration S] [--sat-n N] [--server-prof DIR]');
     process.exit(0);
   }
   const num = (name: string, v: string | undefined, def: number): number => {
@@ -91,13 +99,111 @@ function parseOptions(argv: string[]): Options {
     perClient: num('per-client', values['per-client'], 0.05),
     p99Ms: num('p99', values.p99, 100),
     saturate: num('saturate', values.saturate, 20),
-    rounds: Math.round(num('rounds', values.rounds, quick ? 1 : 3)),
+    rounds: values.rounds === '0' ? 0 : Math.round(num('rounds', values.rounds, quick ? 1 : 3)),
     satMs: num('sat-duration', values['sat-duration'], quick ? 5 : 20) * 1000,
+    satN: values['sat-n'] === undefined ? undefined : Math.round(num('sat-n', values['sat-n'], 0)),
+    serverNodeArgs: values['server-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values['server-prof']],
   };
 }
 
 /** The profile of every run: the seed's, with promotions out of reach (the capacity is the shard path's). */
 const profile: GarouProfile = { ...defaultProfile, hotThreshold: 1_000_000, coldThreshold: 1 };
+
+// ---------------------------------------------------------------------------
+// The server: `wirecheck serve garou` in a process of its own (a core of its own).
+
+const BIN = fileURLToPath(new URL('../bin/wirecheck.js', import.meta.url));
+/** Server processes not yet reaped: killed on every way out of the bench. */
+const children = new Set<ChildProcess>();
+function killChildren(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killChildren);
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(sig, () => {
+    killChildren();
+    process.exit(code);
+  });
+}
+
+/**
+ * CPU time (ms, user + system) used so far by process `pid`, from
+ * /proc/PID/stat (utime, stime in USER_HZ = 100 ticks/s: 10 ms resolution);
+ * NaN where /proc is not readable (not Linux).
+ */
+function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A Garou reference server running in a child process. */
+interface ServerProcess {
+  readonly host: string;
+  readonly port: number;
+  /** CPU time (ms) the server process used since it started. */
+  cpuMs(): number;
+  /** SIGINT (the server closes its connections and exits; a `--cpu-prof` profile is written), SIGKILL after 30 s. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `wirecheck serve garou` (promotions out of reach, see `profile`)
+ * on a free port in a child process with `nodeArgs` (e.g. `--cpu-prof`).
+ * @throws Error with the child's stderr when it exits or prints no
+ *   "listening" line within 60 s.
+ */
+async function startServerProcess(nodeArgs: readonly string[]): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, BIN, 'serve', 'garou', '--port', '0', '--hot-threshold', String(profile.hotThreshold), '--cold-threshold', String(profile.coldThreshold)],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  children.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+    children.delete(child);
+    resolve();
+  }));
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => {
+    stderr = (stderr + d).slice(-4_000);
+  });
+  const kill = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGINT');
+    if (!(await settlesWithin(exited, 30_000))) {
+      console.error('server: no exit within 30 s of SIGINT; killed (a --server-prof profile is then lost)');
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  try {
+    const { host, port } = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server: no "listening" line within 60 s; stderr: ${stderr}`)), 60_000);
+      const onData = (): void => {
+        const m = /listening on quic:\/\/(\S+):(\d+)/.exec(stderr);
+        if (!m) return;
+        clearTimeout(timer);
+        child.stderr!.off('data', onData);
+        resolve({ host: m[1]!, port: Number(m[2]) });
+      };
+      child.stderr!.on('data', onData);
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`server exited (${String(child.exitCode ?? child.signalCode)}) before listening; stderr: ${stderr}`));
+      });
+    });
+    return { host, port, cpuMs: () => cpuMsOf(child.pid!), stop: kill };
+  } catch (err) {
+    await kill();
+    throw err;
+  }
+}
 
 /** What one variant measured. */
 interface Measure {
@@ -107,32 +213,87 @@ interface Measure {
   readonly delivered: number;
   readonly expected: number;
   readonly deliveredPerSec: number;
-  readonly p99: number;
   readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
   readonly violations: number;
   /** Violations by rule, and the first error (for a failing step's line). */
   readonly why?: string;
-  /** CPU ms of the whole process during the run (server included). */
-  readonly cpuMs: number;
+  /** Wall time of the run (ms): connect, setup, send, drain. */
+  readonly wallMs: number;
+  /** CPU ms of the client (this) process during the run. */
+  readonly clientCpuMs: number;
+  /** CPU ms of the server process during the run. */
+  readonly serverCpuMs: number;
+  /** 1-minute load average at the end of the run. */
+  readonly load1: number;
+  /** The send phase alone: wall ms and both processes' CPU ms over it. */
+  readonly send: { readonly ms: number; readonly clientCpuMs: number; readonly serverCpuMs: number };
 }
+
+/** Marks the send phase's start and end (CPU of both processes at each). */
+class SendWindow {
+  private t0 = 0;
+  private c0 = 0;
+  private s0 = 0;
+  private result = { ms: Number.NaN, clientCpuMs: Number.NaN, serverCpuMs: Number.NaN };
+  constructor(private readonly server: ServerProcess) {}
+  private static cpu(): number {
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1000;
+  }
+  start(): void {
+    this.t0 = performance.now();
+    this.c0 = SendWindow.cpu();
+    this.s0 = this.server.cpuMs();
+  }
+  end(): void {
+    if (this.t0 === 0 || Number.isFinite(this.result.ms)) return;
+    this.result = { ms: performance.now() - this.t0, clientCpuMs: SendWindow.cpu() - this.c0, serverCpuMs: this.server.cpuMs() - this.s0 };
+  }
+  get value(): Measure['send'] {
+    return this.result;
+  }
+}
+type Measured = Omit<Measure, 'wallMs' | 'clientCpuMs' | 'serverCpuMs' | 'load1' | 'send'>;
 
 const roomsFor = (n: number, members: number): number => Math.max(1, Math.floor(n / members));
 
-async function harnessLoad(n: number, members: number, rate: number, ms: number, check: boolean): Promise<Measure> {
-  const server = await startGarouServer({ profile });
+/** Runs `body` against a fresh server process; measures both processes' CPU over it. */
+async function withServer(
+  nodeArgs: readonly string[],
+  body: (server: ServerProcess, send: SendWindow) => Promise<Measured>,
+): Promise<Measure> {
+  const server = await startServerProcess(nodeArgs);
   try {
     const cpu0 = process.cpuUsage();
+    const s0 = server.cpuMs();
+    const t0 = performance.now();
+    const send = new SendWindow(server);
+    const m = await body(server, send);
+    const cpu = process.cpuUsage(cpu0);
+    return { ...m, wallMs: performance.now() - t0, clientCpuMs: (cpu.user + cpu.system) / 1000, serverCpuMs: server.cpuMs() - s0, load1: loadavg()[0]!, send: send.value };
+  } finally {
+    await server.stop();
+  }
+}
+
+function harnessLoad(o: Options, n: number, rate: number, ms: number, check: boolean): Promise<Measure> {
+  return withServer(o.serverNodeArgs, async (server, send) => {
     const s = await loadSupport.run({
+      onPhase: (p) => {
+        if (p === 'send') send.start();
+        else if (p === 'drain') send.end();
+      },
       connect: { host: server.host, port: server.port, connectTimeoutMs: 10_000, insecure: true },
       profile,
       targetUrl: `quic://${server.host}:${server.port}`,
       clients: n,
-      rooms: roomsFor(n, members),
+      rooms: roomsFor(n, o.members),
       ratePerSec: rate,
       durationMs: ms,
       check,
     });
-    const cpu = process.cpuUsage(cpu0);
     return {
       established: s.connections.established,
       held: s.connections.held,
@@ -140,15 +301,13 @@ async function harnessLoad(n: number, members: number, rate: number, ms: number,
       delivered: s.delivered,
       expected: s.expectedDeliveries,
       deliveredPerSec: s.deliveredPerSec,
-      p99: s.latencyMs.p99,
       p50: s.latencyMs.p50,
+      p99: s.latencyMs.p99,
+      p999: s.latencyMs.p999,
       violations: s.violations.count,
       why: [Object.entries(s.violations.byRule).map(([r, k]) => `${r}×${k}`).join(' '), s.errors[0] ?? ''].filter(Boolean).join('; '),
-      cpuMs: (cpu.user + cpu.system) / 1000,
     };
-  } finally {
-    await server.stop();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -206,9 +365,11 @@ interface BareClient {
   cmd: number;
 }
 
-async function bareLoad(n: number, members: number, rate: number, ms: number): Promise<Measure> {
-  const server = await startGarouServer({ profile });
-  const cpu0 = process.cpuUsage();
+function bareLoad(o: Options, n: number, rate: number, ms: number): Promise<Measure> {
+  return withServer(o.serverNodeArgs, (server, send) => bareClients(server, send, n, o.members, rate, ms));
+}
+
+async function bareClients(server: ServerProcess, window: SendWindow, n: number, members: number, rate: number, ms: number): Promise<Measured> {
   const clients: BareClient[] = [];
   const lat: number[] = [];
   let delivered = 0;
@@ -281,6 +442,7 @@ async function bareLoad(n: number, members: number, rate: number, ms: number): P
       await request(c, 0x15, { room_id: c.room });
       memberCount.set(c.room!, memberCount.get(c.room!)! + 1);
     }
+    window.start();
     const start = performance.now();
     let turn = 0;
     await new Promise<void>((resolve) => {
@@ -310,10 +472,10 @@ async function bareLoad(n: number, members: number, rate: number, ms: number): P
       tick();
     });
     const sendMs = performance.now() - start;
+    window.end();
     const deliveredBySend = delivered;
     const drainUntil = performance.now() + 5_000;
     while (performance.now() < drainUntil && (delivered < expected || clients.some((c) => c.outstanding > 0))) await new Promise((res) => setTimeout(res, 20));
-    const cpu = process.cpuUsage(cpu0);
     const l = latencySummary(lat);
     return {
       established: clients.length,
@@ -322,45 +484,52 @@ async function bareLoad(n: number, members: number, rate: number, ms: number): P
       delivered,
       expected,
       deliveredPerSec: Math.round((deliveredBySend * 1000) / sendMs),
-      p99: l.p99,
       p50: l.p50,
+      p99: l.p99,
+      p999: l.p999,
       violations: 0,
-      cpuMs: (cpu.user + cpu.system) / 1000,
     };
   } finally {
     await Promise.all(clients.map((c) => (c ? bareClose(c.quic, 5_000) : true)));
-    await settlesWithin(server.stop(), 10_000);
   }
 }
 
 // ---------------------------------------------------------------------------
 
 const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : '-');
+/** CPU µs per delivery in the send phase. */
+const perDeliveryUs = (m: Measure, cpuMs: number): number => (cpuMs * 1000) / Math.max(1, (m.deliveredPerSec * m.send.ms) / 1000);
+const pct = (cpuMs: number, wallMs: number): string => (Number.isFinite(cpuMs) ? `${Math.round((cpuMs * 100) / wallMs)}%` : '-');
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  console.log(`garou load bench: node ${process.version}, ${availableParallelism()} CPU(s) ${cpus()[0]?.model ?? ''}, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`capacity: ${o.durationMs / 1000} s per step, rooms of ${o.members}, ${o.perClient} msgs/s per client, p99 < ${o.p99Ms} ms; steps ${o.steps.join(', ')}\n`);
-  console.log(`${'N'.padStart(6)} ${'rooms'.padStart(6)} ${'rate/s'.padStart(7)} ${'held'.padStart(6)} ${'deliv/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'viol'.padStart(5)}  verdict`);
+  console.log(`garou load bench: node ${process.version}, ${availableParallelism()} CPU(s) ${cpus()[0]?.model ?? ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min; the machine is shared)`);
+  console.log(`server: \`wirecheck serve garou\` in its own process${o.serverNodeArgs.length ? ` (node ${o.serverNodeArgs.join(' ')})` : ''}; clients in this one`);
+  console.log(`capacity: ${o.durationMs / 1000} s per step, rooms of ${o.members}, ${o.perClient} msgs/s per client, p99 < ${o.p99Ms} ms; steps ${o.steps.join(', ')}`);
+  console.log('CPU: share of one core during the send phase (server process, client process); load: 1-min load average at the step\'s end\n');
+  console.log(`${'N'.padStart(6)} ${'rooms'.padStart(6)} ${'rate/s'.padStart(7)} ${'held'.padStart(6)} ${'deliv/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(9)} ${'viol'.padStart(5)} ${'srv CPU'.padStart(8)} ${'cli CPU'.padStart(8)} ${'load'.padStart(5)}  verdict`);
   let best: { n: number; m: Measure } | undefined;
   for (const n of o.steps) {
     const rate = n * o.perClient;
-    const m = await harnessLoad(n, o.members, rate, o.durationMs, true);
+    const m = await harnessLoad(o, n, rate, o.durationMs, true);
     const ok = m.held === n && m.violations === 0 && m.p99 < o.p99Ms && m.delivered === m.expected;
-    console.log(`${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${String(m.violations).padStart(5)}  ${ok ? 'holds' : `fails${m.why ? ` (${m.why.slice(0, 160)})` : ''}`}`);
+    console.log(
+      `${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${f1(m.p999).padStart(9)} ${String(m.violations).padStart(5)} ${pct(m.send.serverCpuMs, m.send.ms).padStart(8)} ${pct(m.send.clientCpuMs, m.send.ms).padStart(8)} ${m.load1.toFixed(2).padStart(5)}  ${ok ? 'holds' : `fails${m.why ? ` (${m.why.slice(0, 160)})` : ''}`}`,
+    );
     if (!ok) break;
     best = { n, m };
   }
   if (best) console.log(`\nlargest N that holds ${o.durationMs / 1000} s with p99 < ${o.p99Ms} ms: ${best.n} connections, ${f1(best.m.deliveredPerSec)} delivered msgs/s (target ≥ 500 connections: ${best.n >= 500 ? 'met' : 'not met'})`);
   else console.log(`\nno step held (the first, N = ${o.steps[0]}, failed)`);
+  if (o.rounds === 0) return;
 
-  const n = best?.n ?? o.steps[0]!;
+  const n = o.satN ?? best?.n ?? o.steps[0]!;
   const rate = n * o.perClient * o.saturate;
-  console.log(`\nsaturated at N = ${n}: offered ${f1(rate)} msgs/s, ${o.rounds} round(s) of ${o.satMs / 1000} s, variants interleaved\n`);
+  console.log(`\nsaturated at N = ${n}: offered ${f1(rate)} msgs/s, ${o.rounds} round(s) of ${o.satMs / 1000} s, variants interleaved; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
   const variants: { name: string; run: () => Promise<Measure> }[] = [
-    { name: 'load, model on', run: () => harnessLoad(n, o.members, rate, o.satMs, true) },
-    { name: 'load, model off', run: () => harnessLoad(n, o.members, rate, o.satMs, false) },
-    { name: 'bare @matrixai/quic (BASE)', run: () => bareLoad(n, o.members, rate, o.satMs) },
+    { name: 'load, model on', run: () => harnessLoad(o, n, rate, o.satMs, true) },
+    { name: 'load, model off', run: () => harnessLoad(o, n, rate, o.satMs, false) },
+    { name: 'bare @matrixai/quic (BASE)', run: () => bareLoad(o, n, rate, o.satMs) },
   ];
   const results = new Map<string, Measure[]>(variants.map((v) => [v.name, []]));
   for (let round = 0; round < o.rounds; round++) {
@@ -375,21 +544,25 @@ async function main(): Promise<void> {
       name: v.name,
       dps: median(ms.map((m) => m.deliveredPerSec)),
       p99: median(ms.map((m) => m.p99)),
-      cpuUs: median(ms.map((m) => (m.cpuMs * 1000) / Math.max(1, m.delivered))),
+      srvUs: median(ms.map((m) => perDeliveryUs(m, m.send.serverCpuMs))),
+      cliUs: median(ms.map((m) => perDeliveryUs(m, m.send.clientCpuMs))),
       viol: ms.reduce((a, m) => a + m.violations, 0),
+      load1: median(ms.map((m) => m.load1)),
     };
   });
   const base = summary[2]!;
   const on = summary[0]!;
   const off = summary[1]!;
-  console.log(`${'variant'.padEnd(28)} ${'deliv/s median'.padStart(15)} ${'÷ base'.padStart(7)} ${'p99 ms'.padStart(8)} ${'CPU µs/delivery'.padStart(16)} ${'× base'.padStart(7)} ${'viol'.padStart(5)}`);
+  console.log(`${'variant'.padEnd(28)} ${'deliv/s median'.padStart(15)} ${'÷ base'.padStart(7)} ${'p99 ms'.padStart(8)} ${'srv µs/deliv'.padStart(13)} ${'cli µs/deliv'.padStart(13)} ${'cli × base'.padStart(11)} ${'viol'.padStart(5)} ${'load'.padStart(5)}`);
   for (const s of summary) {
-    console.log(`${s.name.padEnd(28)} ${f1(s.dps).padStart(15)} ${(s.dps / base.dps).toFixed(2).padStart(7)} ${f1(s.p99).padStart(8)} ${f1(s.cpuUs).padStart(16)} ${(s.cpuUs / base.cpuUs).toFixed(2).padStart(7)} ${String(s.viol).padStart(5)}`);
+    console.log(
+      `${s.name.padEnd(28)} ${f1(s.dps).padStart(15)} ${(s.dps / base.dps).toFixed(2).padStart(7)} ${f1(s.p99).padStart(8)} ${f1(s.srvUs).padStart(13)} ${f1(s.cliUs).padStart(13)} ${(s.cliUs / base.cliUs).toFixed(2).padStart(11)} ${String(s.viol).padStart(5)} ${s.load1.toFixed(2).padStart(5)}`,
+    );
   }
   const fewer = 1 - on.dps / off.dps;
   const change = fewer >= 0 ? `${(fewer * 100).toFixed(1)} % fewer` : `${(-fewer * 100).toFixed(1)} % more (noise: the model costs nothing measurable here)`;
-  console.log(`\nmodel overhead: ${change} delivered msgs/s with the model than without (target ≤ 15 % fewer: ${fewer <= 0.15 ? 'met' : 'not met'}); CPU per delivery ×${(on.cpuUs / off.cpuUs).toFixed(2)}`);
-  console.log(`load tool (model on) ÷ bare @matrixai/quic clients: ${(on.dps / base.dps).toFixed(2)} in delivered msgs/s`);
+  console.log(`\nmodel overhead: ${change} delivered msgs/s with the model than without (target ≤ 15 % fewer: ${fewer <= 0.15 ? 'met' : 'not met'}); client CPU per delivery ×${(on.cliUs / off.cliUs).toFixed(2)}`);
+  console.log(`load tool (model on) ÷ bare @matrixai/quic clients: ${(on.dps / base.dps).toFixed(2)} in delivered msgs/s, ×${(on.cliUs / base.cliUs).toFixed(2)} client CPU per delivery`);
 }
 
 main().then(

@@ -28,6 +28,8 @@ export interface LoadOptions<P> {
   readonly check: boolean;
   /** Called with a progress snapshot about every `progressEveryMs`. */
   readonly onProgress?: (p: LoadProgress) => void;
+  /** Called when a phase begins (synchronously, before its first step), e.g. to measure CPU per phase. */
+  readonly onPhase?: (phase: LoadProgress['phase']) => void;
   /** Interval of progress snapshots (ms; default 1,000). */
   readonly progressEveryMs?: number;
   /** Stops the run early (the summary covers what was done). */

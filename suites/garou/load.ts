@@ -179,6 +179,14 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
       ...(lat !== undefined ? { p99Ms: lat } : {}),
     };
   };
+  const enter = (p: LoadProgress['phase']): void => {
+    phase = p;
+    try {
+      opts.onPhase?.(p);
+    } catch {
+      /* a listener's trouble is not the target's */
+    }
+  };
   const every = opts.progressEveryMs ?? 1_000;
   const ticker = opts.onProgress ? setInterval(() => opts.onProgress!(progress()), every) : undefined;
   const aborted = (): boolean => opts.signal?.aborted === true;
@@ -199,6 +207,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
   };
 
   try {
+    enter('connect');
     // Connect, a few at a time.
     let next = 0;
     await Promise.all(
@@ -207,7 +216,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
       }),
     );
     const live = clients.filter((c) => c.conn);
-    phase = 'setup';
+    enter('setup');
     // Rooms: client j < r creates room j; the others join room i mod r.
     if (!aborted() && live.length >= r) {
       const creators = live.slice(0, r);
@@ -244,7 +253,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
 
     // Send at the rate, round-robin over the clients that are in a room.
     const senders = clients.filter((c) => c.conn && c.roomId !== undefined);
-    phase = 'send';
+    enter('send');
     sendStart = epochMs();
     if (senders.length > 0 && !aborted()) {
       let turn = 0;
@@ -286,7 +295,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
     }
 
     // Drain: every answer in, every acknowledged seq at every member.
-    phase = 'drain';
+    enter('drain');
     const complete = (): boolean => {
       for (const c of senders) {
         if (!c.conn || c.conn.closed) continue;
@@ -313,7 +322,7 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
       }
     }
   } finally {
-    phase = 'close';
+    enter('close');
     if (ticker) clearInterval(ticker);
     heldAtEnd = clients.filter((c) => c.conn && !c.conn.closed).length;
     let k = 0;
