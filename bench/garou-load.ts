@@ -141,12 +141,28 @@ function cpuMsOf(pid: number): number {
   }
 }
 
+/**
+ * Time (ms) the main thread (the JavaScript thread) of process `pid` ('self'
+ * for this one) has spent waiting on a run queue, runnable but without a CPU
+ * (/proc/PID/schedstat, second field, ns): on a shared machine, the share of
+ * the run a process was starved. NaN where unreadable.
+ */
+function runQueueWaitMs(pid: number | 'self'): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** A Garou reference server running in a child process. */
 interface ServerProcess {
   readonly host: string;
   readonly port: number;
   /** CPU time (ms) the server process used since it started. */
   cpuMs(): number;
+  /** Time (ms) its main thread waited for a CPU since it started ({@link runQueueWaitMs}). */
+  waitMs(): number;
   /** SIGINT (the server closes its connections and exits; a `--cpu-prof` profile is written), SIGKILL after 30 s. */
   stop(): Promise<void>;
 }
@@ -198,7 +214,7 @@ async function startServerProcess(nodeArgs: readonly string[]): Promise<ServerPr
         reject(new Error(`server exited (${String(child.exitCode ?? child.signalCode)}) before listening; stderr: ${stderr}`));
       });
     });
-    return { host, port, cpuMs: () => cpuMsOf(child.pid!), stop: kill };
+    return { host, port, cpuMs: () => cpuMsOf(child.pid!), waitMs: () => runQueueWaitMs(child.pid!), stop: kill };
   } catch (err) {
     await kill();
     throw err;
@@ -227,8 +243,8 @@ interface Measure {
   readonly serverCpuMs: number;
   /** 1-minute load average at the end of the run. */
   readonly load1: number;
-  /** The send phase alone: wall ms and both processes' CPU ms over it. */
-  readonly send: { readonly ms: number; readonly clientCpuMs: number; readonly serverCpuMs: number };
+  /** The send phase alone: wall ms, both processes' CPU ms and their main threads' run-queue waits (ms) over it. */
+  readonly send: { readonly ms: number; readonly clientCpuMs: number; readonly serverCpuMs: number; readonly clientWaitMs: number; readonly serverWaitMs: number };
 }
 
 /** Marks the send phase's start and end (CPU of both processes at each). */
@@ -236,7 +252,9 @@ class SendWindow {
   private t0 = 0;
   private c0 = 0;
   private s0 = 0;
-  private result = { ms: Number.NaN, clientCpuMs: Number.NaN, serverCpuMs: Number.NaN };
+  private cw0 = 0;
+  private sw0 = 0;
+  private result = { ms: Number.NaN, clientCpuMs: Number.NaN, serverCpuMs: Number.NaN, clientWaitMs: Number.NaN, serverWaitMs: Number.NaN };
   constructor(private readonly server: ServerProcess) {}
   private static cpu(): number {
     const c = process.cpuUsage();
@@ -246,10 +264,18 @@ class SendWindow {
     this.t0 = performance.now();
     this.c0 = SendWindow.cpu();
     this.s0 = this.server.cpuMs();
+    this.cw0 = runQueueWaitMs('self');
+    this.sw0 = this.server.waitMs();
   }
   end(): void {
     if (this.t0 === 0 || Number.isFinite(this.result.ms)) return;
-    this.result = { ms: performance.now() - this.t0, clientCpuMs: SendWindow.cpu() - this.c0, serverCpuMs: this.server.cpuMs() - this.s0 };
+    this.result = {
+      ms: performance.now() - this.t0,
+      clientCpuMs: SendWindow.cpu() - this.c0,
+      serverCpuMs: this.server.cpuMs() - this.s0,
+      clientWaitMs: runQueueWaitMs('self') - this.cw0,
+      serverWaitMs: this.server.waitMs() - this.sw0,
+    };
   }
   get value(): Measure['send'] {
     return this.result;
@@ -385,7 +411,7 @@ async function bareClients(server: ServerProcess, window: SendWindow, n: number,
           port: server.port,
           localHost: '0.0.0.0',
           crypto: { ops: clientCryptoOps },
-          config: { applicationProtos: ['garou'], verifyPeer: false, maxIdleTimeout: 30_000, keepAliveIntervalTime: 10_000 },
+          config: { applicationProtos: ['garou'], verifyPeer: false, keepAliveIntervalTime: 10_000 },
           logger: quietLogger('bench-garou-bare'),
         },
         { timer: 10_000 },
@@ -467,7 +493,9 @@ async function bareClients(server: ServerProcess, window: SendWindow, n: number,
           void c.commands!.write(frame(0x10, { room_id: room, body: `${LOAD_BODY_PREFIX}${turn % n} ${(performance.timeOrigin + performance.now()).toFixed(3)}`, cmd_id: c.cmd++ })).catch(noop);
         }
         if (elapsed >= ms) return resolve();
-        setTimeout(tick, 5);
+        // The load tool's pacing (suites/garou/load.ts): sleep until the next message is due, 5 to 250 ms.
+        const nextDue = sent < due ? 0 : ((sent + 1) * 1000) / rate - elapsed;
+        setTimeout(tick, Math.max(5, Math.min(250, nextDue, ms - elapsed)));
       };
       tick();
     });
@@ -506,15 +534,15 @@ async function main(): Promise<void> {
   console.log(`garou load bench: node ${process.version}, ${availableParallelism()} CPU(s) ${cpus()[0]?.model ?? ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (1, 5, 15 min; the machine is shared)`);
   console.log(`server: \`wirecheck serve garou\` in its own process${o.serverNodeArgs.length ? ` (node ${o.serverNodeArgs.join(' ')})` : ''}; clients in this one`);
   console.log(`capacity: ${o.durationMs / 1000} s per step, rooms of ${o.members}, ${o.perClient} msgs/s per client, p99 < ${o.p99Ms} ms; steps ${o.steps.join(', ')}`);
-  console.log('CPU: share of one core during the send phase (server process, client process); load: 1-min load average at the step\'s end\n');
-  console.log(`${'N'.padStart(6)} ${'rooms'.padStart(6)} ${'rate/s'.padStart(7)} ${'held'.padStart(6)} ${'deliv/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(9)} ${'viol'.padStart(5)} ${'srv CPU'.padStart(8)} ${'cli CPU'.padStart(8)} ${'load'.padStart(5)}  verdict`);
+  console.log('CPU: share of one core during the send phase (server process, client process); wait: share of the send phase their JavaScript threads were runnable but waiting for a CPU (the machine is shared); load: 1-min load average at the step\'s end\n');
+  console.log(`${'N'.padStart(6)} ${'rooms'.padStart(6)} ${'rate/s'.padStart(7)} ${'held'.padStart(6)} ${'deliv/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'p99.9 ms'.padStart(9)} ${'viol'.padStart(5)} ${'srv CPU'.padStart(8)} ${'cli CPU'.padStart(8)} ${'srv wait'.padStart(9)} ${'cli wait'.padStart(9)} ${'load'.padStart(5)}  verdict`);
   let best: { n: number; m: Measure } | undefined;
   for (const n of o.steps) {
     const rate = n * o.perClient;
     const m = await harnessLoad(o, n, rate, o.durationMs, true);
     const ok = m.held === n && m.violations === 0 && m.p99 < o.p99Ms && m.delivered === m.expected;
     console.log(
-      `${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${f1(m.p999).padStart(9)} ${String(m.violations).padStart(5)} ${pct(m.send.serverCpuMs, m.send.ms).padStart(8)} ${pct(m.send.clientCpuMs, m.send.ms).padStart(8)} ${m.load1.toFixed(2).padStart(5)}  ${ok ? 'holds' : `fails${m.why ? ` (${m.why.slice(0, 160)})` : ''}`}`,
+      `${String(n).padStart(6)} ${String(roomsFor(n, o.members)).padStart(6)} ${f1(rate).padStart(7)} ${String(m.held).padStart(6)} ${f1(m.deliveredPerSec).padStart(9)} ${f1(m.p50).padStart(8)} ${f1(m.p99).padStart(8)} ${f1(m.p999).padStart(9)} ${String(m.violations).padStart(5)} ${pct(m.send.serverCpuMs, m.send.ms).padStart(8)} ${pct(m.send.clientCpuMs, m.send.ms).padStart(8)} ${pct(m.send.serverWaitMs, m.send.ms).padStart(9)} ${pct(m.send.clientWaitMs, m.send.ms).padStart(9)} ${m.load1.toFixed(2).padStart(5)}  ${ok ? 'holds' : `fails${m.why ? ` (${m.why.slice(0, 160)})` : ''}`}`,
     );
     if (!ok) break;
     best = { n, m };

@@ -31,10 +31,19 @@ const CONNECT_CONCURRENCY = 16;
 const MAX_VIOLATIONS_KEPT = 50;
 /** Errors kept in the summary. */
 const MAX_ERRORS_KEPT = 20;
-/** Send ticks (ms). */
+/** Shortest pause between send ticks (ms): at high rates a tick sends a batch. */
 const TICK_MS = 5;
-/** Keep-alive interval of the load's connections (ms), when no idle timeout is set. */
-const KEEP_ALIVE_MS = 5_000;
+/** Longest pause between send ticks (ms): at low rates the sender sleeps until the next message is due, up to this. */
+const MAX_TICK_MS = 250;
+/**
+ * Keep-alive interval of the load's connections (ms), when no idle timeout
+ * is set: a third of the reference server's 30 s idle timeout (RFC 9000
+ * §10.1), so that connections opened first survive the connect and setup
+ * phases. Each PING costs a packet each way, so not shorter.
+ */
+const KEEP_ALIVE_MS = 10_000;
+/** Events the load's shared trace keeps (the last ones): it is only the route from the driver to the clients. */
+const TRACE_RETAIN_EVENTS = 2_000;
 /** Unanswered commands per client beyond which the client skips its turn (back-pressure). */
 const MAX_OUTSTANDING = 256;
 
@@ -88,8 +97,8 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
   const waitMs = Math.max(5_000, profile.replyDeadlineMs * 5);
   // After the send phase, answers and fan-out are owed within the reply deadline (GAROU-5.2, 7.2), twice over.
   const drainMs = Math.max(1_000, 2 * (profile.replyDeadlineMs + profile.toleranceMs));
-  // One trace for every connection, with a small byte budget: the load keeps no transcript.
-  const trace = new TraceRecorder(undefined, undefined, 1_048_576);
+  // One trace for every connection, keeping only its last events: the load keeps no transcript.
+  const trace = new TraceRecorder(undefined, undefined, 4 * 1_048_576, TRACE_RETAIN_EVENTS);
   // Keep-alive PINGs: a connection opened early waits, idle, for all the others (QUIC idle timeout, RFC 9000 §10.1).
   const connect: ConnectOptions = { alpn: [profile.alpn], datagrams: true, ...(opts.connect.idleTimeoutMs ? {} : { keepAliveMs: KEEP_ALIVE_MS }), ...opts.connect };
 
@@ -280,7 +289,9 @@ async function run(opts: LoadOptions<GarouProfile>): Promise<LoadSummary> {
             }
           }
           if (elapsed >= opts.durationMs || aborted()) return resolve();
-          setTimeout(tick, TICK_MS);
+          // Sleep until the next message is due (or the end), not a fixed tick: fewer wake-ups at low rates.
+          const nextDue = sent < due ? 0 : ((sent + 1) * 1000) / opts.ratePerSec - elapsed;
+          setTimeout(tick, Math.max(TICK_MS, Math.min(MAX_TICK_MS, nextDue, opts.durationMs - elapsed)));
         };
         tick();
       });
