@@ -198,6 +198,31 @@ export function serverSocketOf(server: QUICServer): QUICSocket | undefined {
   return socket instanceof QUICSocket ? socket : undefined;
 }
 
+/**
+ * Asks for `bytes` of kernel receive and send buffer (SO_RCVBUF, SO_SNDBUF)
+ * on a started QUIC socket's UDP socket (2.0.9: `QUICSocket.socket`, a
+ * `node:dgram` socket). Linux caps the request at `net.core.rmem_max` /
+ * `wmem_max` (and reports twice the granted size). A server's one socket
+ * receives every client's packets: at the default (about 208 KiB) it drops
+ * them whenever the process is busy or descheduled for a few tens of ms,
+ * and each drop costs a loss-recovery delay (RFC 9002 §6).
+ * @returns the receive buffer size the kernel reports (bytes), or undefined
+ *   when the socket is unreachable or not bound.
+ */
+export function setSocketBuffers(socket: QUICSocket, bytes: number): number | undefined {
+  const udp = (socket as unknown as { socket?: { setRecvBufferSize?: unknown } }).socket as
+    | { setRecvBufferSize(n: number): void; setSendBufferSize(n: number): void; getRecvBufferSize(): number }
+    | undefined;
+  if (typeof udp?.setRecvBufferSize !== 'function') return undefined;
+  try {
+    udp.setRecvBufferSize(bytes);
+    udp.setSendBufferSize(bytes);
+    return udp.getRecvBufferSize();
+  } catch {
+    return undefined;
+  }
+}
+
 // ---- streams -------------------------------------------------------------
 
 /**

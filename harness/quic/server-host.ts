@@ -48,6 +48,7 @@ import {
   nativeOf,
   negotiatedAlpn,
   serverSocketOf,
+  setSocketBuffers,
   tapDatagrams,
 } from './internals.js';
 import { checkAlpn, checkIdleAndKeepAlive, dgramConfig } from './options.js';
@@ -120,6 +121,8 @@ const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** Longest wait for one connection's close, or for the server's stop (ms). */
 const CLOSE_DEADLINE_MS = 2_000;
+/** Kernel UDP buffers asked for (bytes; capped by net.core.rmem_max / wmem_max): the one socket takes every client's packets. */
+const SOCKET_BUFFER_BYTES = 8 * 1024 * 1024;
 /** Most streams opened implicitly to reach a server stream id the core names. */
 const MAX_IMPLICIT_STREAMS = 1_000;
 
@@ -766,7 +769,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   }
   const boundHost = server.host as string;
   const boundPort = server.port as number;
-  log('info', 'host started', { host: boundHost, port: boundPort, alpn: [...opts.alpn] });
+  const recvBuffer = socket ? setSocketBuffers(socket, SOCKET_BUFFER_BYTES) : undefined;
+  log('info', 'host started', { host: boundHost, port: boundPort, alpn: [...opts.alpn], ...(recvBuffer === undefined ? {} : { recvBuffer }) });
 
   const stop = (stopOpts: QuicHostStopOptions = {}): Promise<void> => {
     if (stopP) return stopP;
