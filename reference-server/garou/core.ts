@@ -67,8 +67,20 @@ export class GarouServerCore implements ServerCore {
       items = [...this.model.dueItems(t), ...items];
     }
     const out = this.pending.splice(0);
+    // A room event goes to every member as one frame object (the model's fan-out, GAROU-7.2): encoded once.
+    let lastFrame: OutItem | undefined;
+    let lastBytes: Uint8Array | undefined;
     for (const it of items) {
-      out.push(encodeOut(it));
+      if (it.kind === 'frame' && lastFrame?.kind === 'frame' && it.frame === lastFrame.frame) {
+        out.push({ type: 'send', conn: it.conn, stream: it.stream, bytes: lastBytes! });
+        continue;
+      }
+      const action = encodeOut(it);
+      out.push(action);
+      if (it.kind === 'frame' && action.type === 'send') {
+        lastFrame = it;
+        lastBytes = action.bytes;
+      }
       if (it.kind === 'close') out.push({ type: 'log', level: 'info', msg: 'close', data: { conn: it.conn, code: it.code, reason: it.reason, rule: it.rule } });
     }
     return out;
