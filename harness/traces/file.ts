@@ -49,17 +49,29 @@ export class TraceFileError extends Error {
   }
 }
 
-/** The compiled validators: each compiled on first use (a trace of a few event types compiles only those). */
+/**
+ * The compiled validators: each compiled on first use (a trace of a few event
+ * types compiles only those). The schemas are this package's own files, so
+ * ajv does not check them against the JSON Schema meta-schema at run time
+ * (compiling the meta-schema was most of `validate`'s start-up, about
+ * 100 ms); test/traces/schemas.test.ts checks them instead. The per-type
+ * validators come from a schema holding only the event schema's `$defs`:
+ * `$defs/<type>` of the whole schema would compile its `if`/`then` chain of
+ * every type too.
+ */
 class Validators {
-  private readonly ajv = new Ajv2020({ allErrors: false, strict: false });
+  private readonly ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
   private readonly id = (eventSchema as { $id: string }).$id;
+  /** The `$id` of the schema of the event schema's `$defs` alone. */
+  private readonly defsId = this.id.replace(/\.json$/, '') + '-defs.json';
   private readonly types = new Set((eventSchema as { properties: { type: { enum: string[] } } }).properties.type.enum);
   private readonly perType = new Map<string, ValidateFunction>();
   private headerFn: ValidateFunction | undefined;
   private eventFn: ValidateFunction | undefined;
+  private wholeAdded = false;
 
   constructor() {
-    this.ajv.addSchema(eventSchema);
+    this.ajv.addSchema({ $id: this.defsId, $defs: (eventSchema as { $defs: object }).$defs });
   }
 
   get header(): ValidateFunction {
@@ -68,6 +80,10 @@ class Validators {
 
   /** The whole event schema (for the error message of an unknown type). */
   get event(): ValidateFunction {
+    if (!this.wholeAdded) {
+      this.ajv.addSchema(eventSchema);
+      this.wholeAdded = true;
+    }
     return (this.eventFn ??= this.ajv.getSchema(this.id)!);
   }
 
@@ -75,7 +91,7 @@ class Validators {
   byType(type: string): ValidateFunction | undefined {
     let v = this.perType.get(type);
     if (v === undefined && this.types.has(type)) {
-      v = this.ajv.getSchema(`${this.id}#/$defs/${type}`)!;
+      v = this.ajv.getSchema(`${this.defsId}#/$defs/${type}`)!;
       this.perType.set(type, v);
     }
     return v;
