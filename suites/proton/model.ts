@@ -280,12 +280,37 @@ export class ProtonModel {
   private frames: Record<string, unknown>[] = [];
   /** Coverage labels reached so far ({@link COVERAGE_LABELS}). */
   private readonly covered = new Set<string>();
+  /**
+   * Per trigger, the least offsets (µs after the trigger) of its records:
+   * `closeUs` of a close's nominal time (Infinity when none owes a close),
+   * `deadlineUs` of a deadline ({@link deadlineOf}; Infinity when none has one).
+   */
+  private readonly bounds = new Map<ProtonTrigger, { readonly closeUs: number; readonly deadlineUs: number }>();
+  /** Horizon of the last {@link scanArmed} without `out`: earliest close-timer nominal time (µs). */
+  private hClose = Infinity;
+  /** Horizon of the last {@link scanArmed} without `out`: earliest deadline (µs). */
+  private hDeadline = Infinity;
 
+  /**
+   * @param options.fullLook for tests: `true` makes {@link advance} build the armed obligations of
+   *   every live connection at every call, as before the horizon look (the two must agree).
+   */
   constructor(
     readonly profile: ProtonProfile,
     readonly mode: ModelMode,
+    private readonly options: { readonly fullLook?: boolean } = {},
   ) {
     this.table = protonObligations(profile);
+    for (const r of this.table.records) {
+      for (const tr of r.triggers) {
+        const b = this.bounds.get(tr) ?? { closeUs: Infinity, deadlineUs: Infinity };
+        const deadlineMs = r.severity === 'must' ? r.must.latestMs : r.severity === 'should' ? r.should.latestMs : Infinity;
+        this.bounds.set(tr, {
+          closeUs: r.owed.kind === 'close' ? Math.min(b.closeUs, r.nominalMs * US) : b.closeUs,
+          deadlineUs: Math.min(b.deadlineUs, deadlineMs * US),
+        });
+      }
+    }
   }
 
   // ---------------------------------------------------------------- inputs
@@ -352,6 +377,13 @@ export class ProtonModel {
       }
       let armed: ProtonArmed[] | undefined;
       if (c.close === undefined) {
+        // Most events change nothing that is due: a look at the horizon (no object per obligation) says so.
+        if (this.options.fullLook !== true) {
+          this.hClose = Infinity;
+          this.hDeadline = Infinity;
+          this.scanArmed(c, undefined);
+          if (this.now < this.hClose && (this.mode !== 'monitor' || !(this.now > this.hDeadline))) continue;
+        }
         armed = this.armedOn(c);
         const timer = firstClose(armed);
         if (timer !== undefined && nominalAt(timer) <= this.now) this.owe(c, timer);
@@ -919,36 +951,63 @@ export class ProtonModel {
    */
   private armedOn(c: ConnState): ProtonArmed[] {
     const out: ProtonArmed[] = [];
-    // `putArmed` is a method, not a closure made per call: this runs several times per event (hot in server mode).
+    this.scanArmed(c, out);
+    return out;
+  }
+
+  /**
+   * The one reading of which obligations a connection's state arms
+   * ({@link armedOn}). With `out`, appends them; without, only lowers
+   * {@link hClose} and {@link hDeadline} to the earliest close-timer
+   * nominal time and deadline among them (µs), with no object per
+   * obligation: what {@link advance} asks at every event.
+   */
+  private scanArmed(c: ConnState, out: ProtonArmed[] | undefined): void {
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
-    if (!c.identified) this.putArmed(out, 'handshake', c.openedAt, NO_SUBJECT);
+    if (!c.identified) this.putArmed(out, 'handshake', c.openedAt, undefined, undefined);
     for (const s of c.streams.values()) {
       if (s.kind === undefined) {
-        if (s.visibleAt !== undefined) this.putArmed(out, 'stream-visible', s.visibleAt, { stream: s });
+        if (s.visibleAt !== undefined) this.putArmed(out, 'stream-visible', s.visibleAt, s, undefined);
         continue;
       }
       const request = s.kind === 'event' || s.kind === 'commit';
       if (!s.serverFin) {
-        if (s.kind === 'event') for (const a of s.acks) this.putArmed(out, 'event-id', a.t, { stream: s, item: a.id });
-        if (s.kind === 'commit' && s.commit) this.putArmed(out, 'commit-request', s.commit.t, { stream: s, item: s.commit.id });
-        if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, 'action-item', s.lastItemAt, { stream: s, item: s.counter });
+        if (s.kind === 'event') for (const a of s.acks) this.putArmed(out, 'event-id', a.t, s, a.id);
+        if (s.kind === 'commit' && s.commit) this.putArmed(out, 'commit-request', s.commit.t, s, s.commit.id);
+        if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, 'action-item', s.lastItemAt, s, s.counter);
         if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
-          this.putArmed(out, s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, { stream: s });
+          this.putArmed(out, s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, s, undefined);
         }
-        if (s.endOwedSince !== undefined) this.putArmed(out, 'aborted-end', s.endOwedSince, { stream: s });
+        if (s.endOwedSince !== undefined) this.putArmed(out, 'aborted-end', s.endOwedSince, s, undefined);
       }
       // PROTON-7.1 on the kinds of `ioTimeoutStreams`; not on a stream the client stopped (8.6 ends-stream): nothing is read there any more.
       if ((s.kind !== 'event' && s.kind !== 'commit') || !this.profile.ioTimeoutStreams.includes(s.kind) || s.sendStopped) continue;
-      if (s.partialSince !== undefined) this.putArmed(out, 'partial-item', s.partialSince, { stream: s });
-      if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, 'idle-request-stream', Math.max(s.lastRx, s.lastAnswer), { stream: s });
+      if (s.partialSince !== undefined) this.putArmed(out, 'partial-item', s.partialSince, s, undefined);
+      if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, 'idle-request-stream', Math.max(s.lastRx, s.lastAnswer), s, undefined);
     }
-    return out;
   }
 
-  /** Appends to `out` every record `trigger` arms at `since` for `subject` (a SHOULD already reported late on the stream left out). */
-  private putArmed(out: ProtonArmed[], trigger: ProtonTrigger, since: number, subject: Subject): void {
+  /**
+   * With `out`: appends every record `trigger` arms at `since` on `stream`
+   * (and `item`), a SHOULD already reported late on the stream left out.
+   * Without: lowers the horizon ({@link hClose}, {@link hDeadline}) by the
+   * trigger's records, all of them (a SHOULD reported late included: an
+   * earlier horizon only costs a full look).
+   */
+  private putArmed(out: ProtonArmed[] | undefined, trigger: ProtonTrigger, since: number, stream: StreamState | undefined, item: number | undefined): void {
+    if (out === undefined) {
+      const b = this.bounds.get(trigger);
+      if (b === undefined) return;
+      // `since + min(offsets)` is the least of the `since + offset` the full look computes (rounding is monotonic).
+      const close = since + b.closeUs;
+      const deadline = since + b.deadlineUs;
+      if (close < this.hClose) this.hClose = close;
+      if (deadline < this.hDeadline) this.hDeadline = deadline;
+      return;
+    }
+    const subject: Subject = stream === undefined ? NO_SUBJECT : item === undefined ? { stream } : { stream, item };
     for (const r of this.table.byTrigger(trigger)) {
-      if (subject.stream?.reportedLate.has(r.rule)) continue;
+      if (stream?.reportedLate.has(r.rule)) continue;
       out.push(arm(r, trigger, since, subject));
     }
   }
