@@ -6,6 +6,7 @@
  * rejects is never accepted, whatever shape it was seen in before.
  */
 import t from 'tap';
+import fc from 'fast-check';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { createFastEventReader } from '../../harness/traces/fast-event.js';
@@ -94,4 +95,50 @@ t.test('a line in the middle of a buffer: only its bytes are read', async (t) =>
   const buf = Buffer.from(`${a}\r\n${b}\n`);
   t.strictSame(fast!(buf, 0, a.length), JSON.parse(a));
   t.strictSame(fast!(buf, a.length + 2, a.length + 2 + b.length), JSON.parse(b));
+});
+
+t.test('random lines in random order: the fast path (skeletons included) agrees with JSON.parse and the schema', async (t) => {
+  const keys = ['type', 't', 'conn', 'stream', 'dir', 'hex', 'by', 'isApp', 'code', 'reason', 'remote', 'kind', 'text', 'elided', 'role', 'alpn'];
+  const arbValue = fc.oneof(
+    fc.constantFrom('data', 'conn_open', 'conn_close', 'note', 'c2s', 's2c', 'client', 'server', 'reset', 'uni', 'bidi'),
+    fc.constantFrom(0, 1, 7, 100, 123456789012345, -1, 1.5, 1e3),
+    fc.constantFrom('', '00', '0a', 'ab', '0', 'AB', 'x', 'h\u00f6st', 'a"b', 'a\\b', '\u0001', '00000001', 'ff00ff00'),
+    fc.constantFrom(true, false, null, [], {}),
+  );
+  const arbEvent = fc.tuple(
+    fc.constantFrom(['type', 't', 'conn', 'stream', 'dir', 'hex'], ['type', 't', 'conn', 'remote'], ['type', 't', 'conn', 'by', 'isApp', 'code', 'reason'], ['type', 't', 'text'], ['t', 'type', 'conn', 'dir', 'hex']),
+    fc.oneof({ weight: 6, arbitrary: fc.constant([] as [string, unknown][]) }, fc.array(fc.tuple(fc.constantFrom(...keys), arbValue), { maxLength: 2 })),
+    fc.array(arbValue, { minLength: 7, maxLength: 7 }),
+    fc.array(fc.oneof({ weight: 30, arbitrary: fc.constant(0) }, fc.constantFrom(1, 2)), { minLength: 7, maxLength: 7 }),
+  );
+  /** A line: the keys with values (mostly valid ones), laid out compactly or with blanks. */
+  const render = ([ks, extra, vals, pick]: [string[], [string, unknown][], unknown[], number[]], layout: number): string => {
+    const valid: Record<string, unknown> = { type: ks.includes('hex') ? 'data' : ks.includes('remote') ? 'conn_open' : ks.includes('by') ? 'conn_close' : 'note', t: 5, conn: 0, stream: 4, dir: 's2c', hex: '0001', remote: 'h:1', by: 'server', isApp: true, code: 0, reason: '', text: 'hi' };
+    const pairs: [string, unknown][] = ks.map((k, i) => [k, pick[i] === 1 ? vals[i] : pick[i] === 2 ? 17 : valid[k]]);
+    pairs.push(...extra);
+    const sep = [':', ' : ', ':'][layout]!;
+    const comma = [',', ' , ', ', '][layout]!;
+    return `${layout === 1 ? '{ ' : '{'}${pairs.map(([k, v]) => `${JSON.stringify(k)}${sep}${JSON.stringify(v)}`).join(comma)}${layout === 1 ? ' }' : '}'}`;
+  };
+  let fastRead = 0;
+  let lines = 0;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(arbEvent, fc.constantFrom(0, 0, 1, 2)), { minLength: 1, maxLength: 60 }), (evs) => {
+      // A fresh reader per run: its skeletons and shapes are learnt from this run's lines only.
+      const reader = createFastEventReader(schema, (type) => ajv.getSchema(`${schema.$id}#/$defs/${type}`))!;
+      for (const [e, layout] of evs) {
+        const line = render(e as never, layout);
+        const b = Buffer.from(`x\n${line}\n`, 'utf8');
+        const got = reader(b, 2, b.length - 1);
+        const want = slow(line);
+        lines++;
+        if (got === undefined) continue;
+        fastRead++;
+        if (!want.ok) throw new Error(`accepted a line the schema rejects: ${line}`);
+        if (JSON.stringify(got) !== JSON.stringify(want.ev)) throw new Error(`read ${JSON.stringify(got)}, JSON.parse gives ${JSON.stringify(want.ev)}`);
+      }
+    }),
+    { numRuns: 400, seed: 13 },
+  );
+  t.ok(fastRead > lines / 4, `${fastRead} of ${lines} lines read on the fast path, each as JSON.parse reads it`);
 });
