@@ -189,13 +189,22 @@ function deadlineAt(a: Armed): number {
 }
 
 /**
+ * Whether an act at `t` (µs) on `record` armed at `since` (µs) is inside its
+ * SHOULD band: {@link judge} gives no verdict exactly then. For a caller that
+ * judges often and wants no {@link Armed} object for the common case.
+ */
+export function inTime(record: ObligationRecord, since: number, t: number): boolean {
+  const b = record.should;
+  return t >= since + b.earliestMs * US_PER_MS && t <= since + b.latestMs * US_PER_MS;
+}
+
+/**
  * Judges an act on `a` at `t` (µs): undefined when inside the SHOULD band;
  * a SHOULD verdict inside the MUST band; a MUST verdict outside it.
  */
 export function judge(a: Armed, t: number): Judgement | undefined {
   // In time (the common case) is answered without building the windows.
-  const b = a.record.should;
-  if (t >= a.since + b.earliestMs * US_PER_MS && t <= a.since + b.latestMs * US_PER_MS) return undefined;
+  if (inTime(a.record, a.since, t)) return undefined;
   const should = windowOf(a, 'should');
   const must = windowOf(a, 'must');
   const inMust = t >= must.lo && t <= must.hi;

@@ -24,6 +24,7 @@ import type { ServerAction } from '../../harness/engine/server-core.js';
 import {
   arm,
   deadlineOf,
+  inTime,
   defineObligations,
   dueBy,
   judge,
@@ -159,6 +160,9 @@ type ProtonArmed = Armed<ProtonTrigger, Subject>;
 
 const NO_SUBJECT: Subject = {};
 
+/** Keys of the decoded frames ({@link ProtonModel.decoded}): one key per frame object. */
+type FrameKey = 'discriminator' | 'ignored' | 'unexpected' | 'event' | 'commit' | 'partial' | 'ack' | 'answer' | 'action';
+
 /** Per-stream state. */
 interface StreamState {
   readonly id: number;
@@ -276,8 +280,15 @@ export class ProtonModel {
   /** The timed obligations, from the profile ({@link protonObligations}). */
   readonly table: ObligationTable<ProtonTrigger>;
   private now = 0;
-  /** Frames decoded from the last data event fed (for trace files). */
-  private frames: Record<string, unknown>[] = [];
+  /**
+   * Frames decoded from the last data event fed (for trace files), as
+   * (key, value) pairs: {@link decoded} makes the objects, only when asked
+   * (validation never asks: no object per frame on its path).
+   */
+  private readonly frameKeys: FrameKey[] = [];
+  private readonly frameValues: (number | string)[] = [];
+  /** {@link decoded}'s objects of the last data event, once made. */
+  private frameObjects: Record<string, unknown>[] | undefined;
   /** Coverage labels reached so far ({@link COVERAGE_LABELS}). */
   private readonly covered = new Set<string>();
   /**
@@ -321,7 +332,11 @@ export class ProtonModel {
    */
   input(ev: TraceEvent, index: number): Violation[] {
     const out = this.advance(ev.t);
-    if (this.frames.length) this.frames = [];
+    if (this.frameKeys.length) {
+      this.frameKeys.length = 0;
+      this.frameValues.length = 0;
+    }
+    this.frameObjects = undefined;
     switch (ev.type) {
       case 'conn_open':
         this.onConnOpen(ev.conn, ev.t, out);
@@ -481,7 +496,8 @@ export class ProtonModel {
 
   /** What the codec decoded from the last data event fed, or undefined. */
   decoded(): readonly Record<string, unknown>[] | undefined {
-    return this.frames.length ? this.frames : undefined;
+    if (this.frameKeys.length === 0) return undefined;
+    return (this.frameObjects ??= this.frameKeys.map((k, i) => ({ [k]: this.frameValues[i] })));
   }
 
   /** Type of a stream once identified (undefined before, or for an unknown stream). */
@@ -588,16 +604,16 @@ export class ProtonModel {
     if (s.kind === undefined) {
       const disc = rest[0]!;
       rest = rest.subarray(1);
-      this.frames.push({ discriminator: streamKindOf(disc) ?? `0x${disc.toString(16).padStart(2, '0')}` });
+      this.frame('discriminator', streamKindOf(disc) ?? `0x${disc.toString(16).padStart(2, '0')}`);
       if (!this.identify(c, s, disc, t)) return;
     }
     switch (s.kind) {
       case 'reset':
-        if (rest.length > 0) this.frames.push({ ignored: rest.length });
+        if (rest.length > 0) this.frame('ignored', rest.length);
         return; // PROTON-9.2: bytes after the reset discriminator are ignored.
       case 'action':
         if (rest.length > 0) {
-          this.frames.push({ unexpected: rest.length });
+          this.frame('unexpected', rest.length);
           this.clientViolation(c, 'PROTON-6.1', `client wrote ${rest.length} byte(s) on the Action stream ${stream}`, t);
         }
         return;
@@ -605,7 +621,7 @@ export class ProtonModel {
       case 'commit': {
         for (const item of s.rx.push(rest)) {
           if (c.close) return;
-          this.frames.push(s.kind === 'event' ? { event: item } : { commit: item }); // (literal keys: no computed-key object per item)
+          this.frame(s.kind === 'event' ? 'event' : 'commit', item);
           if (s.kind === 'event') {
             if (item <= s.lastId) {
               this.clientViolation(c, 'PROTON-4.2', s.lastId === 0 ? `first event id ${item} is not ≥ 1` : `event id ${item} is not greater than ${s.lastId}`, t);
@@ -627,7 +643,7 @@ export class ProtonModel {
         }
         s.partialSince = s.rx.partial > 0 ? (s.partialSince ?? t) : undefined;
         if (s.rx.partial > 0) {
-          this.frames.push({ partial: s.rx.partial });
+          this.frame('partial', s.rx.partial);
           this.covered.add('state:partial-item');
         }
         return;
@@ -752,7 +768,7 @@ export class ProtonModel {
       return;
     }
     for (const item of s.tx.push(bytes)) {
-      this.frames.push(s.kind === 'event' ? { ack: item } : s.kind === 'commit' ? { answer: item } : { action: item });
+      this.frame(s.kind === 'event' ? 'ack' : s.kind === 'commit' ? 'answer' : 'action', item);
       const v = this.onServerItem(c, s, item, t, index);
       if (v) {
         out.push(v);
@@ -771,7 +787,7 @@ export class ProtonModel {
         s.lastAnswer = t;
         this.covered.add('transition:ack');
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
-        return this.judged(c, 'event-id', head.t, { stream: s, item: head.id }, t, index, () => `ack ${itemHex(item)}`);
+        return this.judged(c, 'event-id', head.t, s, head.id, t, index, () => `ack ${itemHex(item)}`);
       }
       case 'commit': {
         const req = s.commit;
@@ -782,7 +798,7 @@ export class ProtonModel {
         s.lastAnswer = t;
         this.covered.add('transition:commit-answer');
         if (s.clientFin) s.finOwedSince = t;
-        return this.judged(c, 'commit-request', req.t, { stream: s, item: req.id }, t, index, () => `answer ${itemHex(item)}`);
+        return this.judged(c, 'commit-request', req.t, s, req.id, t, index, () => `answer ${itemHex(item)}`);
       }
       case 'action': {
         if (item !== s.counter) return this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter}`, `action item ${item}`, c.id, false);
@@ -792,7 +808,7 @@ export class ProtonModel {
         s.lastItemAt = t;
         // After a RESET_STREAM that ends the stream (8.3 ends-stream) no item is owed: one still sent only has to continue the counter.
         if (s.endOwedSince !== undefined) return undefined;
-        return this.judged(c, 'action-item', since, { stream: s, item }, t, index, () => `action item ${item}`);
+        return this.judged(c, 'action-item', since, s, item, t, index, () => `action item ${item}`);
       }
       default:
         return undefined;
@@ -802,11 +818,12 @@ export class ProtonModel {
   /**
    * Judges the time `t` (µs) of an act the obligations of `trigger`
    * (armed at `since`) asked for: the first early or late verdict, as a
-   * violation of the record's rule. `whatText` names the act (called only for a verdict).
+   * violation of the record's rule. `stream` and `item` are the subject; `whatText` names the act (called only for a verdict).
    */
-  private judged(c: ConnState, trigger: ProtonTrigger, since: number, subject: Subject, t: number, index: number, whatText: () => string): Violation | undefined {
+  private judged(c: ConnState, trigger: ProtonTrigger, since: number, stream: StreamState, item: number | undefined, t: number, index: number, whatText: () => string): Violation | undefined {
     for (const r of this.table.byTrigger(trigger)) {
-      const a = arm(r, trigger, since, subject);
+      if (inTime(r, since, t)) continue; // (the common case: no armed object)
+      const a = arm(r, trigger, since, item === undefined ? { stream } : { stream, item });
       const v = judge(a, t);
       // The act in words only for a verdict (built lazily: every ack on a long trace comes here).
       const what = v ? whatText() : '';
@@ -831,7 +848,7 @@ export class ProtonModel {
       } else if (s.finOwedSince !== undefined && this.mode === 'monitor') {
         const trigger = s.kind === 'event' ? 'event-fin' : 'commit-fin';
         const late = this.table.byTrigger(trigger).some((r) => s.reportedLate.has(r.rule));
-        const v = late ? undefined : this.judged(c, trigger, s.finOwedSince, { stream: s }, t, index, () => `FIN on stream ${stream}`);
+        const v = late ? undefined : this.judged(c, trigger, s.finOwedSince, s, undefined, t, index, () => `FIN on stream ${stream}`);
         if (v) out.push(v);
       }
     }
@@ -864,7 +881,7 @@ export class ProtonModel {
   /** The server ended a stream whose end a client abort made owed (PROTON-8.7): judged in monitor mode, then nothing more is owed on it. */
   private endJudged(c: ConnState, s: StreamState, t: number, index: number, what: string, out: Violation[]): void {
     if (this.mode === 'monitor' && s.endOwedSince !== undefined && !s.reportedLate.has('PROTON-8.7')) {
-      const v = this.judged(c, 'aborted-end', s.endOwedSince, { stream: s }, t, index, () => what);
+      const v = this.judged(c, 'aborted-end', s.endOwedSince, s, undefined, t, index, () => what);
       if (v) out.push(v);
     }
     s.endOwedSince = undefined;
@@ -872,6 +889,12 @@ export class ProtonModel {
   }
 
   // --------------------------------------------------------------- helpers
+
+  /** Notes one decoded frame of the data event being fed (see {@link decoded}). */
+  private frame(key: FrameKey, value: number | string): void {
+    this.frameKeys.push(key);
+    this.frameValues.push(value);
+  }
 
   /** Marks a connection closed and forgets it: memory stays bounded over long traces. */
   private closeConn(c: ConnState): void {
