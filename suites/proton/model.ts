@@ -287,6 +287,8 @@ export class ProtonModel {
    */
   private readonly frameKeys: FrameKey[] = [];
   private readonly frameValues: (number | string)[] = [];
+  /** Frames of the last data event in {@link frameKeys} / {@link frameValues} (entries beyond are stale; no array resized per event). */
+  private frameCount = 0;
   /** {@link decoded}'s objects of the last data event, once made. */
   private frameObjects: Record<string, unknown>[] | undefined;
   /** Coverage labels reached so far ({@link COVERAGE_LABELS}). */
@@ -332,10 +334,12 @@ export class ProtonModel {
    */
   input(ev: TraceEvent, index: number): Violation[] {
     const out = this.advance(ev.t);
-    if (this.frameKeys.length) {
+    if (this.frameCount > 1024) {
+      // A data event of many items grew them: memory stays bounded by recent events.
       this.frameKeys.length = 0;
       this.frameValues.length = 0;
     }
+    this.frameCount = 0;
     this.frameObjects = undefined;
     switch (ev.type) {
       case 'conn_open':
@@ -496,8 +500,12 @@ export class ProtonModel {
 
   /** What the codec decoded from the last data event fed, or undefined. */
   decoded(): readonly Record<string, unknown>[] | undefined {
-    if (this.frameKeys.length === 0) return undefined;
-    return (this.frameObjects ??= this.frameKeys.map((k, i) => ({ [k]: this.frameValues[i] })));
+    if (this.frameCount === 0) return undefined;
+    if (this.frameObjects === undefined) {
+      this.frameObjects = [];
+      for (let i = 0; i < this.frameCount; i++) this.frameObjects.push({ [this.frameKeys[i]!]: this.frameValues[i] });
+    }
+    return this.frameObjects;
   }
 
   /** Type of a stream once identified (undefined before, or for an unknown stream). */
@@ -892,8 +900,8 @@ export class ProtonModel {
 
   /** Notes one decoded frame of the data event being fed (see {@link decoded}). */
   private frame(key: FrameKey, value: number | string): void {
-    this.frameKeys.push(key);
-    this.frameValues.push(value);
+    this.frameKeys[this.frameCount] = key;
+    this.frameValues[this.frameCount++] = value;
   }
 
   /** Marks a connection closed and forgets it: memory stays bounded over long traces. */
