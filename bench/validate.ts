@@ -14,6 +14,9 @@
  *    time on a shared machine), next to the same figures for just reading and parsing
  *    the file (JSON.parse per line, no schema, no model) as the baseline.
  *
+ * A `split` row gives the floor: the file read and split into lines, nothing parsed.
+ * The load average is printed before and after (a shared machine's figures vary with it).
+ *
  * Options: --events N (default 1,000,000), --runs K (default 3; medians);
  * --generate FILE only writes the trace to FILE (for profiling:
  * `node --cpu-prof bin/wirecheck.js validate FILE`).
@@ -21,7 +24,7 @@
 import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +51,19 @@ async function child(mode: string, file: string): Promise<void> {
     const r = await validateTraceFile(file);
     events = r.events;
     verdict = `${r.verdict} ${r.violation?.rule ?? ''} at #${r.violation?.index ?? '-'}`;
+  } else if (mode === 'split') {
+    // The floor: the file's bytes read and split into lines (no string, no parse), for context.
+    const { open } = await import('node:fs/promises');
+    const fh = await open(file, 'r');
+    const buf = Buffer.allocUnsafe(256 * 1024);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      for (let nl = buf.indexOf(0x0a); nl !== -1 && nl < bytesRead; nl = buf.indexOf(0x0a, nl + 1)) events++;
+    }
+    await fh.close();
+    events--; // header
+    verdict = 'split';
   } else {
     const { createInterface } = await import('node:readline');
     const { createReadStream } = await import('node:fs');
@@ -153,10 +169,11 @@ async function main(): Promise<void> {
     const { events, planted } = await generate(file, target);
     const size = (await stat(file)).size;
     console.log(`generated ${events.toLocaleString('en-US')} events (${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - g0) / 1000).toFixed(1)} s; planted violation at #${planted}`);
+    const load0 = loadavg();
     const rows: Record<string, { ms: number[]; cpu: number[]; rss: number[]; heap: number[]; verdict: string; events: number }> = {};
     const dist = distIsFresh();
     if (!dist) console.log('dist/ is missing or older than the sources: run `npm run build` to time the compiled validator (what users run) as well');
-    const modes = dist ? ['parse', 'validate', 'validate-dist'] : ['parse', 'validate'];
+    const modes = dist ? ['split', 'parse', 'validate', 'validate-dist'] : ['split', 'parse', 'validate'];
     for (let i = 0; i < runs; i++) {
       for (const mode of i % 2 ? [...modes].reverse() : modes) {
         const r = await runChild(mode, file);
@@ -178,11 +195,13 @@ async function main(): Promise<void> {
         `${mode.padEnd(13)} ${r.events.toLocaleString('en-US').padStart(9)}  ${(ms / 1000).toFixed(2).padStart(8)}  ${Math.round(r.events / (ms / 1000)).toLocaleString('en-US').padStart(9)}  ${(ms / base).toFixed(2).padStart(6)}  ${(cpu / 1000).toFixed(2).padStart(6)}  ${Math.round(r.events / (cpu / 1000)).toLocaleString('en-US').padStart(12)}  ${(cpu / baseCpu).toFixed(2).padStart(11)}  ${median(r.rss).toFixed(0).padStart(11)}  ${median(r.heap).toFixed(0).padStart(12)}  ${r.verdict}`,
       );
     }
-    for (const m of modes.filter((x) => x !== 'parse')) {
+    for (const m of modes.filter((x) => x.startsWith('validate'))) {
       const v = rows[m]!;
       if (!v.verdict.startsWith(`fail PROTON-4.3 at #${planted}`)) throw new Error(`${m}: validation did not find the planted violation: ${v.verdict}`);
     }
-    console.log(`\nenv: node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}; medians of ${runs} runs, each in a fresh process`);
+    const load1 = loadavg();
+    const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+    console.log(`\nenv: node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}; medians of ${runs} runs, each in a fresh process; load average (1, 5, 15 min) ${la(load0)} before, ${la(load1)} after`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
