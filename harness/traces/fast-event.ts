@@ -57,19 +57,6 @@ interface Shape {
   readonly build: (v: readonly unknown[]) => object;
 }
 
-/** The bytes of a line between its values, and the key of each value (see `bySkeleton`). */
-interface Skeleton {
-  /** The line's bytes with its values cut out. */
-  readonly bytes: Uint8Array;
-  /** Where in `bytes` each value was. */
-  readonly cuts: Int32Array;
-  /** Key id of each value. */
-  readonly keys: Int32Array;
-}
-
-/** Skeletons remembered (a trace has a few kinds of line). */
-const MAX_SKELETONS = 8;
-
 /** Reads one line's bytes as a trace event, or returns undefined (read it the slow way). */
 export type FastEventReader = (b: Buffer, start: number, end: number) => object | undefined;
 
@@ -233,162 +220,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
 
   const isBlank = (c: number) => c === 0x20 || c === 0x09;
 
-  // The value just read by `readValue`: its class, its value and the index after it (no object per value).
-  let vCls = 0;
-  let vValue: unknown;
-  /**
-   * Reads the value starting at `b[i]` (before `end`); sets `vCls` and `vValue`.
-   * @returns the index after it, or -1 when the value is not for the fast path.
-   */
-  const readValue = (b: Buffer, i: number, end: number): number => {
-    const c = b[i];
-    if (c === 0x22) {
-      const vs = ++i;
-      // One table load per byte: the OR of the flags says whether the text is hex, ASCII, or needs the slow path.
-      let flags = 0;
-      let f = 0;
-      while (i < end && ((f = BYTE[b[i]!]!) & B_QUOTE) === 0) {
-        flags |= f;
-        i++;
-      }
-      if (i >= end || flags & B_SLOW) return -1; // unterminated, escapes and control characters: the slow path
-      const ve = i++;
-      const wid = ve - vs <= wordTable.longest && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
-      if (wid >= 0) {
-        vValue = wordList[wid];
-        vCls = WORD_BASE + wid;
-      } else {
-        vValue = (flags & B_HIGH) === 0 ? (b as LatinBuffer).latin1Slice(vs, ve) : b.toString('utf8', vs, ve);
-        vCls = ve === vs ? Cls.Empty : (flags & B_NOT_HEX) === 0 && ((ve - vs) & 1) === 0 ? Cls.Hex : Cls.Text;
-      }
-      return i;
-    }
-    if (c !== undefined && c >= 0x30 && c <= 0x39) {
-      if (c === 0x30 && i + 1 < end && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39) return -1; // a leading zero: not JSON
-      const ns = i;
-      let v = 0;
-      let d = 0;
-      while (i < end && (d = b[i]! - 0x30) >= 0 && d <= 9) {
-        v = v * 10 + d;
-        i++;
-      }
-      if (i - ns > MAX_DIGITS) return -1;
-      const x = b[i];
-      if (x === 0x2e || x === 0x65 || x === 0x45) return -1; // . e E: not a plain integer
-      vValue = v;
-      vCls = v === 0 ? Cls.Zero : Cls.Positive;
-      return i;
-    }
-    if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
-      vValue = true;
-      vCls = Cls.True;
-      return i + 4 > end ? -1 : i + 4;
-    }
-    if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
-      vValue = false;
-      vCls = Cls.False;
-      return i + 5 > end ? -1 : i + 5;
-    }
-    if (c === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
-      vValue = null;
-      vCls = Cls.Null;
-      return i + 4 > end ? -1 : i + 4;
-    }
-    return -1; // nested values, negative numbers, bad JSON
-  };
-
-  /** The shape of the `n` codes in `codes` (hash `hash`), judged on first sight; its event, or undefined when the schema rejects it. */
-  const finish = (n: number, hash: number): object | undefined => {
-    hash >>>= 0;
-    const list = shapes.get(hash);
-    if (list) {
-      outer: for (const sh of list) {
-        const sc = sh.codes;
-        if (sc.length !== n) continue;
-        for (let j = 0; j < n; j++) if (sc[j] !== codes[j]) continue outer;
-        return sh.valid ? sh.build(values) : undefined;
-      }
-    }
-    const sh = judgeShape(n, hash);
-    return sh.valid ? sh.build(values) : undefined;
-  };
-
-  /**
-   * Skeletons: the bytes of a line between its values (braces, keys, colons,
-   * commas, blanks), as the general reader parsed them, with the key of each
-   * value. A line whose bytes between values are the same is read by
-   * comparing them and reading the values alone (no key lookup); any other
-   * difference sends the line to the general reader. The most recently used first.
-   */
-  const skeletons: Skeleton[] = [];
-  /** Bounds of the values of the line being read by the general reader: [start, end) per value. */
-  const bounds = new Int32Array(2 * 32);
-
-  const bySkeleton = (b: Buffer, start: number, end: number): object | undefined | null => {
-    for (let k = 0; k < skeletons.length; k++) {
-      const sk = skeletons[k]!;
-      const lit = sk.bytes;
-      const cut = sk.cuts;
-      const keys = sk.keys;
-      const m = keys.length;
-      let i = start;
-      let p = 0;
-      let hash = 0x811c9dc5;
-      let j = 0;
-      for (; j < m; j++) {
-        const q = cut[j]!;
-        if (i + (q - p) > end) break;
-        while (p < q && b[i] === lit[p]) {
-          i++;
-          p++;
-        }
-        if (p < q) break;
-        i = readValue(b, i, end);
-        if (i < 0) return undefined; // this value is for the slow path, whatever the skeleton
-        values[j] = vValue;
-        const kid = keys[j]!;
-        codes[2 * j] = kid;
-        codes[2 * j + 1] = vCls;
-        hash = Math.imul(hash ^ (kid * 64 + vCls), 0x01000193);
-      }
-      if (j < m) continue;
-      const q = lit.length;
-      if (end - i !== q - p) continue;
-      while (p < q && b[i] === lit[p]) {
-        i++;
-        p++;
-      }
-      if (p < q) continue;
-      if (k > 0) {
-        skeletons.splice(k, 1);
-        skeletons.unshift(sk);
-      }
-      return finish(2 * m, hash);
-    }
-    return null; // no skeleton fits
-  };
-
-  /** Remembers the skeleton of a line the general reader read (its values' bounds in {@link bounds}). */
-  const remember = (b: Buffer, start: number, end: number, n: number): void => {
-    const m = n >> 1;
-    const parts: number[] = [];
-    const cuts = new Int32Array(m);
-    const keys = new Int32Array(m);
-    let from = start;
-    for (let j = 0; j < m; j++) {
-      for (let x = from; x < bounds[2 * j]!; x++) parts.push(b[x]!);
-      cuts[j] = parts.length;
-      keys[j] = codes[2 * j]!;
-      from = bounds[2 * j + 1]!;
-    }
-    for (let x = from; x < end; x++) parts.push(b[x]!);
-    if (skeletons.length >= MAX_SKELETONS) skeletons.pop();
-    skeletons.unshift({ bytes: Uint8Array.from(parts), cuts, keys });
-  };
-
   return (b, start, end) => {
-    const bySk = bySkeleton(b, start, end);
-    if (bySk !== null) return bySk;
     let i = start;
     while (i < end && isBlank(b[i]!)) i++;
     if (b[i] !== 0x7b) return undefined; // {
@@ -411,15 +243,60 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       if (b[i] !== 0x3a) return undefined; // :
       i++;
       while (i < end && isBlank(b[i]!)) i++;
-      const vs = i;
-      i = readValue(b, i, end);
-      if (i < 0) return undefined;
-      bounds[n] = vs;
-      bounds[n + 1] = i;
-      values[n >> 1] = vValue;
+      const c = b[i];
+      let value: unknown;
+      let cls: number;
+      if (c === 0x22) {
+        const vs = ++i;
+        // One table load per byte: the OR of the flags says whether the text is hex, ASCII, or needs the slow path.
+        let flags = 0;
+        let f = 0;
+        while (i < end && ((f = BYTE[b[i]!]!) & B_QUOTE) === 0) {
+          flags |= f;
+          i++;
+        }
+        if (i >= end || flags & B_SLOW) return undefined; // unterminated, escapes and control characters: the slow path
+        const ascii = (flags & B_HIGH) === 0;
+        const hex = (flags & B_NOT_HEX) === 0;
+        const ve = i++;
+        const wid = ve - vs <= wordTable.longest && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
+        if (wid >= 0) {
+          value = wordList[wid];
+          cls = WORD_BASE + wid;
+        } else {
+          value = ascii ? (b as LatinBuffer).latin1Slice(vs, ve) : b.toString('utf8', vs, ve);
+          cls = ve === vs ? Cls.Empty : hex && ((ve - vs) & 1) === 0 ? Cls.Hex : Cls.Text;
+        }
+      } else if (c !== undefined && c >= 0x30 && c <= 0x39) {
+        if (c === 0x30 && i + 1 < end && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39) return undefined; // a leading zero: not JSON
+        const ns = i;
+        let v = 0;
+        while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) v = v * 10 + (b[i++]! - 0x30);
+        if (i - ns > MAX_DIGITS) return undefined;
+        const x = b[i];
+        if (x === 0x2e || x === 0x65 || x === 0x45) return undefined; // . e E: not a plain integer
+        value = v;
+        cls = v === 0 ? Cls.Zero : Cls.Positive;
+      } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
+        i += 4;
+        value = true;
+        cls = Cls.True;
+      } else if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
+        i += 5;
+        value = false;
+        cls = Cls.False;
+      } else if (c === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
+        i += 4;
+        value = null;
+        cls = Cls.Null;
+      } else {
+        return undefined; // nested values, negative numbers, bad JSON
+      }
+      if (i > end) return undefined;
+      values[n >> 1] = value;
       codes[n++] = kid;
-      codes[n++] = vCls;
-      hash = Math.imul(hash ^ (kid * 64 + vCls), 0x01000193);
+      codes[n++] = cls;
+      hash = Math.imul(hash ^ (kid * 64 + cls), 0x01000193);
       while (i < end && isBlank(b[i]!)) i++;
       if (b[i] === 0x2c) {
         i++;
@@ -431,8 +308,17 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     i++;
     while (i < end && isBlank(b[i]!)) i++;
     if (i !== end) return undefined; // text after the object
-    const ev = finish(n, hash);
-    if (ev !== undefined && n > 0) remember(b, start, end, n);
-    return ev;
+    hash >>>= 0;
+    const list = shapes.get(hash);
+    if (list) {
+      outer: for (const sh of list) {
+        const sc = sh.codes;
+        if (sc.length !== n) continue;
+        for (let j = 0; j < n; j++) if (sc[j] !== codes[j]) continue outer;
+        return sh.valid ? sh.build(values) : undefined;
+      }
+    }
+    const sh = judgeShape(n, hash);
+    return sh.valid ? sh.build(values) : undefined;
   };
 }
