@@ -6,7 +6,7 @@
  * with server events dropped, delayed, duplicated or corrupted, client bytes
  * split and aborted streams, under random profile readings. Compared: every
  * violation (rule, index, time, texts, state), then nextDeadline, settled,
- * describe and coverage.
+ * describe and coverage; in server mode, the actions owed and when.
  */
 import t from 'tap';
 import fc from 'fast-check';
@@ -145,4 +145,26 @@ t.test('the horizon look and the full look give the same violations and state, e
   t.comment(`violations by rule: ${[...rules].sort().map(([r, n]) => `${r} ${n}`).join(", ")}`);
   t.ok(events > 1000, `${events} events compared`);
   t.ok(violations > 100, `${violations} violations compared (the traces break rules)`);
+});
+
+t.test('server mode: the horizon look and the full look owe the same actions at the same times', async (t) => {
+  let actions = 0;
+  fc.assert(
+    fc.property(arbProfile, fc.array(arbStep, { minLength: 1, maxLength: 40 }), arbMangle, (profile, steps, mangle) => {
+      const trace = traceOf(profile, steps as never, mangle);
+      const fast = new ProtonModel(profile, 'server');
+      const full = new ProtonModel(profile, 'server', { fullLook: true });
+      trace.forEach((e, i) => {
+        fast.input(e, -1);
+        full.input(e, -1);
+        const a = JSON.stringify([fast.due(e.t), fast.nextDue()]);
+        const b = JSON.stringify([full.due(e.t), full.nextDue()]);
+        if (a !== b) throw new Error(`after event #${i}: ${a} ≠ ${b}`);
+        actions += fast.due(e.t).length;
+        full.due(e.t);
+      });
+    }),
+    { numRuns: 200, seed: 13 },
+  );
+  t.ok(actions > 100, `${actions} actions compared`);
 });
