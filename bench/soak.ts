@@ -3,14 +3,18 @@
  * protocol's reference server, in two modes:
  * - `in-process`: the Sans-I/O core behind the memory driver, in virtual time;
  * - `sockets`: the reference server listening on loopback (QUIC or TCP, the
- *   protocol's transport), started in this process, fuzzed through the real
- *   driver as `wirecheck fuzz --target` does (closes overlapped).
- * Prints what the process holds at the start, every 1,000 cases and at the
- * end: active handles and requests by kind
+ *   protocol's transport) in a child process of its own (this script, forked
+ *   with `--serve-child PROTOCOL`), fuzzed from this process through the real
+ *   driver as `wirecheck fuzz --target` does (closes overlapped). Fuzzer and
+ *   server in separate processes, as in use: a busy fuzzer does not delay the
+ *   server's reactions (which the monitor times against the profile).
+ * Prints what the server process holds at the start, every 1,000 cases and at
+ * the end: active handles and requests by kind
  * (`process.getActiveResourcesInfo()`: sockets, timers as `Timeout`), the
  * virtual clock's pending timers (in process), and the heap after a full
- * GC. In the sockets mode the figures are the server's and the client's
- * together (one process). A leak shows as a column that grows with the case
+ * GC. In the sockets mode these are the child's figures, reported over the
+ * IPC channel (whose pipe is one of its handles), and the fuzzer's own heap
+ * is an extra column. A leak shows as a column that grows with the case
  * count; the closing line gives the heap at the end ÷ the heap after the
  * first interval (the warm baseline: code and caches loaded; target 1.00 ±
  * 0.10), and ÷ the cold start, and the handles at the start and the end
@@ -23,11 +27,12 @@
  * Run as `node --expose-gc --import=tsx bench/soak.ts` for exact heap
  * figures (without --expose-gc the heap includes garbage).
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { driverFor } from '../harness/drivers/index.js';
 import { createMemoryTarget } from '../harness/drivers/memory.js';
 import { VirtualClock } from '../harness/engine/clock.js';
 import { listProtocols, loadReferenceCore, loadReferenceServer, loadSuite } from '../harness/engine/registry.js';
-import type { RunningServer } from '../harness/engine/types.js';
 import { runCampaign, type FuzzTarget } from '../harness/fuzz/campaign.js';
 import { overlapCloses } from '../harness/fuzz/overlap.js';
 import { intArg, stringArg } from './_stats.js';
@@ -56,8 +61,86 @@ function snapshot(cases: number, clock: VirtualClock | undefined): Snapshot {
   };
 }
 
-const row = (s: Snapshot) =>
-  `${String(s.cases).padStart(7)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.rssMb.toFixed(0).padStart(6)}  ${String(s.virtualTimers).padStart(6)}  ${s.handles}`;
+const row = (s: Snapshot, clientHeapMb?: number) =>
+  `${String(s.cases).padStart(7)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.rssMb.toFixed(0).padStart(6)}  ${String(s.virtualTimers).padStart(6)}  ${clientHeapMb === undefined ? '' : `${clientHeapMb.toFixed(1).padStart(9)}  `}${s.handles}`;
+
+/** Messages between this script and its server child (`--serve-child`). */
+type ToChild = { type: 'snap'; cases: number } | { type: 'stop'; cases: number };
+type FromChild =
+  | { type: 'ready'; host: string; port: number; certPem?: string; cold: Snapshot; first: Snapshot }
+  | { type: 'snap'; snap: Snapshot }
+  | { type: 'stopped'; snap: Snapshot };
+
+/**
+ * The server child: starts `protocol`'s reference server on loopback with the
+ * suite's fast profile, reports where it listens, answers snapshot requests,
+ * and on `stop` (or when the parent goes away) stops the server, waits for its
+ * sockets and timers to go, reports a last snapshot and exits.
+ */
+async function serveChild(protocol: string): Promise<void> {
+  const send = (m: FromChild) => process.send!(m);
+  const suite = await loadSuite(protocol);
+  const start = await loadReferenceServer(protocol);
+  if (!start) throw new Error(`${protocol}: no reference server`);
+  const cold = snapshot(0, undefined);
+  const server = await start({ host: '127.0.0.1', port: 0, profile: suite.fastProfile });
+  let stopping = false;
+  const stop = async (cases: number) => {
+    if (stopping) return;
+    stopping = true;
+    await server.stop();
+    await new Promise((r) => setTimeout(r, 200));
+    if (process.connected) send({ type: 'stopped', snap: snapshot(cases, undefined) });
+    process.disconnect?.();
+  };
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'snap') send({ type: 'snap', snap: snapshot(m.cases, undefined) });
+    else void stop(m.cases);
+  });
+  process.on('disconnect', () => void stop(0));
+  send({ type: 'ready', host: server.host, port: server.port, ...(server.certPem ? { certPem: server.certPem } : {}), cold, first: snapshot(0, undefined) });
+}
+
+/** The parent's side of a server child: its address, and requests answered in order. */
+interface ChildServer {
+  readonly host: string;
+  readonly port: number;
+  readonly certPem?: string;
+  readonly cold: Snapshot;
+  readonly first: Snapshot;
+  ask(m: ToChild): Promise<Snapshot>;
+}
+
+/** Forks this script as `protocol`'s server child and waits until it listens (deadline 60 s). */
+function forkServer(protocol: string): Promise<ChildServer> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve-child', protocol], {
+    execArgv: ['--expose-gc', '--import=tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting: ((s: Snapshot) => void)[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${protocol}: the server child did not report within 60 s`)), 60_000);
+    child.once('exit', (code) => reject(new Error(`${protocol}: the server child exited (code ${String(code)}) before it listened`)));
+    child.on('message', (m: FromChild) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve({
+          host: m.host,
+          port: m.port,
+          ...(m.certPem ? { certPem: m.certPem } : {}),
+          cold: m.cold,
+          first: m.first,
+          ask: (q) =>
+            new Promise<Snapshot>((res, rej) => {
+              if (!child.connected) return rej(new Error(`${protocol}: the server child is gone`));
+              waiting.push(res);
+              child.send(q);
+            }),
+        });
+      } else waiting.shift()?.(m.snap);
+    });
+  });
+}
 
 async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: number, every: number, seed: number): Promise<void> {
   const suite = await loadSuite(protocol);
@@ -70,8 +153,8 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
   const profile = suite.fastProfile;
   let clock: VirtualClock | undefined;
   let target: FuzzTarget;
-  let server: RunningServer | undefined;
-  const cold = snapshot(0, undefined);
+  let server: ChildServer | undefined;
+  let cold = snapshot(0, undefined);
   if (mode === 'in-process') {
     const core = create({ profile });
     clock = new VirtualClock();
@@ -80,7 +163,8 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
     target = { url: `memory:${protocol}`, driver: mem.driver, connect: mem.connect, clock };
     console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases in process (memory driver, virtual time), seed ${seed}`);
   } else {
-    server = await start({ host: '127.0.0.1', port: 0, profile });
+    server = await forkServer(protocol);
+    cold = server.cold;
     const ov = overlapCloses(driverFor(suite.transport));
     target = {
       url: `${suite.transport}://127.0.0.1:${server.port}`,
@@ -88,11 +172,13 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
       connect: { host: server.host, port: server.port, connectTimeoutMs: 5000, ...(server.certPem ? { ca: server.certPem, serverName: 'localhost' } : {}) },
       drain: () => ov.drain(),
     };
-    console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases over ${suite.transport.toUpperCase()} on loopback (${target.url}, server in this process), seed ${seed}`);
+    console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases over ${suite.transport.toUpperCase()} on loopback (${target.url}, server in a child process: its figures), seed ${seed}`);
   }
-  console.log(`  cases   heap MB  rss MB  vtimers  active handles`);
-  const first = snapshot(0, clock);
-  console.log(row(first));
+  const clientHeap = () => (server ? process.memoryUsage().heapUsed / 1048576 : undefined);
+  console.log(`  cases   heap MB  rss MB  vtimers  ${server ? 'fuzzer MB  ' : ''}active handles`);
+  const first = server ? server.first : snapshot(0, clock);
+  console.log(row(first, clientHeap()));
+  const rows: Promise<void>[] = [];
   let next = every;
   let warm: Snapshot | undefined;
   const started = performance.now();
@@ -107,20 +193,33 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
       onProgress: (p) => {
         if (p.stats.cases >= next) {
           next += every;
-          const snap = snapshot(p.stats.cases, clock);
-          warm ??= snap;
-          console.log(row(snap));
+          const at = p.stats.cases;
+          const fuzzerMb = clientHeap();
+          const got = server ? server.ask({ type: 'snap', cases: at }) : Promise.resolve(snapshot(at, clock));
+          rows.push(
+            got.then((snap) => {
+              warm ??= snap;
+              console.log(row(snap, fuzzerMb));
+            }),
+          );
         }
       },
     });
   } finally {
-    await server?.stop();
+    await Promise.all(rows);
   }
-  // Let closed sockets and the server's timers go before the last snapshot.
-  await new Promise((r) => setTimeout(r, 200));
   for (const f of result.findings) console.log(`  finding: ${f.rule} (${f.verdict}) after ${f.foundAfter.cases} cases: ${f.message.split('\n')[0]!.slice(0, 200)}`);
-  const end = snapshot(result.stats.cases, clock);
-  console.log(row(end));
+  let end: Snapshot;
+  if (server) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const fuzzerMb = clientHeap();
+    // The child stops the server and lets its sockets and timers go before its last snapshot.
+    end = await server.ask({ type: 'stop', cases: result.stats.cases });
+    console.log(row(end, fuzzerMb));
+  } else {
+    end = snapshot(result.stats.cases, clock);
+    console.log(row(end));
+  }
   const s = (performance.now() - started) / 1000;
   console.log(
     `  end: ${result.stats.cases.toLocaleString('en-US')} cases in ${s.toFixed(1)} s (${Math.round(result.stats.cases / s)} cases/s), ${result.findings.length} findings${result.stopped ? ` (stopped: ${result.stopped})` : ''}, ` +
@@ -128,11 +227,17 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
   );
 }
 
-const cases = intArg('cases', 10_000);
-const every = intArg('every', 1_000);
-const seed = intArg('seed', 1);
-const modes = stringArg('modes', 'in-process,sockets').split(',').map((m) => m.trim()).filter(Boolean);
-for (const m of modes) if (m !== 'in-process' && m !== 'sockets') throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (in-process, sockets)`);
-const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
-console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
-for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed);
+/** Runs the soak over the protocols and modes given on the command line. */
+async function main(): Promise<void> {
+  const cases = intArg('cases', 10_000);
+  const every = intArg('every', 1_000);
+  const seed = intArg('seed', 1);
+  const modes = stringArg('modes', 'in-process,sockets').split(',').map((m) => m.trim()).filter(Boolean);
+  for (const m of modes) if (m !== 'in-process' && m !== 'sockets') throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (in-process, sockets)`);
+  const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
+  console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
+  for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed);
+}
+
+const child = process.argv.indexOf('--serve-child');
+await (child >= 0 ? serveChild(process.argv[child + 1] ?? '') : main());
