@@ -23,7 +23,10 @@
  * Options: --cases N (cases per protocol and mode, default 10,000), --every K
  * (snapshot interval, default 1,000), --protocols a,b (default: every
  * protocol with a reference core), --modes in-process,sockets (default
- * both), --seed S (default 1).
+ * both), --seed S (default 1), --tolerance-ms T (the profile's `toleranceMs`
+ * over the suite's fast profile, checked like a profile file; default the fast
+ * profile's own: a wider tolerance keeps a heavily loaded machine's late
+ * reactions from becoming timing findings, at the cost of longer waits).
  * Run as `node --expose-gc --import=tsx bench/soak.ts` for exact heap
  * figures (without --expose-gc the heap includes garbage).
  */
@@ -33,6 +36,7 @@ import { driverFor } from '../harness/drivers/index.js';
 import { createMemoryTarget } from '../harness/drivers/memory.js';
 import { VirtualClock } from '../harness/engine/clock.js';
 import { listProtocols, loadReferenceCore, loadReferenceServer, loadSuite } from '../harness/engine/registry.js';
+import { checkProfileData } from '../harness/engine/profile.js';
 import { runCampaign, type FuzzTarget } from '../harness/fuzz/campaign.js';
 import { overlapCloses } from '../harness/fuzz/overlap.js';
 import { intArg, stringArg } from './_stats.js';
@@ -73,17 +77,16 @@ type FromChild =
 
 /**
  * The server child: starts `protocol`'s reference server on loopback with the
- * suite's fast profile, reports where it listens, answers snapshot requests,
+ * profile it is given (the parent's, as JSON), reports where it listens, answers snapshot requests,
  * and on `stop` (or when the parent goes away) stops the server, waits for its
  * sockets and timers to go, reports a last snapshot and exits.
  */
-async function serveChild(protocol: string): Promise<void> {
+async function serveChild(protocol: string, profile: object): Promise<void> {
   const send = (m: FromChild) => process.send!(m);
-  const suite = await loadSuite(protocol);
   const start = await loadReferenceServer(protocol);
   if (!start) throw new Error(`${protocol}: no reference server`);
   const cold = snapshot(0, undefined);
-  const server = await start({ host: '127.0.0.1', port: 0, profile: suite.fastProfile });
+  const server = await start({ host: '127.0.0.1', port: 0, profile });
   let stopping = false;
   const stop = async (cases: number) => {
     if (stopping) return;
@@ -111,9 +114,9 @@ interface ChildServer {
   ask(m: ToChild): Promise<Snapshot>;
 }
 
-/** Forks this script as `protocol`'s server child and waits until it listens (deadline 60 s). */
-function forkServer(protocol: string): Promise<ChildServer> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve-child', protocol], {
+/** Forks this script as `protocol`'s server child with `profile` and waits until it listens (deadline 60 s). */
+function forkServer(protocol: string, profile: object): Promise<ChildServer> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve-child', protocol, '--profile-json', JSON.stringify(profile)], {
     execArgv: ['--expose-gc', '--import=tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -142,7 +145,7 @@ function forkServer(protocol: string): Promise<ChildServer> {
   });
 }
 
-async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: number, every: number, seed: number): Promise<void> {
+async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: number, every: number, seed: number, tolerance: number | undefined): Promise<void> {
   const suite = await loadSuite(protocol);
   const create = await loadReferenceCore(protocol);
   const start = await loadReferenceServer(protocol);
@@ -150,7 +153,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
     console.log(`${protocol}: no reference server or no fuzz generators; skipped`);
     return;
   }
-  const profile = suite.fastProfile;
+  const profile = tolerance === undefined ? suite.fastProfile : checkProfileData(suite, { toleranceMs: tolerance }, '--tolerance-ms', suite.fastProfile);
   let clock: VirtualClock | undefined;
   let target: FuzzTarget;
   let server: ChildServer | undefined;
@@ -163,7 +166,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
     target = { url: `memory:${protocol}`, driver: mem.driver, connect: mem.connect, clock };
     console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases in process (memory driver, virtual time), seed ${seed}`);
   } else {
-    server = await forkServer(protocol);
+    server = await forkServer(protocol, profile);
     cold = server.cold;
     const ov = overlapCloses(driverFor(suite.transport));
     target = {
@@ -174,6 +177,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
     };
     console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases over ${suite.transport.toUpperCase()} on loopback (${target.url}, server in a child process: its figures), seed ${seed}`);
   }
+  if (tolerance !== undefined) console.log(`  profile: the fast profile with toleranceMs ${tolerance}`);
   const clientHeap = () => (server ? process.memoryUsage().heapUsed / 1048576 : undefined);
   console.log(`  cases   heap MB  rss MB  vtimers  ${server ? 'fuzzer MB  ' : ''}active handles`);
   const first = server ? server.first : snapshot(0, clock);
@@ -232,12 +236,13 @@ async function main(): Promise<void> {
   const cases = intArg('cases', 10_000);
   const every = intArg('every', 1_000);
   const seed = intArg('seed', 1);
+  const tolerance = process.argv.includes('--tolerance-ms') ? intArg('tolerance-ms', 1) : undefined;
   const modes = stringArg('modes', 'in-process,sockets').split(',').map((m) => m.trim()).filter(Boolean);
   for (const m of modes) if (m !== 'in-process' && m !== 'sockets') throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (in-process, sockets)`);
   const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
   console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
-  for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed);
+  for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed, tolerance);
 }
 
 const child = process.argv.indexOf('--serve-child');
-await (child >= 0 ? serveChild(process.argv[child + 1] ?? '') : main());
+await (child >= 0 ? serveChild(process.argv[child + 1] ?? '', JSON.parse(stringArg('profile-json', '{}')) as object) : main());
