@@ -55,6 +55,12 @@ export interface CorePumpOptions {
   readonly wire: WireActions;
   readonly log: (level: PumpLogLevel, msg: string, data?: Record<string, unknown>) => void;
   /**
+   * Whether the core's `log` actions reach {@link log} (default true). A host
+   * with no log sink sets false: they are then dropped before a record is
+   * built (some cores log every chunk they receive).
+   */
+  readonly coreLogs?: boolean;
+  /**
    * Timers of the pump (the core's one timer, deferred rounds): default the
    * process's clock; a `VirtualClock` for in-process runs. Its time base
    * may differ from {@link now}'s: only delays (ms) are taken from it.
@@ -186,7 +192,7 @@ export class CorePump {
     const wire = this.opts.wire;
     switch (act.type) {
       case 'log':
-        this.opts.log(act.level, act.msg, { source: 'core', ...(act.data ? { data: act.data } : {}) });
+        if (this.opts.coreLogs !== false) this.opts.log(act.level, act.msg, act.data ? { source: 'core', data: act.data } : { source: 'core' });
         return;
       case 'send':
         if (!this.stopped) wire.send(act);

@@ -6,7 +6,7 @@
  * no clock and does no I/O (aioquic's `receive_datagram` / `datagrams_to_send`
  * shape, STYLE.md).
  */
-import type { TraceEvent } from './trace.js';
+import { toHex, type TraceEvent } from './trace.js';
 
 /** An action a core asks its host to perform. */
 export type ServerAction =
@@ -64,7 +64,7 @@ export interface ServerCore {
 export function actionToEvent(act: ServerAction, t: number): TraceEvent | undefined {
   switch (act.type) {
     case 'send':
-      return { type: 'data', t, conn: act.conn, stream: act.stream, dir: 's2c', hex: Buffer.from(act.bytes).toString('hex') };
+      return { type: 'data', t, conn: act.conn, stream: act.stream, dir: 's2c', hex: toHex(act.bytes) };
     case 'fin':
       return { type: 'stream_fin', t, conn: act.conn, stream: act.stream, dir: 's2c' };
     case 'reset':
@@ -72,7 +72,7 @@ export function actionToEvent(act: ServerAction, t: number): TraceEvent | undefi
     case 'stop_sending':
       return { type: 'stream_reset', t, conn: act.conn, stream: act.stream, dir: 'c2s', kind: 'stop_sending', code: act.code };
     case 'dgram':
-      return { type: 'dgram', t, conn: act.conn, dir: 's2c', hex: Buffer.from(act.bytes).toString('hex') };
+      return { type: 'dgram', t, conn: act.conn, dir: 's2c', hex: toHex(act.bytes) };
     case 'close':
       return { type: 'conn_close', t, conn: act.conn, by: 'server', isApp: true, code: act.code, reason: act.reason };
     case 'log':

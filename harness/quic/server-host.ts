@@ -143,6 +143,19 @@ interface StreamState {
   localAbort: boolean;
   /** Writes handed to the library and not yet completed. */
   pendingWrites: number;
+  /**
+   * When each pending write was handed to the library (trace µs), oldest
+   * first: a stream's writes complete in order (WHATWG WritableStream), so
+   * a completion removes the first.
+   */
+  readonly writeStarts: number[];
+  /** Leading entries of {@link writeStarts} whose send timeout already passed (and was judged). */
+  overdueWrites: number;
+  /** The stream's one stall timer: armed at or before the send deadline of its oldest write not yet judged. */
+  stallTimer: NodeJS.Timeout | undefined;
+  /** Settles a write handed to the library (made once per stream: no closures per write). */
+  onWritten: (() => void) | undefined;
+  onWriteFailed: ((err: unknown) => void) | undefined;
   /** A stall was reported for the current run of pending writes. */
   stallReported: boolean;
 }
@@ -274,6 +287,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       dgram: (a) => wire.dgram?.(a),
     },
     log,
+    coreLogs: opts.log !== undefined,
   });
   const feed = (ev: TraceEvent): void => pumper.feed(ev);
 
@@ -288,6 +302,8 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   ): void => {
     if (cs.closed) return;
     cs.closed = true;
+    // Nothing is judged on a closed connection (onStallTimer): its streams' stall timers go now.
+    for (const st of cs.streams.values()) disarmStall(st);
     const ev = trace.record<ConnCloseEvent>({ type: 'conn_close', conn: cs.id, by, isApp, code, reason });
     log('info', 'conn close', { conn: cs.id, peer: cs.peer, by, isApp, code, reason });
     feed(ev);
@@ -318,11 +334,20 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
 
   // ---- streams ------------------------------------------------------------
 
+  /** Clears a stream's stall timer, if armed. */
+  const disarmStall = (st: StreamState): void => {
+    if (st.stallTimer === undefined) return;
+    clearTimeout(st.stallTimer);
+    stallTimers.delete(st.stallTimer);
+    st.stallTimer = undefined;
+  };
+
   /** Forgets a stream once both of its sides are done and no write is pending. */
   const maybePrune = (cs: ConnState, st: StreamState): void => {
     if (st.readEnded && st.writeEnded && st.pendingWrites === 0 && cs.streams.get(st.id) === st) {
       cs.streams.delete(st.id);
       cs.ended.add(st.id);
+      disarmStall(st);
     }
   };
 
@@ -382,6 +407,11 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       readEnded: !serverCanRead,
       localAbort: false,
       pendingWrites: 0,
+      writeStarts: [],
+      overdueWrites: 0,
+      stallTimer: undefined,
+      onWritten: undefined,
+      onWriteFailed: undefined,
       stallReported: false,
     };
     cs.streams.set(id, st);
@@ -461,6 +491,56 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
     return cs;
   };
 
+  /**
+   * The send timeout of a stream's writes (`core.sendTimeoutMs`): a write
+   * not completed that long after it was handed to the library is a stall,
+   * reported once per run of pending writes (until a write completes). One
+   * lazy timer per stream, not one per write: it is armed when a write
+   * finds none, left to run when writes complete, and on firing judges the
+   * writes whose deadline passed, then re-arms for the next pending one.
+   */
+  const sendTimeoutUs = (): number | undefined => {
+    const ms = core.sendTimeoutMs;
+    return ms !== undefined && Number.isFinite(ms) && ms >= 0 ? Math.min(MAX_TIMER_MS, Math.ceil(ms)) * 1000 : undefined;
+  };
+
+  const armStall = (cs: ConnState, st: StreamState, atUs: number): void => {
+    const delayMs = Math.max(0, Math.ceil((atUs - trace.now()) / 1000));
+    const timer = setTimeout(() => {
+      stallTimers.delete(timer);
+      st.stallTimer = undefined;
+      onStallTimer(cs, st);
+    }, delayMs);
+    st.stallTimer = timer;
+    stallTimers.add(timer);
+  };
+
+  const onStallTimer = (cs: ConnState, st: StreamState): void => {
+    const timeoutUs = sendTimeoutUs();
+    if (timeoutUs === undefined || cs.closed || stopRequested) return;
+    const now = trace.now();
+    const starts = st.writeStarts;
+    let due = false;
+    while (st.overdueWrites < starts.length && starts[st.overdueWrites]! + timeoutUs <= now) {
+      st.overdueWrites++;
+      due = true;
+    }
+    if (st.overdueWrites < starts.length) armStall(cs, st, starts[st.overdueWrites]! + timeoutUs);
+    if (!due || st.stallReported) return;
+    st.stallReported = true;
+    log('debug', 'send stalled', { conn: cs.id, stream: st.id });
+    pumper.sendStalled(cs.id, st.id);
+  };
+
+  /** A write of `st` completed (`ok`) or failed: the oldest pending one, writes complete in order. */
+  const settleWrite = (cs: ConnState, st: StreamState, ok: boolean): void => {
+    st.pendingWrites--;
+    st.writeStarts.shift();
+    if (st.overdueWrites > 0) st.overdueWrites--;
+    if (ok) st.stallReported = false;
+    maybePrune(cs, st);
+  };
+
   const doSend = (cs: ConnState, stream: number, bytes: Uint8Array): void => {
     const st = streamFor(cs, stream, 'send');
     if (!st) return;
@@ -469,44 +549,21 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
       return;
     }
     if (bytes.byteLength === 0) return; // a zero-length write sends nothing (NOTES.md)
-    const copy = Uint8Array.from(bytes);
-    trace.record<DataEvent>({ type: 'data', conn: cs.id, stream, dir: 's2c', hex: toHex(copy) });
+    const copy = new Uint8Array(bytes);
+    const ev = trace.record<DataEvent>({ type: 'data', conn: cs.id, stream, dir: 's2c', hex: toHex(copy) });
     st.pendingWrites++;
-    let stall: NodeJS.Timeout | undefined;
-    const settle = (): void => {
-      st.pendingWrites--;
-      maybePrune(cs, st);
-      if (stall) {
-        clearTimeout(stall);
-        stallTimers.delete(stall);
-        stall = undefined;
-      }
+    st.writeStarts.push(ev.t);
+    st.onWritten ??= () => settleWrite(cs, st, true);
+    st.onWriteFailed ??= (err: unknown) => {
+      settleWrite(cs, st, false);
+      log('debug', 'write failed', { conn: cs.id, stream: st.id, error: errorText(err) });
     };
     // The write first (the library sends synchronously from here), the stall timer after it: off the answer's path.
-    // Its callbacks run later (a promise), so the timer is armed before they can clear it.
-    writerOf(st)
-      .write(copy)
-      .then(
-        () => {
-          settle();
-          st.stallReported = false;
-        },
-        (err: unknown) => {
-          settle();
-          log('debug', 'write failed', { conn: cs.id, stream, error: errorText(err) });
-        },
-      );
-    const timeoutMs = core.sendTimeoutMs;
-    if (timeoutMs !== undefined && Number.isFinite(timeoutMs) && timeoutMs >= 0) {
-      stall = setTimeout(() => {
-        if (stall) stallTimers.delete(stall);
-        stall = undefined;
-        if (cs.closed || st.stallReported || stopRequested) return;
-        st.stallReported = true;
-        log('debug', 'send stalled', { conn: cs.id, stream });
-        pumper.sendStalled(cs.id, stream);
-      }, Math.min(MAX_TIMER_MS, Math.ceil(timeoutMs)));
-      stallTimers.add(stall);
+    // Its callbacks run later (a promise), so a write cannot settle before its start is queued.
+    writerOf(st).write(copy).then(st.onWritten, st.onWriteFailed);
+    if (st.stallTimer === undefined && !stopRequested) {
+      const timeoutUs = sendTimeoutUs();
+      if (timeoutUs !== undefined) armStall(cs, st, ev.t + timeoutUs);
     }
   };
 

@@ -46,7 +46,7 @@ export class ProtonServerCore implements ServerCore {
 
   poll(t: number): ServerAction[] {
     this.flushOwn();
-    const out = this.pending.splice(0);
+    const out = this.pending.length === 0 ? [] : this.pending.splice(0);
     for (const act of this.model.due(t)) {
       const ev = actionToEvent(act, t);
       if (this.fault) {
@@ -70,9 +70,14 @@ export class ProtonServerCore implements ServerCore {
 
   /** Feeds the model the actions of the last {@link poll} (its own output, as `s2c` events), in order. */
   private flushOwn(): void {
-    if (this.own.length === 0) return;
-    const evs = this.own.splice(0);
-    for (const ev of evs) this.model.input(ev, -1);
+    const own = this.own;
+    if (own.length === 0) return;
+    // The model never calls back into this core, so `own` cannot grow while it is fed; a throw drops the rest.
+    try {
+      for (let i = 0; i < own.length; i++) this.model.input(own[i]!, -1);
+    } finally {
+      own.length = 0;
+    }
   }
 
   nextTimer(): number | undefined {
