@@ -173,6 +173,11 @@ export class BareStream {
     this.reader.closed.catch(noop);
   }
 
+  /** Writes `bytes` and expects no answer (e.g. a Proton discriminator, which the server does not acknowledge). */
+  async send(bytes: Uint8Array): Promise<void> {
+    await this.writer.write(bytes);
+  }
+
   /** Writes `bytes` and resolves with the next `bytes.length` bytes read back. */
   async roundTrip(bytes: Uint8Array): Promise<Uint8Array> {
     await this.writer.write(bytes);

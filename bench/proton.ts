@@ -17,7 +17,12 @@
  *      - driver → echo: the driver against the bare echo server, which
  *        splits the overhead: driver→echo / bare→echo is the client side
  *        (driver + trace), driver→Proton / driver→echo the server side
- *        (generic host + Proton core + its trace).
+ *        (generic host + Proton core + its trace);
+ *      - bare → Proton: the bare client against a second Proton reference
+ *        server (one live connection per server, PROTON-2.2), identifying
+ *        its stream first: bare→Proton / bare→echo is the reference
+ *        server's round trip over bare QUIC's with the same client, the
+ *        server side measured directly (issue 13's target: ≤ 1.10).
  *    Each answer is checked (the ack or echo equals the id sent, nothing
  *    else arrives), so the bench cannot time nothing. Variants run in
  *    alternating batches (`--batch`, order rotated every round) so that the
@@ -314,11 +319,15 @@ async function driverVariant(name: string, port: number, ca: string, discriminat
   };
 }
 
-/** A bare QUICClient with one stream against the bare echo server. */
-async function bareVariant(name: string, port: number, ca: string): Promise<RoundTripVariant> {
+/**
+ * A bare QUICClient with one stream, against the bare echo server or (with a
+ * `discriminator`, written first to identify the stream) the Proton server.
+ */
+async function bareVariant(name: string, port: number, ca: string, discriminator?: number): Promise<RoundTripVariant> {
   const client = await bareConnect({ host: HOST, port, alpn: ALPN, serverName: SERVER_NAME, ca, timers: TIMERS, timerMs: CONNECT_TIMEOUT_MS });
   const unregister = onCleanup(name, () => bareClose(client, CLOSE_DEADLINE_MS));
   const stream = new BareStream(client);
+  if (discriminator !== undefined) await stream.send(new Uint8Array([discriminator]));
   return {
     name,
     nextId: 1,
@@ -510,6 +519,9 @@ async function main(): Promise<void> {
   // 1 + 2: servers for the round trips and handshakes.
   const proton: ProtonServer = await startProtonServer({ profile: fastProfile, cert: id.certPem, key: id.keyPem });
   const unregisterProton = onCleanup('Proton reference server', () => settlesWithin(proton.stop(), CLOSE_DEADLINE_MS));
+  // A second Proton server for the bare client: Proton allows one live connection per server (PROTON-2.2).
+  const proton2: ProtonServer = await startProtonServer({ profile: fastProfile, cert: id.certPem, key: id.keyPem });
+  const unregisterProton2 = onCleanup('second Proton reference server', () => settlesWithin(proton2.stop(), CLOSE_DEADLINE_MS));
   const echo: EchoServer = await startEchoServer({ host: HOST, alpn: ALPN, certPem: id.certPem, keyPem: id.keyPem, timers: TIMERS });
   const unregisterEcho = onCleanup('bare echo server', () => echo.stop(CLOSE_DEADLINE_MS));
 
@@ -519,15 +531,16 @@ async function main(): Promise<void> {
     await bareVariant('bare client → bare echo server', echo.port, ca),
     await driverVariant('driver → Proton reference server', proton.port, ca, Discriminator.Event),
     await driverVariant('driver → bare echo server', echo.port, ca, undefined),
+    await bareVariant('bare client → Proton reference server', proton2.port, ca, Discriminator.Event),
   ];
   const rt = await interleave(rtVariants, opts);
-  const closesDuringRt = proton.trace.events.filter((e) => e.type === 'conn_close');
+  const closesDuringRt = [...proton.trace.events, ...proton2.trace.events].filter((e) => e.type === 'conn_close');
   if (closesDuringRt.length > 0) throw new Error(`the Proton connection closed during the round trips: ${JSON.stringify(closesDuringRt[0])}`);
   for (const v of rtVariants) {
     if (!(await v.close())) throw new Error(`${v.name}: close did not finish in ${String(CLOSE_DEADLINE_MS)} ms`);
   }
   // The Proton server must have seen one valid connection and no violation (it closes on any).
-  const protonCloses = proton.trace.events.filter((e) => e.type === 'conn_close' && e.by === 'server');
+  const protonCloses = [...proton.trace.events, ...proton2.trace.events].filter((e) => e.type === 'conn_close' && e.by === 'server');
   if (protonCloses.length > 0) throw new Error(`Proton server closed a connection during the round trips: ${JSON.stringify(protonCloses[0])}`);
 
   // 2. Handshakes (after the round-trip connections are gone: Proton allows one live connection, PROTON-2.2).
@@ -543,9 +556,11 @@ async function main(): Promise<void> {
 
   unregisterEcho();
   unregisterProton();
+  unregisterProton2();
   const stoppedEcho = await echo.stop(CLOSE_DEADLINE_MS);
   const stoppedProton = await settlesWithin(proton.stop(), CLOSE_DEADLINE_MS);
-  if (!stoppedEcho || !stoppedProton) throw new Error('a bench server did not stop in time');
+  const stoppedProton2 = await settlesWithin(proton2.stop(), CLOSE_DEADLINE_MS);
+  if (!stoppedEcho || !stoppedProton || !stoppedProton2) throw new Error('a bench server did not stop in time');
 
   // 3. Suite.
   const suiteRuns: SuiteRun[] = [];
@@ -583,11 +598,15 @@ async function main(): Promise<void> {
       }),
     ),
   );
-  const [bareRt, protonRt, driverEchoRt] = rtStats as [Stats, Stats, Stats];
+  const [bareRt, protonRt, driverEchoRt, bareProtonRt] = rtStats as [Stats, Stats, Stats, Stats];
   out.push(
     `   split of driver→Proton over baseline (medians): client side (driver+trace) ×${fmt(driverEchoRt.median / bareRt.median, 2)} ` +
       `(${signed(driverEchoRt.median - bareRt.median)} µs), server side (host+core) ×${fmt(protonRt.median / driverEchoRt.median, 2)} ` +
       `(${signed(protonRt.median - driverEchoRt.median)} µs)`,
+  );
+  out.push(
+    `   the reference server alone (bare client → Proton ÷ bare client → echo, same client): ×${fmt(bareProtonRt.median / bareRt.median, 2)} ` +
+      `(${signed(bareProtonRt.median - bareRt.median)} µs), per-round ratio median ${fmt(median(rt.batchMedians[3]!.map((m, r) => m / baseBatches[r]!)), 3)}`,
   );
 
   const hsStats = hs.map(stats);
