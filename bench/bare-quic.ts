@@ -178,6 +178,19 @@ export class BareStream {
     await this.writer.write(bytes);
   }
 
+  /**
+   * Ends the stream both ways: FIN, then reads (dropping the bytes) until the
+   * server's FIN. A Proton server calls an abort of an open stream a
+   * violation (PROTON-8.3, 8.6), so a client ends its streams before it closes.
+   */
+  async end(): Promise<void> {
+    await this.writer.close();
+    for (;;) {
+      const r = await this.reader.read();
+      if (r.done) return;
+    }
+  }
+
   /** Writes `bytes` and resolves with the next `bytes.length` bytes read back. */
   async roundTrip(bytes: Uint8Array): Promise<Uint8Array> {
     await this.writer.write(bytes);
