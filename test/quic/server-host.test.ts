@@ -386,6 +386,24 @@ t.test('send timeout: sendStalled reaches the core', async (t) => {
   w.releaseLock();
 });
 
+t.test('send timeout: a write that blocks after others completed stalls at its own deadline, not the first write\'s', async (t) => {
+  const core = new TestCore({ sendTimeoutMs: 300 });
+  const h = await host(core);
+  const { client: c, closed } = await client(h.port, { initialMaxStreamDataBidiLocal: 8 * 1024 });
+  const s = c.connection.newStream('bidi');
+  const w = s.writable.getWriter();
+  await w.write(Uint8Array.of(0x01)); // echoed: a write that completes (the stream's stall timer is armed for it)
+  await waitFor(h.trace, (e) => e.type === 'data' && e.dir === 's2c' && e.hex === '01');
+  await new Promise((r) => setTimeout(r, 150));
+  await w.write(Uint8Array.of(0xbb)); // 256 KiB against an 8 KiB window: blocks; the client never reads
+  t.same(await closed, { isApp: true, errorCode: 4, reason: 'IO_TIMEOUT' });
+  t.same(core.stalls, [{ conn: 0, stream: 0 }], 'one stall');
+  const firstBlocked = h.trace.events.find((e) => e.type === 'data' && e.dir === 's2c' && e.hex.length > 2);
+  const close = h.trace.events.find((e) => e.type === 'conn_close');
+  t.ok(firstBlocked && close && close.t - firstBlocked.t >= 300_000, `stalled no earlier than 300 ms after the blocked write (${close && firstBlocked ? close.t - firstBlocked.t : NaN} µs)`);
+  w.releaseLock();
+});
+
 t.test('garbage datagrams and a vanished client do not hurt the host', async (t) => {
   const core = new TestCore();
   const h = await host(core, { idleTimeoutMs: 400 });
