@@ -37,6 +37,7 @@ const FAULTS: readonly (readonly [fault: string, rule: RegExp, budget: number])[
   ['answers-out-of-order', /^GAROU-5\.2$/, 40],
   ['no-room-init', /^GAROU-7\.4$/, 40],
   ['no-demotion', /^GAROU-8\.3$/, 40],
+  ['early-demotion', /^GAROU-8\.3$/, 40],
   ['wrong-upload-ack', /^GAROU-10\.[12]$/, 80],
 ];
 /** Most commands a shrunk counterexample keeps. */

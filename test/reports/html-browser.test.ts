@@ -56,7 +56,8 @@ t.test(
     t.ok(existsSync(report), 'reports/proton.html written');
 
     const { default: puppeteer } = await import('puppeteer-core');
-    const browser = await puppeteer.launch({ executablePath: chromium!, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    // Chromium took over 30 s (puppeteer's default launch timeout) to start on a loaded 2-core machine.
+    const browser = await puppeteer.launch({ executablePath: chromium!, headless: true, timeout: 120_000, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
     t.teardown(() => browser.close());
     const page = await browser.newPage();
     await page.setViewport({ width: 1400, height: 1000 });
