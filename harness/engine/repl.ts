@@ -178,6 +178,26 @@ export function parseCommandLine<C>(line: string, parseSegment: (segment: string
   return out;
 }
 
+/** Command names of `names` starting with `prefix` (case-insensitive), in `names` order. */
+export function commandCompletions(names: readonly string[], prefix: string): string[] {
+  const p = prefix.toLowerCase();
+  return names.filter((n) => n.startsWith(p));
+}
+
+/**
+ * A `node:readline` completer over a whole line for clients whose arguments
+ * are not completed: completes the command name being typed in the last
+ * `;` segment (after an optional repeat count).
+ * @returns `[candidates, the word they complete]`; no candidates once the name is followed by a space.
+ */
+export function completeCommandName(names: readonly string[], line: string): [string[], string] {
+  const segment = line.slice(line.lastIndexOf(';') + 1).replace(/^\s+/, '');
+  const m = /^(?:\d+\s+)?(\S*)$/.exec(segment);
+  if (!m) return [[], ''];
+  const word = m[1]!;
+  return [commandCompletions(names, word), word];
+}
+
 /** True for a {@link ReplParseError}. */
 export function isReplParseError(r: unknown): r is ReplParseError {
   return typeof r === 'object' && r !== null && (r as { kind?: unknown }).kind === 'parse-error';

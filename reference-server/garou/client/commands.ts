@@ -16,7 +16,7 @@
  * `sleep SECS`, `close [REASON]` (Goodbye), `help`, `exit`.
  */
 
-import { isReplParseError, MAX_REPEAT, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
+import { commandCompletions, isReplParseError, MAX_REPEAT, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
 
 /** One argument kind: a u32 room id, a string word, the rest of the segment, a number of seconds, a choice. */
 type ArgKind = 'room' | 'word' | 'rest' | 'secs' | 'int' | readonly string[];
@@ -175,8 +175,7 @@ export function completeLine(line: string): [string[], string] {
   const segment = line.slice(line.lastIndexOf(';') + 1).replace(/^\s+/, '').replace(/^\d+\s+/, '');
   const words = segment.split(/\s+/);
   if (words.length <= 1) {
-    const w = (words[0] ?? '').toLowerCase();
-    return [COMMAND_NAMES.filter((n) => n.startsWith(w)), words[0] ?? ''];
+    return [commandCompletions(COMMAND_NAMES, words[0] ?? ''), words[0] ?? ''];
   }
   const name = words[0]!.toLowerCase();
   if (!(name in COMMANDS)) return [[], ''];

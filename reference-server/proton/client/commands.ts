@@ -11,7 +11,7 @@
  * case-insensitive, `commit` also takes `0x` hex ids.
  */
 
-import { isReplParseError, MAX_REPEAT, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
+import { isReplParseError, MAX_REPEAT, commandCompletions, completeCommandName, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
 
 /** Names of the REPL commands, in the order `help` lists them (seed "Available commands"). */
 export const COMMAND_NAMES = ['connect', 'send_event', 'commit', 'read_action', 'close', 'sleep', 'reset', 'help', 'exit'] as const;
@@ -148,8 +148,7 @@ export function parseLine(line: string): ParsedCommand[] | ParseError {
 
 /** Command names starting with `prefix` (case-insensitive), in {@link COMMAND_NAMES} order. */
 export function completions(prefix: string): string[] {
-  const p = prefix.toLowerCase();
-  return COMMAND_NAMES.filter((n) => n.startsWith(p));
+  return commandCompletions(COMMAND_NAMES, prefix);
 }
 
 /**
@@ -159,9 +158,5 @@ export function completions(prefix: string): string[] {
  *   name is followed by a space (arguments are not completed).
  */
 export function completeLine(line: string): [string[], string] {
-  const segment = line.slice(line.lastIndexOf(';') + 1).replace(/^\s+/, '');
-  const m = /^(?:\d+\s+)?(\S*)$/.exec(segment);
-  if (!m) return [[], ''];
-  const word = m[1]!;
-  return [completions(word), word];
+  return completeCommandName(COMMAND_NAMES, line);
 }

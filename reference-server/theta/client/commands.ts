@@ -22,7 +22,7 @@
  * - `sleep <secs>`, `close`, `help`, `exit`.
  */
 
-import { isReplParseError, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
+import { isReplParseError, commandCompletions, completeCommandName, parseCommandLine, replParseError, splitRepeat, type ReplParseError } from '../../../harness/engine/repl.js';
 
 /** Names of the REPL commands, in the order `help` lists them. */
 export const COMMAND_NAMES = ['connect', 'status', 'watch', 'replicate', 'upload', 'upload_random', 'heartbeat', 'sleep', 'close', 'help', 'exit'] as const;
@@ -145,14 +145,10 @@ export function parseLine(line: string): ParsedCommand[] | ParseError {
 
 /** Command names starting with `prefix` (case-insensitive). */
 export function completions(prefix: string): string[] {
-  const p = prefix.toLowerCase();
-  return COMMAND_NAMES.filter((n) => n.startsWith(p));
+  return commandCompletions(COMMAND_NAMES, prefix);
 }
 
 /** A `node:readline` completer: completes the command name of the last `;` segment. */
 export function completeLine(line: string): [string[], string] {
-  const segment = line.slice(line.lastIndexOf(';') + 1).replace(/^\s+/, '');
-  const m = /^(?:\d+\s+)?(\S*)$/.exec(segment);
-  if (!m) return [[], ''];
-  return [completions(m[1]!), m[1]!];
+  return completeCommandName(COMMAND_NAMES, line);
 }
