@@ -10,6 +10,7 @@
  * Used by suites/proton/fuzz/sequences.ts and suites/theta/fuzz/sequences.ts.
  */
 import fc from 'fast-check';
+import type { FuzzProgram } from './types.js';
 
 /** A builder that records the names of the commands that ran (`name`, or `name!` for a deviation). */
 interface Recording {
@@ -54,4 +55,24 @@ export function runSequence<M extends object>(builder: M, cmds: Iterable<fc.Comm
     ? `Runs ${ran.length} operation${ran.length > 1 ? 's' : ''} (${deviations} deviation${deviations === 1 ? '' : 's'})${after ? ` after ${after}` : ''}: ${ran.join(', ')}.`
     : `Runs ${after ? `${after} and ` : ''}no operation.`;
   return { ran, description };
+}
+
+/**
+ * The `sequences` generator of a protocol: `fc.commands` over valid
+ * operations (three times as often) and deviations, at most `maxCommands`,
+ * each list compiled eagerly against a fresh builder from `start` (which
+ * appends the set-up steps, described by `after`) into a program.
+ */
+export function sequencePrograms<M extends { build(description: string): FuzzProgram }>(
+  valid: fc.Arbitrary<fc.Command<M, Record<string, never>>>,
+  deviation: fc.Arbitrary<fc.Command<M, Record<string, never>>>,
+  maxCommands: number,
+  start: () => M,
+  after?: string,
+): fc.Arbitrary<FuzzProgram> {
+  const one = fc.oneof({ arbitrary: valid, weight: 3 }, { arbitrary: deviation, weight: 1 });
+  return fc.commands([one], { maxCommands }).map((cmds) => {
+    const b = start();
+    return b.build(runSequence(b, cmds, after).description);
+  });
 }

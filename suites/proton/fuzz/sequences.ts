@@ -17,7 +17,7 @@
  * a path reproduce a counterexample without fast-check's `replayPath`.
  */
 import fc from 'fast-check';
-import { runSequence, sequenceCommand } from '../../../harness/fuzz/sequences.js';
+import { sequenceCommand, sequencePrograms } from '../../../harness/fuzz/sequences.js';
 import type { FuzzProgram } from '../../../harness/fuzz/types.js';
 import { Discriminator, DISCRIMINATORS, MAX_ITEM, type StreamKind } from '../codec.js';
 import type { ProtonProfile } from '../profile.js';
@@ -228,15 +228,12 @@ const deviation: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: identTimeout, weight: 1 },
 );
 
-/** Compiles a command list into a program: runs it against a fresh builder (model) and builds. */
-function compile(profile: ProtonProfile, cmds: Iterable<Cmd>): FuzzProgram {
-  const b = new ProtonProgramBuilder(profile, 'sequences');
-  b.connect(); // Every sequence starts connected: the commands then apply from the first one.
-  return b.build(runSequence(b, cmds).description);
-}
-
 /** Model-based sequences for a profile (name `sequences`): valid operations three times as often as deviations. */
 export function sequences(profile: ProtonProfile): fc.Arbitrary<FuzzProgram> {
-  const one = fc.oneof({ arbitrary: valid, weight: 3 }, { arbitrary: deviation, weight: 1 });
-  return fc.commands([one], { maxCommands: 14 }).map((cmds) => compile(profile, cmds));
+  // Every sequence starts connected: the commands then apply from the first one.
+  return sequencePrograms(valid, deviation, 14, () => {
+    const b = new ProtonProgramBuilder(profile, 'sequences');
+    b.connect();
+    return b;
+  });
 }

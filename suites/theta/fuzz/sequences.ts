@@ -16,7 +16,7 @@
  * command shrinker sees the same flags on replay (as suites/proton/fuzz/sequences.ts).
  */
 import fc from 'fast-check';
-import { runSequence, sequenceCommand } from '../../../harness/fuzz/sequences.js';
+import { sequenceCommand, sequencePrograms } from '../../../harness/fuzz/sequences.js';
 import type { FuzzProgram } from '../../../harness/fuzz/types.js';
 import type { ThetaProfile } from '../profile.js';
 import { aroundTimer, payload } from './_arbs.js';
@@ -190,15 +190,12 @@ const deviation: fc.Arbitrary<Cmd> = fc.oneof(
   { arbitrary: emptyAsset, weight: 1 },
 );
 
-function compile(profile: ThetaProfile, cmds: Iterable<Cmd>): FuzzProgram {
-  const b = new ThetaProgramBuilder(profile, 'sequences');
-  // Every sequence starts with a session: the heartbeat commands then apply from the first one.
-  b.hello(b.connect());
-  return b.build(runSequence(b, cmds, 'a handshake').description);
-}
-
 /** Model-based sequences for a profile (name `sequences`): valid operations three times as often as deviations. */
 export function sequences(profile: ThetaProfile): fc.Arbitrary<FuzzProgram> {
-  const one = fc.oneof({ arbitrary: valid, weight: 3 }, { arbitrary: deviation, weight: 1 });
-  return fc.commands([one], { maxCommands: 12 }).map((cmds) => compile(profile, cmds));
+  // Every sequence starts with a session: the heartbeat commands then apply from the first one.
+  return sequencePrograms(valid, deviation, 12, () => {
+    const b = new ThetaProgramBuilder(profile, 'sequences');
+    b.hello(b.connect());
+    return b;
+  }, 'a handshake');
 }
