@@ -8,7 +8,7 @@
  * it is taken out of the trace.
  */
 import t from 'tap';
-import { actionToEvent } from '../../harness/engine/server-core.js';
+import { simulate } from '../../harness/engine/sim.js';
 import type { DistributiveOmit, TraceEvent } from '../../harness/engine/trace.js';
 import type { Violation } from '../../harness/engine/types.js';
 import { createReferenceCore } from '../../reference-server/garou/index.js';
@@ -47,33 +47,9 @@ const script: Step[] = [
   [3001, { type: 'conn_close', conn: 1, by: 'client', isApp: true, code: 0, reason: '' }],
 ];
 
-/** Serves the script with the reference core: the whole trace, client input and server output, in time order. */
+/** Serves the script with the reference core (harness/engine/sim.ts): the whole trace, client input and server output, in time order, to 3.5 s. */
 function serve(): TraceEvent[] {
-  const core = createReferenceCore({ profile });
-  const trace: TraceEvent[] = [];
-  const pollTo = (t: number): void => {
-    for (;;) {
-      const next = core.nextTimer();
-      if (next === undefined || next > t) break;
-      for (const a of core.poll(next)) {
-        const ev = actionToEvent(a, next);
-        if (ev) trace.push(ev);
-      }
-    }
-  };
-  for (const [ms, ev] of script) {
-    const t = ms * MS;
-    pollTo(t);
-    const full = { ...ev, t } as TraceEvent;
-    trace.push(full);
-    core.handle(full);
-    for (const a of core.poll(t)) {
-      const out = actionToEvent(a, t);
-      if (out) trace.push(out);
-    }
-  }
-  pollTo(3500 * MS);
-  return trace;
+  return simulate(createReferenceCore({ profile }), script.map(([ms, ev]) => ({ ...ev, t: ms * MS }) as TraceEvent), 3500 * MS);
 }
 
 /** Runs a fresh monitor over `trace` and to its end + 2 s. */
