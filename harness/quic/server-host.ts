@@ -828,6 +828,7 @@ export async function startQuicHost(opts: QuicHostOptions): Promise<QuicHost> {
   const boundPort = server.port as number;
   const recvBuffer = socket ? setSocketBuffers(socket, SOCKET_BUFFER_BYTES) : undefined;
   log('info', 'host started', { host: boundHost, port: boundPort, alpn: [...opts.alpn], ...(recvBuffer === undefined ? {} : { recvBuffer }) });
+  if (recvBuffer === undefined) log('warn', 'UDP socket buffers not enlarged (the library socket or the kernel refused): hundreds of connections may overflow the default buffer', { askedBytes: SOCKET_BUFFER_BYTES });
 
   const stop = (stopOpts: QuicHostStopOptions = {}): Promise<void> => {
     if (stopP) return stopP;
