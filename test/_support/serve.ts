@@ -18,7 +18,7 @@ export interface ServeProcess {
   stdout(): string;
   /** Everything written to stderr so far (banner, effective profile). */
   stderr(): string;
-  /** Sends SIGINT and resolves with the exit code. */
+  /** Sends SIGINT and resolves with the exit code (null when it had to be killed after 20 s). */
   interrupt(): Promise<number | null>;
 }
 
@@ -57,7 +57,14 @@ export async function serveProcess(t: Test, args: readonly string[]): Promise<Se
     stdout: () => stdout,
     stderr: () => stderr,
     interrupt: () => {
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      // A server that ignores SIGINT is killed after 20 s; its exit code is then null (fails an `equal(…, 0)`).
+      const exited = new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        child.once('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
       child.kill('SIGINT');
       return exited;
     },
