@@ -99,11 +99,30 @@ export interface Judgement {
   readonly nominal: number;
 }
 
+/**
+ * The records one trigger arms, with the least offsets after the trigger
+ * (µs) that a monitor's horizon look needs: the earliest a close can be
+ * owed and the earliest deadline, without an {@link Armed} per obligation.
+ * A model looking at every event keeps one per trigger of its state instead
+ * of a lookup by trigger name ({@link ObligationTable.trigger}).
+ */
+export interface TriggerRecords<Trigger extends string = string> {
+  readonly trigger: Trigger;
+  /** Records it arms, in table order (empty when none). */
+  readonly records: readonly ObligationRecord<Trigger>[];
+  /** Least nominal offset among its records that owe a close (µs after the trigger; Infinity when none does). */
+  readonly closeUs: number;
+  /** Least deadline offset among its records ({@link deadlineOf}; µs after the trigger; Infinity when none has one). */
+  readonly deadlineUs: number;
+}
+
 /** A validated set of obligation records, indexed by trigger. */
 export interface ObligationTable<Trigger extends string = string> {
   readonly records: readonly ObligationRecord<Trigger>[];
   /** Records a trigger arms, in table order (empty when none). */
   byTrigger(trigger: Trigger): readonly ObligationRecord<Trigger>[];
+  /** {@link byTrigger} with the trigger's least close and deadline offsets (one object per trigger, made once). */
+  trigger(trigger: Trigger): TriggerRecords<Trigger>;
   /** The record of a rule. @throws Error when the table has none. */
   byRule(rule: string): ObligationRecord<Trigger>;
 }
@@ -138,9 +157,26 @@ export function defineObligations<Trigger extends string>(records: readonly Obli
       triggers.set(t, list);
     }
   }
+  const indexed = new Map<Trigger, TriggerRecords<Trigger>>();
   return {
     records,
     byTrigger: (t) => triggers.get(t) ?? NONE,
+    trigger(t) {
+      let x = indexed.get(t);
+      if (x === undefined) {
+        const list = triggers.get(t) ?? NONE;
+        let closeUs = Infinity;
+        let deadlineUs = Infinity;
+        for (const r of list) {
+          if (r.owed.kind === 'close') closeUs = Math.min(closeUs, r.nominalMs * US_PER_MS);
+          const d = deadlineAt({ record: r, trigger: t, since: 0, subject: undefined });
+          if (!Number.isNaN(d)) deadlineUs = Math.min(deadlineUs, d);
+        }
+        x = { trigger: t, records: list, closeUs, deadlineUs };
+        indexed.set(t, x);
+      }
+      return x;
+    },
     byRule(rule) {
       const r = rules.get(rule);
       if (!r) throw new Error(`no obligation record for rule ${rule}`);

@@ -203,9 +203,30 @@ const HEX_VALUE = new Uint8Array(256).fill(255).map((v, c) => (c >= 0x30 && c <=
 
 /** {@link fromHex} for short strings, with the same result and the same error. */
 function fromShortHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
+  const out = new Uint8Array(hex.length >> 1);
+  decodeShortHex(hex, out);
+  return out;
+}
+
+/**
+ * {@link fromHex} with no allocation when the bytes fit in `scratch`: for a
+ * caller that decodes at every event and does not keep the bytes.
+ * @returns `scratch` when `hex.length / 2` bytes fit in it (they are its
+ *   first `hex.length / 2` bytes, valid until `scratch` is used again), else
+ *   a new array of exactly those bytes.
+ * @throws TypeError as {@link fromHex} does.
+ */
+export function fromHexInto(hex: string, scratch: Uint8Array): Uint8Array {
+  if (hex.length > 2 * scratch.length || hex.length > SHORT_HEX) return fromHex(hex);
+  if (hex.length % 2 !== 0) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
+  decodeShortHex(hex, scratch);
+  return scratch;
+}
+
+/** Decodes `hex` (of even length) into the start of `out`, in JavaScript. @throws TypeError as {@link fromHex} does. */
+function decodeShortHex(hex: string, out: Uint8Array): void {
   const n = hex.length;
-  if (n % 2 !== 0) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
-  const out = new Uint8Array(n >> 1);
   for (let i = 0; i < n; i += 2) {
     const a = hex.charCodeAt(i);
     const b = hex.charCodeAt(i + 1);
@@ -214,7 +235,6 @@ function fromShortHex(hex: string): Uint8Array {
     if (hi === 255 || lo === 255) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
     out[i >> 1] = (hi << 4) | lo;
   }
-  return out;
 }
 
 /** Monotonic clock in µs (integer), from `performance.now()`. */

@@ -105,7 +105,8 @@ export function commitAnswer(id: number): number {
  * calls (items may be split or coalesced across STREAM frames, PROTON-4.4).
  */
 export class ItemDecoder {
-  private buf = new Uint8Array(ITEM_SIZE);
+  /** The bytes of the incomplete item held, big-endian, as a number. */
+  private acc = 0;
   private len = 0;
 
   /** Bytes of an incomplete item held (0–3). */
@@ -116,18 +117,36 @@ export class ItemDecoder {
   /** Appends bytes; returns the items they complete, in order. */
   push(bytes: Uint8Array): number[] {
     const items: number[] = [];
-    for (const b of bytes) {
-      this.buf[this.len++] = b;
-      if (this.len === ITEM_SIZE) {
-        items.push(((this.buf[0]! << 24) | (this.buf[1]! << 16) | (this.buf[2]! << 8) | this.buf[3]!) >>> 0);
-        this.len = 0;
+    this.pushInto(bytes, 0, bytes.length, items);
+    return items;
+  }
+
+  /**
+   * {@link push} with no array per call, for a caller that decodes at every
+   * event: appends `bytes[from..to)` and writes the items they complete to
+   * `items[0..count)` (entries beyond are left as they were).
+   * @returns count, the number of items completed.
+   */
+  pushInto(bytes: Uint8Array, from: number, to: number, items: number[]): number {
+    let count = 0;
+    let acc = this.acc;
+    let len = this.len;
+    for (let i = from; i < to; i++) {
+      acc = (acc << 8) | bytes[i]!;
+      if (++len === ITEM_SIZE) {
+        items[count++] = acc >>> 0;
+        acc = 0;
+        len = 0;
       }
     }
-    return items;
+    this.acc = acc;
+    this.len = len;
+    return count;
   }
 
   /** Drops the incomplete item held, if any (a stream ended by RESET_STREAM, PROTON-8.3 `ends-stream`). */
   clear(): void {
+    this.acc = 0;
     this.len = 0;
   }
 }

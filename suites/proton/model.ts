@@ -18,7 +18,7 @@
  * time, the monitor judges by each record's window and names its rule.
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
-import { fromHex } from '../../harness/engine/trace.js';
+import { fromHexInto } from '../../harness/engine/trace.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
 import {
@@ -38,6 +38,7 @@ import {
   type Band,
   type ObligationRecord,
   type ObligationTable,
+  type TriggerRecords,
 } from '../../harness/engine/obligations.js';
 import {
   CloseCode,
@@ -160,6 +161,84 @@ type ProtonArmed = Armed<ProtonTrigger, Subject>;
 
 const NO_SUBJECT: Subject = {};
 
+/** The triggers a connection's state arms ({@link ProtonModel.scanArmed}), by field: what the model asks at every event, with no lookup by trigger name. */
+interface StateTriggers {
+  readonly handshake: TriggerRecords<ProtonTrigger>;
+  readonly streamVisible: TriggerRecords<ProtonTrigger>;
+  readonly eventId: TriggerRecords<ProtonTrigger>;
+  readonly commitRequest: TriggerRecords<ProtonTrigger>;
+  readonly actionItem: TriggerRecords<ProtonTrigger>;
+  readonly eventFin: TriggerRecords<ProtonTrigger>;
+  readonly commitFin: TriggerRecords<ProtonTrigger>;
+  readonly abortedEnd: TriggerRecords<ProtonTrigger>;
+  readonly partialItem: TriggerRecords<ProtonTrigger>;
+  readonly idleRequestStream: TriggerRecords<ProtonTrigger>;
+}
+
+/**
+ * Event ids received and not yet acknowledged, with their arrival times
+ * (µs), oldest first: a ring over one reused array of (id, t) pairs, so
+ * an id and its ack allocate nothing.
+ */
+class AckQueue {
+  private buf = new Float64Array(16);
+  private head = 0;
+  /** Ids held. */
+  length = 0;
+
+  /** The `i`-th oldest id held. */
+  id(i: number): number {
+    return this.buf[(this.head + 2 * i) & (this.buf.length - 1)]!;
+  }
+
+  /** Arrival time (µs) of the `i`-th oldest id held. */
+  t(i: number): number {
+    return this.buf[(this.head + 2 * i + 1) & (this.buf.length - 1)]!;
+  }
+
+  push(id: number, t: number): void {
+    let buf = this.buf;
+    if (2 * this.length === buf.length) {
+      // Full: double, oldest first at 0 (the capacity stays a power of two for the index mask).
+      const grown = new Float64Array(2 * buf.length);
+      for (let i = 0; i < 2 * this.length; i++) grown[i] = buf[(this.head + i) & (buf.length - 1)]!;
+      this.buf = buf = grown;
+      this.head = 0;
+    }
+    const at = (this.head + 2 * this.length) & (buf.length - 1);
+    buf[at] = id;
+    buf[at + 1] = t;
+    this.length++;
+  }
+
+  /** Drops the oldest id (none held: nothing). */
+  shift(): void {
+    if (this.length === 0) return;
+    this.head = (this.head + 2) & (this.buf.length - 1);
+    this.length--;
+  }
+
+  clear(): void {
+    this.head = 0;
+    this.length = 0;
+  }
+
+  /** The ids held, oldest first. */
+  ids(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.length; i++) out.push(this.id(i));
+    return out;
+  }
+}
+
+/** What {@link ProtonModel.input} returns when it finds nothing (most events): one shared, frozen empty list. */
+const NO_VIOLATIONS: readonly Violation[] = Object.freeze([]);
+
+/** The act judged by {@link ProtonModel.judged}, in words, from the item it answers (functions made once, not per act). */
+const ackText = (id: number | undefined): string => `ack ${itemHex(id!)}`;
+const answerText = (id: number | undefined): string => `answer ${itemHex(commitAnswer(id!))}`;
+const actionText = (item: number | undefined): string => `action item ${item!}`;
+
 /** Keys of the decoded frames ({@link ProtonModel.decoded}): one key per frame object. */
 type FrameKey = 'discriminator' | 'ignored' | 'unexpected' | 'event' | 'commit' | 'partial' | 'ack' | 'answer' | 'action';
 
@@ -188,7 +267,7 @@ interface StreamState {
   /** Event: last id received (0 before the first). */
   lastId: number;
   /** Event: ids received and not yet acknowledged, with arrival times. */
-  readonly acks: { id: number; t: number }[];
+  readonly acks: AckQueue;
   /** StateCommit: the outstanding request. */
   commit: { id: number; t: number } | undefined;
   /** Action: next counter value owed, and when the previous item (or identification) was. */
@@ -270,6 +349,22 @@ export const COVERAGE_LABELS: readonly string[] = [
   ...CLOSE_RULES.map((r) => `transition:close-owed-${r}`),
 ];
 
+/** Index of a coverage label in {@link COVERAGE_LABELS}. @throws Error when it is not one (a model bug). */
+function labelIndex(label: string): number {
+  const i = COVERAGE_LABELS.indexOf(label);
+  if (i < 0) throw new Error(`Proton model: ${label} is not a coverage label`);
+  return i;
+}
+
+/** The labels reached at every item (ProtonModel.coverHot). */
+const L_EVENT_ID = labelIndex('transition:event-id');
+const L_PIPELINED = labelIndex('state:acks-pipelined');
+const L_ACK = labelIndex('transition:ack');
+const L_COMMIT_REQUEST = labelIndex('transition:commit-request');
+const L_COMMIT_ANSWER = labelIndex('transition:commit-answer');
+const L_ACTION_ITEM = labelIndex('transition:action-item');
+const L_PARTIAL = labelIndex('state:partial-item');
+
 /**
  * The Proton state machine. See the module docstring for the two modes.
  * Methods return violations instead of throwing; an event that cannot be
@@ -291,14 +386,20 @@ export class ProtonModel {
   private frameCount = 0;
   /** {@link decoded}'s objects of the last data event, once made. */
   private frameObjects: Record<string, unknown>[] | undefined;
-  /** Coverage labels reached so far ({@link COVERAGE_LABELS}). */
+  /** Coverage labels reached so far ({@link COVERAGE_LABELS}), in the order reached. */
   private readonly covered = new Set<string>();
-  /**
-   * Per trigger, the least offsets (µs after the trigger) of its records:
-   * `closeUs` of a close's nominal time (Infinity when none owes a close),
-   * `deadlineUs` of a deadline ({@link deadlineOf}; Infinity when none has one).
-   */
-  private readonly bounds = new Map<ProtonTrigger, { readonly closeUs: number; readonly deadlineUs: number }>();
+  /** Per index of {@link COVERAGE_LABELS}, 1 once {@link coverHot} put it in {@link covered}. */
+  private readonly coveredBits = new Uint8Array(COVERAGE_LABELS.length);
+  /** The triggers of a connection's state, with their records and least offsets. */
+  private readonly tr: StateTriggers;
+  /** Profile `ioTimeoutStreams`, per request stream type (PROTON-7.1). */
+  private readonly ioTimeoutOn: { readonly event: boolean; readonly commit: boolean };
+  /** Violations found by the event being fed ({@link input}, {@link advance}); reused: copied out only when not empty. */
+  private readonly found: Violation[] = [];
+  /** Bytes of the data event being fed, when they fit (decoded in place: they never outlive the event). */
+  private readonly hexBuf = new Uint8Array(32);
+  /** Items the data event being fed completed (entries beyond its count are stale). */
+  private readonly items: number[] = [];
   /** Horizon of the last {@link scanArmed} without `out`: earliest close-timer nominal time (µs). */
   private hClose = Infinity;
   /** Horizon of the last {@link scanArmed} without `out`: earliest deadline (µs). */
@@ -314,16 +415,12 @@ export class ProtonModel {
     private readonly options: { readonly fullLook?: boolean } = {},
   ) {
     this.table = protonObligations(profile);
-    for (const r of this.table.records) {
-      for (const tr of r.triggers) {
-        const b = this.bounds.get(tr) ?? { closeUs: Infinity, deadlineUs: Infinity };
-        const deadlineMs = r.severity === 'must' ? r.must.latestMs : r.severity === 'should' ? r.should.latestMs : Infinity;
-        this.bounds.set(tr, {
-          closeUs: r.owed.kind === 'close' ? Math.min(b.closeUs, r.nominalMs * US) : b.closeUs,
-          deadlineUs: Math.min(b.deadlineUs, deadlineMs * US),
-        });
-      }
-    }
+    const tr = (t: ProtonTrigger) => this.table.trigger(t);
+    this.tr = {
+      handshake: tr('handshake'), streamVisible: tr('stream-visible'), eventId: tr('event-id'), commitRequest: tr('commit-request'), actionItem: tr('action-item'),
+      eventFin: tr('event-fin'), commitFin: tr('commit-fin'), abortedEnd: tr('aborted-end'), partialItem: tr('partial-item'), idleRequestStream: tr('idle-request-stream'),
+    };
+    this.ioTimeoutOn = { event: profile.ioTimeoutStreams.includes('event'), commit: profile.ioTimeoutStreams.includes('commit') };
   }
 
   // ---------------------------------------------------------------- inputs
@@ -332,12 +429,15 @@ export class ProtonModel {
    * Feeds one trace event. In monitor mode first advances time to `ev.t`.
    * @returns violations the event (or the time before it) reveals.
    */
-  input(ev: TraceEvent, index: number): Violation[] {
-    const out = this.advance(ev.t);
-    if (this.frameCount > 1024) {
+  input(ev: TraceEvent, index: number): readonly Violation[] {
+    const out = this.found;
+    out.length = 0;
+    this.advanceInto(ev.t, out);
+    if (this.frameCount > 1024 || this.items.length > 1024) {
       // A data event of many items grew them: memory stays bounded by recent events.
       this.frameKeys.length = 0;
       this.frameValues.length = 0;
+      this.items.length = 0;
     }
     this.frameCount = 0;
     this.frameObjects = undefined;
@@ -354,13 +454,14 @@ export class ProtonModel {
       case 'data': {
         let bytes: Uint8Array;
         try {
-          bytes = fromHex(ev.hex);
+          bytes = fromHexInto(ev.hex, this.hexBuf);
         } catch {
           out.push(this.violation('PROTON-1.3', 'must', index, ev.t, 'bytes as hex', `unreadable bytes ${JSON.stringify(ev.hex.slice(0, 16))}`, ev.conn, false));
           break;
         }
-        if (ev.dir === 'c2s') this.onClientData(ev.conn, ev.stream, bytes, ev.t, index, out);
-        else this.onServerData(ev.conn, ev.stream, bytes, ev.t, index, out);
+        const n = ev.hex.length >> 1; // (`bytes` may be the longer reused buffer)
+        if (ev.dir === 'c2s') this.onClientData(ev.conn, ev.stream, bytes, n, ev.t, index, out);
+        else this.onServerData(ev.conn, ev.stream, bytes, n, ev.t, index, out);
         break;
       }
       case 'stream_fin':
@@ -378,16 +479,23 @@ export class ProtonModel {
       case 'note':
         break;
     }
-    return out;
+    return out.length === 0 ? NO_VIOLATIONS : out.slice();
   }
 
   /**
    * Moves time to `t` (µs): fires timers (identification, receive timeout),
    * and in monitor mode reports reactions that are overdue.
    */
-  advance(t: number): Violation[] {
+  advance(t: number): readonly Violation[] {
+    const out = this.found;
+    out.length = 0;
+    this.advanceInto(t, out);
+    return out.length === 0 ? NO_VIOLATIONS : out.slice();
+  }
+
+  /** {@link advance}, appending to `out`. */
+  private advanceInto(t: number, out: Violation[]): void {
     if (t > this.now) this.now = t;
-    const out: Violation[] = [];
     for (const c of this.conns.values()) {
       if (c.closed) continue;
       if (c.strayAbort && this.now > c.strayAbort.t + this.profile.toleranceMs * US) {
@@ -409,7 +517,6 @@ export class ProtonModel {
       }
       if (this.mode === 'monitor') this.checkOverdue(c, c.close ? [c.close] : armed!, out);
     }
-    return out;
   }
 
   // ------------------------------------------------------------ server side
@@ -603,31 +710,36 @@ export class ProtonModel {
     this.stream(c, stream, t);
   }
 
-  private onClientData(conn: number, stream: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
+  /** The client's bytes `bytes[0..n)` on `stream` (`bytes` may be longer: the model's reused buffer). */
+  private onClientData(conn: number, stream: number, bytes: Uint8Array, n: number, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
-    if (!c || bytes.length === 0) return;
+    if (!c || n === 0) return;
     const s = this.see(c, stream, t);
     s.lastRx = t;
-    let rest = bytes;
+    let from = 0;
     if (s.kind === undefined) {
-      const disc = rest[0]!;
-      rest = rest.subarray(1);
+      const disc = bytes[0]!;
+      from = 1;
       this.frame('discriminator', streamKindOf(disc) ?? `0x${disc.toString(16).padStart(2, '0')}`);
       if (!this.identify(c, s, disc, t)) return;
     }
+    const rest = n - from;
     switch (s.kind) {
       case 'reset':
-        if (rest.length > 0) this.frame('ignored', rest.length);
+        if (rest > 0) this.frame('ignored', rest);
         return; // PROTON-9.2: bytes after the reset discriminator are ignored.
       case 'action':
-        if (rest.length > 0) {
-          this.frame('unexpected', rest.length);
-          this.clientViolation(c, 'PROTON-6.1', `client wrote ${rest.length} byte(s) on the Action stream ${stream}`, t);
+        if (rest > 0) {
+          this.frame('unexpected', rest);
+          this.clientViolation(c, 'PROTON-6.1', `client wrote ${rest} byte(s) on the Action stream ${stream}`, t);
         }
         return;
       case 'event':
       case 'commit': {
-        for (const item of s.rx.push(rest)) {
+        const items = this.items;
+        const count = s.rx.pushInto(bytes, from, n, items);
+        for (let i = 0; i < count; i++) {
+          const item = items[i]!;
           if (c.close) return;
           this.frame(s.kind === 'event' ? 'event' : 'commit', item);
           if (s.kind === 'event') {
@@ -637,8 +749,8 @@ export class ProtonModel {
             }
             s.lastId = item;
             if (s.sendStopped) continue; // PROTON-8.6 ends-stream: nothing is answered on a stopped stream.
-            s.acks.push({ id: item, t });
-            this.covered.add(s.acks.length > 1 ? 'state:acks-pipelined' : 'transition:event-id');
+            s.acks.push(item, t);
+            this.coverHot(s.acks.length > 1 ? L_PIPELINED : L_EVENT_ID);
           } else {
             if (s.sendStopped) continue;
             if (s.commit) {
@@ -646,13 +758,13 @@ export class ProtonModel {
               return;
             }
             s.commit = { id: item, t };
-            this.covered.add('transition:commit-request');
+            this.coverHot(L_COMMIT_REQUEST);
           }
         }
         s.partialSince = s.rx.partial > 0 ? (s.partialSince ?? t) : undefined;
         if (s.rx.partial > 0) {
           this.frame('partial', s.rx.partial);
-          this.covered.add('state:partial-item');
+          this.coverHot(L_PARTIAL);
         }
         return;
       }
@@ -753,18 +865,19 @@ export class ProtonModel {
   private stoppedByClient(s: StreamState, t: number): void {
     if (s.sendStopped || s.serverFin) return;
     s.sendStopped = true;
-    s.acks.length = 0;
+    s.acks.clear();
     s.commit = undefined;
     s.finOwedSince = undefined;
     s.endOwedSince = t;
   }
 
-  private onServerData(conn: number, stream: number, bytes: Uint8Array, t: number, index: number, out: Violation[]): void {
+  /** The server's bytes `bytes[0..n)` on `stream` (`bytes` may be longer: the model's reused buffer). */
+  private onServerData(conn: number, stream: number, bytes: Uint8Array, n: number, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c || c.close) return; // After a close is owed, stray bytes are tolerated.
     const s = c.streams.get(stream);
     if (!s || s.kind === undefined || s.kind === 'reset') {
-      out.push(this.violation('PROTON-3.1', 'must', index, t, 'no server bytes on a stream before its discriminator', `server wrote ${bytes.length} byte(s) on stream ${stream}`, conn, false));
+      out.push(this.violation('PROTON-3.1', 'must', index, t, 'no server bytes on a stream before its discriminator', `server wrote ${n} byte(s) on stream ${stream}`, conn, false));
       return;
     }
     if (s.serverFin) {
@@ -772,10 +885,13 @@ export class ProtonModel {
       return;
     }
     if (s.sendStopped) {
-      out.push(this.violation('PROTON-8.6', 'must', index, t, `nothing more on stream ${stream} (the client sent STOP_SENDING)`, `server wrote ${bytes.length} byte(s) on it`, conn, false));
+      out.push(this.violation('PROTON-8.6', 'must', index, t, `nothing more on stream ${stream} (the client sent STOP_SENDING)`, `server wrote ${n} byte(s) on it`, conn, false));
       return;
     }
-    for (const item of s.tx.push(bytes)) {
+    const items = this.items;
+    const count = s.tx.pushInto(bytes, 0, n, items);
+    for (let i = 0; i < count; i++) {
+      const item = items[i]!;
       this.frame(s.kind === 'event' ? 'ack' : s.kind === 'commit' ? 'answer' : 'action', item);
       const v = this.onServerItem(c, s, item, t, index);
       if (v) {
@@ -788,14 +904,15 @@ export class ProtonModel {
   private onServerItem(c: ConnState, s: StreamState, item: number, t: number, index: number): Violation | undefined {
     switch (s.kind) {
       case 'event': {
-        const head = s.acks[0];
-        if (!head) return this.violation('PROTON-4.3', 'must', index, t, 'no ack (no event outstanding)', `ack ${itemHex(item)} on stream ${s.id}`, c.id, false);
-        if (item !== head.id) return this.violation('PROTON-4.3', 'must', index, t, `ack ${itemHex(head.id)} on stream ${s.id}`, `ack ${itemHex(item)}`, c.id, false);
+        if (s.acks.length === 0) return this.violation('PROTON-4.3', 'must', index, t, 'no ack (no event outstanding)', `ack ${itemHex(item)} on stream ${s.id}`, c.id, false);
+        const headId = s.acks.id(0);
+        const headT = s.acks.t(0);
+        if (item !== headId) return this.violation('PROTON-4.3', 'must', index, t, `ack ${itemHex(headId)} on stream ${s.id}`, `ack ${itemHex(item)}`, c.id, false);
         s.acks.shift();
         s.lastAnswer = t;
-        this.covered.add('transition:ack');
+        this.coverHot(L_ACK);
         if (s.clientFin && s.acks.length === 0) s.finOwedSince = t;
-        return this.judged(c, 'event-id', head.t, s, head.id, t, index, () => `ack ${itemHex(item)}`);
+        return this.judged(c, this.tr.eventId, headT, s, headId, t, index, ackText);
       }
       case 'commit': {
         const req = s.commit;
@@ -804,19 +921,19 @@ export class ProtonModel {
         if (item !== want) return this.violation('PROTON-5.1', 'must', index, t, `answer ${itemHex(want)} (2 × ${req.id} mod 2^32) on stream ${s.id}`, `answer ${itemHex(item)}`, c.id, false);
         s.commit = undefined;
         s.lastAnswer = t;
-        this.covered.add('transition:commit-answer');
+        this.coverHot(L_COMMIT_ANSWER);
         if (s.clientFin) s.finOwedSince = t;
-        return this.judged(c, 'commit-request', req.t, s, req.id, t, index, () => `answer ${itemHex(item)}`);
+        return this.judged(c, this.tr.commitRequest, req.t, s, req.id, t, index, answerText);
       }
       case 'action': {
         if (item !== s.counter) return this.violation('PROTON-6.2', 'must', index, t, `action item ${s.counter}`, `action item ${item}`, c.id, false);
         const since = s.lastItemAt;
         s.counter = (s.counter + 1) % 0x1_0000_0000;
-        this.covered.add('transition:action-item');
+        this.coverHot(L_ACTION_ITEM);
         s.lastItemAt = t;
         // After a RESET_STREAM that ends the stream (8.3 ends-stream) no item is owed: one still sent only has to continue the counter.
         if (s.endOwedSince !== undefined) return undefined;
-        return this.judged(c, 'action-item', since, s, item, t, index, () => `action item ${item}`);
+        return this.judged(c, this.tr.actionItem, since, s, item, t, index, actionText);
       }
       default:
         return undefined;
@@ -826,15 +943,15 @@ export class ProtonModel {
   /**
    * Judges the time `t` (µs) of an act the obligations of `trigger`
    * (armed at `since`) asked for: the first early or late verdict, as a
-   * violation of the record's rule. `stream` and `item` are the subject; `whatText` names the act (called only for a verdict).
+   * violation of the record's rule. `stream` and `item` are the subject; `whatText(item)` names the act (called only for a verdict).
    */
-  private judged(c: ConnState, trigger: ProtonTrigger, since: number, stream: StreamState, item: number | undefined, t: number, index: number, whatText: () => string): Violation | undefined {
-    for (const r of this.table.byTrigger(trigger)) {
+  private judged(c: ConnState, trigger: TriggerRecords<ProtonTrigger>, since: number, stream: StreamState, item: number | undefined, t: number, index: number, whatText: (item: number | undefined) => string): Violation | undefined {
+    for (const r of trigger.records) {
       if (inTime(r, since, t)) continue; // (the common case: no armed object)
-      const a = arm(r, trigger, since, item === undefined ? { stream } : { stream, item });
+      const a = arm(r, trigger.trigger, since, item === undefined ? { stream } : { stream, item });
       const v = judge(a, t);
       // The act in words only for a verdict (built lazily: every ack on a long trace comes here).
-      const what = v ? whatText() : '';
+      const what = v ? whatText(item) : '';
       if (v) return this.violation(r.rule, v.severity, index, t, `${r.summary}: ${what} ${windowText(v.window, (x) => this.rel(c, x))}`, `${what} at ${this.rel(c, t)} (too ${v.when})`, c.id, false);
     }
     return undefined;
@@ -854,8 +971,8 @@ export class ProtonModel {
         const rule = s.kind === 'event' ? 'PROTON-4.5' : 'PROTON-5.4';
         out.push(this.violation(rule, 'must', index, t, s.clientFin ? `${this.pendingText(c)} before the FIN` : 'no FIN before the client’s FIN', `server ended stream ${stream}`, conn, false));
       } else if (s.finOwedSince !== undefined && this.mode === 'monitor') {
-        const trigger = s.kind === 'event' ? 'event-fin' : 'commit-fin';
-        const late = this.table.byTrigger(trigger).some((r) => s.reportedLate.has(r.rule));
+        const trigger = s.kind === 'event' ? this.tr.eventFin : this.tr.commitFin;
+        const late = trigger.records.some((r) => s.reportedLate.has(r.rule));
         const v = late ? undefined : this.judged(c, trigger, s.finOwedSince, s, undefined, t, index, () => `FIN on stream ${stream}`);
         if (v) out.push(v);
       }
@@ -889,7 +1006,7 @@ export class ProtonModel {
   /** The server ended a stream whose end a client abort made owed (PROTON-8.7): judged in monitor mode, then nothing more is owed on it. */
   private endJudged(c: ConnState, s: StreamState, t: number, index: number, what: string, out: Violation[]): void {
     if (this.mode === 'monitor' && s.endOwedSince !== undefined && !s.reportedLate.has('PROTON-8.7')) {
-      const v = this.judged(c, 'aborted-end', s.endOwedSince, s, undefined, t, index, () => what);
+      const v = this.judged(c, this.tr.abortedEnd, s.endOwedSince, s, undefined, t, index, () => what);
       if (v) out.push(v);
     }
     s.endOwedSince = undefined;
@@ -897,6 +1014,13 @@ export class ProtonModel {
   }
 
   // --------------------------------------------------------------- helpers
+
+  /** Marks coverage label `COVERAGE_LABELS[i]` reached; once it is, at no more cost than a bit test (hot labels are reached at every item). */
+  private coverHot(i: number): void {
+    if (this.coveredBits[i] === 1) return;
+    this.coveredBits[i] = 1;
+    this.covered.add(COVERAGE_LABELS[i]!);
+  }
 
   /** Notes one decoded frame of the data event being fed (see {@link decoded}). */
   private frame(key: FrameKey, value: number | string): void {
@@ -921,7 +1045,7 @@ export class ProtonModel {
       s = {
         id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
         clientFin: false, serverFin: false, lastRx: t, lastAnswer: t, visibleAt: undefined, sendStopped: false, endOwedSince: undefined, serverStopped: false,
-        lastId: 0, acks: [], commit: undefined, counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
+        lastId: 0, acks: new AckQueue(), commit: undefined, counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
       };
       c.streams.set(id, s);
     }
@@ -995,26 +1119,27 @@ export class ProtonModel {
    */
   private scanArmed(c: ConnState, out: ProtonArmed[] | undefined): void {
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
-    if (!c.identified) this.putArmed(out, 'handshake', c.openedAt, undefined, undefined);
+    const tr = this.tr;
+    if (!c.identified) this.putArmed(out, tr.handshake, c.openedAt, undefined, undefined);
     for (const s of c.streams.values()) {
       if (s.kind === undefined) {
-        if (s.visibleAt !== undefined) this.putArmed(out, 'stream-visible', s.visibleAt, s, undefined);
+        if (s.visibleAt !== undefined) this.putArmed(out, tr.streamVisible, s.visibleAt, s, undefined);
         continue;
       }
       const request = s.kind === 'event' || s.kind === 'commit';
       if (!s.serverFin) {
-        if (s.kind === 'event') for (const a of s.acks) this.putArmed(out, 'event-id', a.t, s, a.id);
-        if (s.kind === 'commit' && s.commit) this.putArmed(out, 'commit-request', s.commit.t, s, s.commit.id);
-        if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, 'action-item', s.lastItemAt, s, s.counter);
+        if (s.kind === 'event') for (let i = 0; i < s.acks.length; i++) this.putArmed(out, tr.eventId, s.acks.t(i), s, s.acks.id(i));
+        if (s.kind === 'commit' && s.commit) this.putArmed(out, tr.commitRequest, s.commit.t, s, s.commit.id);
+        if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, tr.actionItem, s.lastItemAt, s, s.counter);
         if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
-          this.putArmed(out, s.kind === 'event' ? 'event-fin' : 'commit-fin', s.finOwedSince, s, undefined);
+          this.putArmed(out, s.kind === 'event' ? tr.eventFin : tr.commitFin, s.finOwedSince, s, undefined);
         }
-        if (s.endOwedSince !== undefined) this.putArmed(out, 'aborted-end', s.endOwedSince, s, undefined);
+        if (s.endOwedSince !== undefined) this.putArmed(out, tr.abortedEnd, s.endOwedSince, s, undefined);
       }
       // PROTON-7.1 on the kinds of `ioTimeoutStreams`; not on a stream the client stopped (8.6 ends-stream): nothing is read there any more.
-      if ((s.kind !== 'event' && s.kind !== 'commit') || !this.profile.ioTimeoutStreams.includes(s.kind) || s.sendStopped) continue;
-      if (s.partialSince !== undefined) this.putArmed(out, 'partial-item', s.partialSince, s, undefined);
-      if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, 'idle-request-stream', Math.max(s.lastRx, s.lastAnswer), s, undefined);
+      if ((s.kind !== 'event' && s.kind !== 'commit') || !this.ioTimeoutOn[s.kind] || s.sendStopped) continue;
+      if (s.partialSince !== undefined) this.putArmed(out, tr.partialItem, s.partialSince, s, undefined);
+      if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, tr.idleRequestStream, Math.max(s.lastRx, s.lastAnswer), s, undefined);
     }
   }
 
@@ -1025,21 +1150,19 @@ export class ProtonModel {
    * trigger's records, all of them (a SHOULD reported late included: an
    * earlier horizon only costs a full look).
    */
-  private putArmed(out: ProtonArmed[] | undefined, trigger: ProtonTrigger, since: number, stream: StreamState | undefined, item: number | undefined): void {
+  private putArmed(out: ProtonArmed[] | undefined, trigger: TriggerRecords<ProtonTrigger>, since: number, stream: StreamState | undefined, item: number | undefined): void {
     if (out === undefined) {
-      const b = this.bounds.get(trigger);
-      if (b === undefined) return;
-      // `since + min(offsets)` is the least of the `since + offset` the full look computes (rounding is monotonic).
-      const close = since + b.closeUs;
-      const deadline = since + b.deadlineUs;
+      // `since + min(offsets)` is the least of the `since + offset` the full look computes (rounding is monotonic); no record: both Infinity.
+      const close = since + trigger.closeUs;
+      const deadline = since + trigger.deadlineUs;
       if (close < this.hClose) this.hClose = close;
       if (deadline < this.hDeadline) this.hDeadline = deadline;
       return;
     }
     const subject: Subject = stream === undefined ? NO_SUBJECT : item === undefined ? { stream } : { stream, item };
-    for (const r of this.table.byTrigger(trigger)) {
+    for (const r of trigger.records) {
       if (stream?.reportedLate.has(r.rule)) continue;
-      out.push(arm(r, trigger, since, subject));
+      out.push(arm(r, trigger.trigger, since, subject));
     }
   }
 
@@ -1147,7 +1270,7 @@ export class ProtonModel {
     const state = c.closed ? 'closed' : c.close ? `closing(${closeCodeName(owedClose(c.close).code)})` : c.identified ? 'open' : 'unidentified';
     const streams = [...c.streams.values()].map((s) => {
       const bits: string[] = [];
-      if (s.kind === 'event') bits.push(`lastId=${s.lastId}`, `acksOwed=[${s.acks.map((a) => a.id).join(',')}]`);
+      if (s.kind === 'event') bits.push(`lastId=${s.lastId}`, `acksOwed=[${s.acks.ids().join(',')}]`);
       if (s.kind === 'commit') bits.push(`outstanding=${s.commit ? s.commit.id : 'none'}`);
       if (s.kind === 'action') bits.push(`next=${s.counter}`);
       if (s.rx.partial) bits.push(`partial=${s.rx.partial}B`);
