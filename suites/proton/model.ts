@@ -285,10 +285,14 @@ interface ConnState {
   readonly openedAt: number;
   identified: boolean;
   readonly streams: Map<number, StreamState>;
+  /** The values of {@link streams}, in the same order (streams are never removed): walked at every event without an iterator. */
+  readonly streamList: StreamState[];
   /** Latest stream of each type. */
   readonly byKind: Map<StreamKind, StreamState>;
   /** Highest client stream id the server can see, per id type (id & 3): opening one opens every lower one (RFC 9000 §3.2). */
-  readonly visibleUpTo: Map<number, number>;
+  readonly visibleUpTo: (number | undefined)[];
+  /** The stream last looked up ({@link ProtonModel.find}): most events are on the stream of the event before. */
+  last: StreamState | undefined;
   /** The close owed (its nominal time reached, or owed at once), if any. */
   close: ProtonArmed | undefined;
   closed: boolean;
@@ -372,6 +376,10 @@ const L_PARTIAL = labelIndex('state:partial-item');
  */
 export class ProtonModel {
   private readonly conns = new Map<number, ConnState>();
+  /** The values of {@link conns} in order, made when {@link advanceInto} needs them after a change (walked at every event without an iterator). */
+  private connList: ConnState[] | undefined;
+  /** The connection last looked up ({@link live}), if it is still in {@link conns}. */
+  private lastConn: ConnState | undefined;
   /** The timed obligations, from the profile ({@link protonObligations}). */
   readonly table: ObligationTable<ProtonTrigger>;
   private now = 0;
@@ -431,7 +439,7 @@ export class ProtonModel {
    */
   input(ev: TraceEvent, index: number): readonly Violation[] {
     const out = this.found;
-    out.length = 0;
+    if (out.length !== 0) out.length = 0;
     this.advanceInto(ev.t, out);
     if (this.frameCount > 1024 || this.items.length > 1024) {
       // A data event of many items grew them: memory stays bounded by recent events.
@@ -488,7 +496,7 @@ export class ProtonModel {
    */
   advance(t: number): readonly Violation[] {
     const out = this.found;
-    out.length = 0;
+    if (out.length !== 0) out.length = 0;
     this.advanceInto(t, out);
     return out.length === 0 ? NO_VIOLATIONS : out.slice();
   }
@@ -496,7 +504,10 @@ export class ProtonModel {
   /** {@link advance}, appending to `out`. */
   private advanceInto(t: number, out: Violation[]): void {
     if (t > this.now) this.now = t;
-    for (const c of this.conns.values()) {
+    // The list stays as made while a connection closes below (a Map's iteration would still visit the ones after it, as this does).
+    const conns = (this.connList ??= [...this.conns.values()]);
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i]!;
       if (c.closed) continue;
       if (c.strayAbort && this.now > c.strayAbort.t + this.profile.toleranceMs * US) {
         out.push(c.strayAbort);
@@ -658,10 +669,12 @@ export class ProtonModel {
   // ---------------------------------------------------------------- events
 
   private onConnOpen(id: number, t: number, out: Violation[]): void {
-    const c: ConnState = { id, openedAt: t, identified: false, streams: new Map(), byKind: new Map(), visibleUpTo: new Map(), close: undefined, closed: false, strayAbort: undefined };
+    const c: ConnState = { id, openedAt: t, identified: false, streams: new Map(), streamList: [], byKind: new Map(), visibleUpTo: [undefined, undefined, undefined, undefined], last: undefined, close: undefined, closed: false, strayAbort: undefined };
     this.covered.add('transition:conn-open').add('state:conn-unidentified');
     const live = [...this.conns.values()].filter((o) => !o.closed && o.close === undefined);
     this.conns.set(id, c);
+    this.connList = undefined;
+    this.lastConn = undefined;
     if (live.length > 0) {
       // PROTON-2.2: both the live connection and the new one are closed.
       for (const o of [...live, c]) {
@@ -875,7 +888,7 @@ export class ProtonModel {
   private onServerData(conn: number, stream: number, bytes: Uint8Array, n: number, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c || c.close) return; // After a close is owed, stray bytes are tolerated.
-    const s = c.streams.get(stream);
+    const s = this.find(c, stream);
     if (!s || s.kind === undefined || s.kind === 'reset') {
       out.push(this.violation('PROTON-3.1', 'must', index, t, 'no server bytes on a stream before its discriminator', `server wrote ${n} byte(s) on stream ${stream}`, conn, false));
       return;
@@ -960,7 +973,7 @@ export class ProtonModel {
   private onServerFin(conn: number, stream: number, t: number, index: number, out: Violation[]): void {
     const c = this.live(conn);
     if (!c || c.close) return;
-    const s = c.streams.get(stream);
+    const s = this.find(c, stream);
     if (!s || (s.sendStopped && s.serverFin)) return; // A FIN after the abort that ended a stopped stream changes nothing.
     if (s.endOwedSince !== undefined) {
       this.endJudged(c, s, t, index, `FIN on stream ${stream}`, out);
@@ -986,7 +999,7 @@ export class ProtonModel {
     const c = this.live(conn);
     if (!c || c.close) return;
     const what = kind === 'reset' ? 'RESET_STREAM' : 'STOP_SENDING';
-    const s = c.streams.get(stream);
+    const s = this.find(c, stream);
     if (s && kind === 'stop_sending') s.serverStopped = true;
     if (s?.sendStopped) {
       // PROTON-8.4's exception: the server's abort answers a client STOP_SENDING (8.6 ends-stream, RFC 9000 §3.5).
@@ -1032,15 +1045,27 @@ export class ProtonModel {
   private closeConn(c: ConnState): void {
     c.closed = true;
     this.conns.delete(c.id);
+    this.connList = undefined;
+    this.lastConn = undefined;
   }
 
   private live(conn: number): ConnState | undefined {
-    const c = this.conns.get(conn);
+    let c = this.lastConn;
+    if (c === undefined || c.id !== conn) this.lastConn = c = this.conns.get(conn);
     return c && !c.closed ? c : undefined;
   }
 
+  /** Stream `id` of `c`, if it has one (`c.streams.get`, the stream of the last look first). */
+  private find(c: ConnState, id: number): StreamState | undefined {
+    const last = c.last;
+    if (last !== undefined && last.id === id) return last;
+    const s = c.streams.get(id);
+    if (s !== undefined) c.last = s;
+    return s;
+  }
+
   private stream(c: ConnState, id: number, t: number): StreamState {
-    let s = c.streams.get(id);
+    let s = this.find(c, id);
     if (!s) {
       s = {
         id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
@@ -1048,6 +1073,7 @@ export class ProtonModel {
         lastId: 0, acks: new AckQueue(), commit: undefined, counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
       };
       c.streams.set(id, s);
+      c.streamList.push(s);
     }
     return s;
   }
@@ -1061,13 +1087,13 @@ export class ProtonModel {
    */
   private see(c: ConnState, id: number, t: number): StreamState {
     const type = id & 3;
-    const upTo = c.visibleUpTo.get(type);
+    const upTo = c.visibleUpTo[type];
     if (upTo === undefined || id > upTo) {
       for (let lower = upTo === undefined ? type : upTo + 4; lower < id; lower += 4) {
         const s = this.stream(c, lower, t);
         s.visibleAt ??= t;
       }
-      c.visibleUpTo.set(type, id);
+      c.visibleUpTo[type] = id;
     }
     const s = this.stream(c, id, t);
     s.visibleAt ??= t;
@@ -1121,7 +1147,9 @@ export class ProtonModel {
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
     const tr = this.tr;
     if (!c.identified) this.putArmed(out, tr.handshake, c.openedAt, undefined, undefined);
-    for (const s of c.streams.values()) {
+    const streams = c.streamList;
+    for (let i = 0; i < streams.length; i++) {
+      const s = streams[i]!;
       if (s.kind === undefined) {
         if (s.visibleAt !== undefined) this.putArmed(out, tr.streamVisible, s.visibleAt, s, undefined);
         continue;
