@@ -175,16 +175,23 @@ interface StateTriggers {
   readonly idleRequestStream: TriggerRecords<ProtonTrigger>;
 }
 
+const NO_PAIRS = new Float64Array(0);
+
 /**
  * Event ids received and not yet acknowledged, with their arrival times
  * (µs), oldest first: a ring over one reused array of (id, t) pairs, so
  * an id and its ack allocate nothing.
  */
 class AckQueue {
-  private buf = new Float64Array(16);
+  /** Capacity 0 until the first id (most streams are not Event streams); then a power of two. */
+  private buf = NO_PAIRS;
   private head = 0;
+  private n = 0;
+
   /** Ids held. */
-  length = 0;
+  get length(): number {
+    return this.n;
+  }
 
   /** The `i`-th oldest id held. */
   id(i: number): number {
@@ -198,35 +205,35 @@ class AckQueue {
 
   push(id: number, t: number): void {
     let buf = this.buf;
-    if (2 * this.length === buf.length) {
+    if (2 * this.n === buf.length) {
       // Full: double, oldest first at 0 (the capacity stays a power of two for the index mask).
-      const grown = new Float64Array(2 * buf.length);
-      for (let i = 0; i < 2 * this.length; i++) grown[i] = buf[(this.head + i) & (buf.length - 1)]!;
+      const grown = new Float64Array(Math.max(16, 2 * buf.length));
+      for (let i = 0; i < 2 * this.n; i++) grown[i] = buf[(this.head + i) & (buf.length - 1)]!;
       this.buf = buf = grown;
       this.head = 0;
     }
-    const at = (this.head + 2 * this.length) & (buf.length - 1);
+    const at = (this.head + 2 * this.n) & (buf.length - 1);
     buf[at] = id;
     buf[at + 1] = t;
-    this.length++;
+    this.n++;
   }
 
   /** Drops the oldest id (none held: nothing). */
   shift(): void {
-    if (this.length === 0) return;
+    if (this.n === 0) return;
     this.head = (this.head + 2) & (this.buf.length - 1);
-    this.length--;
+    this.n--;
   }
 
   clear(): void {
     this.head = 0;
-    this.length = 0;
+    this.n = 0;
   }
 
   /** The ids held, oldest first. */
   ids(): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.length; i++) out.push(this.id(i));
+    for (let i = 0; i < this.n; i++) out.push(this.id(i));
     return out;
   }
 }
