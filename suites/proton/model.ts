@@ -284,6 +284,17 @@ interface StreamState {
   finOwedSince: number | undefined;
   /** Monitor: rules of SHOULD obligations on this stream already reported late (reported once). */
   readonly reportedLate: Set<string>;
+  /**
+   * The horizon look's cache ({@link ProtonModel.scanArmed} without `out`):
+   * the earliest close-timer nominal time and deadline (µs) the stream's
+   * own state arms, valid while `hFresh`. Every change to a stream is made
+   * through a reference from `ProtonModel.find` (or `stream`, `see`, which
+   * use it), and `find` clears `hFresh`: so an event re-reads only the
+   * streams it touched (`reportedLate`, which the horizon does not read, excepted).
+   */
+  hFresh: boolean;
+  hClose: number;
+  hDeadline: number;
 }
 
 /** Per-connection state. */
@@ -1062,12 +1073,18 @@ export class ProtonModel {
     return c && !c.closed ? c : undefined;
   }
 
-  /** Stream `id` of `c`, if it has one (`c.streams.get`, the stream of the last look first). */
+  /**
+   * Stream `id` of `c`, if it has one (`c.streams.get`, the stream of the
+   * last look first), marked for a fresh horizon look: the caller may change it.
+   */
   private find(c: ConnState, id: number): StreamState | undefined {
-    const last = c.last;
-    if (last !== undefined && last.id === id) return last;
-    const s = c.streams.get(id);
-    if (s !== undefined) c.last = s;
+    let s = c.last;
+    if (s === undefined || s.id !== id) {
+      s = c.streams.get(id);
+      if (s === undefined) return undefined;
+      c.last = s;
+    }
+    s.hFresh = false;
     return s;
   }
 
@@ -1078,6 +1095,7 @@ export class ProtonModel {
         id, kind: undefined, rx: new ItemDecoder(), tx: new ItemDecoder(), partialSince: undefined,
         clientFin: false, serverFin: false, lastRx: t, lastAnswer: t, visibleAt: undefined, sendStopped: false, endOwedSince: undefined, serverStopped: false,
         lastId: 0, acks: new AckQueue(), commit: undefined, counter: 1, lastItemAt: t, finOwedSince: undefined, reportedLate: new Set(),
+        hFresh: false, hClose: Infinity, hDeadline: Infinity,
       };
       c.streams.set(id, s);
       c.streamList.push(s);
@@ -1152,30 +1170,53 @@ export class ProtonModel {
    */
   private scanArmed(c: ConnState, out: ProtonArmed[] | undefined): void {
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
-    const tr = this.tr;
-    if (!c.identified) this.putArmed(out, tr.handshake, c.openedAt, undefined, undefined);
+    if (!c.identified) this.putArmed(out, this.tr.handshake, c.openedAt, undefined, undefined);
     const streams = c.streamList;
     for (let i = 0; i < streams.length; i++) {
       const s = streams[i]!;
-      if (s.kind === undefined) {
-        if (s.visibleAt !== undefined) this.putArmed(out, tr.streamVisible, s.visibleAt, s, undefined);
+      if (out !== undefined) {
+        this.scanStream(s, out);
         continue;
       }
-      const request = s.kind === 'event' || s.kind === 'commit';
-      if (!s.serverFin) {
-        if (s.kind === 'event') for (let i = 0; i < s.acks.length; i++) this.putArmed(out, tr.eventId, s.acks.t(i), s, s.acks.id(i));
-        if (s.kind === 'commit' && s.commit) this.putArmed(out, tr.commitRequest, s.commit.t, s, s.commit.id);
-        if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, tr.actionItem, s.lastItemAt, s, s.counter);
-        if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
-          this.putArmed(out, s.kind === 'event' ? tr.eventFin : tr.commitFin, s.finOwedSince, s, undefined);
-        }
-        if (s.endOwedSince !== undefined) this.putArmed(out, tr.abortedEnd, s.endOwedSince, s, undefined);
+      if (!s.hFresh) {
+        // The stream's own horizon, kept until it changes (see StreamState.hFresh); the minimum of minima is the same minimum.
+        const close = this.hClose;
+        const deadline = this.hDeadline;
+        this.hClose = Infinity;
+        this.hDeadline = Infinity;
+        this.scanStream(s, undefined);
+        s.hClose = this.hClose;
+        s.hDeadline = this.hDeadline;
+        s.hFresh = true;
+        this.hClose = close;
+        this.hDeadline = deadline;
       }
-      // PROTON-7.1 on the kinds of `ioTimeoutStreams`; not on a stream the client stopped (8.6 ends-stream): nothing is read there any more.
-      if ((s.kind !== 'event' && s.kind !== 'commit') || !this.ioTimeoutOn[s.kind] || s.sendStopped) continue;
-      if (s.partialSince !== undefined) this.putArmed(out, tr.partialItem, s.partialSince, s, undefined);
-      if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, tr.idleRequestStream, Math.max(s.lastRx, s.lastAnswer), s, undefined);
+      if (s.hClose < this.hClose) this.hClose = s.hClose;
+      if (s.hDeadline < this.hDeadline) this.hDeadline = s.hDeadline;
     }
+  }
+
+  /** {@link scanArmed} for one stream's state. */
+  private scanStream(s: StreamState, out: ProtonArmed[] | undefined): void {
+    const tr = this.tr;
+    if (s.kind === undefined) {
+      if (s.visibleAt !== undefined) this.putArmed(out, tr.streamVisible, s.visibleAt, s, undefined);
+      return;
+    }
+    const request = s.kind === 'event' || s.kind === 'commit';
+    if (!s.serverFin) {
+      if (s.kind === 'event') for (let i = 0; i < s.acks.length; i++) this.putArmed(out, tr.eventId, s.acks.t(i), s, s.acks.id(i));
+      if (s.kind === 'commit' && s.commit) this.putArmed(out, tr.commitRequest, s.commit.t, s, s.commit.id);
+      if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, tr.actionItem, s.lastItemAt, s, s.counter);
+      if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
+        this.putArmed(out, s.kind === 'event' ? tr.eventFin : tr.commitFin, s.finOwedSince, s, undefined);
+      }
+      if (s.endOwedSince !== undefined) this.putArmed(out, tr.abortedEnd, s.endOwedSince, s, undefined);
+    }
+    // PROTON-7.1 on the kinds of `ioTimeoutStreams`; not on a stream the client stopped (8.6 ends-stream): nothing is read there any more.
+    if ((s.kind !== 'event' && s.kind !== 'commit') || !this.ioTimeoutOn[s.kind] || s.sendStopped) return;
+    if (s.partialSince !== undefined) this.putArmed(out, tr.partialItem, s.partialSince, s, undefined);
+    if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, tr.idleRequestStream, Math.max(s.lastRx, s.lastAnswer), s, undefined);
   }
 
   /**
