@@ -468,16 +468,8 @@ export class ProtonModel {
     this.frameCount = 0;
     this.frameObjects = undefined;
     switch (ev.type) {
-      case 'conn_open':
-        this.onConnOpen(ev.conn, ev.t, out);
-        break;
-      case 'conn_close':
-        this.onConnClose(ev.conn, ev.by, ev.isApp, ev.code, ev.reason, ev.t, index, out);
-        break;
-      case 'stream_open':
-        this.onStreamOpen(ev.conn, ev.stream, ev.by, ev.t, index, out);
-        break;
       case 'data': {
+        // (first: most events are data)
         let bytes: Uint8Array;
         try {
           bytes = fromHexInto(ev.hex, this.hexBuf);
@@ -490,6 +482,15 @@ export class ProtonModel {
         else this.onServerData(ev.conn, ev.stream, bytes, n, ev.t, index, out);
         break;
       }
+      case 'conn_open':
+        this.onConnOpen(ev.conn, ev.t, out);
+        break;
+      case 'conn_close':
+        this.onConnClose(ev.conn, ev.by, ev.isApp, ev.code, ev.reason, ev.t, index, out);
+        break;
+      case 'stream_open':
+        this.onStreamOpen(ev.conn, ev.stream, ev.by, ev.t, index, out);
+        break;
       case 'stream_fin':
         if (ev.dir === 'c2s') this.onClientFin(ev.conn, ev.stream, ev.t, index, out);
         else this.onServerFin(ev.conn, ev.stream, ev.t, index, out);
