@@ -709,25 +709,26 @@ export class ProtonModel {
     this.covered.add(`transition:close-by-${by}`);
     if (c.strayAbort && by !== 'server') out.push(c.strayAbort); // No server close came with it.
     c.strayAbort = undefined;
-    const seen = `${by} closed the connection (${isApp ? 'application' : 'transport'} code ${closeCodeName(code)}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
+    // Only a violation says what was seen (most closes are fine).
+    const seen = (): string => `${by} closed the connection (${isApp ? 'application' : 'transport'} code ${closeCodeName(code)}${reason ? `, reason ${JSON.stringify(reason)}` : ''})`;
     if (by === 'server') {
       const due = c.close ?? this.pendingClose(c, isApp, code, t);
       const owed = due && owedClose(due);
       const verdict = due && judge(due, t);
       if (due === undefined || owed === undefined) {
-        out.push(this.violation('PROTON-2.7', 'must', index, t, `no close: ${this.pendingText(c)}`, seen, id, false));
+        out.push(this.violation('PROTON-2.7', 'must', index, t, `no close: ${this.pendingText(c)}`, seen(), id, false));
       } else if (!isApp || code !== owed.code) {
-        out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen, id, false));
+        out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen(), id, false));
       } else if (verdict) {
-        out.push(this.violation(due.record.rule, verdict.severity, index, t, this.closeText(c, due), `${seen} too ${verdict.when}, at ${this.rel(c, t)}`, id, false));
+        out.push(this.violation(due.record.rule, verdict.severity, index, t, this.closeText(c, due), `${seen()} too ${verdict.when}, at ${this.rel(c, t)}`, id, false));
       } else if (owed.reason !== undefined && reason !== owed.reason) {
-        out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen, id, false));
+        out.push(this.violation(due.record.rule, 'must', index, t, this.closeText(c, due), seen(), id, false));
       } else if (reason === '' && owed.code !== CloseCode.RESET_OK) {
-        out.push(this.violation('PROTON-8.1', 'should', index, t, 'a reason phrase naming the rule broken', seen, id, false));
+        out.push(this.violation('PROTON-8.1', 'should', index, t, 'a reason phrase naming the rule broken', seen(), id, false));
       }
     } else if (by === 'transport' && this.mode === 'monitor') {
       const expected = c.close ? this.closeText(c, c.close) : 'the connection to stay up (QUIC keep-alive)';
-      out.push(this.violation(c.close ? c.close.record.rule : 'PROTON-2.4', 'must', index, t, expected, seen, id, false));
+      out.push(this.violation(c.close ? c.close.record.rule : 'PROTON-2.4', 'must', index, t, expected, seen(), id, false));
     }
     this.closeConn(c);
   }
