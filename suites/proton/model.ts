@@ -453,7 +453,9 @@ export class ProtonModel {
 
   /**
    * Feeds one trace event. In monitor mode first advances time to `ev.t`.
-   * @returns violations the event (or the time before it) reveals.
+   * @returns violations the event (or the time before it) reveals: a new
+   *   array, or, when there are none, one shared frozen empty array (not to
+   *   be written to).
    */
   input(ev: TraceEvent, index: number): readonly Violation[] {
     const out = this.found;
@@ -512,6 +514,7 @@ export class ProtonModel {
   /**
    * Moves time to `t` (µs): fires timers (identification, receive timeout),
    * and in monitor mode reports reactions that are overdue.
+   * @returns the violations, as {@link input} returns them.
    */
   advance(t: number): readonly Violation[] {
     const out = this.found;
@@ -1168,7 +1171,8 @@ export class ProtonModel {
    * ({@link armedOn}). With `out`, appends them; without, only lowers
    * {@link hClose} and {@link hDeadline} to the earliest close-timer
    * nominal time and deadline among them (µs), with no object per
-   * obligation: what {@link advance} asks at every event.
+   * obligation: what {@link advance} asks at every event. A stream's part
+   * of that is read again only when the stream changed (StreamState.hFresh).
    */
   private scanArmed(c: ConnState, out: ProtonArmed[] | undefined): void {
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.

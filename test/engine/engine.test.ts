@@ -1,6 +1,6 @@
 /** Pure parts of the engine: trace recorder, hex, target URLs, case filters, profiles. */
 import t from 'tap';
-import { fromHex, toHex, TraceRecorder } from '../../harness/engine/trace.js';
+import { fromHex, fromHexInto, toHex, TraceRecorder } from '../../harness/engine/trace.js';
 import { parseTarget } from '../../harness/engine/target.js';
 import { caseFilter } from '../../harness/engine/runner.js';
 import { checkProfileData } from '../../harness/engine/profile.js';
@@ -12,6 +12,20 @@ t.test('hex', async (t) => {
   t.equal(toHex(new Uint8Array(0)), '');
   t.throws(() => fromHex('0g'), TypeError);
   t.throws(() => fromHex('abc'), TypeError);
+});
+
+t.test('fromHexInto: into the scratch buffer when the bytes fit, else a new array; same errors as fromHex', async (t) => {
+  const scratch = new Uint8Array(4).fill(0xee);
+  const small = fromHexInto('00Ff10', scratch);
+  t.equal(small, scratch, 'fits: the scratch buffer itself');
+  t.same([...small], [0x00, 0xff, 0x10, 0xee], 'its first hex.length / 2 bytes are the decoded ones');
+  const big = fromHexInto('0102030405', scratch);
+  t.not(big, scratch, 'does not fit: a new array');
+  t.equal(toHex(big), '0102030405');
+  const long = 'ab'.repeat(40);
+  t.equal(toHex(fromHexInto(long, new Uint8Array(64))), long, 'longer than the short-hex limit: decoded by Buffer');
+  for (const bad of ['0g', 'abc', 'zz']) t.throws(() => fromHexInto(bad, scratch), { name: 'TypeError', message: /^fromHex: not a hex string/ }, bad);
+  t.throws(() => fromHexInto('0'.repeat(67), new Uint8Array(64)), TypeError, 'odd length beyond the short-hex limit');
 });
 
 t.test('trace recorder: order, monotonic time, listeners isolated', async (t) => {

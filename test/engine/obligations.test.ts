@@ -47,6 +47,24 @@ t.test('defineObligations indexes records by trigger and rule', async (t) => {
   t.throws(() => table.byRule('TOY-9'), /no obligation record for rule TOY-9/);
 });
 
+t.test('trigger: the records a trigger arms with their least close and deadline offsets (µs), one object per trigger', async (t) => {
+  const early: ObligationRecord<Trigger> = { ...idle, rule: 'TOY-5', triggers: ['other'], nominalMs: 500, should: { earliestMs: 400, latestMs: 600 }, must: { earliestMs: 0, latestMs: 800 }, severity: 'must' };
+  const table = defineObligations([answer, fin, idle, off, early]);
+  const other = table.trigger('other');
+  t.same(other.records.map((r) => r.rule), ['TOY-3', 'TOY-5']);
+  t.equal(other.trigger, 'other');
+  t.equal(other.closeUs, 500_000, 'the earlier of the two closes (TOY-5 at 500 ms)');
+  t.equal(other.deadlineUs, 800_000, 'a MAY has no deadline: TOY-5 MUST by 800 ms');
+  t.equal(table.trigger('other'), other, 'made once');
+  const request = table.trigger('request');
+  t.equal(request.closeUs, Infinity, 'no close owed');
+  t.equal(request.deadlineUs, 300_000, 'MUST deadline');
+  t.equal(table.trigger('fin').deadlineUs, 20_000, 'a SHOULD obligation: its SHOULD deadline');
+  t.equal(table.trigger('silence').deadlineUs, Infinity, 'only a MAY: no deadline');
+  const none = defineObligations([off]).trigger('fin');
+  t.same([none.records.length, none.closeUs, none.deadlineUs], [0, Infinity, Infinity], 'a trigger with no record: nothing to look at');
+});
+
 t.test('defineObligations rejects inconsistent records, naming the rule', async (t) => {
   const bad: [string, ObligationRecord<Trigger>[], RegExp][] = [
     ['duplicate rule', [answer, { ...fin, rule: 'TOY-1' }], /obligation TOY-1: rule id used by two records/],

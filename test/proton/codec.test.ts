@@ -24,6 +24,22 @@ t.test('items: exact bytes, parsed whole, byte by byte and with trailing bytes',
   }
 });
 
+t.test('ItemDecoder.pushInto: a range of bytes, items written into a reused array, the partial item kept', async (t) => {
+  const d = new ItemDecoder();
+  const items = [7, 7, 7];
+  const bytes = Buffer.from('ff' + '00000001' + 'fffffffe' + 'aabb', 'hex');
+  t.equal(d.pushInto(bytes, 1, bytes.length, items), 2, 'two items completed');
+  t.same(items, [1, 0xfffffffe, 7], 'written from index 0; entries beyond the count left as they were');
+  t.equal(d.partial, 2);
+  t.equal(d.pushInto(Buffer.from('ccddee', 'hex'), 0, 2, items), 1);
+  t.equal(items[0], 0xaabbccdd, 'the held bytes complete the next item (an unsigned value)');
+  t.equal(d.partial, 0, 'bytes outside the range are not read');
+  d.pushInto(Buffer.from('01', 'hex'), 0, 1, items);
+  d.clear();
+  t.equal(d.partial, 0);
+  t.same(d.push(Buffer.from('00000005', 'hex')), [5], 'clear drops the partial item');
+});
+
 t.test('encodeItem rejects values outside [0, 2^32)', async (t) => {
   for (const bad of [-1, 2 ** 32, 1.5, Number.NaN]) t.throws(() => encodeItem(bad), RangeError, String(bad));
 });
