@@ -1178,29 +1178,30 @@ export class ProtonModel {
     // Only the records of the profile's readings exist: `handshake` or `stream-visible`, `partial-item` or `idle-request-stream`.
     if (!c.identified) this.putArmed(out, this.tr.handshake, c.openedAt, undefined, undefined);
     const streams = c.streamList;
+    if (out !== undefined) {
+      for (let i = 0; i < streams.length; i++) this.scanStream(streams[i]!, out);
+      return;
+    }
+    let close = this.hClose;
+    let deadline = this.hDeadline;
     for (let i = 0; i < streams.length; i++) {
       const s = streams[i]!;
-      if (out !== undefined) {
-        this.scanStream(s, out);
-        continue;
-      }
       if (!s.hFresh) {
         // The stream's own horizon, kept until it changes (see StreamState.hFresh); the minimum of minima is the same minimum.
-        const close = this.hClose;
-        const deadline = this.hDeadline;
         this.hClose = Infinity;
         this.hDeadline = Infinity;
         this.scanStream(s, undefined);
         s.hClose = this.hClose;
         s.hDeadline = this.hDeadline;
         s.hFresh = true;
-        this.hClose = close;
-        this.hDeadline = deadline;
       }
-      if (s.hClose < this.hClose) this.hClose = s.hClose;
-      if (s.hDeadline < this.hDeadline) this.hDeadline = s.hDeadline;
+      if (s.hClose < close) close = s.hClose;
+      if (s.hDeadline < deadline) deadline = s.hDeadline;
     }
+    this.hClose = close;
+    this.hDeadline = deadline;
   }
+
 
   /** {@link scanArmed} for one stream's state. */
   private scanStream(s: StreamState, out: ProtonArmed[] | undefined): void {
