@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConnectOptions } from '../drivers/types.js';
 import { driverFor } from '../drivers/index.js';
 import { ExitCode, UsageError } from '../engine/errors.js';
+import { intArg } from './args.js';
 import { checkProfileData } from '../engine/profile.js';
 import { assembleRun, DEFAULT_RUN_TRACE_BYTES, MIN_CASE_TRACE_BYTES, runSuite, suiteCases, toolVersion } from '../engine/runner.js';
 import { DEFAULT_CASE_TRACE_BYTES } from '../engine/trace.js';
@@ -47,12 +48,7 @@ export interface CommandHost {
   setExitCode(code: number): void;
 }
 
-/** Commander argument parser for a non-negative integer flag (≥ `min`). */
-export const intArg = (name: string, min = 0) => (v: string): number => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-};
+export { intArg } from './args.js';
 
 /** Adds the connection flags (`--alpn`, `--ca`, `--insecure`, `--server-name`, `--connect-timeout`). */
 export function addConnectOptions(cmd: Command): Command {

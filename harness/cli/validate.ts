@@ -5,7 +5,8 @@ import { loadSuite } from '../engine/registry.js';
 import { formatTraceEvent } from '../reports/trace-format.js';
 import { TraceFileError } from '../traces/file.js';
 import { validateTraceFile, type TraceValidation, type ValidateOptions } from '../traces/validate.js';
-import { intArg, type CliIo, type CommandHost } from './common.js';
+import { intArg } from './args.js';
+import type { CliIo, CommandHost } from './common.js';
 
 /** Registers `validate`. */
 export function register({ program, io, setExitCode }: CommandHost): void {
