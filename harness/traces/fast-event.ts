@@ -33,28 +33,49 @@ const MAX_DIGITS = 15;
 const SOUND_KEYWORDS = new Set(['$schema', '$id', 'title', 'description', 'type', 'required', 'properties', 'allOf', 'if', 'then', '$ref', '$defs', 'enum', 'const', 'minimum', 'minLength', 'additionalProperties', 'items']);
 const HEX_PATTERN = '^(?:[0-9a-f]{2})*$';
 
-/** Class codes of values (below {@link WORD_BASE}); a schema word `i` is `WORD_BASE + i`. */
-const enum Cls {
-  Zero = 1,
-  Positive = 2,
-  True = 3,
-  False = 4,
-  Null = 5,
-  Empty = 6,
-  Hex = 7,
-  Text = 8,
-}
+/**
+ * Class codes of values (below {@link WORD_BASE}); a schema word `i` is
+ * `WORD_BASE + i`. Plain constants, not a `const enum`: tsc under
+ * `isolatedModules` emits an enum object and a property load per use.
+ */
+const ZERO = 1;
+const POSITIVE = 2;
+const TRUE = 3;
+const FALSE = 4;
+const NULL = 5;
+const EMPTY = 6;
+const HEX = 7;
+const TEXT = 8;
 const WORD_BASE = 16;
 
 /** Node's Buffer has `latin1Slice` (what `toString('latin1')` calls) without the argument checks. */
 type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string };
 
-/** One shape seen: its codes (key id, class) and the schema's verdict on it. */
+/** One shape seen: the class of each value (in key order) and the schema's verdict on it. */
 interface Shape {
-  readonly codes: Int32Array;
+  readonly classes: Int32Array;
+  /** Hash of {@link classes} (the skeleton's shape table is keyed on it). */
+  readonly hash: number;
   readonly valid: boolean;
-  /** Makes the event from the line's values, in the line's key order (one object literal per shape: no keyed stores). */
+}
+
+/**
+ * A key sequence seen (the skeleton of a line), with what every line of it
+ * shares: the bytes of its keys as `JSON.stringify` lays them out
+ * (`{"type":`, `,"t":`, …), the object builder, and its shapes.
+ */
+interface Skeleton {
+  readonly kids: Int32Array;
+  /** The key literals, one after the other; literal `j` ends at `litEnd[j]` (and starts where `j - 1` ends). */
+  readonly lits: Uint8Array;
+  readonly litEnd: Int32Array;
+  /** Makes the event from the line's values, in the line's key order (one object literal per skeleton: no keyed stores). */
   readonly build: (v: readonly unknown[]) => object;
+  /** The shapes seen, by the hash of their classes (open addressing: 1 + index into `shapes`, 0 empty). */
+  table: Int32Array;
+  readonly shapes: Shape[];
+  /** The skeleton of the line that followed a line of this one, the last time: the guess for the next line. */
+  next: Skeleton | undefined;
 }
 
 /** Reads one line's bytes as a trace event, or returns undefined (read it the slow way). */
@@ -168,10 +189,22 @@ class NameTable {
   }
 }
 
+/** FNV-1a style mixing of one small integer into a 32-bit hash. */
+const mix = (h: number, x: number): number => Math.imul(h ^ x, 0x01000193);
+const HASH_SEED = 0x811c9dc5 | 0;
+
 /**
  * Builds the fast reader for an event schema and its compiled validators
  * (`validatorFor(type)` judges whole events of one `type`: the functions the
  * slow path uses; undefined for an unknown type).
+ *
+ * Each line is first read as the *predicted* skeleton (the one that followed
+ * the last line's skeleton the last time, or the same one), in the compact
+ * layout `JSON.stringify` writes: the key literals are compared byte for
+ * byte where they must be, and only the values are scanned. Any difference
+ * (another key, a blank, a missing or extra key) sends the line to the
+ * general scanner, which finds each key by name and accepts blanks; both
+ * give the same object, or undefined.
  * @returns the reader, or undefined when the schema uses a keyword the shape classes are not sound for.
  */
 export function createFastEventReader(schema: unknown, validatorFor: (type: string) => ValidateFunction | undefined): FastEventReader | undefined {
@@ -181,144 +214,244 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   const wordList = [...words];
   const keyTable = new NameTable(keyNames);
   const wordTable = new NameTable(wordList);
+  const longestWord = wordTable.longest;
   // A string of lower-case hex digits is a word only if some word is one (none is in the trace-event schema): then it is not looked up.
   const hexWords = wordList.some((w) => w.length > 0 && /^[0-9a-f]+$/.test(w));
 
-  const shapes = new Map<number, Shape[]>();
-  const codes = new Int32Array(2 * 32);
-  const repOf = (cls: number): unknown => {
-    switch (cls) {
-      case Cls.Zero: return 0;
-      case Cls.Positive: return 1;
-      case Cls.True: return true;
-      case Cls.False: return false;
-      case Cls.Null: return null;
-      case Cls.Empty: return '';
-      case Cls.Hex: return '00';
-      case Cls.Text: return 'x';
-      default: return wordList[cls - WORD_BASE];
+  /** The line being read: its values, their classes and key ids (general scanner), in key order. */
+  const values: unknown[] = new Array<unknown>(32).fill(undefined);
+  const classes = new Int32Array(32);
+  const kids = new Int32Array(32);
+  /** What {@link readValue} read: the value and its class. */
+  let value: unknown;
+  let cls = 0;
+
+  const repOf = (c: number): unknown => {
+    switch (c) {
+      case ZERO: return 0;
+      case POSITIVE: return 1;
+      case TRUE: return true;
+      case FALSE: return false;
+      case NULL: return null;
+      case EMPTY: return '';
+      case HEX: return '00';
+      case TEXT: return 'x';
+      default: return wordList[c - WORD_BASE];
     }
   };
-  /** The schema's verdict on a shape (run once per shape). */
-  const judgeShape = (n: number, hash: number): Shape => {
+
+  const skeletons = new Map<number, Skeleton[]>();
+  /** The skeleton of key ids `kids[0..n)` (hash `h`), made on first sight. */
+  const skeletonOf = (n: number, h: number): Skeleton => {
+    let list = skeletons.get(h);
+    if (list !== undefined) {
+      outer: for (const sk of list) {
+        if (sk.kids.length !== n) continue;
+        for (let j = 0; j < n; j++) if (sk.kids[j] !== kids[j]) continue outer;
+        return sk;
+      }
+    } else skeletons.set(h, (list = []));
+    const names = Array.from(kids.subarray(0, n), (k) => keyNames[k]!);
+    const litBytes = names.map((k, j) => Buffer.from(`${j === 0 ? '{' : ','}${JSON.stringify(k)}:`, 'utf8'));
+    const litEnd = new Int32Array(n);
+    let at = 0;
+    litBytes.forEach((x, j) => (litEnd[j] = at += x.length));
+    // The keys are the schema's property names (JSON-quoted into the literal), the values come from the array.
+    const build = new Function('v', `return { ${names.map((k, j) => `${JSON.stringify(k)}: v[${j}]`).join(', ')} };`) as (v: readonly unknown[]) => object;
+    const sk: Skeleton = { kids: kids.slice(0, n), lits: new Uint8Array(Buffer.concat(litBytes)), litEnd, build, table: new Int32Array(16), shapes: [], next: undefined };
+    list.push(sk);
+    return sk;
+  };
+
+  /** The schema's verdict on the shape of `classes[0..n)` (hash `h`) in skeleton `sk`, judged once per shape. */
+  const shapeValid = (sk: Skeleton, n: number, h: number): boolean => {
+    let table = sk.table;
+    let mask = table.length - 1;
+    let slot = h & mask;
+    for (let s = table[slot]!; s !== 0; s = table[(slot = (slot + 1) & mask)]!) {
+      const sh = sk.shapes[s - 1]!;
+      if (sh.hash !== h) continue;
+      const c = sh.classes;
+      let j = 0;
+      while (j < n && c[j] === classes[j]) j++;
+      if (j === n) return sh.valid;
+    }
+    // A new shape: judged by the schema on a representative event.
     const rep: Record<string, unknown> = {};
-    for (let i = 0; i < n; i += 2) rep[keyNames[codes[i]!]!] = repOf(codes[i + 1]!);
+    for (let j = 0; j < n; j++) rep[keyNames[sk.kids[j]!]!] = repOf(classes[j]!);
     const type = rep['type'];
     const validate = typeof type === 'string' ? validatorFor(type) : undefined;
     const valid = validate !== undefined && validate(rep) === true;
-    // The keys are the schema's property names (JSON-quoted into the literal), the values come from the array.
-    const fields: string[] = [];
-    for (let i = 0; i < n; i += 2) fields.push(`${JSON.stringify(keyNames[codes[i]!]!)}: v[${i >> 1}]`);
-    const build = new Function('v', `return { ${fields.join(', ')} };`) as (v: readonly unknown[]) => object;
-    const shape: Shape = { codes: codes.slice(0, n), valid, build };
-    const list = shapes.get(hash) ?? [];
-    list.push(shape);
-    shapes.set(hash, list);
-    return shape;
+    sk.shapes.push({ classes: classes.slice(0, n), hash: h, valid });
+    if (sk.shapes.length * 2 > table.length) {
+      // Grown to keep the table at most half full.
+      table = sk.table = new Int32Array(table.length * 2);
+      mask = table.length - 1;
+      sk.shapes.forEach((sh, x) => {
+        let q = sh.hash & mask;
+        while (table[q] !== 0) q = (q + 1) & mask;
+        table[q] = x + 1;
+      });
+    } else table[slot] = sk.shapes.length;
+    return valid;
   };
-  const values: unknown[] = new Array<unknown>(32).fill(undefined);
+
+  /**
+   * Reads the value starting at `b[i]` (not a blank) into `value` and `cls`.
+   * @returns the index after it, or -1 when it is not a value the fast path reads (the line goes the slow way).
+   */
+  const readValue = (b: Buffer, i: number, end: number): number => {
+    const c = b[i]!;
+    if (c === 0x22) {
+      const vs = ++i;
+      // One table load per byte: the OR of the flags says whether the text is hex, ASCII, or needs the slow path.
+      let flags = 0;
+      let f = 0;
+      while (i < end && ((f = BYTE[b[i]!]!) & B_QUOTE) === 0) {
+        flags |= f;
+        i++;
+      }
+      if (i >= end || flags & B_SLOW) return -1; // unterminated, escapes and control characters: the slow path
+      const ve = i;
+      const wid = ve - vs <= longestWord && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
+      if (wid >= 0) {
+        value = wordList[wid];
+        cls = WORD_BASE + wid;
+      } else {
+        value = (flags & B_HIGH) === 0 ? (b as LatinBuffer).latin1Slice(vs, ve) : b.toString('utf8', vs, ve);
+        cls = ve === vs ? EMPTY : (flags & B_NOT_HEX) === 0 && ((ve - vs) & 1) === 0 ? HEX : TEXT;
+      }
+      return ve + 1;
+    }
+    if (c >= 0x30 && c <= 0x39) {
+      const ns = i;
+      let v = c - 0x30;
+      let d = 0;
+      while (++i < end && (d = b[i]! - 0x30) >= 0 && d <= 9) v = v * 10 + d;
+      // A leading zero, more digits than are exact, a fraction or an exponent: the slow path.
+      if (i - ns > MAX_DIGITS || (c === 0x30 && i - ns > 1)) return -1;
+      if (i < end) {
+        const x = b[i];
+        if (x === 0x2e || x === 0x65 || x === 0x45) return -1;
+      }
+      value = v;
+      cls = v === 0 ? ZERO : POSITIVE;
+      return i;
+    }
+    if (c === 0x74) {
+      if (i + 4 > end || b[i + 1] !== 0x72 || b[i + 2] !== 0x75 || b[i + 3] !== 0x65) return -1;
+      value = true;
+      cls = TRUE;
+      return i + 4;
+    }
+    if (c === 0x66) {
+      if (i + 5 > end || b[i + 1] !== 0x61 || b[i + 2] !== 0x6c || b[i + 3] !== 0x73 || b[i + 4] !== 0x65) return -1;
+      value = false;
+      cls = FALSE;
+      return i + 5;
+    }
+    if (c === 0x6e) {
+      if (i + 4 > end || b[i + 1] !== 0x75 || b[i + 2] !== 0x6c || b[i + 3] !== 0x6c) return -1;
+      value = null;
+      cls = NULL;
+      return i + 4;
+    }
+    return -1; // nested values, negative numbers, bad JSON
+  };
+
+  /** The hash of the classes {@link readAs} read. */
+  let readHash = 0;
+  /** Reads the line's values as skeleton `sk` in the compact layout (their hash into `readHash`); false when the line differs from it. */
+  const readAs = (sk: Skeleton, b: Buffer, start: number, end: number): boolean => {
+    const lits = sk.lits;
+    const litEnd = sk.litEnd;
+    const n = litEnd.length;
+    let i = start;
+    let q = 0;
+    let h = HASH_SEED;
+    for (let j = 0; j < n; j++) {
+      const le = litEnd[j]!;
+      if (i + (le - q) >= end) return false;
+      while (q < le) if (b[i++] !== lits[q++]) return false;
+      i = readValue(b, i, end);
+      if (i < 0) return false;
+      values[j] = value;
+      classes[j] = cls;
+      h = mix(h, cls);
+    }
+    if (i + 1 !== end || b[i] !== 0x7d) return false; // }
+    readHash = h;
+    return true;
+  };
 
   const isBlank = (c: number) => c === 0x20 || c === 0x09;
 
-  return (b, start, end) => {
+  /** The general scanner: any flat object, blanks allowed; the key ids go to `kids`. @returns the number of keys, or -1 (the slow path). */
+  const readAny = (b: Buffer, start: number, end: number): number => {
     let i = start;
     while (i < end && isBlank(b[i]!)) i++;
-    if (b[i] !== 0x7b) return undefined; // {
+    if (i >= end || b[i] !== 0x7b) return -1; // {
     i++;
     let n = 0;
     let seen = 0;
-    let hash = 0x811c9dc5;
     for (;;) {
       while (i < end && isBlank(b[i]!)) i++;
-      if (b[i] === 0x7d && n === 0) break; // {} (the schema rejects it: the slow path says why)
-      if (b[i] !== 0x22) return undefined; // "
+      if (i >= end || b[i] !== 0x22) return -1; // " (also {}: the schema rejects it, the slow path says why)
       const ks = ++i;
       while (i < end && b[i] !== 0x22) i++;
-      if (i >= end) return undefined;
+      if (i >= end) return -1;
       const kid = keyTable.find(b, ks, i); // (a key with an escape is no schema key: not found)
-      if (kid < 0 || seen & (1 << kid)) return undefined; // unknown or repeated key
+      if (kid < 0 || seen & (1 << kid)) return -1; // unknown or repeated key
       seen |= 1 << kid;
       i++;
       while (i < end && isBlank(b[i]!)) i++;
-      if (b[i] !== 0x3a) return undefined; // :
+      if (i >= end || b[i] !== 0x3a) return -1; // :
       i++;
       while (i < end && isBlank(b[i]!)) i++;
-      const c = b[i];
-      let value: unknown;
-      let cls: number;
-      if (c === 0x22) {
-        const vs = ++i;
-        // One table load per byte: the OR of the flags says whether the text is hex, ASCII, or needs the slow path.
-        let flags = 0;
-        let f = 0;
-        while (i < end && ((f = BYTE[b[i]!]!) & B_QUOTE) === 0) {
-          flags |= f;
-          i++;
-        }
-        if (i >= end || flags & B_SLOW) return undefined; // unterminated, escapes and control characters: the slow path
-        const ascii = (flags & B_HIGH) === 0;
-        const hex = (flags & B_NOT_HEX) === 0;
-        const ve = i++;
-        const wid = ve - vs <= wordTable.longest && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
-        if (wid >= 0) {
-          value = wordList[wid];
-          cls = WORD_BASE + wid;
-        } else {
-          value = ascii ? (b as LatinBuffer).latin1Slice(vs, ve) : b.toString('utf8', vs, ve);
-          cls = ve === vs ? Cls.Empty : hex && ((ve - vs) & 1) === 0 ? Cls.Hex : Cls.Text;
-        }
-      } else if (c !== undefined && c >= 0x30 && c <= 0x39) {
-        if (c === 0x30 && i + 1 < end && b[i + 1]! >= 0x30 && b[i + 1]! <= 0x39) return undefined; // a leading zero: not JSON
-        const ns = i;
-        let v = 0;
-        while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) v = v * 10 + (b[i++]! - 0x30);
-        if (i - ns > MAX_DIGITS) return undefined;
-        const x = b[i];
-        if (x === 0x2e || x === 0x65 || x === 0x45) return undefined; // . e E: not a plain integer
-        value = v;
-        cls = v === 0 ? Cls.Zero : Cls.Positive;
-      } else if (c === 0x74 && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65) {
-        i += 4;
-        value = true;
-        cls = Cls.True;
-      } else if (c === 0x66 && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65) {
-        i += 5;
-        value = false;
-        cls = Cls.False;
-      } else if (c === 0x6e && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c) {
-        i += 4;
-        value = null;
-        cls = Cls.Null;
-      } else {
-        return undefined; // nested values, negative numbers, bad JSON
-      }
-      if (i > end) return undefined;
-      values[n >> 1] = value;
-      codes[n++] = kid;
-      codes[n++] = cls;
-      hash = Math.imul(hash ^ (kid * 64 + cls), 0x01000193);
+      if (i >= end) return -1;
+      i = readValue(b, i, end);
+      if (i < 0) return -1;
+      values[n] = value;
+      classes[n] = cls;
+      kids[n++] = kid;
       while (i < end && isBlank(b[i]!)) i++;
+      if (i >= end) return -1;
       if (b[i] === 0x2c) {
         i++;
         continue;
       }
       if (b[i] === 0x7d) break;
-      return undefined;
+      return -1;
     }
     i++;
     while (i < end && isBlank(b[i]!)) i++;
-    if (i !== end) return undefined; // text after the object
-    hash >>>= 0;
-    const list = shapes.get(hash);
-    if (list) {
-      outer: for (const sh of list) {
-        const sc = sh.codes;
-        if (sc.length !== n) continue;
-        for (let j = 0; j < n; j++) if (sc[j] !== codes[j]) continue outer;
-        return sh.valid ? sh.build(values) : undefined;
+    return i === end ? n : -1; // (text after the object: the slow path)
+  };
+
+  /** The skeleton of the last line read on the fast path (undefined before the first). */
+  let last: Skeleton | undefined;
+
+  return (b, start, end) => {
+    let sk = last === undefined ? undefined : (last.next ?? last);
+    let h: number;
+    let n: number;
+    if (sk !== undefined && readAs(sk, b, start, end)) {
+      h = readHash;
+      n = sk.kids.length;
+    } else {
+      n = readAny(b, start, end);
+      if (n < 0) return undefined;
+      let kh = HASH_SEED;
+      h = HASH_SEED;
+      for (let j = 0; j < n; j++) {
+        kh = mix(kh, kids[j]!);
+        h = mix(h, classes[j]!);
       }
+      sk = skeletonOf(n, kh);
     }
-    const sh = judgeShape(n, hash);
-    return sh.valid ? sh.build(values) : undefined;
+    if (!shapeValid(sk!, n, h)) return undefined;
+    if (last !== undefined) last.next = sk;
+    last = sk;
+    return sk!.build(values);
   };
 }
