@@ -51,32 +51,45 @@ const WORD_BASE = 16;
 /** Node's Buffer has `latin1Slice` (what `toString('latin1')` calls) without the argument checks. */
 type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string };
 
-/** One shape seen: the class of each value (in key order) and the schema's verdict on it. */
-interface Shape {
-  readonly classes: Int32Array;
-  /** Hash of {@link classes} (the skeleton's shape table is keyed on it). */
-  readonly hash: number;
-  readonly valid: boolean;
+/**
+ * A template: a key sequence with the schema words some of its values are
+ * (`"type":"data"`, `"dir":"c2s"`), as `JSON.stringify` lays it out. A line
+ * of it is *segments* of fixed bytes (keys, words, punctuation) and the
+ * values between them (numbers, other strings, `true`…), so reading such a
+ * line is comparing its segments (four bytes at a time) and scanning only
+ * those values. The shapes of a template differ only in the classes of
+ * those values: each class fits in four bits, so a shape is one number.
+ */
+interface Template {
+  /** Key ids in order. */
+  readonly kids: Int32Array;
+  /** Per key: the class of its word (≥ {@link WORD_BASE}), or 0 for a value read from the line. */
+  readonly fixed: Int32Array;
+  /** Positions (key indexes) of the values read from the line, in order. */
+  readonly read: Int32Array;
+  /** The comparisons of each segment (the one before each value read, then the last one, ending with `}`): offset in the segment, bytes (little-endian int32, or one byte), width 4 or 1; segment `k`'s are `[cmpEnd[k - 1], cmpEnd[k])`. */
+  readonly cmpOff: Int32Array;
+  readonly cmpVal: Int32Array;
+  readonly cmpWide: Uint8Array;
+  readonly cmpEnd: Int32Array;
+  /** Length of each segment in bytes. */
+  readonly segLen: Int32Array;
+  /** Makes the event: the words as constants, the values read from `v` (by position), in key order (one object literal per template: no keyed stores). */
+  readonly build: (v: readonly unknown[]) => object;
+  /** The schema's verdict per shape (the classes of the values read, four bits each, the first value lowest). */
+  readonly verdicts: Map<number, boolean>;
+  lastShape: number;
+  lastValid: boolean;
+  /** The template of the line that followed a line of this one, the last time: the guess for the next line. */
+  next: Template | undefined;
 }
 
-/**
- * A key sequence seen (the skeleton of a line), with what every line of it
- * shares: the bytes of its keys as `JSON.stringify` lays them out
- * (`{"type":`, `,"t":`, …), the object builder, and its shapes.
- */
-interface Skeleton {
-  readonly kids: Int32Array;
-  /** The key literals, one after the other; literal `j` ends at `litEnd[j]` (and starts where `j - 1` ends). */
-  readonly lits: Uint8Array;
-  readonly litEnd: Int32Array;
-  /** Makes the event from the line's values, in the line's key order (one object literal per skeleton: no keyed stores). */
-  readonly build: (v: readonly unknown[]) => object;
-  /** The shapes seen, by the hash of their classes (open addressing: 1 + index into `shapes`, 0 empty). */
-  table: Int32Array;
-  readonly shapes: Shape[];
-  /** The skeleton of the line that followed a line of this one, the last time: the guess for the next line. */
-  next: Skeleton | undefined;
-}
+/** Longest string (bytes) kept in the reader's cache of short strings, and the cache's size (a power of two). */
+const SHORT = 16;
+const SHORT_SLOTS = 4096;
+
+/** Most values a template reads from the line: their classes (four bits each) make one exact number (below 2^53). */
+const MAX_READ = 13;
 
 /** Reads one line's bytes as a trace event, or returns undefined (read it the slow way). */
 export type FastEventReader = (b: Buffer, start: number, end: number) => object | undefined;
@@ -198,13 +211,13 @@ const HASH_SEED = 0x811c9dc5 | 0;
  * (`validatorFor(type)` judges whole events of one `type`: the functions the
  * slow path uses; undefined for an unknown type).
  *
- * Each line is first read as the *predicted* skeleton (the one that followed
- * the last line's skeleton the last time, or the same one), in the compact
- * layout `JSON.stringify` writes: the key literals are compared byte for
- * byte where they must be, and only the values are scanned. Any difference
- * (another key, a blank, a missing or extra key) sends the line to the
- * general scanner, which finds each key by name and accepts blanks; both
- * give the same object, or undefined.
+ * Each line is first read as the *predicted* template (the one that followed
+ * the last line's template the last time, then the last line's own), in the
+ * compact layout `JSON.stringify` writes: its segments are compared where
+ * they must be, and only the values between them are scanned. Any
+ * difference (another key or word, a blank, a missing or extra key) sends
+ * the line to the general scanner, which finds each key by name and accepts
+ * blanks; both give the same object, or undefined.
  * @returns the reader, or undefined when the schema uses a keyword the shape classes are not sound for.
  */
 export function createFastEventReader(schema: unknown, validatorFor: (type: string) => ValidateFunction | undefined): FastEventReader | undefined {
@@ -218,7 +231,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   // A string of lower-case hex digits is a word only if some word is one (none is in the trace-event schema): then it is not looked up.
   const hexWords = wordList.some((w) => w.length > 0 && /^[0-9a-f]+$/.test(w));
 
-  /** The line being read: its values, their classes and key ids (general scanner), in key order. */
+  /** The line being read: its values, their classes and key ids (general scanner), by position. */
   const values: unknown[] = new Array<unknown>(32).fill(undefined);
   const classes = new Int32Array(32);
   const kids = new Int32Array(32);
@@ -240,64 +253,96 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     }
   };
 
-  const skeletons = new Map<number, Skeleton[]>();
-  /** The skeleton of key ids `kids[0..n)` (hash `h`), made on first sight. */
-  const skeletonOf = (n: number, h: number): Skeleton => {
-    let list = skeletons.get(h);
+  const templates = new Map<number, Template[]>();
+  /** The template of key ids `kids[0..n)` with the words of `classes` (hash `h`), made on first sight; undefined when it reads more than {@link MAX_READ} values. */
+  const templateOf = (n: number, h: number): Template | undefined => {
+    let list = templates.get(h);
     if (list !== undefined) {
-      outer: for (const sk of list) {
-        if (sk.kids.length !== n) continue;
-        for (let j = 0; j < n; j++) if (sk.kids[j] !== kids[j]) continue outer;
-        return sk;
+      outer: for (const tp of list) {
+        if (tp.kids.length !== n) continue;
+        for (let j = 0; j < n; j++) if (tp.kids[j] !== kids[j] || tp.fixed[j] !== (classes[j]! >= WORD_BASE ? classes[j] : 0)) continue outer;
+        return tp;
       }
-    } else skeletons.set(h, (list = []));
-    const names = Array.from(kids.subarray(0, n), (k) => keyNames[k]!);
-    const litBytes = names.map((k, j) => Buffer.from(`${j === 0 ? '{' : ','}${JSON.stringify(k)}:`, 'utf8'));
-    const litEnd = new Int32Array(n);
-    let at = 0;
-    litBytes.forEach((x, j) => (litEnd[j] = at += x.length));
-    // The keys are the schema's property names (JSON-quoted into the literal), the values come from the array.
-    const build = new Function('v', `return { ${names.map((k, j) => `${JSON.stringify(k)}: v[${j}]`).join(', ')} };`) as (v: readonly unknown[]) => object;
-    const sk: Skeleton = { kids: kids.slice(0, n), lits: new Uint8Array(Buffer.concat(litBytes)), litEnd, build, table: new Int32Array(16), shapes: [], next: undefined };
-    list.push(sk);
-    return sk;
+    } else templates.set(h, (list = []));
+    const fixed = Int32Array.from(classes.subarray(0, n), (c) => (c >= WORD_BASE ? c : 0));
+    const read = Int32Array.from(fixed.keys()).filter((j) => fixed[j] === 0);
+    if (read.length > MAX_READ) return undefined;
+    // The segments' text: keys, words, punctuation (JSON-quoted as JSON.stringify writes them).
+    const segs: string[] = [''];
+    const fields: string[] = [];
+    for (let j = 0; j < n; j++) {
+      const key = JSON.stringify(keyNames[kids[j]!]!);
+      segs[segs.length - 1] += `${j === 0 ? '{' : ','}${key}:`;
+      if (fixed[j] !== 0) {
+        const word = JSON.stringify(wordList[fixed[j]! - WORD_BASE]!);
+        segs[segs.length - 1] += word;
+        fields.push(`${key}: ${word}`);
+      } else {
+        segs.push('');
+        fields.push(`${key}: v[${j}]`);
+      }
+    }
+    segs[segs.length - 1] += '}';
+    const cmpOff: number[] = [];
+    const cmpVal: number[] = [];
+    const cmpWide: number[] = [];
+    const cmpEnd: number[] = [];
+    const segLen: number[] = [];
+    for (const seg of segs) {
+      const bytes = Buffer.from(seg, 'utf8');
+      segLen.push(bytes.length);
+      if (bytes.length < 4) {
+        for (let o = 0; o < bytes.length; o++) cmpOff.push(o), cmpVal.push(bytes[o]!), cmpWide.push(1);
+      } else {
+        // Four bytes at a time; the last four overlap the one before when the length is not a multiple of four.
+        for (let o = 0; o < bytes.length; o += 4) {
+          const at = Math.min(o, bytes.length - 4);
+          cmpOff.push(at), cmpVal.push(bytes.readInt32LE(at)), cmpWide.push(4);
+        }
+      }
+      cmpEnd.push(cmpOff.length);
+    }
+    // The keys and words are the schema's own (JSON-quoted into the literal); the values come from the array.
+    const build = new Function('v', `return { ${fields.join(', ')} };`) as (v: readonly unknown[]) => object;
+    const tp: Template = {
+      kids: kids.slice(0, n),
+      fixed,
+      read,
+      cmpOff: Int32Array.from(cmpOff),
+      cmpVal: Int32Array.from(cmpVal),
+      cmpWide: Uint8Array.from(cmpWide),
+      cmpEnd: Int32Array.from(cmpEnd),
+      segLen: Int32Array.from(segLen),
+      build,
+      verdicts: new Map(),
+      lastShape: -1,
+      lastValid: false,
+      next: undefined,
+    };
+    list.push(tp);
+    return tp;
   };
 
-  /** The schema's verdict on the shape of `classes[0..n)` (hash `h`) in skeleton `sk`, judged once per shape. */
-  const shapeValid = (sk: Skeleton, n: number, h: number): boolean => {
-    let table = sk.table;
-    let mask = table.length - 1;
-    let slot = h & mask;
-    for (let s = table[slot]!; s !== 0; s = table[(slot = (slot + 1) & mask)]!) {
-      const sh = sk.shapes[s - 1]!;
-      if (sh.hash !== h) continue;
-      const c = sh.classes;
-      let j = 0;
-      while (j < n && c[j] === classes[j]) j++;
-      if (j === n) return sh.valid;
+  /** The schema's verdict on the shape `shape` of template `tp` (the line's classes are in `classes`), judged once per shape and template. */
+  const shapeValid = (tp: Template, shape: number): boolean => {
+    if (shape === tp.lastShape) return tp.lastValid;
+    let valid = tp.verdicts.get(shape);
+    if (valid === undefined) {
+      // A new shape: judged by the schema on a representative event.
+      const rep: Record<string, unknown> = {};
+      for (let j = 0; j < tp.kids.length; j++) rep[keyNames[tp.kids[j]!]!] = repOf(tp.fixed[j] || classes[j]!);
+      const type = rep['type'];
+      const validate = typeof type === 'string' ? validatorFor(type) : undefined;
+      valid = validate !== undefined && validate(rep) === true;
+      tp.verdicts.set(shape, valid);
     }
-    // A new shape: judged by the schema on a representative event.
-    const rep: Record<string, unknown> = {};
-    for (let j = 0; j < n; j++) rep[keyNames[sk.kids[j]!]!] = repOf(classes[j]!);
-    const type = rep['type'];
-    const validate = typeof type === 'string' ? validatorFor(type) : undefined;
-    const valid = validate !== undefined && validate(rep) === true;
-    sk.shapes.push({ classes: classes.slice(0, n), hash: h, valid });
-    if (sk.shapes.length * 2 > table.length) {
-      // Grown to keep the table at most half full.
-      table = sk.table = new Int32Array(table.length * 2);
-      mask = table.length - 1;
-      sk.shapes.forEach((sh, x) => {
-        let q = sh.hash & mask;
-        while (table[q] !== 0) q = (q + 1) & mask;
-        table[q] = x + 1;
-      });
-    } else table[slot] = sk.shapes.length;
+    tp.lastShape = shape;
+    tp.lastValid = valid;
     return valid;
   };
 
   /**
-   * Reads the value starting at `b[i]` (not a blank) into `value` and `cls`.
+   * Reads the value starting at `b[i]` (`i < end`) into `value` and `cls`.
    * @returns the index after it, or -1 when it is not a value the fast path reads (the line goes the slow way).
    */
   const readValue = (b: Buffer, i: number, end: number): number => {
@@ -313,13 +358,14 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       }
       if (i >= end || flags & B_SLOW) return -1; // unterminated, escapes and control characters: the slow path
       const ve = i;
-      const wid = ve - vs <= longestWord && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
+      const len = ve - vs;
+      const wid = len <= longestWord && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
       if (wid >= 0) {
         value = wordList[wid];
         cls = WORD_BASE + wid;
       } else {
-        value = (flags & B_HIGH) === 0 ? (b as LatinBuffer).latin1Slice(vs, ve) : b.toString('utf8', vs, ve);
-        cls = ve === vs ? EMPTY : (flags & B_NOT_HEX) === 0 && ((ve - vs) & 1) === 0 ? HEX : TEXT;
+        value = (flags & B_HIGH) !== 0 ? b.toString('utf8', vs, ve) : len <= SHORT ? shortText(b, vs, len) : (b as LatinBuffer).latin1Slice(vs, ve);
+        cls = len === 0 ? EMPTY : (flags & B_NOT_HEX) === 0 && (len & 1) === 0 ? HEX : TEXT;
       }
       return ve + 1;
     }
@@ -359,29 +405,68 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     return -1; // nested values, negative numbers, bad JSON
   };
 
-  /** The hash of the classes {@link readAs} read. */
-  let readHash = 0;
-  /** Reads the line's values as skeleton `sk` in the compact layout (their hash into `readHash`); false when the line differs from it. */
-  const readAs = (sk: Skeleton, b: Buffer, start: number, end: number): boolean => {
-    const lits = sk.lits;
-    const litEnd = sk.litEnd;
-    const n = litEnd.length;
+  /**
+   * Short ASCII strings made lately, by a hash of their bytes (payloads and
+   * addresses repeat in a trace: one string is made for each, not one per
+   * line; strings are values, so sharing one is invisible). Slot `x` holds
+   * the string `shortStrings[x]` of the bytes `shortBytes[x * SHORT ..]`.
+   */
+  const shortStrings: (string | undefined)[] = new Array<string | undefined>(SHORT_SLOTS).fill(undefined);
+  const shortBytes = new Uint8Array(SHORT_SLOTS * SHORT);
+  /** The string of the ASCII bytes `b[s..s + len)` (`len` ≤ {@link SHORT}). */
+  const shortText = (b: Buffer, s: number, len: number): string => {
+    let h = len;
+    for (let j = 0; j < len; j++) h = Math.imul(h ^ b[s + j]!, 0x01000193);
+    const slot = (h ^ (h >>> 15)) & (SHORT_SLOTS - 1);
+    const got = shortStrings[slot];
+    const at = slot * SHORT;
+    if (got !== undefined && got.length === len) {
+      let j = 0;
+      while (j < len && shortBytes[at + j] === b[s + j]) j++;
+      if (j === len) return got;
+    }
+    const text = (b as LatinBuffer).latin1Slice(s, s + len);
+    for (let j = 0; j < len; j++) shortBytes[at + j] = b[s + j]!;
+    shortStrings[slot] = text;
+    return text;
+  };
+
+  /** A DataView of the last buffer read (segments are compared four bytes at a time through it). */
+  let viewOf: Buffer | undefined;
+  let view: DataView | undefined;
+  /** The shape {@link readAs} read. */
+  let readShape = 0;
+  /** Reads the line `b[start..end)` as template `tp` (values into `values`, the shape into `readShape`); false when the line is not of it. */
+  const readAs = (tp: Template, b: Buffer, start: number, end: number): boolean => {
+    if (b !== viewOf) {
+      viewOf = b;
+      view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const dv = view!;
+    const { cmpOff, cmpVal, cmpWide, cmpEnd, segLen, read } = tp;
+    const m = read.length;
     let i = start;
     let q = 0;
-    let h = HASH_SEED;
-    for (let j = 0; j < n; j++) {
-      const le = litEnd[j]!;
-      if (i + (le - q) >= end) return false;
-      while (q < le) if (b[i++] !== lits[q++]) return false;
+    let shape = 0;
+    let unit = 1;
+    for (let k = 0; ; k++) {
+      const len = segLen[k]!;
+      if (i + len > end) return false;
+      for (const qe = cmpEnd[k]!; q < qe; q++) {
+        const at = i + cmpOff[q]!;
+        if ((cmpWide[q] === 4 ? dv.getInt32(at, true) : b[at]!) !== cmpVal[q]) return false;
+      }
+      i += len;
+      if (k === m) return i === end && ((readShape = shape), true);
+      if (i >= end) return false;
       i = readValue(b, i, end);
-      if (i < 0) return false;
-      values[j] = value;
-      classes[j] = cls;
-      h = mix(h, cls);
+      if (i < 0 || cls >= WORD_BASE) return false; // (a word where the template reads a value: another template's line)
+      const p = read[k]!;
+      values[p] = value;
+      classes[p] = cls;
+      shape += cls * unit;
+      unit *= 16;
     }
-    if (i + 1 !== end || b[i] !== 0x7d) return false; // }
-    readHash = h;
-    return true;
   };
 
   const isBlank = (c: number) => c === 0x20 || c === 0x09;
@@ -428,30 +513,30 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     return i === end ? n : -1; // (text after the object: the slow path)
   };
 
-  /** The skeleton of the last line read on the fast path (undefined before the first). */
-  let last: Skeleton | undefined;
+  /** The template of the last line read on the fast path (undefined before the first). */
+  let last: Template | undefined;
 
   return (b, start, end) => {
-    let sk = last === undefined ? undefined : (last.next ?? last);
-    let h: number;
-    let n: number;
-    if (sk !== undefined && readAs(sk, b, start, end)) {
-      h = readHash;
-      n = sk.kids.length;
-    } else {
-      n = readAny(b, start, end);
-      if (n < 0) return undefined;
-      let kh = HASH_SEED;
-      h = HASH_SEED;
-      for (let j = 0; j < n; j++) {
-        kh = mix(kh, kids[j]!);
-        h = mix(h, classes[j]!);
-      }
-      sk = skeletonOf(n, kh);
+    let tp: Template | undefined;
+    let shape: number;
+    const guess = last === undefined ? undefined : (last.next ?? last);
+    if (guess !== undefined && readAs(guess, b, start, end)) tp = guess;
+    else if (last !== undefined && last !== guess && readAs(last, b, start, end)) tp = last;
+    if (tp !== undefined) shape = readShape;
+    else {
+      const n = readAny(b, start, end);
+      if (n <= 0) return undefined;
+      let h = HASH_SEED;
+      for (let j = 0; j < n; j++) h = mix(mix(h, kids[j]!), classes[j]! >= WORD_BASE ? classes[j]! : 0);
+      tp = templateOf(n, h);
+      if (tp === undefined) return undefined;
+      shape = 0;
+      const read = tp.read;
+      for (let k = 0, unit = 1; k < read.length; k++, unit *= 16) shape += classes[read[k]!]! * unit;
     }
-    if (!shapeValid(sk!, n, h)) return undefined;
-    if (last !== undefined) last.next = sk;
-    last = sk;
-    return sk!.build(values);
+    if (!shapeValid(tp, shape)) return undefined;
+    if (last !== undefined) last.next = tp;
+    last = tp;
+    return tp.build(values);
   };
 }

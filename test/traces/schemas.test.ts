@@ -1,11 +1,13 @@
 /**
- * The trace schemas are valid JSON Schema 2020-12: harness/traces/file.ts
- * compiles them without ajv's meta-schema check (start-up time), so this
+ * The trace schemas and every protocol's profile schema are valid JSON
+ * Schema 2020-12: harness/traces/file.ts and harness/engine/profile.ts
+ * compile them without ajv's meta-schema check (start-up time), so this
  * test is where a broken schema edit shows.
  */
 import t from 'tap';
 import { readFile } from 'node:fs/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import { listProtocols, loadSuite } from '../../harness/engine/registry.js';
 
 for (const rel of ['../../harness/reports/trace-event.schema.json', '../../harness/traces/trace-header.schema.json']) {
   t.test(rel.replace(/^.*\//, ''), async (t) => {
@@ -16,3 +18,13 @@ for (const rel of ['../../harness/reports/trace-event.schema.json', '../../harne
     t.doesNotThrow(() => ajv.compile(schema), 'compiles in strict mode');
   });
 }
+
+t.test('every protocol\u2019s profile schema', async (t) => {
+  const names = listProtocols();
+  t.ok(names.length > 0, 'protocols found');
+  for (const name of names) {
+    const schema = (await loadSuite(name)).profileSchema;
+    const ajv = new Ajv2020({ strict: false });
+    t.equal(ajv.validateSchema(schema), true, `${name}: valid against the meta-schema: ${ajv.errorsText(ajv.errors)}`);
+  }
+});
