@@ -67,13 +67,12 @@ interface Template {
   readonly fixed: Int32Array;
   /** Positions (key indexes) of the values read from the line, in order. */
   readonly read: Int32Array;
-  /** The comparisons of each segment (the one before each value read, then the last one, ending with `}`): offset in the segment, bytes (little-endian int32, or one byte), width 4 or 1; segment `k`'s are `[cmpEnd[k - 1], cmpEnd[k])`. */
-  readonly cmpOff: Int32Array;
-  readonly cmpVal: Int32Array;
-  readonly cmpWide: Uint8Array;
-  readonly cmpEnd: Int32Array;
-  /** Length of each segment in bytes. */
-  readonly segLen: Int32Array;
+  /**
+   * Reads a line as this template (compact layout; `dv` views `b`): the values read go to the reader's
+   * value array, their shape is returned; -1 when the line is not of this template. Generated for the
+   * template: its segments are compared as constants, four bytes at a time.
+   */
+  readonly readLine: (b: Buffer, start: number, end: number, dv: DataView) => number;
   /** Makes the event: the words as constants, the values read from `v` (by position), in key order (one object literal per template: no keyed stores). */
   readonly build: (v: readonly unknown[]) => object;
   /** The schema's verdict per shape (the classes of the values read, four bits each, the first value lowest). */
@@ -236,8 +235,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   const classes = new Int32Array(32);
   const kids = new Int32Array(32);
   /** What {@link readValue} read: the value and its class. */
-  let value: unknown;
-  let cls = 0;
+  const R: { value: unknown; cls: number } = { value: undefined, cls: 0 };
 
   const repOf = (c: number): unknown => {
     switch (c) {
@@ -283,36 +281,30 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       }
     }
     segs[segs.length - 1] += '}';
-    const cmpOff: number[] = [];
-    const cmpVal: number[] = [];
-    const cmpWide: number[] = [];
-    const cmpEnd: number[] = [];
-    const segLen: number[] = [];
-    for (const seg of segs) {
+    // The reader of this template's lines: each segment compared as constants (four bytes at a time; the last
+    // four overlap the ones before when its length is not a multiple of four), each value read between two.
+    const code: string[] = ['let i = start;', 'let shape = 0;'];
+    segs.forEach((seg, k) => {
       const bytes = Buffer.from(seg, 'utf8');
-      segLen.push(bytes.length);
-      if (bytes.length < 4) {
-        for (let o = 0; o < bytes.length; o++) cmpOff.push(o), cmpVal.push(bytes[o]!), cmpWide.push(1);
-      } else {
-        // Four bytes at a time; the last four overlap the one before when the length is not a multiple of four.
-        for (let o = 0; o < bytes.length; o += 4) {
-          const at = Math.min(o, bytes.length - 4);
-          cmpOff.push(at), cmpVal.push(bytes.readInt32LE(at)), cmpWide.push(4);
-        }
-      }
-      cmpEnd.push(cmpOff.length);
-    }
+      const last = k === segs.length - 1;
+      code.push(last ? `if (i + ${bytes.length} !== end) return -1;` : `if (i + ${bytes.length} >= end) return -1;`);
+      const tests: string[] = [];
+      if (bytes.length < 4) for (let o = 0; o < bytes.length; o++) tests.push(`b[i + ${o}] !== ${bytes[o]}`);
+      else for (let o = 0; o < bytes.length; o += 4) tests.push(`dv.getInt32(i + ${Math.min(o, bytes.length - 4)}, true) !== ${bytes.readInt32LE(Math.min(o, bytes.length - 4))}`);
+      code.push(`if (${tests.join(' || ')}) return -1;`);
+      if (last) return;
+      // (A word where the template reads a value: another template's line.)
+      code.push(`i = readValue(b, i + ${bytes.length}, end);`, `if (i < 0 || R.cls >= ${WORD_BASE}) return -1;`, `values[${read[k]}] = R.value;`, `classes[${read[k]}] = R.cls;`, `shape += R.cls * ${16 ** k};`);
+    });
+    code.push('return shape;');
+    const readLine = new Function('readValue', 'R', 'values', 'classes', `return (b, start, end, dv) => {\n${code.join('\n')}\n};`)(readValue, R, values, classes) as Template['readLine'];
     // The keys and words are the schema's own (JSON-quoted into the literal); the values come from the array.
     const build = new Function('v', `return { ${fields.join(', ')} };`) as (v: readonly unknown[]) => object;
     const tp: Template = {
       kids: kids.slice(0, n),
       fixed,
       read,
-      cmpOff: Int32Array.from(cmpOff),
-      cmpVal: Int32Array.from(cmpVal),
-      cmpWide: Uint8Array.from(cmpWide),
-      cmpEnd: Int32Array.from(cmpEnd),
-      segLen: Int32Array.from(segLen),
+      readLine,
       build,
       verdicts: new Map(),
       lastShape: -1,
@@ -342,7 +334,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   };
 
   /**
-   * Reads the value starting at `b[i]` (`i < end`) into `value` and `cls`.
+   * Reads the value starting at `b[i]` (`i < end`) into `R`.
    * @returns the index after it, or -1 when it is not a value the fast path reads (the line goes the slow way).
    */
   const readValue = (b: Buffer, i: number, end: number): number => {
@@ -361,11 +353,11 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       const len = ve - vs;
       const wid = len <= longestWord && (hexWords || (flags & B_NOT_HEX) !== 0) ? wordTable.find(b, vs, ve) : -1;
       if (wid >= 0) {
-        value = wordList[wid];
-        cls = WORD_BASE + wid;
+        R.value = wordList[wid];
+        R.cls = WORD_BASE + wid;
       } else {
-        value = (flags & B_HIGH) !== 0 ? b.toString('utf8', vs, ve) : len <= SHORT ? shortText(b, vs, len) : (b as LatinBuffer).latin1Slice(vs, ve);
-        cls = len === 0 ? EMPTY : (flags & B_NOT_HEX) === 0 && (len & 1) === 0 ? HEX : TEXT;
+        R.value = (flags & B_HIGH) !== 0 ? b.toString('utf8', vs, ve) : len <= SHORT ? shortText(b, vs, len) : (b as LatinBuffer).latin1Slice(vs, ve);
+        R.cls = len === 0 ? EMPTY : (flags & B_NOT_HEX) === 0 && (len & 1) === 0 ? HEX : TEXT;
       }
       return ve + 1;
     }
@@ -380,26 +372,26 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
         const x = b[i];
         if (x === 0x2e || x === 0x65 || x === 0x45) return -1;
       }
-      value = v;
-      cls = v === 0 ? ZERO : POSITIVE;
+      R.value = v;
+      R.cls = v === 0 ? ZERO : POSITIVE;
       return i;
     }
     if (c === 0x74) {
       if (i + 4 > end || b[i + 1] !== 0x72 || b[i + 2] !== 0x75 || b[i + 3] !== 0x65) return -1;
-      value = true;
-      cls = TRUE;
+      R.value = true;
+      R.cls = TRUE;
       return i + 4;
     }
     if (c === 0x66) {
       if (i + 5 > end || b[i + 1] !== 0x61 || b[i + 2] !== 0x6c || b[i + 3] !== 0x73 || b[i + 4] !== 0x65) return -1;
-      value = false;
-      cls = FALSE;
+      R.value = false;
+      R.cls = FALSE;
       return i + 5;
     }
     if (c === 0x6e) {
       if (i + 4 > end || b[i + 1] !== 0x75 || b[i + 2] !== 0x6c || b[i + 3] !== 0x6c) return -1;
-      value = null;
-      cls = NULL;
+      R.value = null;
+      R.cls = NULL;
       return i + 4;
     }
     return -1; // nested values, negative numbers, bad JSON
@@ -434,41 +426,6 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   /** A DataView of the last buffer read (segments are compared four bytes at a time through it). */
   let viewOf: Buffer | undefined;
   let view: DataView | undefined;
-  /** The shape {@link readAs} read. */
-  let readShape = 0;
-  /** Reads the line `b[start..end)` as template `tp` (values into `values`, the shape into `readShape`); false when the line is not of it. */
-  const readAs = (tp: Template, b: Buffer, start: number, end: number): boolean => {
-    if (b !== viewOf) {
-      viewOf = b;
-      view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-    }
-    const dv = view!;
-    const { cmpOff, cmpVal, cmpWide, cmpEnd, segLen, read } = tp;
-    const m = read.length;
-    let i = start;
-    let q = 0;
-    let shape = 0;
-    let unit = 1;
-    for (let k = 0; ; k++) {
-      const len = segLen[k]!;
-      if (i + len > end) return false;
-      for (const qe = cmpEnd[k]!; q < qe; q++) {
-        const at = i + cmpOff[q]!;
-        if ((cmpWide[q] === 4 ? dv.getInt32(at, true) : b[at]!) !== cmpVal[q]) return false;
-      }
-      i += len;
-      if (k === m) return i === end && ((readShape = shape), true);
-      if (i >= end) return false;
-      i = readValue(b, i, end);
-      if (i < 0 || cls >= WORD_BASE) return false; // (a word where the template reads a value: another template's line)
-      const p = read[k]!;
-      values[p] = value;
-      classes[p] = cls;
-      shape += cls * unit;
-      unit *= 16;
-    }
-  };
-
   const isBlank = (c: number) => c === 0x20 || c === 0x09;
 
   /** The general scanner: any flat object, blanks allowed; the key ids go to `kids`. @returns the number of keys, or -1 (the slow path). */
@@ -496,8 +453,8 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       if (i >= end) return -1;
       i = readValue(b, i, end);
       if (i < 0) return -1;
-      values[n] = value;
-      classes[n] = cls;
+      values[n] = R.value;
+      classes[n] = R.cls;
       kids[n++] = kid;
       while (i < end && isBlank(b[i]!)) i++;
       if (i >= end) return -1;
@@ -517,13 +474,14 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   let last: Template | undefined;
 
   return (b, start, end) => {
-    let tp: Template | undefined;
-    let shape: number;
-    const guess = last === undefined ? undefined : (last.next ?? last);
-    if (guess !== undefined && readAs(guess, b, start, end)) tp = guess;
-    else if (last !== undefined && last !== guess && readAs(last, b, start, end)) tp = last;
-    if (tp !== undefined) shape = readShape;
-    else {
+    if (b !== viewOf) {
+      viewOf = b;
+      view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
+    let tp = last === undefined ? undefined : (last.next ?? last);
+    let shape = tp === undefined ? -1 : tp.readLine(b, start, end, view!);
+    if (shape < 0 && last !== undefined && last !== tp) shape = (tp = last).readLine(b, start, end, view!);
+    if (shape < 0) {
       const n = readAny(b, start, end);
       if (n <= 0) return undefined;
       let h = HASH_SEED;
@@ -534,9 +492,9 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       const read = tp.read;
       for (let k = 0, unit = 1; k < read.length; k++, unit *= 16) shape += classes[read[k]!]! * unit;
     }
-    if (!shapeValid(tp, shape)) return undefined;
+    if (!(shape === tp!.lastShape ? tp!.lastValid : shapeValid(tp!, shape))) return undefined;
     if (last !== undefined) last.next = tp;
     last = tp;
-    return tp.build(values);
+    return tp!.build(values);
   };
 }
