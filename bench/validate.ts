@@ -15,18 +15,23 @@
  *    the file (JSON.parse per line, no schema, no model) as the baseline.
  *
  * A `split` row gives the floor: the file read and split into lines, nothing parsed.
+ * 3. Start-up, apart from the per-event rate: `wirecheck validate` (bin/wirecheck.js,
+ *    as a user starts it: dist/ when fresh) on a trace of the header and one event,
+ *    wall time (ms) from spawning `node` to its exit, next to a bare `node -e ""`
+ *    in the same run; and the per-event rate of the `validate` rows without their
+ *    start-up (their time minus the 1-event run's, both measured in the child).
  * The load average is printed before and after (a shared machine's figures vary with it).
  *
  * Options: --events N (default 1,000,000), --runs K (default 3; medians);
  * --generate FILE only writes the trace to FILE (for profiling:
  * `node --cpu-prof bin/wirecheck.js validate FILE`).
  */
-import { createWriteStream, existsSync, readdirSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../harness/engine/sim.js';
 import type { TraceEvent } from '../harness/engine/trace.js';
@@ -184,6 +189,27 @@ async function main(): Promise<void> {
         row.heap.push(r.peakHeap / 1048576);
       }
     }
+    // Start-up: the same validation of a 1-event trace (the header and the first event of the big one), in the child
+    // (to subtract from the rows above) and as a user starts the CLI (spawn to exit), next to a bare node start.
+    const one = path.join(dir, 'one.jsonl');
+    const text = readFileSync(file, 'latin1');
+    writeFileSync(one, text.slice(0, text.indexOf('\n', text.indexOf('\n') + 1) + 1), 'latin1');
+    const startModes = modes.filter((m) => m.startsWith('validate'));
+    const oneMs: Record<string, number[]> = {};
+    const cliMs: number[] = [];
+    const bareMs: number[] = [];
+    const bin = fileURLToPath(new URL('../bin/wirecheck.js', import.meta.url));
+    const wall = (args: string[]): number => {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+      if (r.status !== 0 && r.status !== 1) throw new Error(`node ${args.join(' ')} exited with ${r.status}`);
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < runs * 3; i++) {
+      for (const m of startModes) (oneMs[m] ??= []).push((await runChild(m, one)).ms);
+      bareMs.push(wall(['-e', '']));
+      cliMs.push(wall([bin, 'validate', one]));
+    }
     const base = median(rows['parse']!.ms);
     const baseCpu = median(rows['parse']!.cpu);
     // CPU time (user + system) next to wall time: on a shared machine it is the steadier figure.
@@ -198,6 +224,12 @@ async function main(): Promise<void> {
     for (const m of modes.filter((x) => x.startsWith('validate'))) {
       const v = rows[m]!;
       if (!v.verdict.startsWith(`fail PROTON-4.3 at #${planted}`)) throw new Error(`${m}: validation did not find the planted violation: ${v.verdict}`);
+    }
+    console.log(`\nstart-up (medians of ${runs * 3}): \`wirecheck validate\` of a 1-event trace ${median(cliMs).toFixed(0)} ms from spawn to exit (${dist ? 'dist/' : 'the sources through tsx'}), bare \`node -e ""\` ${median(bareMs).toFixed(0)} ms`);
+    for (const m of startModes) {
+      const first = median(oneMs[m]!);
+      const r = rows[m]!;
+      console.log(`${m}: ${first.toFixed(0)} ms for 1 event in the child (imports, schemas, suite, model); without it ${Math.round((r.events - 1) / ((median(r.ms) - first) / 1000)).toLocaleString('en-US')} events/s`);
     }
     const load1 = loadavg();
     const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
