@@ -16,6 +16,15 @@
  * and its verdict holds for every line of that shape: the schema check is
  * compiled once and applied only where the format allows variation.
  *
+ * Lines of a trace repeat a few *templates* (a key sequence and the words
+ * among its values, as `JSON.stringify` lays it out): each template gets a
+ * reader generated for it that compares its fixed bytes four at a time and
+ * scans only the values between them, and the next line is first read as
+ * the template that followed the last one (see {@link Template}). A line
+ * that does not fit the guess is read by the general scanner (keys found
+ * by name, blanks allowed). Short strings (payloads, addresses) are made
+ * once and shared while they repeat.
+ *
  * Anything outside the fast path — escapes in a string, a nested value
  * (`frames`), a number that is not a small non-negative integer, a key the
  * schema does not know, a repeated key, whitespace other than blanks, bad
