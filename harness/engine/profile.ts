@@ -3,10 +3,11 @@
  * ajv, then merged over the suite's defaults.
  */
 import { readFile } from 'node:fs/promises';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { ProtocolSuite } from './types.js';
 import { UsageError } from './errors.js';
 import { describeAjvErrors } from './schema-errors.js';
+import { newAjv, precompiledProfileValidator, PROFILE_AJV_OPTIONS } from '../traces/standalone.js';
 
 /**
  * Loads and validates a profile file (or returns the defaults when `file` is
@@ -50,19 +51,20 @@ export function nestingDepthOver(data: unknown, max: number): string | undefined
   return undefined;
 }
 
-/** Profile validators compiled, by schema object (a process that checks several profiles of one protocol compiles its schema once). */
+/** Profile validators, by schema object (a process that checks several profiles of one protocol compiles its schema once). */
 const compiledProfiles = new WeakMap<object, ValidateFunction>();
 
 /**
- * The compiled validator of a profile schema. The schemas are the protocols'
- * own files, so ajv does not check them against the JSON Schema meta-schema
- * at run time (compiling the meta-schema was about 50 ms of every
- * `validate` of a trace with a profile); test/traces/schemas.test.ts checks
- * every protocol's instead.
+ * The validator of a protocol's profile schema: the one `npm run build`
+ * precompiled for exactly this schema (traces/standalone.ts: no ajv loaded),
+ * else compiled now. The schemas are the protocols' own files, so ajv does
+ * not check them against the JSON Schema meta-schema at run time (that was
+ * about 50 ms of every `validate` of a trace with a profile);
+ * test/traces/schemas.test.ts checks every protocol's instead.
  */
-function profileValidator(schema: object): ValidateFunction {
+function profileValidator(protocol: string, schema: object): ValidateFunction {
   let v = compiledProfiles.get(schema);
-  if (v === undefined) compiledProfiles.set(schema, (v = new Ajv2020({ allErrors: true, strict: false, validateSchema: false }).compile(schema)));
+  if (v === undefined) compiledProfiles.set(schema, (v = precompiledProfileValidator(protocol, schema) ?? newAjv(PROFILE_AJV_OPTIONS).compile(schema)));
   return v;
 }
 
@@ -73,7 +75,7 @@ function profileValidator(schema: object): ValidateFunction {
 export function checkProfileData<P extends object>(suite: ProtocolSuite<P>, data: unknown, where: string, base: P = suite.defaultProfile): P {
   const deep = nestingDepthOver(data, MAX_PROFILE_DEPTH);
   if (deep !== undefined) throw new UsageError(`profile ${where} is not a valid ${suite.name} profile: nested deeper than ${MAX_PROFILE_DEPTH} levels (at ${deep.length > 80 ? `${deep.slice(0, 80)}…` : deep})`);
-  const validate = profileValidator(suite.profileSchema);
+  const validate = profileValidator(suite.name, suite.profileSchema);
   if (!validate(data)) {
     const lines = describeAjvErrors(validate.errors, data).map((l) => `  ${l}`);
     throw new UsageError(`profile ${where} is not a valid ${suite.name} profile:\n${lines.join('\n')}`);

@@ -7,13 +7,14 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { describeAjvErrors } from '../engine/schema-errors.js';
 import headerSchema from './trace-header.schema.json' with { type: 'json' };
 import eventSchema from '../reports/trace-event.schema.json' with { type: 'json' };
 import type { ImpairEvent, ImpairKind, TraceEvent } from '../engine/trace.js';
 import type { Verdict } from '../engine/types.js';
 import { createFastEventReader, type FastEventReader } from './fast-event.js';
+import { addTraceSchemas, EVENT_DEFS_ID, EVENT_TYPES, newAjv, precompiledTraceValidators, TRACE_AJV_OPTIONS } from './standalone.js';
 
 /** The first line of a trace file. */
 export interface TraceHeader {
@@ -50,48 +51,41 @@ export class TraceFileError extends Error {
 }
 
 /**
- * The compiled validators: each compiled on first use (a trace of a few event
- * types compiles only those). The schemas are this package's own files, so
- * ajv does not check them against the JSON Schema meta-schema at run time
- * (compiling the meta-schema was most of `validate`'s start-up, about
- * 100 ms); test/traces/schemas.test.ts checks them instead. The per-type
- * validators come from a schema holding only the event schema's `$defs`:
- * `$defs/<type>` of the whole schema would compile its `if`/`then` chain of
- * every type too.
+ * The trace validators: the ones `npm run build` precompiled (standalone.ts:
+ * no ajv loaded, nothing compiled at start-up), or, running from the
+ * sources, each compiled on first use (a trace of a few event types
+ * compiles only those) by an ajv loaded then. The schemas are this
+ * package's own files, so ajv does not check them against the JSON Schema
+ * meta-schema at run time; test/traces/schemas.test.ts checks them instead.
+ * The per-type validators come from a schema holding only the event
+ * schema's `$defs` ({@link EVENT_DEFS_ID}).
  */
 class Validators {
-  private readonly ajv = new Ajv2020({ allErrors: false, strict: false, validateSchema: false });
-  private readonly id = (eventSchema as { $id: string }).$id;
-  /** The `$id` of the schema of the event schema's `$defs` alone. */
-  private readonly defsId = this.id.replace(/\.json$/, '') + '-defs.json';
-  private readonly types = new Set((eventSchema as { properties: { type: { enum: string[] } } }).properties.type.enum);
+  private ajvInstance: Ajv2020 | undefined;
+  private readonly pre = precompiledTraceValidators();
+  private readonly types = new Set(EVENT_TYPES);
   private readonly perType = new Map<string, ValidateFunction>();
   private headerFn: ValidateFunction | undefined;
   private eventFn: ValidateFunction | undefined;
-  private wholeAdded = false;
 
-  constructor() {
-    this.ajv.addSchema({ $id: this.defsId, $defs: (eventSchema as { $defs: object }).$defs });
+  private get ajv(): Ajv2020 {
+    return (this.ajvInstance ??= addTraceSchemas(newAjv(TRACE_AJV_OPTIONS)));
   }
 
   get header(): ValidateFunction {
-    return (this.headerFn ??= this.ajv.compile(headerSchema));
+    return (this.headerFn ??= this.pre?.['header'] ?? this.ajv.getSchema((headerSchema as { $id: string }).$id)!);
   }
 
   /** The whole event schema (for the error message of an unknown type). */
   get event(): ValidateFunction {
-    if (!this.wholeAdded) {
-      this.ajv.addSchema(eventSchema);
-      this.wholeAdded = true;
-    }
-    return (this.eventFn ??= this.ajv.getSchema(this.id)!);
+    return (this.eventFn ??= this.pre?.['event'] ?? this.ajv.getSchema((eventSchema as { $id: string }).$id)!);
   }
 
   /** The validator of one event type (`$defs/<type>`): several times faster than the `if`/`then` chain; undefined for an unknown type. */
   byType(type: string): ValidateFunction | undefined {
     let v = this.perType.get(type);
     if (v === undefined && this.types.has(type)) {
-      v = this.ajv.getSchema(`${this.defsId}#/$defs/${type}`)!;
+      v = this.pre?.[`type_${type}`] ?? this.ajv.getSchema(`${EVENT_DEFS_ID}#/$defs/${type}`)!;
       this.perType.set(type, v);
     }
     return v;
