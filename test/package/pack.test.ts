@@ -90,6 +90,13 @@ t.test('npm pack, npm install the tarball in an empty folder, npx wirecheck self
   t.match(list.out, /proton\s+quic\s+\d+ cases\s+[1-9]\d* fixtures/, 'proton with its fixtures');
   t.match(list.out, /moonpool\s+tcp/, 'moonpool listed');
 
+  // validate runs on the validators the build precompiled (harness/traces/standalone.ts): no schema compiled at start-up.
+  for (const f of ['harness/traces/trace-validators.cjs', 'harness/traces/profiles/proton.cjs']) t.ok(existsSync(path.join(pkg, 'dist', f)), `dist/${f} (precompiled validators)`);
+  const traces = path.join(pkg, 'fixtures', 'proton', 'traces');
+  const validated = await sh('npx', ['--no-install', 'wirecheck', 'validate', '--expect', path.join(traces, 'ok-action.jsonl'), path.join(traces, 'bad-ack-order.jsonl')], app, 60_000);
+  t.equal(validated.code, 0, `npx wirecheck validate --expect: each trace as its header expects ${validated.err}`);
+  t.match(validated.out, /PASS.*ok-action[\s\S]*FAIL.*bad-ack-order/, 'one passes, one fails');
+
   const init = await sh('npx', ['--no-install', 'wirecheck', 'init', 'demo', '--dir', 'checkout'], app, 60_000);
   t.equal(init.code, 0, `npx wirecheck init demo --dir checkout ${init.err}`);
   t.ok(existsSync(path.join(app, 'checkout', 'suites', 'demo', 'model.ts')), 'init writes from the templates in dist/');
