@@ -77,9 +77,10 @@ interface Template {
   /** Positions (key indexes) of the values read from the line, in order. */
   readonly read: Int32Array;
   /**
-   * Reads a line as this template (compact layout; `dv` views `b`): the values read go to the reader's
-   * value array, their shape is returned; -1 when the line is not of this template. Generated for the
-   * template: its segments are compared as constants, four bytes at a time.
+   * Reads a line as this template from `b[start]`, within `b[..end)` (compact layout; `dv` views `b`): the
+   * values read go to the reader's value array, the index after the closing `}` to `R.end`, their shape is
+   * returned; -1 when the line is not of this template. Generated for the template: its segments are compared
+   * as constants, four bytes at a time.
    */
   readonly readLine: (b: Buffer, start: number, end: number, dv: DataView) => number;
   /** Makes the event: the words as constants, the values read from `v` (by position), in key order (one object literal per template: no keyed stores). */
@@ -99,8 +100,22 @@ const SHORT_SLOTS = 4096;
 /** Most values a template reads from the line: their classes (four bits each) make one exact number (below 2^53). */
 const MAX_READ = 13;
 
-/** Reads one line's bytes as a trace event, or returns undefined (read it the slow way). */
-export type FastEventReader = (b: Buffer, start: number, end: number) => object | undefined;
+/**
+ * Reads one line's bytes (`b[start..end)`, no line end) as a trace event,
+ * or returns undefined (read it the slow way).
+ */
+export interface FastEventReader {
+  (b: Buffer, start: number, end: number): object | undefined;
+  /**
+   * Reads the line starting at `b[start]` when it is of a template predicted
+   * from the lines before (no search for the line's end first: the template
+   * says where the line ends, and the LF or CR LF must be there, before
+   * `limit`); sets {@link lineEnd}. Undefined: read the line the usual way.
+   */
+  next(b: Buffer, start: number, limit: number): object | undefined;
+  /** After {@link next} read a line: the index of its LF. */
+  lineEnd: number;
+}
 
 /**
  * Walks a schema and says whether every keyword in it is one the shape
@@ -244,7 +259,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   const classes = new Int32Array(32);
   const kids = new Int32Array(32);
   /** What {@link readValue} read: the value and its class. */
-  const R: { value: unknown; cls: number } = { value: undefined, cls: 0 };
+  const R: { value: unknown; cls: number; end: number } = { value: undefined, cls: 0, end: 0 };
 
   const repOf = (c: number): unknown => {
     switch (c) {
@@ -296,12 +311,12 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     segs.forEach((seg, k) => {
       const bytes = Buffer.from(seg, 'utf8');
       const last = k === segs.length - 1;
-      code.push(last ? `if (i + ${bytes.length} !== end) return -1;` : `if (i + ${bytes.length} >= end) return -1;`);
+      code.push(last ? `if (i + ${bytes.length} > end) return -1;` : `if (i + ${bytes.length} >= end) return -1;`);
       const tests: string[] = [];
       if (bytes.length < 4) for (let o = 0; o < bytes.length; o++) tests.push(`b[i + ${o}] !== ${bytes[o]}`);
       else for (let o = 0; o < bytes.length; o += 4) tests.push(`dv.getInt32(i + ${Math.min(o, bytes.length - 4)}, true) !== ${bytes.readInt32LE(Math.min(o, bytes.length - 4))}`);
       code.push(`if (${tests.join(' || ')}) return -1;`);
-      if (last) return;
+      if (last) return code.push(`R.end = i + ${bytes.length};`);
       // (A word where the template reads a value: another template's line.)
       code.push(`i = readValue(b, i + ${bytes.length}, end);`, `if (i < 0 || R.cls >= ${WORD_BASE}) return -1;`, `values[${read[k]}] = R.value;`, `classes[${read[k]}] = R.cls;`, `shape += R.cls * ${16 ** k};`);
     });
@@ -482,15 +497,35 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   /** The template of the last line read on the fast path (undefined before the first). */
   let last: Template | undefined;
 
-  return (b, start, end) => {
+  /** Reads `b` from `start` as the predicted template, then as the last line's: its shape (`R.end` after its `}`), or -1. */
+  const predicted = (b: Buffer, start: number, end: number): number => {
     if (b !== viewOf) {
       viewOf = b;
       view = new DataView(b.buffer, b.byteOffset, b.byteLength);
     }
-    let tp = last === undefined ? undefined : (last.next ?? last);
-    let shape = tp === undefined ? -1 : tp.readLine(b, start, end, view!);
-    if (shape < 0 && last !== undefined && last !== tp) shape = (tp = last).readLine(b, start, end, view!);
-    if (shape < 0) {
+    if (last === undefined) return -1;
+    let tp = last.next ?? last;
+    let shape = tp.readLine(b, start, end, view!);
+    if (shape < 0 && last !== tp) shape = (tp = last).readLine(b, start, end, view!);
+    guessed = tp;
+    return shape;
+  };
+  /** The template {@link predicted} read a line as. */
+  let guessed: Template | undefined;
+
+  /** The event of template `tp` and shape `shape` (its values in `values`), or undefined when the schema rejects the shape. */
+  const take = (tp: Template, shape: number): object | undefined => {
+    if (!(shape === tp.lastShape ? tp.lastValid : shapeValid(tp, shape))) return undefined;
+    if (last !== undefined) last.next = tp;
+    last = tp;
+    return tp.build(values);
+  };
+
+  const reader = ((b: Buffer, start: number, end: number): object | undefined => {
+    let shape = predicted(b, start, end);
+    let tp: Template | undefined;
+    if (shape >= 0 && R.end === end) tp = guessed;
+    else {
       const n = readAny(b, start, end);
       if (n <= 0) return undefined;
       let h = HASH_SEED;
@@ -501,9 +536,19 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       const read = tp.read;
       for (let k = 0, unit = 1; k < read.length; k++, unit *= 16) shape += classes[read[k]!]! * unit;
     }
-    if (!(shape === tp!.lastShape ? tp!.lastValid : shapeValid(tp!, shape))) return undefined;
-    if (last !== undefined) last.next = tp;
-    last = tp;
-    return tp!.build(values);
+    return take(tp!, shape);
+  }) as FastEventReader;
+  reader.lineEnd = -1;
+  reader.next = (b, start, limit) => {
+    const shape = predicted(b, start, limit);
+    if (shape < 0) return undefined;
+    // (No value read holds a LF or CR: a string with a control character is left to the slow path.)
+    let e = R.end;
+    if (e < limit && b[e] === 0x0d) e++;
+    if (e >= limit || b[e] !== 0x0a) return undefined;
+    const ev = take(guessed!, shape);
+    if (ev !== undefined) reader.lineEnd = e;
+    return ev;
   };
+  return reader;
 }

@@ -189,6 +189,10 @@ export async function readTrace(
       }
       checked = checkEvent(data, file, lineNo);
     }
+    return emit(checked);
+  };
+  /** Hands an event of line `lineNo` over: false to stop reading. */
+  const emit = (checked: TraceEvent): boolean => {
     const ev = upgrade ? upgradeV1Event(checked) : checked;
     if (ev.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${ev.t} µs after ${lastT} µs)`);
     lastT = ev.t;
@@ -235,26 +239,38 @@ export async function readTrace(
       k ^= 1;
       reading = fh.read(bufs[k]!, 0, READ_CHUNK_BYTES, null);
       let start = 0;
-      let nl = b.indexOf(0x0a);
-      if (nl >= bytesRead) nl = -1;
-      if (carried > 0 && nl !== -1) {
-        // The end of the line the last read left unfinished.
+      let nl: number;
+      if (carried > 0) {
+        // The end of the line the last read left unfinished (or more of it).
+        nl = b.indexOf(0x0a);
+        if (nl === -1 || nl >= bytesRead) {
+          carryOn(b, 0, bytesRead);
+          continue;
+        }
         carryOn(b, 0, nl);
         const n = carried;
         carried = 0;
         if (!line(carry, 0, n > 0 && carry[n - 1] === 0x0d ? n - 1 : n)) return index;
         if (headerData !== undefined) await takeHeader();
         start = nl + 1;
-        nl = start < bytesRead ? b.indexOf(0x0a, start) : -1;
-        if (nl >= bytesRead) nl = -1;
       }
-      while (nl !== -1) {
+      for (;;) {
+        // A line of a predicted template is read with no search for its end first (fast-event.ts `next`).
+        if (header && fast !== undefined && start < bytesRead) {
+          const ev = fast.next(b, start, bytesRead);
+          if (ev !== undefined) {
+            lineNo++;
+            if (!emit(ev as TraceEvent)) return index;
+            start = fast.lineEnd + 1;
+            continue;
+          }
+        }
+        nl = start < bytesRead ? b.indexOf(0x0a, start) : -1;
+        if (nl === -1 || nl >= bytesRead) break;
         if (nl - start > MAX_TRACE_LINE_BYTES) throw tooLong(lineNo + 1);
         if (!line(b, start, nl > start && b[nl - 1] === 0x0d ? nl - 1 : nl)) return index;
         if (headerData !== undefined) await takeHeader();
         start = nl + 1;
-        nl = start < bytesRead ? b.indexOf(0x0a, start) : -1;
-        if (nl >= bytesRead) nl = -1;
       }
       if (start < bytesRead) carryOn(b, start, bytesRead);
     }

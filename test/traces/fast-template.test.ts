@@ -131,3 +131,21 @@ t.test('many distinct short strings (more than the cache of short strings holds)
   }
   t.equal(fast, 40_000, 'every line on the fast path');
 });
+
+t.test('next: a learnt template\u2019s line read with no search for its end, only when its LF (or CR LF) follows before the limit', async (t) => {
+  for (const base of bases) {
+    const read = newReader();
+    const line = Buffer.from(base, 'utf8');
+    t.ok(agree(read, line), 'learnt');
+    for (const [suffix, ok] of [['\n', true], ['\r\n', true], ['\n{', true], ['', false], ['\r', false], ['\r\r\n', false], [' \n', false], ['x\n', false], [',\n', false], ['}\n', false]] as const) {
+      const buf = Buffer.concat([Buffer.from('\n'), line, Buffer.from(suffix)]);
+      read.lineEnd = -1;
+      const got = read.next(buf, 1, buf.length);
+      if (ok) {
+        t.strictSame(got, JSON.parse(base), `read, ending ${JSON.stringify(suffix)}: ${base}`);
+        t.equal(read.lineEnd, buf.indexOf(0x0a, 1), 'at its LF');
+      } else t.equal(got, undefined, `not read, ending ${JSON.stringify(suffix)}: ${base}`);
+      t.equal(read.next(buf, 1, 1 + line.length), undefined, 'not read when the limit comes before its LF');
+    }
+  }
+});
