@@ -380,7 +380,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
         R.value = wordList[wid];
         R.cls = WORD_BASE + wid;
       } else {
-        R.value = (flags & B_HIGH) !== 0 ? b.toString('utf8', vs, ve) : len <= SHORT ? shortText(b, vs, len) : (b as LatinBuffer).latin1Slice(vs, ve);
+        R.value = (flags & B_HIGH) !== 0 ? b.toString('utf8', vs, ve) : len === 0 ? '' : len <= SHORT && len >= 4 ? shortText(b, vs, len) : (b as LatinBuffer).latin1Slice(vs, ve);
         R.cls = len === 0 ? EMPTY : (flags & B_NOT_HEX) === 0 && (len & 1) === 0 ? HEX : TEXT;
       }
       return ve + 1;
@@ -424,25 +424,35 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   /**
    * Short ASCII strings made lately, by a hash of their bytes (payloads and
    * addresses repeat in a trace: one string is made for each, not one per
-   * line; strings are values, so sharing one is invisible). Slot `x` holds
-   * the string `shortStrings[x]` of the bytes `shortBytes[x * SHORT ..]`.
+   * line; strings are values, so sharing one is invisible). A string of 4 to
+   * {@link SHORT} bytes is known by its length and four words of its bytes
+   * (little-endian int32 at offsets 0, 4, 8 and length − 4, the unused ones
+   * 0: together they cover every byte); slot `x` holds the string
+   * `shortStrings[x]` and its key `shortKeys[x * 5 ..]`.
    */
   const shortStrings: (string | undefined)[] = new Array<string | undefined>(SHORT_SLOTS).fill(undefined);
-  const shortBytes = new Uint8Array(SHORT_SLOTS * SHORT);
-  /** The string of the ASCII bytes `b[s..s + len)` (`len` ≤ {@link SHORT}). */
+  const shortKeys = new Int32Array(SHORT_SLOTS * 5);
+  /** The string of the ASCII bytes `b[s..s + len)` (4 ≤ `len` ≤ {@link SHORT}; `view` views `b`). */
   const shortText = (b: Buffer, s: number, len: number): string => {
-    let h = len;
-    for (let j = 0; j < len; j++) h = Math.imul(h ^ b[s + j]!, 0x01000193);
+    const dv = view!;
+    const w0 = dv.getInt32(s, true);
+    const w1 = len > 8 ? dv.getInt32(s + 4, true) : 0;
+    const w2 = len > 12 ? dv.getInt32(s + 8, true) : 0;
+    const w3 = dv.getInt32(s + len - 4, true);
+    let h = Math.imul(len ^ w0, 0x01000193);
+    h = Math.imul(h ^ w1, 0x01000193);
+    h = Math.imul(h ^ w2, 0x01000193);
+    h = Math.imul(h ^ w3, 0x01000193);
     const slot = (h ^ (h >>> 15)) & (SHORT_SLOTS - 1);
+    const at = slot * 5;
     const got = shortStrings[slot];
-    const at = slot * SHORT;
-    if (got !== undefined && got.length === len) {
-      let j = 0;
-      while (j < len && shortBytes[at + j] === b[s + j]) j++;
-      if (j === len) return got;
-    }
+    if (got !== undefined && shortKeys[at] === len && shortKeys[at + 1] === w0 && shortKeys[at + 2] === w1 && shortKeys[at + 3] === w2 && shortKeys[at + 4] === w3) return got;
     const text = (b as LatinBuffer).latin1Slice(s, s + len);
-    for (let j = 0; j < len; j++) shortBytes[at + j] = b[s + j]!;
+    shortKeys[at] = len;
+    shortKeys[at + 1] = w0;
+    shortKeys[at + 2] = w1;
+    shortKeys[at + 3] = w2;
+    shortKeys[at + 4] = w3;
     shortStrings[slot] = text;
     return text;
   };
