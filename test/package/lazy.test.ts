@@ -1,7 +1,7 @@
 /**
  * The CLI loads lazily (README "Startup"): `--help` loads no command module,
  * `run --protocol proton` loads Proton only (no fast-check, no fuzz
- * generators, no other protocol), and the help listed before a command's
+ * generators, no other protocol), `validate` no transport and no runner, and the help listed before a command's
  * module is loaded is the help the module registers.
  *
  * Which modules a start loads is seen by a module resolve hook
@@ -76,6 +76,15 @@ t.test('--help loads commander and no command module', async (t) => {
   t.same(suiteModules('[^/]+')(r.urls), [], 'no protocol');
 });
 
+t.test('validate loads what validation needs: no transport, no runner or reporters, no other protocol', async (t) => {
+  const r = await loaded('validate', fileURLToPath(new URL('../../fixtures/proton/traces/ok-action.jsonl', import.meta.url)));
+  t.equal(r.code, 0, r.err);
+  t.ok(suiteModules('proton')(r.urls).length > 0, 'Proton suite loaded');
+  t.same(is(/\/harness\/(drivers|quic|tcp)\/|\/node_modules\/@matrixai\//)(r.urls), [], 'no driver, no QUIC library');
+  t.same(commandModules(r.urls).filter((u) => !/\/cli\/(validate|args)\.ts$/.test(u)), [], 'no other command module (common.ts neither: its runner and reporters)');
+  t.same(suiteModules('(?!proton/)[^/]+')(r.urls), [], 'no other protocol');
+});
+
 t.test('run --protocol proton loads Proton only: no fast-check, no fuzz generators, no other protocol', async (t) => {
   const port = await closedPort();
   const r = await loaded('run', '--protocol', 'proton', '--target', `quic://127.0.0.1:${port}`, '--connect-timeout', '200', '--cases', 'proton/event/single', '--no-fixtures', '--quiet', '--reporter', 'json', '--out', path.join(dir, 'reports'));
@@ -85,7 +94,7 @@ t.test('run --protocol proton loads Proton only: no fast-check, no fuzz generato
   t.same(fastCheck(r.urls), [], 'fast-check not loaded');
   t.same(fuzzModules(r.urls), [], 'no fuzz module');
   t.same(suiteModules('(?!proton/)[^/]+')(r.urls), [], 'no other protocol');
-  t.same(commandModules(r.urls).filter((u) => !/\/cli\/(run|common|outputs|baseline|save-failures)\.ts$/.test(u)), [], 'no other command module');
+  t.same(commandModules(r.urls).filter((u) => !/\/cli\/(run|common|args|outputs|baseline|save-failures)\.ts$/.test(u)), [], 'no other command module');
 });
 
 t.test('the check can fail: fuzz loads fast-check and the generators', async (t) => {
