@@ -95,7 +95,7 @@ interface Template {
 
 /** Longest string (bytes) kept in the reader's cache of short strings, and the cache's size (a power of two). */
 const SHORT = 16;
-const SHORT_SLOTS = 4096;
+const SHORT_SLOTS = 8192;
 
 /** Most values a template reads from the line: their classes (four bits each) make one exact number (below 2^53). */
 const MAX_READ = 13;
@@ -428,7 +428,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
    * {@link SHORT} bytes is known by its length and four words of its bytes
    * (little-endian int32 at offsets 0, 4, 8 and length − 4, the unused ones
    * 0: together they cover every byte); slot `x` holds the string
-   * `shortStrings[x]` and its key `shortKeys[x * 5 ..]`.
+   * `shortStrings[x]` and its key `shortKeys[x * 5 ..]`; a hash has two slots.
    */
   const shortStrings: (string | undefined)[] = new Array<string | undefined>(SHORT_SLOTS).fill(undefined);
   const shortKeys = new Int32Array(SHORT_SLOTS * 5);
@@ -444,10 +444,16 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     h = Math.imul(h ^ w2, 0x01000193);
     h = Math.imul(h ^ w3, 0x01000193);
     const slot = (h ^ (h >>> 15)) & (SHORT_SLOTS - 1);
-    const at = slot * 5;
-    const got = shortStrings[slot];
-    if (got !== undefined && shortKeys[at] === len && shortKeys[at + 1] === w0 && shortKeys[at + 2] === w1 && shortKeys[at + 3] === w2 && shortKeys[at + 4] === w3) return got;
+    // Two slots per hash (`slot` and its neighbour `slot ^ 1`), the newer first: two strings whose hashes meet both stay.
+    for (let x = slot, k = 0; k < 2; x ^= 1, k++) {
+      const at = x * 5;
+      const got = shortStrings[x];
+      if (got !== undefined && shortKeys[at] === len && shortKeys[at + 1] === w0 && shortKeys[at + 2] === w1 && shortKeys[at + 3] === w2 && shortKeys[at + 4] === w3) return got;
+    }
     const text = (b as LatinBuffer).latin1Slice(s, s + len);
+    const at = slot * 5;
+    for (let j = 0, to = (slot ^ 1) * 5; j < 5; j++) shortKeys[to + j] = shortKeys[at + j]!;
+    shortStrings[slot ^ 1] = shortStrings[slot];
     shortKeys[at] = len;
     shortKeys[at + 1] = w0;
     shortKeys[at + 2] = w1;
