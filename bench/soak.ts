@@ -31,7 +31,10 @@
  * figures (without --expose-gc the heap includes garbage).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 import { driverFor } from '../harness/drivers/index.js';
 import { createMemoryTarget } from '../harness/drivers/memory.js';
 import { VirtualClock } from '../harness/engine/clock.js';
@@ -145,7 +148,7 @@ function forkServer(protocol: string, profile: object): Promise<ChildServer> {
   });
 }
 
-async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: number, every: number, seed: number, tolerance: number | undefined): Promise<void> {
+async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: number, every: number, seed: number, tolerance: number | undefined, heapSnapshots: readonly number[], heapSnapshotDir: string): Promise<void> {
   const suite = await loadSuite(protocol);
   const create = await loadReferenceCore(protocol);
   const start = await loadReferenceServer(protocol);
@@ -185,6 +188,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
   const rows: Promise<void>[] = [];
   let next = every;
   let warm: Snapshot | undefined;
+  const snapshotsDue = [...heapSnapshots].sort((a, b) => a - b);
   const started = performance.now();
   let result;
   try {
@@ -200,6 +204,11 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
           const at = p.stats.cases;
           const fuzzerMb = clientHeap();
           const got = server ? server.ask({ type: 'snap', cases: at }) : Promise.resolve(snapshot(at, clock));
+          if (!server && snapshotsDue.length && snapshotsDue[0]! <= at) {
+            while (snapshotsDue.length && snapshotsDue[0]! <= at) snapshotsDue.shift();
+            const file = writeHeapSnapshot(join(heapSnapshotDir, `soak-${protocol}-${at}.heapsnapshot`));
+            console.log(`  heap snapshot at ${at} cases: ${file}`);
+          }
           rows.push(
             got.then((snap) => {
               warm ??= snap;
@@ -241,7 +250,13 @@ async function main(): Promise<void> {
   for (const m of modes) if (m !== 'in-process' && m !== 'sockets') throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (in-process, sockets)`);
   const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
   console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
-  for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed, tolerance);
+  const heapSnapshots = stringArg('heap-snapshots', '').split(',').filter(Boolean).map((n) => {
+    const v = Number(n);
+    if (!Number.isInteger(v) || v <= 0) throw new Error(`--heap-snapshots: ${JSON.stringify(n)} is not a positive case count`);
+    return v;
+  });
+  const heapSnapshotDir = stringArg('heap-snapshot-dir', tmpdir());
+  for (const p of protocols) for (const m of modes) await soak(p, m as 'in-process' | 'sockets', cases, every, seed, tolerance, heapSnapshots, heapSnapshotDir);
 }
 
 const child = process.argv.indexOf('--serve-child');
