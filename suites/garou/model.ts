@@ -427,7 +427,13 @@ export class GarouModel implements Monitor, ServerModel {
     }
     const c = this.conns.get(ev.conn);
     if (c === undefined) return out;
-    if (ev.type === 'conn_close') return [...out, ...this.connClosed(c, ev, index)];
+    if (ev.type === 'conn_close') {
+      out.push(...this.connClosed(c, ev, index));
+      // Nothing more is judged or done on a closed connection: forget it, so that state stays bounded over
+      // many connections (a soak of 10,000 cases grew 25 MB per 1,000 cases and every event walked them all).
+      this.conns.delete(c.id);
+      return out;
+    }
     if (c.closed) return out;
     const isServer = ev.type === 'dgram' ? ev.dir === 's2c' : ev.type === 'stream_open' ? ev.by === 'server' : 'dir' in ev && ev.dir === 's2c';
     if (ev.type === 'stream_reset' && ev.kind === 'stop_sending') return out; // Aborting our reading side is not the peer's data.
@@ -1122,6 +1128,15 @@ export class GarouModel implements Monitor, ServerModel {
   shardStreamOf(conn: number, shard: number): number | undefined {
     const c = this.conns.get(conn);
     return c && !c.closed ? this.shardStream(c, shard) : undefined;
+  }
+
+  /**
+   * Number of connections whose state the model keeps: open ones, and ones
+   * closed (or owing their close) whose `conn_close` was not fed yet.
+   * Bounded by the connections in flight, whatever the number served.
+   */
+  trackedConnections(): number {
+    return this.conns.size;
   }
 
   /** The user id of a connection, once authenticated. */
