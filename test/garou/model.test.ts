@@ -9,6 +9,7 @@
  */
 import t from 'tap';
 import { simulate } from '../../harness/engine/sim.js';
+import { modelCore } from '../../harness/engine/server-core.js';
 import type { DistributiveOmit, TraceEvent } from '../../harness/engine/trace.js';
 import type { Violation } from '../../harness/engine/types.js';
 import { createReferenceCore } from '../../reference-server/garou/index.js';
@@ -155,4 +156,31 @@ t.test('a demotion before the cooldown is a violation (GAROU-8.3, with the slack
   t.equal(vs[0]?.rule, 'GAROU-8.3', `reported first: ${vs[0] ? `${vs[0].expected} / ${vs[0].seen}` : 'nothing'}`);
   t.match(vs[0]?.expected ?? '', /not before/, 'as early');
   // Within toleranceMs of the due time it is accepted: the conforming trace's demotions are (test 1).
+});
+
+t.test('the model forgets a connection once its conn_close is fed: state stays bounded over many connections (issue 13 soak)', async (t) => {
+  // 60 connections, one after another: even ones authenticate and are closed by the client; odd ones break a rule (an unknown stream header) and are closed by the server.
+  const input: TraceEvent[] = [];
+  for (let i = 0; i < 60; i++) {
+    const at = i * 20 * MS;
+    input.push({ ...open(i), t: at } as TraceEvent, { ...c2s(i, 0, hs(`u${i}`)), t: at + MS } as TraceEvent);
+    if (i % 2 === 1) input.push({ ...c2s(i, 2, '07'), t: at + 2 * MS } as TraceEvent);
+    else input.push({ type: 'conn_close', t: at + 10 * MS, conn: i, by: 'client', isApp: true, code: 0, reason: '' });
+  }
+  const server = new GarouModel(profile, 'server');
+  const served = simulate(modelCore(server), input, (60 * 20 + 500) * MS);
+  t.equal(served.filter((e) => e.type === 'conn_close' && e.by === 'server').length, 30, 'the server closed the 30 rule breakers');
+  t.equal(server.trackedConnections(), 0, 'server mode: no connection kept after 60 closed ones');
+  const monitor = new GarouModel(profile, 'monitor');
+  let most = 0;
+  served.forEach((ev, i) => {
+    monitor.feed(ev, i);
+    most = Math.max(most, monitor.trackedConnections());
+  });
+  t.equal(monitor.trackedConnections(), 0, 'monitor mode: none either');
+  t.ok(most >= 1 && most <= 2, `monitor mode: at most the connections in flight at once (${most})`);
+  // The scenario above (connections closed by the client, for a handshake timeout, a violation and after Goodbye) leaves none either.
+  const m = new GarouModel(profile, 'monitor');
+  trace.forEach((ev, i) => m.feed(ev, i));
+  t.equal(m.trackedConnections(), trace.filter((e) => e.type === 'conn_open').length - trace.filter((e) => e.type === 'conn_close').length, 'scenario: only the connections not closed are kept');
 });

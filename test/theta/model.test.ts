@@ -168,3 +168,25 @@ t.test('future-dated echo: the server clamps RTT to 0 (seed "heartbeat_metrics_c
   const notClamped = editServer(trace, (m, i) => (m.type === 'Heartbeat' && i >= 2 ? { ...m, rttUs: 1234 } : m));
   t.same(rules(judge(notClamped, ms(500))), ['THETA-5.5'], 'an unclamped RTT is caught');
 });
+
+t.test('the model forgets a session once its conn_close is fed: state stays bounded over many connections (issue 13 soak)', async (t) => {
+  // 60 connections, one after another: even ones say hello and are closed by the client; odd ones send a bad hello and are closed by the server.
+  const input: TraceEvent[] = [];
+  for (let i = 0; i < 60; i++) {
+    const at = ms(i * 20);
+    input.push(open(at, i), ...ctl(at + ms(1), hello(i % 2 === 1 ? { protocolVersion: 9 } : {}), i));
+    if (i % 2 === 0) input.push(clientClose(at + ms(10), i));
+  }
+  const server = new ThetaModel(P, 'server', env());
+  const trace = simulate(modelCore(server), input, ms(60 * 20 + 500));
+  t.equal(trace.filter((e) => e.type === 'conn_close' && e.by === 'server').length, 30, 'the server closed the 30 bad hellos');
+  t.equal(server.trackedConnections(), 0, 'server mode: no session kept after 60 closed connections');
+  const monitor = new ThetaModel(P);
+  let most = 0;
+  trace.forEach((ev, i) => {
+    monitor.feed(ev, i);
+    most = Math.max(most, monitor.trackedConnections());
+  });
+  t.equal(monitor.trackedConnections(), 0, 'monitor mode: none either');
+  t.ok(most >= 1 && most <= 2, `monitor mode: at most the connections in flight at once (${most})`);
+});
