@@ -31,3 +31,27 @@ export function quantile(values: readonly number[], q: number): number {
 export function median(values: readonly number[]): number {
   return quantile(values, 0.5);
 }
+
+/**
+ * Least-squares line through `points`: its slope (y units per x unit), and
+ * the residuals' standard deviation (y units; the noise to read the slope
+ * against, with n − 2 degrees of freedom). Undefined for fewer than 3
+ * points or when every x is the same.
+ */
+export function linearFit(points: readonly { readonly x: number; readonly y: number }[]): { slope: number; intercept: number; residualSd: number; n: number } | undefined {
+  const n = points.length;
+  if (n < 3) return undefined;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+  }
+  if (sxx === 0) return undefined;
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const ss = points.reduce((a, p) => a + (p.y - intercept - slope * p.x) ** 2, 0);
+  return { slope, intercept, residualSd: Math.sqrt(ss / (n - 2)), n };
+}

@@ -42,7 +42,7 @@ import { listProtocols, loadReferenceCore, loadReferenceServer, loadSuite } from
 import { checkProfileData } from '../harness/engine/profile.js';
 import { runCampaign, type FuzzTarget } from '../harness/fuzz/campaign.js';
 import { overlapCloses } from '../harness/fuzz/overlap.js';
-import { intArg, stringArg } from './_stats.js';
+import { intArg, linearFit, stringArg } from './_stats.js';
 
 
 /** What the process holds now. */
@@ -71,8 +71,10 @@ function snapshot(cases: number, clock: VirtualClock | undefined): Snapshot {
 const row = (s: Snapshot, clientHeapMb?: number) =>
   `${String(s.cases).padStart(7)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.rssMb.toFixed(0).padStart(6)}  ${String(s.virtualTimers).padStart(6)}  ${clientHeapMb === undefined ? '' : `${clientHeapMb.toFixed(1).padStart(9)}  `}${s.handles}`;
 
+const gcExposed = (): boolean => typeof (globalThis as { gc?: unknown }).gc === 'function';
+
 /** Messages between this script and its server child (`--serve-child`). */
-type ToChild = { type: 'snap'; cases: number } | { type: 'stop'; cases: number };
+type ToChild = { type: 'snap'; cases: number; /** Also write a V8 heap snapshot to this file first. */ heapSnapshot?: string } | { type: 'stop'; cases: number };
 type FromChild =
   | { type: 'ready'; host: string; port: number; certPem?: string; cold: Snapshot; first: Snapshot }
   | { type: 'snap'; snap: Snapshot }
@@ -100,7 +102,10 @@ async function serveChild(protocol: string, profile: object): Promise<void> {
     process.disconnect?.();
   };
   process.on('message', (m: ToChild) => {
-    if (m.type === 'snap') send({ type: 'snap', snap: snapshot(m.cases, undefined) });
+    if (m.type === 'snap') {
+      if (m.heapSnapshot) writeHeapSnapshot(m.heapSnapshot);
+      send({ type: 'snap', snap: snapshot(m.cases, undefined) });
+    }
     else void stop(m.cases);
   });
   process.on('disconnect', () => void stop(0));
@@ -181,14 +186,20 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
     console.log(`\n${protocol}: ${cases.toLocaleString('en-US')} cases over ${suite.transport.toUpperCase()} on loopback (${target.url}, server in a child process: its figures), seed ${seed}`);
   }
   if (tolerance !== undefined) console.log(`  profile: the fast profile with toleranceMs ${tolerance}`);
-  const clientHeap = () => (server ? process.memoryUsage().heapUsed / 1048576 : undefined);
-  console.log(`  cases   heap MB  rss MB  vtimers  ${server ? 'fuzzer MB  ' : ''}active handles`);
+  const clientHeap = () => {
+    if (!server) return undefined;
+    (globalThis as { gc?: () => void }).gc?.();
+    return process.memoryUsage().heapUsed / 1048576;
+  };
+  console.log(`  cases   heap MB  rss MB  vtimers  ${server ? 'fuzzer MB  ' : ''}active handles${gcExposed() ? '   (heaps after a forced full GC)' : '   (heaps include garbage: run with --expose-gc)'}`);
   const first = server ? server.first : snapshot(0, clock);
   console.log(row(first, clientHeap()));
   const rows: Promise<void>[] = [];
   let next = every;
   let warm: Snapshot | undefined;
   const snapshotsDue = [...heapSnapshots].sort((a, b) => a - b);
+  /** The snapshots taken every `every` cases (the first one is the warm baseline). */
+  const samples: Snapshot[] = [];
   const started = performance.now();
   let result;
   try {
@@ -203,15 +214,18 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
           next += every;
           const at = p.stats.cases;
           const fuzzerMb = clientHeap();
-          const got = server ? server.ask({ type: 'snap', cases: at }) : Promise.resolve(snapshot(at, clock));
-          if (!server && snapshotsDue.length && snapshotsDue[0]! <= at) {
+          let heapFile: string | undefined;
+          if (snapshotsDue.length && snapshotsDue[0]! <= at) {
             while (snapshotsDue.length && snapshotsDue[0]! <= at) snapshotsDue.shift();
-            const file = writeHeapSnapshot(join(heapSnapshotDir, `soak-${protocol}-${at}.heapsnapshot`));
-            console.log(`  heap snapshot at ${at} cases: ${file}`);
+            heapFile = join(heapSnapshotDir, `soak-${protocol}-${mode}-${at}.heapsnapshot`);
+            console.log(`  heap snapshot at ${at} cases (${server ? 'the server child' : 'this process'}): ${heapFile}`);
+            if (!server) writeHeapSnapshot(heapFile);
           }
+          const got = server ? server.ask({ type: 'snap', cases: at, ...(heapFile ? { heapSnapshot: heapFile } : {}) }) : Promise.resolve(snapshot(at, clock));
           rows.push(
             got.then((snap) => {
               warm ??= snap;
+              samples.push(snap);
               console.log(row(snap, fuzzerMb));
             }),
           );
@@ -234,9 +248,11 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
     console.log(row(end));
   }
   const s = (performance.now() - started) / 1000;
+  const fit = linearFit(samples.map((p) => ({ x: p.cases / 1000, y: p.heapMb })));
   console.log(
     `  end: ${result.stats.cases.toLocaleString('en-US')} cases in ${s.toFixed(1)} s (${Math.round(result.stats.cases / s)} cases/s), ${result.findings.length} findings${result.stopped ? ` (stopped: ${result.stopped})` : ''}, ` +
-      `heap end/warm ${(end.heapMb / (warm ?? first).heapMb).toFixed(2)} (end/cold ${(end.heapMb / first.heapMb).toFixed(2)}), vtimers ${first.virtualTimers} → ${end.virtualTimers}, handles "${cold.handles}" → "${first.handles}" (started) → "${end.handles}" (end${server ? ', server stopped' : ''})`,
+      `heap end/warm ${(end.heapMb / (warm ?? first).heapMb).toFixed(2)} (end/cold ${(end.heapMb / first.heapMb).toFixed(2)}), ` +
+      `heap slope ${fit ? `${fit.slope >= 0 ? '+' : ''}${fit.slope.toFixed(3)} MB per 1,000 cases (least squares over the ${fit.n} samples from the warm one; residual sd ${fit.residualSd.toFixed(2)} MB)` : 'n/a (fewer than 3 samples)'}, vtimers ${first.virtualTimers} → ${end.virtualTimers}, handles "${cold.handles}" → "${first.handles}" (started) → "${end.handles}" (end${server ? ', server stopped' : ''})`,
   );
 }
 
@@ -249,7 +265,7 @@ async function main(): Promise<void> {
   const modes = stringArg('modes', 'in-process,sockets').split(',').map((m) => m.trim()).filter(Boolean);
   for (const m of modes) if (m !== 'in-process' && m !== 'sockets') throw new Error(`--modes: unknown mode ${JSON.stringify(m)} (in-process, sockets)`);
   const protocols = stringArg('protocols', listProtocols().join(',')).split(',').map((p) => p.trim()).filter(Boolean);
-  console.log(`soak: node ${process.version}, gc ${typeof (globalThis as { gc?: unknown }).gc === 'function' ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
+  console.log(`soak: node ${process.version}, gc ${gcExposed() ? 'exposed' : 'NOT exposed (heap figures include garbage)'}, ${new Date().toISOString()}`);
   const heapSnapshots = stringArg('heap-snapshots', '').split(',').filter(Boolean).map((n) => {
     const v = Number(n);
     if (!Number.isInteger(v) || v <= 0) throw new Error(`--heap-snapshots: ${JSON.stringify(n)} is not a positive case count`);
