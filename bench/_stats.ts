@@ -33,12 +33,13 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * Least-squares line through `points`: its slope (y units per x unit), and
- * the residuals' standard deviation (y units; the noise to read the slope
- * against, with n − 2 degrees of freedom). Undefined for fewer than 3
+ * Least-squares line through `points`: its slope (y units per x unit) and
+ * intercept, the residuals' standard deviation (y units, n − 2 degrees of
+ * freedom) and the slope's standard error (`residualSd / √Σ(x − x̄)²`: a
+ * slope within about two of them of 0 is noise). Undefined for fewer than 3
  * points or when every x is the same.
  */
-export function linearFit(points: readonly { readonly x: number; readonly y: number }[]): { slope: number; intercept: number; residualSd: number; n: number } | undefined {
+export function linearFit(points: readonly { readonly x: number; readonly y: number }[]): { slope: number; intercept: number; residualSd: number; slopeSe: number; n: number } | undefined {
   const n = points.length;
   if (n < 3) return undefined;
   const mx = points.reduce((a, p) => a + p.x, 0) / n;
@@ -53,5 +54,6 @@ export function linearFit(points: readonly { readonly x: number; readonly y: num
   const slope = sxy / sxx;
   const intercept = my - slope * mx;
   const ss = points.reduce((a, p) => a + (p.y - intercept - slope * p.x) ** 2, 0);
-  return { slope, intercept, residualSd: Math.sqrt(ss / (n - 2)), n };
+  const residualSd = Math.sqrt(ss / (n - 2));
+  return { slope, intercept, residualSd, slopeSe: residualSd / Math.sqrt(sxx), n };
 }

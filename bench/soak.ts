@@ -17,8 +17,14 @@
  * is an extra column. A leak shows as a column that grows with the case
  * count; the closing line gives the heap at the end ÷ the heap after the
  * first interval (the warm baseline: code and caches loaded; target 1.00 ±
- * 0.10), and ÷ the cold start, and the handles at the start and the end
- * (after the server stopped, in the sockets mode).
+ * 0.10), and ÷ the cold start, the heap slope (least-squares MB per 1,000
+ * cases over the samples from the warm one, ± its standard error: a slope
+ * within about two standard errors of 0 is noise, a leak shows as a slope
+ * many standard errors above it), and the handles at the start and the end
+ * (after the server stopped, in the sockets mode). In the in-process mode
+ * the heap is the fuzzer's and the server's together (one process): the
+ * fuzz arbitraries' caches are part of the warm baseline (Garou's binary
+ * strings: fast-check keeps a ~90 MB table of every code point).
  *
  * Options: --cases N (cases per protocol and mode, default 10,000), --every K
  * (snapshot interval, default 1,000), --protocols a,b (default: every
@@ -27,8 +33,13 @@
  * over the suite's fast profile, checked like a profile file; default the fast
  * profile's own: a wider tolerance keeps a heavily loaded machine's late
  * reactions from becoming timing findings, at the cost of longer waits).
- * Run as `node --expose-gc --import=tsx bench/soak.ts` for exact heap
- * figures (without --expose-gc the heap includes garbage).
+ * --heap-snapshots N,M (write a V8 heap snapshot of the server's process,
+ * this one in process or the child over sockets, at the first sample at or
+ * after N, M cases: compare two to find what a growing heap holds),
+ * --heap-snapshot-dir D (default the OS temp folder).
+ * Run as `node --expose-gc --import=tsx bench/soak.ts` (`npm run
+ * bench:soak`) for heap figures after a forced full GC (without --expose-gc
+ * the heap includes garbage).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -252,7 +263,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
   console.log(
     `  end: ${result.stats.cases.toLocaleString('en-US')} cases in ${s.toFixed(1)} s (${Math.round(result.stats.cases / s)} cases/s), ${result.findings.length} findings${result.stopped ? ` (stopped: ${result.stopped})` : ''}, ` +
       `heap end/warm ${(end.heapMb / (warm ?? first).heapMb).toFixed(2)} (end/cold ${(end.heapMb / first.heapMb).toFixed(2)}), ` +
-      `heap slope ${fit ? `${fit.slope >= 0 ? '+' : ''}${fit.slope.toFixed(3)} MB per 1,000 cases (least squares over the ${fit.n} samples from the warm one; residual sd ${fit.residualSd.toFixed(2)} MB)` : 'n/a (fewer than 3 samples)'}, vtimers ${first.virtualTimers} → ${end.virtualTimers}, handles "${cold.handles}" → "${first.handles}" (started) → "${end.handles}" (end${server ? ', server stopped' : ''})`,
+      `heap slope ${fit ? `${fit.slope >= 0 ? '+' : ''}${fit.slope.toFixed(3)} ± ${fit.slopeSe.toFixed(3)} MB per 1,000 cases (least squares over the ${fit.n} samples from the warm one ± its standard error; residual sd ${fit.residualSd.toFixed(2)} MB)` : 'n/a (fewer than 3 samples)'}, vtimers ${first.virtualTimers} → ${end.virtualTimers}, handles "${cold.handles}" → "${first.handles}" (started) → "${end.handles}" (end${server ? ', server stopped' : ''})`,
   );
 }
 

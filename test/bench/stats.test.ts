@@ -12,6 +12,7 @@ t.test('linearFit: slope, intercept and residual sd of a least-squares line', as
   t.ok(Math.abs(noisy.slope - 0.2) < 1e-12, `slope ${noisy.slope}`);
   t.ok(Math.abs(noisy.intercept - 0.2) < 1e-12, `intercept ${noisy.intercept}`);
   t.ok(Math.abs(noisy.residualSd - Math.sqrt(0.4)) < 1e-12, `residual sd ${noisy.residualSd}`);
+  t.ok(Math.abs(noisy.slopeSe - Math.sqrt(0.4) / Math.sqrt(5)) < 1e-12, `slope standard error ${noisy.slopeSe} (Σ(x − x̄)² = 5)`);
   t.equal(noisy.n, 4);
 });
 
