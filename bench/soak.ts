@@ -15,8 +15,9 @@
  * GC. In the sockets mode these are the child's figures, reported over the
  * IPC channel (whose pipe is one of its handles), and the fuzzer's own heap
  * is an extra column. A leak shows as a column that grows with the case
- * count; the closing line gives the heap at the end ÷ the heap after the
- * first interval (the warm baseline: code and caches loaded; target 1.00 ±
+ * count; the closing line gives the heap at the end ÷ the heap at the
+ * first sample at or after 1,000 cases (the warm baseline: code and caches
+ * loaded, whatever --every is; target 1.00 ±
  * 0.10), and ÷ the cold start, the heap slope (least-squares MB per 1,000
  * cases over the samples from the warm one, ± its standard error: a slope
  * within about two standard errors of 0 is noise, a leak shows as a slope
@@ -87,6 +88,9 @@ function snapshot(cases: number, clock: VirtualClock | undefined): Snapshot {
 
 const row = (s: Snapshot, clientHeapMb?: number) =>
   `${String(s.cases).padStart(7)}  ${s.heapMb.toFixed(1).padStart(8)}  ${s.rssMb.toFixed(0).padStart(6)}  ${String(s.virtualTimers).padStart(6)}  ${clientHeapMb === undefined ? '' : `${clientHeapMb.toFixed(1).padStart(9)}  `}${s.handles}`;
+
+/** Cases after which the server is warm (code compiled, caches filled): the heap's baseline and the slope start there. */
+const WARM_CASES = 1000;
 
 const gcExposed = (): boolean => typeof (globalThis as { gc?: unknown }).gc === 'function';
 
@@ -215,7 +219,7 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
   let next = every;
   let warm: Snapshot | undefined;
   const snapshotsDue = [...heapSnapshots].sort((a, b) => a - b);
-  /** The snapshots taken every `every` cases (the first one is the warm baseline). */
+  /** The snapshots taken every `every` cases from the warm baseline on (the first one at or after {@link WARM_CASES}). */
   const samples: Snapshot[] = [];
   const started = performance.now();
   let result;
@@ -241,8 +245,10 @@ async function soak(protocol: string, mode: 'in-process' | 'sockets', cases: num
           const got = server ? server.ask({ type: 'snap', cases: at, ...(heapFile ? { heapSnapshot: heapFile } : {}) }) : Promise.resolve(snapshot(at, clock));
           rows.push(
             got.then((snap) => {
-              warm ??= snap;
-              samples.push(snap);
+              if (snap.cases >= WARM_CASES) {
+                warm ??= snap;
+                samples.push(snap);
+              }
               console.log(row(snap, fuzzerMb));
             }),
           );
