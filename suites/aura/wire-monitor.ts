@@ -18,10 +18,17 @@ import type { AuraCheck } from './language.js';
 import { globalMonitorOf, type AuraMessage, type AuraMonitor } from './monitor.js';
 import type { AuraProfile } from './profile.js';
 import { payloadProblem } from './runtime/values.js';
+import { DataDecisions, type DataContradiction } from './runtime/data.js';
 import { AURA_PROTOCOL_VIOLATION, AuraFrameDecoder, AuraFrameError, isStart, type AuraFrame, type StartFrame } from './runtime/wire.js';
 import { fieldsOfMessage } from './runtime/fields.js';
 
 const US = 1000;
+
+/** A message with its payload (the values decide data choices, AURA-16.5). */
+type PayloadMessage = AuraMessage & { readonly payload: Readonly<Record<string, unknown>> };
+
+/** Text of a data contradiction, for violations and deviations. */
+const contradictionText = (d: DataContradiction): string => `the value of ${d.field} decided the arm ${d.branch} (choice at ${d.at}), which starts with ${d.expected.join(' or ') || 'nothing'}`;
 
 interface Msg {
   readonly m: AuraMessage;
@@ -45,7 +52,9 @@ interface SessionState {
   /** Views of the target's roles (their CFSMs, messages between target roles hidden): what each role can observe. */
   roleViews?: Map<string, RoleView>;
   /** Harness messages sent before the choreography lets them be taken, that their receiver will take later (per-sender FIFO). */
-  readonly early: AuraMessage[];
+  readonly early: PayloadMessage[];
+  /** The decisions the values seen so far made (AURA-16.5; data.ts): the label automaton does not see values. */
+  data?: DataDecisions;
   /** Time (µs) of the harness's message the choreography does not allow: the target owes a reset (AURA-16.4). */
   deviatedAt?: number;
   deviation?: string;
@@ -224,12 +233,20 @@ export class AuraWireMonitor implements Monitor {
       s.target = new Set(Object.entries(f.roles).filter(([, x]) => x === 'you').map(([r]) => r));
       s.automaton = automatonFor(this.check, s.target);
       s.mon = globalMonitorOf(s.automaton);
+      s.data = new DataDecisions(this.check.global);
       s.roleViews = new Map([...s.target].map((r) => [r, new RoleView(roleAutomaton(this.check, r, s.target!))]));
       return [];
     }
     if (!s.mon || s.deviatedAt !== undefined) return [];
-    const m = { from: f.from, to: f.to, label: f.label };
+    const m = { from: f.from, to: f.to, label: f.label, payload: f.payload };
     if (this.crossed(s, m, t, 'harness')) return [];
+    const contra = s.data!.check(m);
+    if (contra) {
+      // AURA-16.4, 16.5: a message of another arm than the one the value decided is one the choreography does not allow here.
+      s.deviatedAt = t;
+      s.deviation = `${globalActionText(m)} where ${contradictionText(contra)}`;
+      return [];
+    }
     const view = s.roleViews!.get(m.to);
     // FIFO per sender and receiver: behind an early message of the same pair, this one is early too.
     const behind = s.early.some((e) => e.from === m.from && e.to === m.to);
@@ -247,9 +264,10 @@ export class AuraWireMonitor implements Monitor {
   }
 
   /** Feeds `m` to the global monitor and the views; false (nothing changed) when the global monitor rejects it. */
-  private accept(s: SessionState, m: AuraMessage, t: number, side: 'harness' | 'target'): boolean {
-    if (!s.mon!.allows!(m)) return false;
+  private accept(s: SessionState, m: PayloadMessage, t: number, side: 'harness' | 'target'): boolean {
+    if (!s.mon!.allows!(m) || s.data!.check(m)) return false;
     s.mon!.feed(m);
+    s.data!.note(m);
     s.roleViews?.get(m.to)?.step('?', m.from, m.label);
     s.roleViews?.get(m.from)?.step('!', m.to, m.label);
     s.msgs.push({ m, t, side });
@@ -280,12 +298,14 @@ export class AuraWireMonitor implements Monitor {
     if (isStart(f)) return this.fail(AURA_RULES.start, index, t, 'messages only (the harness starts sessions)', 'a start frame from the target', s);
     if (!s.mon || !s.target || s.deviatedAt !== undefined || s.closeOwedAt !== undefined) return [];
     s.lastAt = t;
-    const m = { from: f.from, to: f.to, label: f.label };
+    const m = { from: f.from, to: f.to, label: f.label, payload: f.payload };
     this.retryEarly(s, t);
     if (!s.target.has(f.from) || s.target.has(f.to) || !this.check.roles.includes(f.to)) {
       return this.fail(AURA_RULES.sides, index, t, `a message from a target role (${[...s.target].join(', ')}) to a harness role`, `${f.from}→${f.to}:${f.label}`, s);
     }
     if (this.crossed(s, m, t, 'target')) return [];
+    const contra = s.data!.check(m);
+    if (contra) return this.fail(AURA_RULES.payload, index, t, contradictionText(contra), globalActionText(m), s);
     if (!this.accept(s, m, t, 'target')) return this.fail(AURA_RULES.global, index, t, s.mon.allowed!().map(globalActionText).join(', ') || 'nothing (the session is over)', `${globalActionText(m)}`, s);
     this.retryEarly(s, t);
     const fields = fieldsOfMessage(this.check, m);
@@ -324,7 +344,7 @@ export class AuraWireMonitor implements Monitor {
   /** The target's allowed next messages, recomputed only when the global monitor moved (it is checked on every trace event). */
   private owedMessages(s: SessionState): readonly AuraMessage[] {
     if (s.owed === undefined || s.owedAt !== s.msgs.length) {
-      s.owed = s.mon!.allowed!().filter((a) => s.target!.has(a.from));
+      s.owed = s.mon!.allowed!().filter((a) => s.target!.has(a.from) && !s.data!.check(a));
       s.owedAt = s.msgs.length;
     }
     return s.owed;

@@ -20,7 +20,7 @@
 import type { Field } from '../ast.js';
 import type { Cfsm } from '../cfsm.js';
 import type { ChoiceOrigin, L } from '../local.js';
-import { branchForValue, subjectPath, valueForBranch, type DataChoice } from './data.js';
+import { branchForValue, subjectPath, valueForBranch, type DataChoice, type DataDecisions } from './data.js';
 import type { AuraPayload } from './wire.js';
 
 /** A message as the runtime sees it: sender and receiver roles, label, payload. */
@@ -77,6 +77,12 @@ export interface RoleMachineOptions {
   readonly cfsm?: Cfsm;
   /** Choices on data by field (data.ts `collectDataChoices`): the sender of such a field decides by its value. */
   readonly dataChoices?: ReadonlyMap<string, DataChoice>;
+  /**
+   * The decisions values made, as this role sees them (data.ts; one tracker per machine, fed by the
+   * machine): a queued message that starts an arm other than the one the data decided can never be
+   * taken, a break of the choreography (AURA-16.4, 16.5) though its label fits the role's CFSM.
+   */
+  readonly dataDecisions?: DataDecisions;
 }
 
 type Env = ReadonlyMap<number, L>;
@@ -197,6 +203,7 @@ export class RoleMachine {
           th.notBefore = undefined;
           const msg = { from: this.role, to: x.peer, label: x.label, payload: this.payload(x) };
           out.push(msg);
+          this.opts.dataDecisions?.note(msg);
           this.opts.log?.('!', msg);
           this.step('!', x.peer, x.label);
           th.t = x.next;
@@ -250,6 +257,7 @@ export class RoleMachine {
         const th = [...this.threads].find((x) => this.threads.includes(x) && this.accept(x, want, t));
         if (th) {
           q.shift();
+          this.opts.dataDecisions?.note(m);
           this.opts.log?.('?', m);
           for (const [k, v] of Object.entries(m.payload)) this.known.set(k, v);
           this.step('?', peer, m.label);
@@ -268,7 +276,7 @@ export class RoleMachine {
     }
     if (!this.failure) {
       for (const [peer, q] of this.queues) {
-        if (q.length && !this.canComeLater(peer, q[0]!.label)) {
+        if (q.length && (!this.canComeLater(peer, q[0]!.label) || this.opts.dataDecisions?.check(q[0]!) !== undefined)) {
           this.failure = { ok: false, expected: this.expected() };
           break;
         }

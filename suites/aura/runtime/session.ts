@@ -7,7 +7,7 @@
  */
 import type { AuraCheck } from '../language.js';
 import type { G } from '../global.js';
-import { collectDataChoices, type DataChoice } from './data.js';
+import { collectDataChoices, DataDecisions, type DataChoice } from './data.js';
 import { RoleMachine, type AuraPolicy, type RoleMachineOptions, type RuntimeMessage } from './role.js';
 import type { AuraPayload } from './wire.js';
 
@@ -45,7 +45,7 @@ export class AuraSession {
       const p = check.projections.get(r);
       if (!p) throw new RangeError(`role ${JSON.stringify(r)} is not a role of ${check.protocol} (roles: ${check.roles.join(', ')})`);
       const { log, onLocal: _l, onSend: _s, policy: _p, ...mo } = opts;
-      m.set(r, new RoleMachine(r, p.local, opts.policy, { ...mo, cfsm: p.cfsm, dataChoices: dataChoicesOf(check.global), ...(log ? { log: (d, msg) => log(r, d, msg) } : {}) }));
+      m.set(r, new RoleMachine(r, p.local, opts.policy, { ...mo, cfsm: p.cfsm, dataChoices: dataChoicesOf(check.global), dataDecisions: new DataDecisions(check.global), ...(log ? { log: (d, msg) => log(r, d, msg) } : {}) }));
     }
     this.machines = m;
     this.onLocal = opts.onLocal;
