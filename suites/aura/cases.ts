@@ -60,11 +60,23 @@ const firstPolicy = (): AuraPolicy => {
   return { decide: () => 0, payload: p.payload.bind(p) };
 };
 
+/** Options of {@link planPaths}. */
+export interface PlanOptions {
+  /**
+   * Also enumerate the target roles' decisions (their choices, and the values
+   * they send that decide a later `match`/`if`, AURA-16.5), instead of
+   * assuming the first option: for scripts written ahead that cannot follow
+   * the target (fuzz programs), so that some plan fits whatever the target
+   * decides. Their steps are in the plan's `steps` too.
+   */
+  readonly targetDecisions?: boolean;
+}
+
 /**
  * Plans the paths of the harness roles (bounded by `loopBound` visits of
  * each decision point beyond the first and by `maxPaths`).
  */
-export function planPaths(check: AuraCheck, harness: readonly string[], p: AuraProfile, params: Readonly<Record<string, unknown>>): Plan[] {
+export function planPaths(check: AuraCheck, harness: readonly string[], p: AuraProfile, params: Readonly<Record<string, unknown>>, opts: PlanOptions = {}): Plan[] {
   const plans: Plan[] = [];
   const seenKeys = new Set<string>();
   const queue: number[][] = [[]];
@@ -94,7 +106,7 @@ export function planPaths(check: AuraCheck, harness: readonly string[], p: AuraP
       },
       payload: fallback.payload.bind(fallback),
     };
-    const r = simulate(check, { harnessRoles: harness, harnessPolicy: policy, targetPolicy: firstPolicy(), params, timeoutMs: 1, maxSteps: 2_000 });
+    const r = simulate(check, { harnessRoles: harness, harnessPolicy: policy, targetPolicy: opts.targetDecisions ? policy : firstPolicy(), params, timeoutMs: 1, maxSteps: 2_000 });
     const key = log.map((s) => `${s.role}.${s.chosen}`).join('/');
     if (seenKeys.has(key)) continue;
     seenKeys.add(key);

@@ -6,6 +6,14 @@
  * label, `$fail`, a missing message, two messages swapped). The monitor
  * judges whatever the target does (SPEC §16); fast-check shrinks a failure
  * towards the first path and the first step (a minimal path).
+ *
+ * A script cannot react, so plans enumerate the target's decisions too
+ * (`planPaths` option `targetDecisions`): its choices and the values it
+ * sends that decide a later `match`/`if` (AURA-16.5). When the target
+ * decides otherwise than the plan, the harness's next message of the other
+ * arm is a message the choreography does not allow there: the monitor
+ * (runtime/data.ts `DataDecisions`) judges it a deviation, and the target
+ * owes the reset of AURA-16.4, not the plan's reply.
  */
 import fc from 'fast-check';
 import type { FixtureStep } from '../../harness/fixtures/format.js';
@@ -22,7 +30,10 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 export function auraArbitraries(p: AuraProfile): Readonly<Record<string, fc.Arbitrary<FuzzProgram>>> {
   const { check, target, harness } = profileChoreography(p);
   const params = sessionParams(p);
-  const plans = planPaths(check, harness, p, params);
+  // A program is written ahead and cannot follow the target: plan the target's decisions too (its data values
+  // decide later choices, AURA-16.5), so that some program fits what the target decides; a program that does not
+  // fit is a deviation of the harness the target must reset for (AURA-16.4), as the monitor judges.
+  const plans = planPaths(check, harness, p, params, { targetDecisions: true });
   if (plans.length === 0) throw new RangeError(`choreography ${p.choreography}: no complete path to fuzz`);
   const roles = Object.fromEntries(check.roles.map((r) => [r, target.includes(r) ? 'you' : 'peer']));
   const waitMs = p.replyDeadlineMs + (p.timeoutMs || 0) + 300;
