@@ -285,6 +285,14 @@ export class AuraWireMonitor implements Monitor {
         const pair = `${e.from}>${e.to}`;
         if (heads.has(pair)) continue;
         heads.add(pair);
+        const contra = s.data!.check(e);
+        if (contra) {
+          // Sent early, before the value that decided against its arm (AURA-16.5): now it can never be taken (AURA-16.4).
+          s.deviatedAt = t;
+          s.deviation = `${globalActionText(e)} (sent early) where ${contradictionText(contra)}`;
+          s.early.length = 0;
+          return;
+        }
         if (this.accept(s, e, t, 'harness')) {
           s.early.splice(i, 1);
           moved = true;

@@ -90,6 +90,21 @@ t.test('wire monitor: CommitRequest after vote Abort is the harness\u2019s devia
   t.same(run(m2, [...evs, { type: 'stream_reset', t: 5000, conn: 0, stream: 0, dir: 's2c', kind: 'reset', code: AURA_PROTOCOL_VIOLATION } as TraceEvent]), []);
   t.ok(m2.settled(), 'the reset is what was owed');
 
+  // CommitRequest sent early (before the vote; the Participant may take it later), then the vote says Abort.
+  const m4 = new AuraWireMonitor(profile);
+  const early = events([
+    ['c2s', start('Participant')],
+    ['c2s', { from: 'Coordinator', to: 'Participant', label: 'PrepareRequest', payload: { transaction_id: 1 } }],
+    ['c2s', { from: 'Coordinator', to: 'Participant', label: 'CommitRequest', payload: { transaction_id: 1 } }],
+    ['s2c', { from: 'Participant', to: 'Coordinator', label: 'PrepareResponse', payload: { vote: 'Abort' } }],
+  ]);
+  t.same(run(m4, [...early, { type: 'stream_reset', t: 5000, conn: 0, stream: 0, dir: 's2c', kind: 'reset', code: AURA_PROTOCOL_VIOLATION } as TraceEvent]), [], 'the early CommitRequest became a deviation once the vote said Abort: the reset is right');
+  const s = new AuraSession(load(TPC), ['Participant'], { policy: scriptedPolicy({ Participant: ['Vote::Abort'] }, randomPolicy(1)) });
+  t.equal(s.receive({ from: 'Coordinator', to: 'Participant', label: 'PrepareRequest', payload: { transaction_id: 1 } }, 0), undefined);
+  t.equal(s.receive({ from: 'Coordinator', to: 'Participant', label: 'CommitRequest', payload: { transaction_id: 1 } }, 0), undefined, 'early: queued');
+  s.poll(0);
+  t.match(s.breakage, { reason: /Participant holds a message it can never take; expected Coordinator\?AbortRequest/ }, 'after voting Abort the queued CommitRequest can never be taken: the session breaks');
+
   const m3 = new AuraWireMonitor({ ...profile, roles: 'Coordinator' });
   const v = run(m3, events([
     ['c2s', start('Coordinator')],
