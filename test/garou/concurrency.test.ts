@@ -20,6 +20,7 @@ import { encodeFrame, encodeStreamHeader } from '../../suites/garou/codec.js';
 import { FRAME_CODES, type FrameName, type Payloads } from '../../suites/garou/frames.js';
 import { GarouModel } from '../../suites/garou/model.js';
 import { fastProfile as profile } from '../../suites/garou/profile.js';
+import { judgeTrace } from '../_support/monitor.js';
 
 const MS = 1000;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -166,11 +167,7 @@ function remerge(s: Served, picks: readonly number[]): TraceEvent[] {
 
 /** Runs a fresh monitor over `trace` and to its end + 2 s. */
 function judge(trace: readonly TraceEvent[]): Violation[] {
-  const m = new GarouModel(profile, 'monitor');
-  const out: Violation[] = [];
-  trace.forEach((ev, i) => out.push(...m.feed(ev, i)));
-  out.push(...m.advance((trace[trace.length - 1]?.t ?? 0) + 2_000 * MS));
-  return out;
+  return judgeTrace(new GarouModel(profile, 'monitor'), trace, (trace.at(-1)?.t ?? 0) + 2_000 * MS);
 }
 const show = (vs: readonly Violation[]): string => vs.slice(0, 3).map((v) => `${v.rule}: ${v.expected} / ${v.seen}`).join('; ') || 'none';
 

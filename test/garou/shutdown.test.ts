@@ -14,6 +14,7 @@ import { encodeFrame } from '../../suites/garou/codec.js';
 import { CLOSE_CODES, FRAME_CODES } from '../../suites/garou/frames.js';
 import { GarouModel } from '../../suites/garou/model.js';
 import { fastProfile } from '../../suites/garou/profile.js';
+import { judgeTrace } from '../_support/monitor.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const GOODBYE = FRAME_CODES.Goodbye.toString(16).padStart(2, '0');
@@ -36,11 +37,7 @@ t.test('the core: Goodbye on each control stream, then close 0x5, for every open
 
 /** Runs a fresh monitor over a trace and to its end + 2 s. */
 function judge(trace: readonly TraceEvent[]): Violation[] {
-  const m = new GarouModel(fastProfile, 'monitor');
-  const out: Violation[] = [];
-  trace.forEach((ev, i) => out.push(...m.feed(ev, i)));
-  out.push(...m.advance((trace[trace.length - 1]?.t ?? 0) + 2_000_000));
-  return out;
+  return judgeTrace(new GarouModel(fastProfile, 'monitor'), trace, (trace.at(-1)?.t ?? 0) + 2_000_000);
 }
 
 t.test('over QUIC: stop() says Goodbye to each client before the close 0x5; the monitor accepts the trace', async (t) => {

@@ -13,6 +13,7 @@ import { CloseCode, encodeFrame, FrameDecoder, schemaHash, Stream } from '../../
 import { decodeControl, encodeControl, type ControlMessage, type SessionHelloMsg } from '../../suites/theta/messages.js';
 import { ThetaModel, helloFailures, negotiateCapabilities, type ThetaServerEnv } from '../../suites/theta/model.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
+import { judgeTrace } from '../_support/monitor.js';
 
 /** The short timers with a 300 ms answer deadline: the traces below are a second long. */
 const P: ThetaProfile = { ...fastProfile, answerDeadlineMs: 300 };
@@ -46,11 +47,7 @@ const hb = (tt: number, seq: number, echo: [number, bigint] = [0, 0n], conn = 0)
 const clientClose = (tt: number, conn = 0): TraceEvent => ({ type: 'conn_close', t: tt, conn, by: 'client', isApp: true, code: 0, reason: '' });
 
 function judge(trace: readonly TraceEvent[], end: number): Violation[] {
-  const m = new ThetaModel(P);
-  const out: Violation[] = [];
-  trace.forEach((ev, i) => out.push(...m.feed(ev, i)));
-  out.push(...m.advance(end));
-  return out;
+  return judgeTrace(new ThetaModel(P), trace, end);
 }
 const rules = (vs: Violation[]): string[] => [...new Set(vs.map((v) => v.rule))];
 const serve = (input: TraceEvent[], end: number): TraceEvent[] => simulate(modelCore(new ThetaModel(P, 'server', env())), input, end);

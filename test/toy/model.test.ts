@@ -10,6 +10,7 @@ import { toHex, type TraceEvent } from '../../harness/engine/trace.js';
 import type { Violation } from '../../harness/engine/types.js';
 import { KnockModel } from './suites/knock/model.js';
 import { fastProfile as P } from './suites/knock/profile.js';
+import { judgeTrace } from '../_support/monitor.js';
 
 const ms = (x: number): number => x * 1000;
 const hex = (s: string): string => toHex(new TextEncoder().encode(s));
@@ -23,11 +24,7 @@ const ping = (t: number, n: number): TraceEvent => ({ type: 'dgram', t, conn: 0,
 
 /** The monitor's verdicts on a whole trace, with time running to `end` (µs). */
 function judge(trace: readonly TraceEvent[], end: number): Violation[] {
-  const m = new KnockModel(P);
-  const out: Violation[] = [];
-  trace.forEach((ev, i) => out.push(...m.feed(ev, i)));
-  out.push(...m.advance(end));
-  return out;
+  return judgeTrace(new KnockModel(P), trace, end);
 }
 
 /** Client events and what the model's server mode does, in time order. */
