@@ -3,7 +3,7 @@
 // from a clean dist/; copies every other file of those folders (JSON
 // schemas, SPEC.md, templates, any asset a module reads next to itself with
 // `new URL('./file', import.meta.url)`) to the same place in dist/; writes
-// the precompiled schema validators (harness/traces/standalone.ts); then
+// the precompiled schema validators (harness/engine/precompiled.ts); then
 // stamps dist/.built with the time the build started, which bin/wirecheck.js
 // compares with the sources' (README "Startup").
 import { execFileSync } from 'node:child_process';
@@ -32,11 +32,11 @@ function copyAssets(dir) {
   }
 }
 for (const d of ['harness/', 'suites/', 'reference-server/']) copyAssets(new URL(d, root));
-// The validators `wirecheck validate` needs, precompiled (harness/traces/standalone.ts): the trace schemas and
+// The validators `wirecheck validate` needs, precompiled (harness/engine/precompiled.ts): the trace schemas and
 // the profile schema of each protocol of this project (not of WIRECHECK_PROTOCOL_PATH's roots), so that no
 // schema is compiled, and ajv is not loaded, at start-up.
 delete process.env.WIRECHECK_PROTOCOL_PATH;
-const { writePrecompiledValidators } = await import(new URL('dist/harness/traces/standalone.js', root).href);
+const { writePrecompiledValidators } = await import(new URL('dist/harness/engine/precompiled.js', root).href);
 const { listProtocols, loadSuite } = await import(new URL('dist/harness/engine/registry.js', root).href);
 const profiles = [];
 for (const protocol of listProtocols()) profiles.push({ protocol, schema: (await loadSuite(protocol)).profileSchema });

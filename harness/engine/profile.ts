@@ -7,7 +7,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { ProtocolSuite } from './types.js';
 import { UsageError } from './errors.js';
 import { describeAjvErrors } from './schema-errors.js';
-import { newAjv, precompiledProfileValidator, PROFILE_AJV_OPTIONS } from '../traces/standalone.js';
+import { newAjv, precompiledProfileValidator, PROFILE_AJV_OPTIONS } from './precompiled.js';
 
 /**
  * Loads and validates a profile file (or returns the defaults when `file` is
@@ -56,7 +56,7 @@ const compiledProfiles = new WeakMap<object, ValidateFunction>();
 
 /**
  * The validator of a protocol's profile schema: the one `npm run build`
- * precompiled for exactly this schema (traces/standalone.ts: no ajv loaded),
+ * precompiled for exactly this schema (precompiled.ts: no ajv loaded),
  * else compiled now. The schemas are the protocols' own files, so ajv does
  * not check them against the JSON Schema meta-schema at run time (that was
  * about 50 ms of every `validate` of a trace with a profile);

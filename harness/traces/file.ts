@@ -14,7 +14,7 @@ import eventSchema from '../reports/trace-event.schema.json' with { type: 'json'
 import type { ImpairEvent, ImpairKind, TraceEvent } from '../engine/trace.js';
 import type { Verdict } from '../engine/types.js';
 import { createFastEventReader, type FastEventReader } from './fast-event.js';
-import { addTraceSchemas, EVENT_DEFS_ID, EVENT_TYPES, newAjv, precompiledTraceValidators, TRACE_AJV_OPTIONS } from './standalone.js';
+import { addTraceSchemas, EVENT_DEFS_ID, EVENT_TYPES, newAjv, precompiledTraceValidators, TRACE_AJV_OPTIONS } from '../engine/precompiled.js';
 
 /** The first line of a trace file. */
 export interface TraceHeader {
@@ -51,7 +51,7 @@ export class TraceFileError extends Error {
 }
 
 /**
- * The trace validators: the ones `npm run build` precompiled (standalone.ts:
+ * The trace validators: the ones `npm run build` precompiled (engine/precompiled.ts:
  * no ajv loaded, nothing compiled at start-up), or, running from the
  * sources, each compiled on first use (a trace of a few event types
  * compiles only those) by an ajv loaded then. The schemas are this

@@ -90,8 +90,8 @@ t.test('npm pack, npm install the tarball in an empty folder, npx wirecheck self
   t.match(list.out, /proton\s+quic\s+\d+ cases\s+[1-9]\d* fixtures/, 'proton with its fixtures');
   t.match(list.out, /moonpool\s+tcp/, 'moonpool listed');
 
-  // validate runs on the validators the build precompiled (harness/traces/standalone.ts): no schema compiled at start-up.
-  for (const f of ['harness/traces/trace-validators.cjs', 'harness/traces/profiles/proton.cjs']) t.ok(existsSync(path.join(pkg, 'dist', f)), `dist/${f} (precompiled validators)`);
+  // validate runs on the validators the build precompiled (harness/engine/precompiled.ts): no schema compiled at start-up.
+  for (const f of ['harness/engine/trace-validators.cjs', 'harness/engine/profiles/proton.cjs']) t.ok(existsSync(path.join(pkg, 'dist', f)), `dist/${f} (precompiled validators)`);
   const traces = path.join(pkg, 'fixtures', 'proton', 'traces');
   const validated = await sh('npx', ['--no-install', 'wirecheck', 'validate', '--expect', path.join(traces, 'ok-action.jsonl'), path.join(traces, 'bad-ack-order.jsonl')], app, 60_000);
   t.equal(validated.code, 0, `npx wirecheck validate --expect: each trace as its header expects ${validated.err}`);

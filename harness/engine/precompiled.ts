@@ -5,12 +5,12 @@
  * `wirecheck validate` neither loads ajv nor compiles a schema at start-up
  * (about 80 ms of it). The TypeScript sources (tsx) have none and compile
  * at run time with the same options: the same generated code, so the same
- * verdicts and errors (test/traces/standalone.test.ts compares them).
+ * verdicts and errors (test/engine/precompiled.test.ts compares them).
  */
 import { createRequire } from 'node:module';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Ajv2020, Options, ValidateFunction } from 'ajv/dist/2020.js';
-import headerSchema from './trace-header.schema.json' with { type: 'json' };
+import headerSchema from '../traces/trace-header.schema.json' with { type: 'json' };
 import eventSchema from '../reports/trace-event.schema.json' with { type: 'json' };
 
 const require = createRequire(import.meta.url);

@@ -1,5 +1,5 @@
 /**
- * The validators `npm run build` precompiles (harness/traces/standalone.ts)
+ * The validators `npm run build` precompiles (harness/engine/precompiled.ts)
  * judge as the ones compiled at run time from the sources: the same verdict
  * and the same errors (so the same messages) for valid and invalid trace
  * headers, events of every type, and each protocol's profiles.
@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { createRequire } from 'node:module';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import { addTraceSchemas, EVENT_DEFS_ID, EVENT_TYPES, newAjv, PROFILE_AJV_OPTIONS, profileValidatorCode, TRACE_AJV_OPTIONS, traceValidatorsCode } from '../../harness/traces/standalone.js';
+import { addTraceSchemas, EVENT_DEFS_ID, EVENT_TYPES, newAjv, PROFILE_AJV_OPTIONS, profileValidatorCode, TRACE_AJV_OPTIONS, traceValidatorsCode } from '../../harness/engine/precompiled.js';
 import { listProtocols, loadSuite } from '../../harness/engine/registry.js';
 
 const require = createRequire(import.meta.url);
