@@ -6,7 +6,7 @@
  *    sequential connections, each with a pipelined Event stream, a commit and
  *    an Action stream, closed by the client. A wrong ack is planted as the
  *    very last event, so the validator must read everything and then find it.
- * 2. Validates it in a fresh child process (`wirecheck validate` code path,
+ * 2. Validates it in a fresh child process (bench/validate-child.mjs; the `wirecheck validate` code path,
  *    streaming; `validate` the TypeScript sources through tsx, and, when
  *    `npm run build` made a dist/ newer than the sources, `validate-dist`
  *    the compiled JavaScript users run) and prints events per second, wall time and the child's peak
@@ -40,52 +40,6 @@ import { Discriminator, encodeItems, streamBytes } from '../suites/proton/codec.
 import { fastProfile } from '../suites/proton/profile.js';
 import { intArg, median } from './_stats.js';
 
-
-/** Child mode: validate (or just parse) the file, report figures on IPC. */
-async function child(mode: string, file: string): Promise<void> {
-  let peakHeap = 0;
-  const sample = setInterval(() => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed)), 20);
-  const started = performance.now();
-  const cpu0 = process.cpuUsage();
-  let events = 0;
-  let verdict = '';
-  if (mode === 'validate' || mode === 'validate-dist') {
-    // validate-dist: the compiled JavaScript users run (dist/, `npm run build`); validate: the TypeScript sources through tsx.
-    const mod = mode === 'validate-dist' ? new URL('../dist/harness/traces/validate.js', import.meta.url).href : '../harness/traces/validate.js';
-    const { validateTraceFile } = (await import(mod)) as typeof import('../harness/traces/validate.js');
-    const r = await validateTraceFile(file);
-    events = r.events;
-    verdict = `${r.verdict} ${r.violation?.rule ?? ''} at #${r.violation?.index ?? '-'}`;
-  } else if (mode === 'split') {
-    // The floor: the file's bytes read and split into lines (no string, no parse), for context.
-    const { open } = await import('node:fs/promises');
-    const fh = await open(file, 'r');
-    const buf = Buffer.allocUnsafe(256 * 1024);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      for (let nl = buf.indexOf(0x0a); nl !== -1 && nl < bytesRead; nl = buf.indexOf(0x0a, nl + 1)) events++;
-    }
-    await fh.close();
-    events--; // header
-    verdict = 'split';
-  } else {
-    const { createInterface } = await import('node:readline');
-    const { createReadStream } = await import('node:fs');
-    for await (const line of createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
-      if (line) JSON.parse(line);
-      events++;
-    }
-    events--; // header
-    verdict = 'parsed';
-  }
-  const ms = performance.now() - started;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  clearInterval(sample);
-  peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-  process.send!({ events, ms, cpuMs, verdict, maxRssKb: process.resourceUsage().maxRSS, peakHeap });
-}
 
 /** Writes the generated trace; returns the number of events and the index of the planted violation. */
 async function generate(file: string, target: number): Promise<{ events: number; planted: number }> {
@@ -147,8 +101,8 @@ function distIsFresh(): boolean {
 
 function runChild(mode: string, file: string): Promise<{ events: number; ms: number; cpuMs: number; verdict: string; maxRssKb: number; peakHeap: number }> {
   return new Promise((resolve, reject) => {
-    const p = fork(fileURLToPath(import.meta.url), ['--child', mode, file], { execArgv: ['--import=tsx'], stdio: 'inherit' });
-    // (The dist child runs this file through tsx too, but the validator it times is dist/'s compiled JavaScript.)
+    // Only the sources' validator runs under tsx's loader: the others time plain Node, as users run it (the loader's hooks slow every import).
+    const p = fork(fileURLToPath(new URL('./validate-child.mjs', import.meta.url)), [mode, file], { execArgv: mode === 'validate' ? ['--import=tsx'] : [], stdio: 'inherit' });
     const timer = setTimeout(() => {
       p.kill('SIGKILL');
       reject(new Error(`${mode} child did not finish within 10 minutes`));
@@ -239,8 +193,6 @@ async function main(): Promise<void> {
   }
 }
 
-const ci = process.argv.indexOf('--child');
 const gi = process.argv.indexOf('--generate');
-if (ci >= 0) await child(process.argv[ci + 1]!, process.argv[ci + 2]!);
-else if (gi >= 0) console.log(await generate(process.argv[gi + 1]!, intArg('events', 1_000_000)));
+if (gi >= 0) console.log(await generate(process.argv[gi + 1]!, intArg('events', 1_000_000)));
 else await main();
