@@ -307,7 +307,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     segs[segs.length - 1] += '}';
     // The reader of this template's lines: each segment compared as constants (four bytes at a time; the last
     // four overlap the ones before when its length is not a multiple of four), each value read between two.
-    const code: string[] = ['let i = start;', 'let shape = 0;'];
+    const code: string[] = ['let i = start;', 'let shape = 0;', 'let c = 0, j = 0, v = 0, d = 0, x = 0, cls = 0;'];
     segs.forEach((seg, k) => {
       const bytes = Buffer.from(seg, 'utf8');
       const last = k === segs.length - 1;
@@ -318,7 +318,24 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       code.push(`if (${tests.join(' || ')}) return -1;`);
       if (last) return code.push(`R.end = i + ${bytes.length};`);
       // (A word where the template reads a value: another template's line.)
-      code.push(`i = readValue(b, i + ${bytes.length}, end);`, `if (i < 0 || R.cls >= ${WORD_BASE}) return -1;`, `values[${read[k]}] = R.value;`, `classes[${read[k]}] = R.cls;`, `shape += R.cls * ${16 ** k};`);
+      // A number is read in place ({@link readValue}'s number branch, the same checks, without the call); anything else by readValue.
+      code.push(
+        `i += ${bytes.length};`,
+        'c = b[i];',
+        'if (c >= 0x30 && c <= 0x39) {',
+        '  j = i; v = c - 0x30;',
+        '  while (++j < end && (d = b[j] - 0x30) >= 0 && d <= 9) v = v * 10 + d;',
+        `  if (j - i > ${MAX_DIGITS} || (c === 0x30 && j - i > 1)) return -1;`,
+        '  if (j < end && ((x = b[j]) === 0x2e || x === 0x65 || x === 0x45)) return -1;',
+        `  values[${read[k]}] = v; cls = v === 0 ? ${ZERO} : ${POSITIVE}; i = j;`,
+        '} else {',
+        '  i = readValue(b, i, end);',
+        `  if (i < 0 || R.cls >= ${WORD_BASE}) return -1;`,
+        `  values[${read[k]}] = R.value; cls = R.cls;`,
+        '}',
+        `classes[${read[k]}] = cls;`,
+        `shape += cls * ${16 ** k};`,
+      );
     });
     code.push('return shape;');
     const readLine = new Function('readValue', 'R', 'values', 'classes', `return (b, start, end, dv) => {\n${code.join('\n')}\n};`)(readValue, R, values, classes) as Template['readLine'];
