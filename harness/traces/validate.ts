@@ -64,6 +64,8 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
   const cap = windowSize + 1;
   const ringEv: TraceEvent[] = new Array<TraceEvent>(cap);
   let seen = 0;
+  /** Where the next event goes in the ring (`seen % cap`, kept without a division per event). */
+  let slot = 0;
   const ring = (): IndexedEvent[] => {
     const out: IndexedEvent[] = [];
     for (let i = Math.max(0, seen - cap); i < seen; i++) out.push({ index: i, event: ringEv[i % cap]! });
@@ -98,10 +100,12 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
       monitor = suite.createMonitor(profile);
     },
     (ev, index) => {
-      ringEv[index % cap] = ev;
+      ringEv[slot] = ev;
+      if (++slot === cap) slot = 0;
       seen = index + 1;
       lastT = ev.t;
-      take(monitor!.feed(ev, index));
+      const vs = monitor!.feed(ev, index);
+      if (vs.length !== 0) take(vs);
       return must === undefined;
     },
   );
