@@ -53,6 +53,16 @@ export abstract class Stage {
   protected lastAt = 0;
   private held = 0;
   protected disposed = false;
+  /**
+   * Least time between two releases of this stage (ms). 0 (default): items
+   * past their release time leave together. A stage whose items must reach
+   * the socket as separate writes (slicer pieces) sets it: after a stalled
+   * event loop its overdue items still leave this far apart, instead of in
+   * one burst that the receiver reads as one chunk.
+   */
+  protected readonly minGapMs: number = 0;
+  /** Earliest time of the next release (ms, monotonic): the last release + {@link minGapMs}. */
+  private notBefore = -Infinity;
 
   constructor(
     readonly toxic: Toxic,
@@ -73,7 +83,9 @@ export abstract class Stage {
   protected schedule(item: Item, at: number): void {
     const when = Math.max(at, this.lastAt);
     this.lastAt = when;
-    if (this.queue.length === this.head && when <= this.ctx.now()) {
+    const now = this.ctx.now();
+    if (this.queue.length === this.head && when <= now && now >= this.notBefore) {
+      this.released(now);
       this.out(this, item);
       return;
     }
@@ -114,20 +126,26 @@ export abstract class Stage {
     if (this.timer !== undefined || this.disposed) return;
     const next = this.queue[this.head];
     if (next === undefined || next.at === Infinity) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(next.at - this.ctx.now())));
+    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(Math.max(next.at, this.notBefore) - this.ctx.now())));
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.release();
     }, delay);
   }
 
+  /** Notes a release at `now` (for {@link minGapMs}). */
+  private released(now: number): void {
+    if (this.minGapMs > 0) this.notBefore = now + this.minGapMs;
+  }
+
   private release(): void {
     const now = this.ctx.now();
-    while (!this.disposed && this.head < this.queue.length && this.queue[this.head]!.at <= now) {
+    while (!this.disposed && this.head < this.queue.length && this.queue[this.head]!.at <= now && now >= this.notBefore) {
       const { item } = this.queue[this.head]!;
       this.queue[this.head] = undefined as unknown as { item: Item; at: number };
       this.head++;
       this.held -= itemBytes(item);
+      this.released(now);
       this.out(this, item);
     }
     if (this.head > 1024 && this.head * 2 > this.queue.length) {
@@ -242,6 +260,8 @@ class ResetPeerStage extends Stage {
 
 /** `slicer`: each chunk (with probability `toxicity`) in pieces of `averageSize` ± `sizeVariation`, `delayMs` apart. */
 class SlicerStage extends Stage {
+  /** Pieces leave `delayMs` apart even after a stall (as Toxiproxy's sleep between writes). */
+  protected override readonly minGapMs = this.toxic.type === 'slicer' ? this.toxic.delayMs : 0;
   /** Earliest time the next item may leave (a pause after the last piece). */
   private nextFree = 0;
 

@@ -514,6 +514,34 @@ t.test('seeded slicer: the same piece sizes for the same input (pipeline, no soc
   t.ok(draws.every((d) => d >= 0 && d < 1));
 });
 
+t.test('slicer after a stalled event loop: overdue pieces still leave delayMs apart, one per release (pipeline, no sockets)', async (t) => {
+  // A loaded machine runs the stage's timer late; the pieces then due must not leave in one burst, which the receiver would read as one chunk.
+  let now = 0;
+  const sizes: number[] = [];
+  const slicer = parseToxicSpec('slicer:average_size=10,size_variation=0,delay=5');
+  const pipe = new Pipe((item: Item) => {
+    if (item.kind === 'data') sizes.push(item.buf.length);
+  }, () => undefined);
+  t.teardown(() => pipe.dispose());
+  pipe.add((out) => createStage(slicer, { now: () => now, rng: createRng(1, 0, 'down', slicer.name), enabled: true, applied: () => undefined, close: () => undefined, reset: () => undefined }, out));
+  pipe.push({ kind: 'data', buf: Buffer.alloc(100) });
+  t.same(sizes, [10], 'the first piece leaves at once');
+  now = 1_000; // the loop stalled: all 9 other pieces are overdue
+  t.ok(await until(() => sizes.length >= 2, 30_000), 'the stage released after the stall');
+  t.same(sizes, [10, 10], 'one overdue piece per release, not a burst');
+  await sleep(20);
+  t.equal(sizes.length, 2, 'the next one waits delayMs after it (clock still at the stall)');
+  now = 1_005;
+  t.ok(await until(() => sizes.length >= 3, 30_000));
+  t.same(sizes, [10, 10, 10], 'then the next, alone');
+  now = 2_000;
+  for (let n = 4; n <= 10; n++) {
+    t.ok(await until(() => sizes.length >= n, 30_000), `piece ${n}`);
+    now += 5;
+  }
+  t.same(sizes, Array.from({ length: 10 }, () => 10), 'every piece, each on its own');
+});
+
 // ---- CLI ------------------------------------------------------------------------
 
 t.test('CLI: usage errors name the flag', async (t) => {
