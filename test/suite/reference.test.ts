@@ -13,7 +13,7 @@ import { validateJsonReport, writeJsonReport, writeTapReport } from '../../harne
 import type { RunResult } from '../../harness/engine/types.js';
 import { suite } from '../../suites/proton/index.js';
 import { outcomeDifferences } from '../_support/in-process.js';
-import { runAgainstReference, runInProcess } from './_run.js';
+import { runAgainstReference, runInProcess, smokeProfile } from './_run.js';
 
 const inProcess: Promise<RunResult> = runInProcess();
 inProcess.catch(() => undefined); // Awaited (and its failure reported) by the tests below.
@@ -42,7 +42,8 @@ t.test('in process: every case passes, strictly', async (t) => {
 });
 
 t.test('smoke run over QUIC: every case passes, with the in-process verdict', async (t) => {
-  const run = await runAgainstReference();
+  // The smoke profile's wider tolerance (a loaded machine stalls harness and server, one process, in wall time); compared with an in-process run of the same profile.
+  const run = await runAgainstReference({ profile: smokeProfile });
   t.equal(run.cases.length, suite.cases.length, 'all cases ran');
   t.same(run.cases.filter((c) => c.verdict !== 'pass' && c.verdict !== 'non-strict').map((c) => `${c.id}: ${c.verdict} ${c.message ?? ''}`), [], 'no fail, timeout, error or skip');
   t.ok(run.probes.every((p) => p.ok) && run.probes.length >= 2, 'probed before and after, always alive');
@@ -51,7 +52,7 @@ t.test('smoke run over QUIC: every case passes, with the in-process verdict', as
   // A SHOULD window is wall time over sockets: a loaded machine may stretch one (non-strict); every MUST verdict must agree.
   const nonStrict = run.cases.filter((c) => c.verdict === 'non-strict');
   if (nonStrict.length) t.comment(`non-strict over QUIC (timing on this machine): ${nonStrict.map((c) => `${c.id} ${c.rule ?? ''}`).join(', ')}`);
-  t.same(outcomeDifferences(run, await inProcess), [], 'same verdict and rule for every case as in process');
+  t.same(outcomeDifferences(run, await runInProcess({ profile: smokeProfile })), [], 'same verdict and rule for every case as in process (same profile)');
 });
 
 t.test('cases have stable ids, rules from the SPEC and a requirement', async (t) => {
