@@ -19,6 +19,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// This file's own deadlines (npm pack and npm install 240 s each, selftests 180 s each) add up to far more than tap's per-file
+// timeout (package.json, 240 s), which a cold npm cache on a loaded CI machine can reach: tell tap this file's bound (25 min).
+t.setTimeout(25 * 60_000);
+
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-pack-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
