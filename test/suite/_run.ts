@@ -10,7 +10,7 @@ import { runSuiteInProcess, runSuiteOverSockets } from '../_support/in-process.j
 
 export { byVerdict } from '../_support/in-process.js';
 
-/** Profile of the project's tests: the short timers, with room for a loaded 2-core CI machine (over sockets). */
+/** Profile of the project's tests: the short timers, tolerance 300 ms (in process and the fault matrices; the whole-suite smoke run over sockets uses {@link smokeProfile}). */
 export const testProfile: ProtonProfile = { ...fastProfile, toleranceMs: 300 };
 
 /**
