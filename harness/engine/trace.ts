@@ -200,6 +200,17 @@ export function fromHex(hex: string): Uint8Array {
 const SHORT_HEX = 64;
 /** Value of each character code as a hex digit (either case), 255 for others. */
 const HEX_VALUE = new Uint8Array(256).fill(255).map((v, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : v));
+/**
+ * Value of each pair of character codes below 256 (`first << 8 | second`)
+ * as a byte written in hex, -1 for a pair that is not two hex digits: one
+ * look-up per byte decoded (128 KiB; made in about 0.2 ms).
+ */
+const HEX_PAIR = ((): Int16Array => {
+  const table = new Int16Array(65536).fill(-1);
+  const digits = [...'0123456789abcdefABCDEF'].map((d) => d.charCodeAt(0));
+  for (const a of digits) for (const b of digits) table[(a << 8) | b] = (HEX_VALUE[a]! << 4) | HEX_VALUE[b]!;
+  return table;
+})();
 
 /** {@link fromHex} for short strings, with the same result and the same error. */
 function fromShortHex(hex: string): Uint8Array {
@@ -230,10 +241,9 @@ function decodeShortHex(hex: string, out: Uint8Array): void {
   for (let i = 0; i < n; i += 2) {
     const a = hex.charCodeAt(i);
     const b = hex.charCodeAt(i + 1);
-    const hi = a < 256 ? HEX_VALUE[a]! : 255;
-    const lo = b < 256 ? HEX_VALUE[b]! : 255;
-    if (hi === 255 || lo === 255) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
-    out[i >> 1] = (hi << 4) | lo;
+    const v = (a | b) < 256 ? HEX_PAIR[(a << 8) | b]! : -1;
+    if (v < 0) throw new TypeError(`fromHex: not a hex string: ${JSON.stringify(hex.slice(0, 40))}`);
+    out[i >> 1] = v;
   }
 }
 

@@ -1221,7 +1221,7 @@ export class ProtonModel {
       if (s.endOwedSince !== undefined) this.putArmed(out, tr.abortedEnd, s.endOwedSince, s, undefined);
     }
     // PROTON-7.1 on the kinds of `ioTimeoutStreams`; not on a stream the client stopped (8.6 ends-stream): nothing is read there any more.
-    if ((s.kind !== 'event' && s.kind !== 'commit') || !this.ioTimeoutOn[s.kind] || s.sendStopped) return;
+    if ((s.kind !== 'event' && s.kind !== 'commit') || !(s.kind === 'event' ? this.ioTimeoutOn.event : this.ioTimeoutOn.commit) || s.sendStopped) return; // (named loads: a keyed load by the kind's string was this look's costliest line)
     if (s.partialSince !== undefined) this.putArmed(out, tr.partialItem, s.partialSince, s, undefined);
     if (!s.clientFin && s.acks.length === 0 && !s.commit) this.putArmed(out, tr.idleRequestStream, Math.max(s.lastRx, s.lastAnswer), s, undefined);
   }

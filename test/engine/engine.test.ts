@@ -12,6 +12,24 @@ t.test('hex', async (t) => {
   t.equal(toHex(new Uint8Array(0)), '');
   t.throws(() => fromHex('0g'), TypeError);
   t.throws(() => fromHex('abc'), TypeError);
+  // Every pair of characters around the hex digits decodes as Buffer's decoder does, or throws: among them code
+  // points above 255 whose low byte is a hex digit (U+0130, U+0161: not hex, whatever their low byte).
+  const chars = [...Array.from({ length: 128 }, (_, c) => String.fromCharCode(c)), '\u00e9', '\u0130', '\u0161', '\u0166', '\u3030'];
+  let wrong = 0;
+  for (const a of chars) {
+    for (const b of chars) {
+      const pair = a + b;
+      const want = /^[0-9a-fA-F]{2}$/.test(pair) ? Buffer.from(pair, 'hex')[0] : undefined;
+      let got: number | undefined;
+      try {
+        got = fromHex(pair)[0];
+      } catch (err) {
+        if (!(err instanceof TypeError)) throw err;
+      }
+      if (got !== want) wrong++;
+    }
+  }
+  t.equal(wrong, 0, `each of ${chars.length ** 2} pairs of characters decodes or is refused as a hex byte should`);
 });
 
 t.test('fromHexInto: into the scratch buffer when the bytes fit, else a new array; same errors as fromHex', async (t) => {
