@@ -187,6 +187,10 @@ class AckQueue {
   private buf = NO_PAIRS;
   private head = 0;
   private n = 0;
+  /** Arrival time (µs) of the newest id pushed since the queue was last empty. */
+  private lastT = -Infinity;
+  /** False once an id arrived with an earlier time than the one before it (a hand-made feed) while the queue held ids: {@link minT} then looks at every id. */
+  private ordered = true;
 
   /** Ids held. */
   get length(): number {
@@ -203,7 +207,18 @@ class AckQueue {
     return this.buf[(this.head + 2 * i + 1) & (this.buf.length - 1)]!;
   }
 
+  /** Earliest arrival time (µs) among the ids held, Infinity when none: the oldest's when they arrived in time order (every trace and live feed). */
+  minT(): number {
+    if (this.n === 0) return Infinity;
+    if (this.ordered) return this.t(0);
+    let min = Infinity;
+    for (let i = 0; i < this.n; i++) min = Math.min(min, this.t(i));
+    return min;
+  }
+
   push(id: number, t: number): void {
+    if (t < this.lastT) this.ordered = false;
+    this.lastT = t;
     let buf = this.buf;
     if (2 * this.n === buf.length) {
       // Full: double, oldest first at 0 (the capacity stays a power of two for the index mask).
@@ -222,12 +237,14 @@ class AckQueue {
   shift(): void {
     if (this.n === 0) return;
     this.head = (this.head + 2) & (this.buf.length - 1);
-    this.n--;
+    if (--this.n === 0) this.clear();
   }
 
   clear(): void {
     this.head = 0;
     this.n = 0;
+    this.lastT = -Infinity;
+    this.ordered = true;
   }
 
   /** The ids held, oldest first. */
@@ -1212,7 +1229,12 @@ export class ProtonModel {
     }
     const request = s.kind === 'event' || s.kind === 'commit';
     if (!s.serverFin) {
-      if (s.kind === 'event') for (let i = 0; i < s.acks.length; i++) this.putArmed(out, tr.eventId, s.acks.t(i), s, s.acks.id(i));
+      if (s.kind === 'event') {
+        // The horizon needs only the earliest id's time; the full look arms every id.
+        if (out === undefined) {
+          if (s.acks.length > 0) this.putArmed(undefined, tr.eventId, s.acks.minT(), s, undefined);
+        } else for (let i = 0; i < s.acks.length; i++) this.putArmed(out, tr.eventId, s.acks.t(i), s, s.acks.id(i));
+      }
       if (s.kind === 'commit' && s.commit) this.putArmed(out, tr.commitRequest, s.commit.t, s, s.commit.id);
       if (s.kind === 'action' && s.endOwedSince === undefined) this.putArmed(out, tr.actionItem, s.lastItemAt, s, s.counter);
       if (request && s.finOwedSince !== undefined && s.clientFin && s.acks.length === 0 && !s.commit && s.rx.partial === 0) {
