@@ -16,3 +16,18 @@ export function judgeTrace(monitor: Pick<Monitor, 'feed' | 'advance'>, trace: re
   out.push(...monitor.advance(endUs));
   return out;
 }
+
+/**
+ * Feeds `model` every event of `trace` (index = position), noting after each
+ * how many connections it keeps (`trackedConnections()`, the Garou and Theta
+ * models).
+ * @returns the most connections kept at once, and how many are kept at the end.
+ */
+export function feedTracking(model: { feed(ev: TraceEvent, index: number): unknown; trackedConnections(): number }, trace: readonly TraceEvent[]): { most: number; end: number } {
+  let most = 0;
+  trace.forEach((ev, i) => {
+    model.feed(ev, i);
+    most = Math.max(most, model.trackedConnections());
+  });
+  return { most, end: model.trackedConnections() };
+}

@@ -17,7 +17,7 @@ import { encodeDatagram, encodeFrame, encodeStreamHeader } from '../../suites/ga
 import { FRAME_CODES, type FrameName, type Payloads } from '../../suites/garou/frames.js';
 import { garouObligations, GarouModel } from '../../suites/garou/model.js';
 import { fastProfile as profile } from '../../suites/garou/profile.js';
-import { judgeTrace } from '../_support/monitor.js';
+import { feedTracking, judgeTrace } from '../_support/monitor.js';
 
 const MS = 1000;
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -168,16 +168,9 @@ t.test('the model forgets a connection once its conn_close is fed: state stays b
   const served = simulate(modelCore(server), input, (60 * 20 + 500) * MS);
   t.equal(served.filter((e) => e.type === 'conn_close' && e.by === 'server').length, 30, 'the server closed the 30 rule breakers');
   t.equal(server.trackedConnections(), 0, 'server mode: no connection kept after 60 closed ones');
-  const monitor = new GarouModel(profile, 'monitor');
-  let most = 0;
-  served.forEach((ev, i) => {
-    monitor.feed(ev, i);
-    most = Math.max(most, monitor.trackedConnections());
-  });
-  t.equal(monitor.trackedConnections(), 0, 'monitor mode: none either');
+  const { most, end } = feedTracking(new GarouModel(profile, 'monitor'), served);
+  t.equal(end, 0, 'monitor mode: none either');
   t.ok(most >= 1 && most <= 2, `monitor mode: at most the connections in flight at once (${most})`);
   // The scenario above (connections closed by the client, for a handshake timeout, a violation and after Goodbye) leaves none either.
-  const m = new GarouModel(profile, 'monitor');
-  trace.forEach((ev, i) => m.feed(ev, i));
-  t.equal(m.trackedConnections(), trace.filter((e) => e.type === 'conn_open').length - trace.filter((e) => e.type === 'conn_close').length, 'scenario: only the connections not closed are kept');
+  t.equal(feedTracking(new GarouModel(profile, 'monitor'), trace).end, trace.filter((e) => e.type === 'conn_open').length - trace.filter((e) => e.type === 'conn_close').length, 'scenario: only the connections not closed are kept');
 });

@@ -13,7 +13,7 @@ import { CloseCode, encodeFrame, FrameDecoder, schemaHash, Stream } from '../../
 import { decodeControl, encodeControl, type ControlMessage, type SessionHelloMsg } from '../../suites/theta/messages.js';
 import { ThetaModel, helloFailures, negotiateCapabilities, type ThetaServerEnv } from '../../suites/theta/model.js';
 import { fastProfile, type ThetaProfile } from '../../suites/theta/profile.js';
-import { judgeTrace } from '../_support/monitor.js';
+import { feedTracking, judgeTrace } from '../_support/monitor.js';
 
 /** The short timers with a 300 ms answer deadline: the traces below are a second long. */
 const P: ThetaProfile = { ...fastProfile, answerDeadlineMs: 300 };
@@ -178,12 +178,7 @@ t.test('the model forgets a session once its conn_close is fed: state stays boun
   const trace = simulate(modelCore(server), input, ms(60 * 20 + 500));
   t.equal(trace.filter((e) => e.type === 'conn_close' && e.by === 'server').length, 30, 'the server closed the 30 bad hellos');
   t.equal(server.trackedConnections(), 0, 'server mode: no session kept after 60 closed connections');
-  const monitor = new ThetaModel(P);
-  let most = 0;
-  trace.forEach((ev, i) => {
-    monitor.feed(ev, i);
-    most = Math.max(most, monitor.trackedConnections());
-  });
-  t.equal(monitor.trackedConnections(), 0, 'monitor mode: none either');
+  const { most, end } = feedTracking(new ThetaModel(P), trace);
+  t.equal(end, 0, 'monitor mode: none either');
   t.ok(most >= 1 && most <= 2, `monitor mode: at most the connections in flight at once (${most})`);
 });
