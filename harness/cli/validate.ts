@@ -1,7 +1,7 @@
 /** `wirecheck validate TRACE...`: trace files checked offline against the protocol's model. */
 import { ExitCode, UsageError } from '../engine/errors.js';
 import { loadProfile } from '../engine/profile.js';
-import { loadSuite } from '../engine/registry.js';
+import { loadMonitorSuite } from '../engine/registry.js';
 import { formatTraceEvent } from '../reports/trace-format.js';
 import { TraceFileError } from '../traces/file.js';
 import { validateTraceFile, type TraceValidation, type ValidateOptions } from '../traces/validate.js';
@@ -39,7 +39,7 @@ async function validateCommand(files: string[], o: ValidateFlags, io: CliIo): Pr
   };
   if (o.profile !== undefined) {
     if (o.protocol === undefined) throw new UsageError('--profile needs --protocol (a profile belongs to one protocol)');
-    Object.assign(opts, { profile: await loadProfile(await loadSuite(o.protocol), o.profile) });
+    Object.assign(opts, { profile: await loadProfile(await loadMonitorSuite(o.protocol), o.profile) });
   }
   let code: number = ExitCode.OK;
   for (const file of files) {

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
-import type { ProtocolSuite } from './types.js';
+import type { MonitorSuite } from './types.js';
 import { UsageError } from './errors.js';
 import { describeAjvErrors } from './schema-errors.js';
 import { newAjv, precompiledProfileValidator, PROFILE_AJV_OPTIONS } from './precompiled.js';
@@ -14,7 +14,7 @@ import { newAjv, precompiledProfileValidator, PROFILE_AJV_OPTIONS } from './prec
  * undefined), merged over `base` (default: the suite's defaults).
  * @throws UsageError naming the file, the JSON pointer and what was wrong.
  */
-export async function loadProfile<P extends object>(suite: ProtocolSuite<P>, file: string | undefined, base: P = suite.defaultProfile): Promise<P> {
+export async function loadProfile<P extends object>(suite: MonitorSuite<P>, file: string | undefined, base: P = suite.defaultProfile): Promise<P> {
   if (file === undefined) return base;
   let text: string;
   try {
@@ -72,7 +72,7 @@ function profileValidator(protocol: string, schema: object): ValidateFunction {
  * Validates profile data (already parsed) and merges it over `base`.
  * @throws UsageError naming `where`, the JSON pointer and the problem.
  */
-export function checkProfileData<P extends object>(suite: ProtocolSuite<P>, data: unknown, where: string, base: P = suite.defaultProfile): P {
+export function checkProfileData<P extends object>(suite: MonitorSuite<P>, data: unknown, where: string, base: P = suite.defaultProfile): P {
   const deep = nestingDepthOver(data, MAX_PROFILE_DEPTH);
   if (deep !== undefined) throw new UsageError(`profile ${where} is not a valid ${suite.name} profile: nested deeper than ${MAX_PROFILE_DEPTH} levels (at ${deep.length > 80 ? `${deep.slice(0, 80)}…` : deep})`);
   const validate = profileValidator(suite.name, suite.profileSchema);

@@ -10,7 +10,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { ProtocolSuite } from './types.js';
+import type { MonitorSuite, ProtocolSuite } from './types.js';
 import type { ReferenceFault, ReferenceImplementation, RunReferenceClient } from './reference.js';
 import { UsageError } from './errors.js';
 
@@ -121,6 +121,25 @@ export async function loadSuite(name: string): Promise<ProtocolSuite<object>> {
     throw new Error(`suites/${name}/index.ts must export \`suite\` with name "${name}"`);
   }
   return mod.suite;
+}
+
+/**
+ * Loads what judges a protocol's traces (profile and monitor): the
+ * `monitorSuite` of `suites/<name>/monitor-suite.ts|js` beside the suite's
+ * `index` when the folder has one (so validation loads no case, probe or
+ * discovery module), else the whole suite.
+ * @throws UsageError when no such protocol exists; Error when the module does not export `monitorSuite` for this protocol.
+ */
+export async function loadMonitorSuite(name: string): Promise<MonitorSuite<object>> {
+  const found = findModule('suites', name);
+  if (found === undefined) return loadSuite(name);
+  const file = path.join(path.dirname(found.file), `monitor-suite${path.extname(found.file)}`);
+  if (!existsSync(file)) return loadSuite(name);
+  const mod = (await import(pathToFileURL(file).href)) as { monitorSuite?: MonitorSuite<object> };
+  if (!mod.monitorSuite || mod.monitorSuite.name !== name || typeof mod.monitorSuite.createMonitor !== 'function') {
+    throw new Error(`suites/${name}/monitor-suite.ts must export \`monitorSuite\` with name "${name}"`);
+  }
+  return mod.monitorSuite;
 }
 
 /**

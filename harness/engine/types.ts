@@ -163,14 +163,18 @@ export interface ReferenceServerOptions<P> {
   readonly log?: (entry: Record<string, unknown>) => void;
 }
 
-/** What a protocol folder (`suites/<name>/index.ts`) exports as `suite`. */
-export interface ProtocolSuite<P extends object> {
+/**
+ * The part of a protocol's suite that judges traces: its profile (schema,
+ * defaults, cross-field checks) and its monitor. A protocol folder may
+ * export it as `monitorSuite` from `suites/<name>/monitor-suite.ts`, which
+ * imports only the model, the monitor and the profile: `wirecheck validate`
+ * then loads neither the cases nor the probe nor discovery (about 20 ms of
+ * its start-up for Proton; registry.ts `loadMonitorSuite`). Without that
+ * file, validation loads the whole suite, which has every field of this one.
+ */
+export interface MonitorSuite<P extends object> {
   /** Lower-case protocol name; also the folder name. */
   readonly name: string;
-  readonly title: string;
-  readonly transport: 'quic' | 'tcp';
-  /** Default ALPN id (QUIC). */
-  readonly alpn?: string;
   /** Version of the suite's SPEC.md. */
   readonly specVersion: string;
   /** JSON Schema (draft 2020-12) of a target profile, and its defaults. */
@@ -178,12 +182,20 @@ export interface ProtocolSuite<P extends object> {
   readonly defaultProfile: P;
   /** Cross-field checks a JSON Schema cannot express; returns messages naming the fields. */
   checkProfile?(profile: P): string[];
+  /** Creates a fresh monitor (the protocol model over a trace). */
+  createMonitor(profile: P): Monitor;
+}
+
+/** What a protocol folder (`suites/<name>/index.ts`) exports as `suite`: its {@link MonitorSuite} and everything a run needs. */
+export interface ProtocolSuite<P extends object> extends MonitorSuite<P> {
+  readonly title: string;
+  readonly transport: 'quic' | 'tcp';
+  /** Default ALPN id (QUIC). */
+  readonly alpn?: string;
   /** Short timers for the in-process reference run (`npm start`). */
   readonly fastProfile: P;
   /** Connection options the profile implies (idle timeout, keep-alive). */
   connectOptions(profile: P): Partial<ConnectOptions>;
-  /** Creates a fresh monitor (the protocol model over a trace). */
-  createMonitor(profile: P): Monitor;
   /** The sanity probe: one valid exchange. Throws an Error naming what failed. */
   probe(ctx: CaseContext<P>): Promise<void>;
   readonly cases: readonly ConformanceCase<P>[];

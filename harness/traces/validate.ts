@@ -6,7 +6,7 @@
 import type { TraceEvent } from '../engine/trace.js';
 import type { Monitor, Verdict, Violation } from '../engine/types.js';
 import { checkProfileData } from '../engine/profile.js';
-import { loadSuite } from '../engine/registry.js';
+import { loadMonitorSuite } from '../engine/registry.js';
 import { UsageError } from '../engine/errors.js';
 import { readTrace, type TraceHeader } from './file.js';
 
@@ -95,7 +95,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
       if (opts.protocol !== undefined && h.protocol !== opts.protocol) {
         throw new UsageError(`${file}: the trace is of protocol "${h.protocol}", not "${opts.protocol}"`);
       }
-      const suite = await loadSuite(name);
+      const suite = await loadMonitorSuite(name);
       const profile = opts.profile ?? (h.profile ? checkProfileData(suite, h.profile, `${file} (header /profile)`) : suite.defaultProfile);
       monitor = suite.createMonitor(profile);
     },

@@ -7,36 +7,17 @@
  */
 import type { ConformanceCase, ProtocolSuite } from '../../harness/engine/types.js';
 import { generateCases, probe } from './cases.js';
-import { profileChoreography } from './choreography.js';
-import { defaultProfile, fastProfile, profileSchema, sessionParams, type AuraProfile } from './profile.js';
-import { AuraWireMonitor } from './wire-monitor.js';
+import { fastProfile, type AuraProfile } from './profile.js';
+import { monitorSuite } from './monitor-suite.js';
 
 /** The Aura suite. */
 export const suite: ProtocolSuite<AuraProfile> = {
-  name: 'aura',
+  ...monitorSuite,
   title: 'Aura choreographies (cases generated from a global protocol)',
   transport: 'quic',
   alpn: 'aura',
-  specVersion: '1',
-  profileSchema,
-  defaultProfile,
   fastProfile,
-  checkProfile(p) {
-    const errors: string[] = [];
-    try {
-      profileChoreography(p);
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-    try {
-      sessionParams(p);
-    } catch (e) {
-      errors.push((e as Error).message);
-    }
-    return errors;
-  },
   connectOptions: (p) => ({ alpn: [p.alpn] }),
-  createMonitor: (p) => new AuraWireMonitor(p),
   probe,
   cases: [],
   casesFor: async (p): Promise<readonly ConformanceCase<AuraProfile>[]> => generateCases(p),

@@ -5,23 +5,19 @@
 import type { ProtocolSuite } from '../../harness/engine/types.js';
 import { allCases } from './cases/index.js';
 import { decodeFrames, encodeFixtureFrame, fixtureFrameSchema } from './fixture-frames.js';
-import { COVERAGE_LABELS, GarouModel } from './model.js';
+import { COVERAGE_LABELS } from './model.js';
 import { garouProbe } from './probe.js';
-import { checkProfile, defaultProfile, fastProfile, profileSchema, type GarouProfile } from './profile.js';
+import { fastProfile, type GarouProfile } from './profile.js';
+import { monitorSuite } from './monitor-suite.js';
 
 /** The Garou suite (SPEC.md v1). */
 export const suite: ProtocolSuite<GarouProfile> = {
-  name: 'garou',
+  ...monitorSuite,
   title: 'Garou chat (control stream, uni command/ack/upload streams, shard and hot-room streams, datagrams, rooms)',
   transport: 'quic',
   alpn: 'garou',
-  specVersion: '1',
-  profileSchema,
-  defaultProfile,
   fastProfile,
-  checkProfile,
   connectOptions: (p) => ({ alpn: [p.alpn], datagrams: true }),
-  createMonitor: (p) => new GarouModel(p, 'monitor'),
   probe: garouProbe,
   cases: allCases,
   frameSchema: fixtureFrameSchema,

@@ -13,22 +13,17 @@ import { reconnectionCases } from './cases/08-reconnection.js';
 import { moonpoolDiscovery } from './discover.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { COVERAGE_LABELS, LIVENESS_RULE } from './model.js';
-import { createMoonpoolMonitor } from './monitor.js';
 import { moonpoolProbe } from './probe.js';
-import { checkProfile, defaultProfile, fastProfile, profileSchema, type MoonpoolProfile } from './profile.js';
+import { fastProfile, type MoonpoolProfile } from './profile.js';
+import { monitorSuite } from './monitor-suite.js';
 
 /** The Moonpool suite (SPEC.md v1). */
 export const suite: ProtocolSuite<MoonpoolProfile> = {
-  name: 'moonpool',
+  ...monitorSuite,
   title: 'Moonpool transport (request/reply envelopes over TCP, ping-pong, resilience)',
   transport: 'tcp',
-  specVersion: '1',
-  profileSchema,
-  defaultProfile,
   fastProfile,
-  checkProfile,
   connectOptions: () => ({}),
-  createMonitor: createMoonpoolMonitor,
   probe: moonpoolProbe,
   frameSchema,
   encodeFrame,

@@ -14,23 +14,18 @@ import { resetCases } from './cases/09-reset.js';
 import { protonDiscovery } from './discover.js';
 import { decodeFrames, encodeFrame, frameSchema } from './frames.js';
 import { COVERAGE_LABELS, LIVENESS_RULE } from './model.js';
-import { createProtonMonitor } from './monitor.js';
 import { protonProbe } from './probe.js';
-import { checkProfile, defaultProfile, fastProfile, profileSchema, type ProtonProfile } from './profile.js';
+import { fastProfile, type ProtonProfile } from './profile.js';
+import { monitorSuite } from './monitor-suite.js';
 
 /** The Proton suite (SPEC.md v1). */
 export const suite: ProtocolSuite<ProtonProfile> = {
-  name: 'proton',
+  ...monitorSuite,
   title: 'Proton (3 discriminated bidi streams over QUIC)',
   transport: 'quic',
   alpn: 'proton',
-  specVersion: '1',
-  profileSchema,
-  defaultProfile,
   fastProfile,
-  checkProfile,
   connectOptions: (p) => ({ alpn: [p.alpn], idleTimeoutMs: p.idleTimeoutMs, keepAliveMs: p.heartbeatMs }),
-  createMonitor: createProtonMonitor,
   probe: protonProbe,
   cases: [...connectionCases, ...identificationCases, ...eventCases, ...commitCases, ...actionCases, ...timeoutCases, ...errorCases, ...resetCases],
   frameSchema,

@@ -13,24 +13,19 @@ import { assetCases } from './cases/07-assets.js';
 import { closingCases } from './cases/08-closing.js';
 import { decodeFixtureFrames, encodeFixtureFrame, frameSchema } from './frames.js';
 import { thetaFuzz } from './fuzz/support.js';
-import { createThetaMonitor } from './monitor.js';
 import { thetaProbe } from './probe.js';
-import { checkProfile, defaultProfile, fastProfile, profileSchema, type ThetaProfile } from './profile.js';
+import { fastProfile, type ThetaProfile } from './profile.js';
 import { quicIdleTimeoutMs } from './transport.js';
+import { monitorSuite } from './monitor-suite.js';
 
 /** The Theta suite (SPEC.md draft 0.2). */
 export const suite: ProtocolSuite<ThetaProfile> = {
-  name: 'theta',
+  ...monitorSuite,
   title: 'Theta session (FlatBuffers handshake, heartbeats, replication and assets over QUIC)',
   transport: 'quic',
   alpn: 'theta',
-  specVersion: '0.2',
-  profileSchema,
-  defaultProfile,
   fastProfile,
-  checkProfile,
   connectOptions: (p) => ({ alpn: [p.alpn], idleTimeoutMs: quicIdleTimeoutMs(p) }),
-  createMonitor: createThetaMonitor,
   probe: thetaProbe,
   cases: [...streamCases, ...frameCases, ...handshakeCases, ...ackCases, ...heartbeatCases, ...replicationCases, ...assetCases, ...closingCases],
   frameSchema,

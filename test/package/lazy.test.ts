@@ -76,10 +76,11 @@ t.test('--help loads commander and no command module', async (t) => {
   t.same(suiteModules('[^/]+')(r.urls), [], 'no protocol');
 });
 
-t.test('validate loads what validation needs: no transport, no runner or reporters, no other protocol', async (t) => {
+t.test('validate loads what validation needs: the monitor suite, no case, no transport, no runner or reporters, no other protocol', async (t) => {
   const r = await loaded('validate', fileURLToPath(new URL('../../fixtures/proton/traces/ok-action.jsonl', import.meta.url)));
   t.equal(r.code, 0, r.err);
-  t.ok(suiteModules('proton')(r.urls).length > 0, 'Proton suite loaded');
+  t.ok(r.urls.some((u) => u.endsWith('/suites/proton/monitor-suite.ts')), "Proton's monitor suite loaded");
+  t.same(is(/\/suites\/proton\/(index|cases\/.*|probe|discover)\.ts$/)(r.urls), [], 'not the whole suite: no case, no probe, no discovery');
   t.same(is(/\/harness\/(drivers|quic|tcp)\/|\/node_modules\/@matrixai\//)(r.urls), [], 'no driver, no QUIC library');
   t.same(commandModules(r.urls).filter((u) => !/\/cli\/(validate|args)\.ts$/.test(u)), [], 'no other command module (common.ts neither: its runner and reporters)');
   t.same(suiteModules('(?!proton/)[^/]+')(r.urls), [], 'no other protocol');
