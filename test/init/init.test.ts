@@ -42,7 +42,7 @@ const made = await cli('init', NAME, '--dir', dir);
 
 t.test('init writes the protocol folders', async (t) => {
   t.equal(made.code, 0, made.err);
-  for (const f of [`suites/${NAME}/SPEC.md`, `suites/${NAME}/index.ts`, `suites/${NAME}/codec.ts`, `suites/${NAME}/model.ts`, `suites/${NAME}/profile.schema.json`, `suites/${NAME}/cases/03-echo.ts`, `fixtures/${NAME}/echo-two-frames.json`, `reference-server/${NAME}/core.ts`, `reference-server/${NAME}/index.ts`]) {
+  for (const f of [`suites/${NAME}/SPEC.md`, `suites/${NAME}/index.ts`, `suites/${NAME}/monitor-suite.ts`, `suites/${NAME}/codec.ts`, `suites/${NAME}/model.ts`, `suites/${NAME}/profile.schema.json`, `suites/${NAME}/cases/03-echo.ts`, `fixtures/${NAME}/echo-two-frames.json`, `reference-server/${NAME}/core.ts`, `reference-server/${NAME}/index.ts`]) {
     t.ok(existsSync(path.join(dir, f)), f);
     t.match(made.out, f, `${f} listed`);
   }
