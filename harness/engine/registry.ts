@@ -1,7 +1,9 @@
 /**
  * Finds protocols by folder, and loads each one only when asked (a run of
  * one protocol never loads another): `suites/<name>/index.ts` exports `suite`
- * (a {@link ProtocolSuite}); `reference-server/<name>/index.ts`, when it
+ * (a {@link ProtocolSuite}), and optionally `suites/<name>/monitor-suite.ts`
+ * its profile and monitor alone (`monitorSuite`, a {@link MonitorSuite}, what
+ * validation loads); `reference-server/<name>/index.ts`, when it
  * exists, exports `reference` (a {@link ReferenceImplementation}: server,
  * Sans-I/O core, faults, and a loader of the reference client).
  * Adding a protocol is adding folders; nothing here names one. Protocols
