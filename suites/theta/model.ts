@@ -271,10 +271,16 @@ export class ThetaModel {
     return { rule, severity, index, t, expected, seen, state: this.describe(), missing };
   }
 
-  /** The client broke `rule`: the server owes close 0x5 at once; nothing else is owed any more. */
+  /**
+   * The client broke `rule`: the server owes close 0x5 at once (THETA-8.3).
+   * Nothing else is owed any more, except a close whose window had already
+   * opened (a heartbeat or handshake timeout, THETA-5.6, 3.7): the server's
+   * timer may have fired before it read the violating bytes, so a close
+   * with that code conforms too.
+   */
   private clientViolation(s: Session, t: number, rule: ViolationRule, why: string): void {
     if (s.armed.some((a) => a.trigger.startsWith('violation:'))) return;
-    s.armed = [];
+    s.armed = s.armed.filter((a) => a.record.owed.kind === 'close' && t >= a.since + a.record.must.earliestMs * US);
     s.echoes.length = 0;
     s.phase = 'failed';
     this.arm(s, `violation:${rule}`, t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}` });

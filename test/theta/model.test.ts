@@ -122,6 +122,24 @@ t.test('server mode: closes with the right codes, at the right times', async (t)
   t.equal((closeOf(early) as { code: number }).code, CloseCode.PROTOCOL_VIOLATION, 'replication before the hello: 0x5');
 });
 
+t.test('a violation once the heartbeat timeout is due: a close with 0x6 conforms too (the server timer may fire first); before, only 0x5', async (t) => {
+  const quiet = serve([open(0), ...ctl(ms(5), hello())], ms(3000));
+  const close = quiet.find((e) => e.type === 'conn_close' && e.by === 'server')!;
+  t.equal((close as { code: number }).code, CloseCode.HEARTBEAT_TIMEOUT, 'the server times the silent client out');
+  const ackAt = quiet.find((e) => e.type === 'data' && e.dir === 's2c')!.t;
+  /** The quiet session with a client violation (bytes on stream 12, THETA-1.2) at `at`, before the server's close. */
+  const withViolation = (at: number): TraceEvent[] => {
+    const i = quiet.findIndex((e) => e.t > at || e === close);
+    return [...quiet.slice(0, i), ...send(at, 12, new Uint8Array([1]))].concat(quiet.slice(i));
+  };
+  const due = ackAt + ms(P.heartbeatTimeoutMs - P.toleranceMs / 2);
+  t.ok(due < close.t, 'the violation comes before the close');
+  t.same(judge(withViolation(due), ms(3000)), [], 'within the timeout window: 0x6 is a conforming close');
+  const vs = judge(withViolation(ackAt + ms(P.heartbeatTimeoutMs / 2)), ms(3000));
+  t.same(rules(vs), ['THETA-1.2'], 'before the window: 0x5 was owed (reported under the client rule)');
+  t.match(vs[0]?.expected, /PROTOCOL_VIOLATION/);
+});
+
 /** Replaces the server's control frames in `trace` through `edit` (one frame per event, as the core writes them). */
 function editServer(trace: TraceEvent[], edit: (m: ControlMessage, i: number) => ControlMessage): TraceEvent[] {
   let i = 0;
