@@ -144,7 +144,18 @@ interface Session {
   /** Server mode: last RTT computed (µs), for jitter. */
   rttUs: number;
   jitterUs: number;
+  /**
+   * Monitor: what the client sent after its accepted SessionHello and before
+   * the acknowledgement came, in order (THETA-3.8's race): judged as sent
+   * after the handshake once the acknowledgement comes.
+   */
+  readonly preAck: PreAck[];
+  /** Monitor: when the first of {@link preAck} was sent (µs): until `answerDeadlineMs` after it, a close 0x5 conforms. */
+  racedAt: number | undefined;
 }
+
+/** A client frame or FIN sent between its accepted SessionHello and the acknowledgement (monitor). */
+type PreAck = { readonly stream: number; readonly frame: Uint8Array } | { readonly stream: number; readonly fin: true };
 
 const US = 1000;
 
@@ -315,7 +326,7 @@ export class ThetaModel {
       const s: Session = {
         id: ev.conn, phase: 'hello', streams: new Map(), armed: [], hello: undefined, sessionErrorCode: undefined,
         serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, clientBeats: [], lastEchoSeq: 0, ackAt: undefined, futureEchoSeq: undefined, echoes: [],
-        asset: createHash('sha256'), assetFrames: 0, assetBytes: 0, rttUs: 0, jitterUs: 0,
+        asset: createHash('sha256'), assetFrames: 0, assetBytes: 0, rttUs: 0, jitterUs: 0, preAck: [], racedAt: undefined,
       };
       this.sessions.set(ev.conn, s);
       this.arm(s, 'quic-handshake', ev.t);
@@ -360,18 +371,54 @@ export class ThetaModel {
     }
     for (const f of frames) {
       if (ended(s)) return; // an earlier frame of this write broke a rule
-      if (st.role === 'control') this.clientControl(s, f, t);
+      if (this.racing(s)) this.defer(s, { stream: id, frame: f }, t);
+      else if (st.role === 'control') this.clientControl(s, f, t);
       else if (s.phase === 'hello') return this.clientViolation(s, t, 'THETA-3.8', `${st.role} frame before the handshake`);
-      else if (st.role === 'replication') {
-        const [a] = this.arm(s, 'replication-frame', t, { echo: hexOf(f) });
-        if (a) s.echoes.push(a);
-        this.labels.add('transition:replication');
-      } else {
-        s.asset.update(f);
-        s.assetFrames++;
-        s.assetBytes += f.length;
-        this.labels.add('transition:asset-frame');
-      }
+      else this.clientFrame(s, st, f, t);
+    }
+  }
+
+  /** A replication or assets frame after the handshake. */
+  private clientFrame(s: Session, st: StreamState, f: Uint8Array, t: number): void {
+    if (st.role === 'replication') {
+      const [a] = this.arm(s, 'replication-frame', t, { echo: hexOf(f) });
+      if (a) s.echoes.push(a);
+      this.labels.add('transition:replication');
+    } else {
+      s.asset.update(f);
+      s.assetFrames++;
+      s.assetBytes += f.length;
+      this.labels.add('transition:asset-frame');
+    }
+  }
+
+  /**
+   * Monitor: the client's SessionHello was accepted and the acknowledgement
+   * has not come yet. What the client sends now races the handshake's end
+   * (THETA-3.8): on the control stream the server reads it after the hello,
+   * and on another stream before or after it, so a server may read it as
+   * sent before the handshake ended (close 0x5) or after it (answered as
+   * usual). The server mode takes the first reading.
+   */
+  private racing(s: Session): boolean {
+    return this.mode === 'monitor' && s.phase === 'hello' && s.hello !== undefined;
+  }
+
+  /** Keeps a racing frame or FIN until the acknowledgement comes (then judged as sent after it) or a close 0x5. */
+  private defer(s: Session, p: PreAck, t: number): void {
+    s.preAck.push(p);
+    s.racedAt ??= t;
+  }
+
+  /** The acknowledgement came: what the client sent before it is judged as sent now, after the handshake. */
+  private replayPreAck(s: Session, t: number): void {
+    for (const p of s.preAck.splice(0)) {
+      if (ended(s)) return;
+      const st = this.stream(s, p.stream);
+      if (st === undefined) continue;
+      if ('fin' in p) this.clientFin(s, p.stream, t);
+      else if (st.role === 'control') this.clientControl(s, p.frame, t);
+      else this.clientFrame(s, st, p.frame, t);
     }
   }
 
@@ -381,6 +428,7 @@ export class ThetaModel {
     const m = d.msg;
     this.lastDecoded = [describeMessage(m)];
     if (s.phase === 'hello') {
+      if (this.racing(s)) return this.defer(s, { stream: Stream.control, frame: payload }, t);
       if (m.type !== 'SessionHello') return this.clientViolation(s, t, 'THETA-3.8', `${m.type} before the handshake`);
       this.disarm(s, (a) => a.trigger === 'quic-handshake');
       s.hello = m;
@@ -432,6 +480,7 @@ export class ThetaModel {
     if (st === undefined || s.phase === 'failed') return;
     st.clientFin = true;
     if (st.rx.partial > 0) return this.clientViolation(s, t, 'THETA-2.4', `FIN inside a frame on stream ${id}`);
+    if (this.racing(s)) return this.defer(s, { stream: id, fin: true }, t);
     if (s.phase !== 'established') return;
     if (st.role === 'assets') {
       if (s.assetFrames === 0 && this.profile.emptyAsset === 'violation') return this.clientViolation(s, t, 'THETA-7.2', 'an asset of no frames');
@@ -531,6 +580,7 @@ export class ThetaModel {
       this.arm(s, 'ack', t);
       this.labels.add('transition:ack');
       this.labels.add('state:established');
+      this.replayPreAck(s, t);
       return out;
     }
     if (m.type === 'SessionHello') return [this.v('THETA-3.1', index, t, 'the server never sends SessionHello', 'SessionHello')];
@@ -613,14 +663,16 @@ export class ThetaModel {
     this.labels.add('transition:close-by-server');
     const closes = s.armed.filter((a) => a.record.owed.kind === 'close');
     const owed = closes.find((a) => (a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]).includes(code));
-    if (owed === undefined) {
+    // A close 0x5 soon after what raced the handshake's end: the server read it as sent before the end (THETA-3.8).
+    const racedClose = owed === undefined && code === CloseCode.PROTOCOL_VIOLATION && s.racedAt !== undefined && t <= s.racedAt + this.profile.answerDeadlineMs * US;
+    if (owed === undefined && !racedClose) {
       const wanted = closes.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
       // Only closes whose window has opened say what was due; a timer still running (5.6, 3.7) owes nothing yet.
       const nominal = closes.filter((a) => t >= a.since + a.record.must.earliestMs * US);
       const due = nominal.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
       const rule = nominal[0] !== undefined ? (nominal[0].subject.rule ?? nominal[0].record.rule) : 'THETA-8.1';
       out.push(this.v(rule, index, t, due.length > 0 ? `close with ${due.map(closeCodeName).join(' or ')}` : `no close (${hadAck ? 'a conforming session' : 'nothing owed'}${wanted.length > 0 ? `; ${closes.map((a) => a.record.rule).join(', ')} not due yet` : ''})`, `close ${closeCodeName(code)}`));
-    } else {
+    } else if (owed !== undefined) {
       const j = judge(owed, t);
       if (j) out.push(this.v(j.rule, index, t, owed.record.summary, `${j.when} close at ${((t - owed.since) / US).toFixed(1)} ms`, j.severity));
       if (owed.trigger === 'hello-rejected' && this.profile.sessionError === 'required' && s.sessionErrorCode === undefined) out.push(this.v('THETA-3.9', index, t, 'a SessionError before the close (profile sessionError: required)', 'a close with no SessionError'));

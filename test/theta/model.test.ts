@@ -140,6 +140,39 @@ t.test('a violation once the heartbeat timeout is due: a close with 0x6 conforms
   t.match(vs[0]?.expected, /PROTOCOL_VIOLATION/);
 });
 
+t.test('what the client sends after its hello and before the acknowledgement races the handshake end (THETA-3.8): either reading conforms', async (t) => {
+  const isAck = (e: TraceEvent) => e.type === 'data' && e.dir === 's2c' && e.stream === Stream.control;
+  /** `trace` with the client events from `from` (the ones sent just after the ack) moved before the ack, at its time. */
+  const beforeAck = (trace: TraceEvent[], from: (e: TraceEvent) => boolean): TraceEvent[] => {
+    const ack = trace.findIndex(isAck);
+    const moved = trace.filter((e, i) => i > ack && from(e)).map((e) => ({ ...e, t: trace[ack]!.t }));
+    const rest = trace.filter((e, i) => !(i > ack && from(e)));
+    const at = rest.findIndex(isAck);
+    return [...rest.slice(0, at), ...moved, ...rest.slice(at)];
+  };
+  const at6 = (e: TraceEvent) => e.t === ms(6) && e.type !== 'conn_close' && !('dir' in e && e.dir === 's2c');
+
+  // The soak's counterexample: a heartbeat right after the hello; the server reads it after its acknowledgement, then times the client out (0x6).
+  const beat = beforeAck(serve([open(0), ...ctl(ms(5), hello()), ...hb(ms(6), 1)], ms(3000)), at6);
+  t.ok(beat.findIndex((e) => e.type === 'data' && e.dir === 'c2s' && e.t === ms(5) && e.stream === Stream.control && e !== beat[2]) < beat.findIndex(isAck), 'the heartbeat comes before the acknowledgement');
+  t.equal((beat.find((e) => e.type === 'conn_close') as { code: number }).code, CloseCode.HEARTBEAT_TIMEOUT);
+  t.same(judge(beat, ms(3000)), [], 'read after the handshake: heartbeat accepted, then a heartbeat timeout');
+
+  // A replication frame right after the hello, echoed after the acknowledgement; then the client closes.
+  const rep = beforeAck(serve([open(0), ...ctl(ms(5), hello()), ...send(ms(6), Stream.replication, new Uint8Array([9, 9])), clientClose(ms(500))], ms(600)), at6);
+  t.ok(serverControl(rep)[0]?.type === 'SessionAcknowledge', 'acknowledged');
+  t.same(judge(rep, ms(600)), [], 'read after the handshake: echoed');
+  const noEcho = rep.filter((e) => !(e.type === 'data' && e.dir === 's2c' && e.stream === Stream.replication));
+  t.same(rules(judge(noEcho, ms(600))), ['THETA-6.1'], 'the check can fail: the frame is owed its echo once the acknowledgement came');
+
+  // The other reading: the server reads the frame (on its own stream, it may arrive first) before it ends the handshake, and closes 0x5.
+  const strict: TraceEvent[] = [open(0), ...ctl(ms(5), hello()), ...send(ms(5), Stream.replication, new Uint8Array([9, 9])), { type: 'conn_close', t: ms(10), conn: 0, by: 'server', isApp: true, code: CloseCode.PROTOCOL_VIOLATION, reason: '' }];
+  t.same(judge(strict, ms(3000)), [], 'read before the handshake ended: 0x5 conforms');
+  const late = strict.map((e) => (e.type === 'conn_close' ? { ...e, t: ms(5) + ms(P.answerDeadlineMs) + 1 } : e));
+  t.not(judge(late, ms(3000)).length, 0, 'the check can fail: a 0x5 close later than the answer deadline does not');
+  t.same(rules(judge([open(0), ...send(ms(5), Stream.replication, new Uint8Array([9])), { type: 'conn_close', t: ms(6), conn: 0, by: 'server', isApp: true, code: CloseCode.PROTOCOL_VIOLATION, reason: '' }], ms(3000))), [], 'before any hello: a violation (0x5 owed and sent)');
+});
+
 /** Replaces the server's control frames in `trace` through `edit` (one frame per event, as the core writes them). */
 function editServer(trace: TraceEvent[], edit: (m: ControlMessage, i: number) => ControlMessage): TraceEvent[] {
   let i = 0;
