@@ -398,7 +398,8 @@ export class ThetaModel {
    * (THETA-3.8): on the control stream the server reads it after the hello,
    * and on another stream before or after it, so a server may read it as
    * sent before the handshake ended (close 0x5) or after it (answered as
-   * usual). The server mode takes the first reading.
+   * usual). The server mode does not wait: it acknowledges at once, and
+   * reads what comes before its acknowledgement as sent before the end.
    */
   private racing(s: Session): boolean {
     return this.mode === 'monitor' && s.phase === 'hello' && s.hello !== undefined;
