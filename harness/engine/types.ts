@@ -168,7 +168,7 @@ export interface ReferenceServerOptions<P> {
  * defaults, cross-field checks) and its monitor. A protocol folder may
  * export it as `monitorSuite` from `suites/<name>/monitor-suite.ts`, which
  * imports only the model, the monitor and the profile: `wirecheck validate`
- * then loads neither the cases nor the probe nor discovery (about 20 ms of
+ * then loads neither the cases nor the probe nor discovery (about 15 ms of
  * its start-up for Proton; registry.ts `loadMonitorSuite`). Without that
  * file, validation loads the whole suite, which has every field of this one.
  */
