@@ -29,6 +29,7 @@ import {
   nextDeadlineOf,
   nextDueOf,
   overdueAt,
+  windowOf,
   type Armed,
   type ObligationTable,
 } from '../../harness/engine/obligations.js';
@@ -150,12 +151,12 @@ interface Session {
    * after the handshake once the acknowledgement comes.
    */
   readonly preAck: PreAck[];
-  /** Monitor: when the first of {@link preAck} was sent (µs): until `answerDeadlineMs` after it, a close 0x5 conforms. */
-  racedAt: number | undefined;
+  /** Monitor: the THETA-3.8 close the first of {@link preAck} allows, in its band (not owed: the acknowledgement may come instead). */
+  raced: ThetaArmed | undefined;
 }
 
 /** A client frame or FIN sent between its accepted SessionHello and the acknowledgement (monitor). */
-type PreAck = { readonly stream: number; readonly frame: Uint8Array } | { readonly stream: number; readonly fin: true };
+type PreAck = { readonly st: StreamState; readonly frame: Uint8Array } | { readonly stream: number; readonly fin: true };
 
 const US = 1000;
 
@@ -291,7 +292,7 @@ export class ThetaModel {
    */
   private clientViolation(s: Session, t: number, rule: ViolationRule, why: string): void {
     if (s.armed.some((a) => a.trigger.startsWith('violation:'))) return;
-    s.armed = s.armed.filter((a) => a.record.owed.kind === 'close' && t >= a.since + a.record.must.earliestMs * US);
+    s.armed = s.armed.filter((a) => a.record.owed.kind === 'close' && t >= windowOf(a, 'must').lo);
     s.echoes.length = 0;
     s.phase = 'failed';
     this.arm(s, `violation:${rule}`, t, { codes: [CloseCode.PROTOCOL_VIOLATION], why: `${rule}: ${why}` });
@@ -326,7 +327,7 @@ export class ThetaModel {
       const s: Session = {
         id: ev.conn, phase: 'hello', streams: new Map(), armed: [], hello: undefined, sessionErrorCode: undefined,
         serverSeq: 0, serverSentAt: 0n, clientSeq: 0, clientSentAt: 0n, clientBeats: [], lastEchoSeq: 0, ackAt: undefined, futureEchoSeq: undefined, echoes: [],
-        asset: createHash('sha256'), assetFrames: 0, assetBytes: 0, rttUs: 0, jitterUs: 0, preAck: [], racedAt: undefined,
+        asset: createHash('sha256'), assetFrames: 0, assetBytes: 0, rttUs: 0, jitterUs: 0, preAck: [], raced: undefined,
       };
       this.sessions.set(ev.conn, s);
       this.arm(s, 'quic-handshake', ev.t);
@@ -371,7 +372,7 @@ export class ThetaModel {
     }
     for (const f of frames) {
       if (ended(s)) return; // an earlier frame of this write broke a rule
-      if (this.racing(s)) this.defer(s, { stream: id, frame: f }, t);
+      if (this.racing(s)) this.defer(s, { st, frame: f }, t);
       else if (st.role === 'control') this.clientControl(s, f, t);
       else if (s.phase === 'hello') return this.clientViolation(s, t, 'THETA-3.8', `${st.role} frame before the handshake`);
       else this.clientFrame(s, st, f, t);
@@ -408,18 +409,16 @@ export class ThetaModel {
   /** Keeps a racing frame or FIN until the acknowledgement comes (then judged as sent after it) or a close 0x5. */
   private defer(s: Session, p: PreAck, t: number): void {
     s.preAck.push(p);
-    s.racedAt ??= t;
+    s.raced ??= arm(this.table.byTrigger('violation:THETA-3.8')[0]!, 'violation:THETA-3.8', t, {});
   }
 
   /** The acknowledgement came: what the client sent before it is judged as sent now, after the handshake. */
   private replayPreAck(s: Session, t: number): void {
     for (const p of s.preAck.splice(0)) {
       if (ended(s)) return;
-      const st = this.stream(s, p.stream);
-      if (st === undefined) continue;
       if ('fin' in p) this.clientFin(s, p.stream, t);
-      else if (st.role === 'control') this.clientControl(s, p.frame, t);
-      else this.clientFrame(s, st, p.frame, t);
+      else if (p.st.role === 'control') this.clientControl(s, p.frame, t);
+      else this.clientFrame(s, p.st, p.frame, t);
     }
   }
 
@@ -429,7 +428,6 @@ export class ThetaModel {
     const m = d.msg;
     this.lastDecoded = [describeMessage(m)];
     if (s.phase === 'hello') {
-      if (this.racing(s)) return this.defer(s, { stream: Stream.control, frame: payload }, t);
       if (m.type !== 'SessionHello') return this.clientViolation(s, t, 'THETA-3.8', `${m.type} before the handshake`);
       this.disarm(s, (a) => a.trigger === 'quic-handshake');
       s.hello = m;
@@ -665,11 +663,11 @@ export class ThetaModel {
     const closes = s.armed.filter((a) => a.record.owed.kind === 'close');
     const owed = closes.find((a) => (a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]).includes(code));
     // A close 0x5 soon after what raced the handshake's end: the server read it as sent before the end (THETA-3.8).
-    const racedClose = owed === undefined && code === CloseCode.PROTOCOL_VIOLATION && s.racedAt !== undefined && t <= s.racedAt + this.profile.answerDeadlineMs * US;
+    const racedClose = owed === undefined && code === CloseCode.PROTOCOL_VIOLATION && s.raced !== undefined && judge(s.raced, t) === undefined;
     if (owed === undefined && !racedClose) {
       const wanted = closes.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
       // Only closes whose window has opened say what was due; a timer still running (5.6, 3.7) owes nothing yet.
-      const nominal = closes.filter((a) => t >= a.since + a.record.must.earliestMs * US);
+      const nominal = closes.filter((a) => t >= windowOf(a, 'must').lo);
       const due = nominal.flatMap((a) => a.subject.codes ?? [a.record.owed.kind === 'close' ? a.record.owed.code : -1]);
       const rule = nominal[0] !== undefined ? (nominal[0].subject.rule ?? nominal[0].record.rule) : 'THETA-8.1';
       out.push(this.v(rule, index, t, due.length > 0 ? `close with ${due.map(closeCodeName).join(' or ')}` : `no close (${hadAck ? 'a conforming session' : 'nothing owed'}${wanted.length > 0 ? `; ${closes.map((a) => a.record.rule).join(', ')} not due yet` : ''})`, `close ${closeCodeName(code)}`));
