@@ -179,6 +179,32 @@ export type TraceEvent =
   | ImpairEvent
   | NoteEvent;
 
+/**
+ * A data event read with its payload already decoded: what the trace
+ * reader's fast path hands a monitor that has {@link Monitor.feedData}
+ * (harness/engine/types.ts) instead of a {@link DataEvent}, for a line laid
+ * out as `JSON.stringify` writes a data event with no `frames` or `elided`
+ * (`{"type":"data","t":…,"conn":…,"stream":…,"dir":…,"hex":…}`). One
+ * record is reused from line to line: its fields and the payload
+ * (`bytes[0..length)`) are valid only during the call.
+ */
+export interface DataBytes {
+  /** Time (µs). */
+  t: number;
+  conn: number;
+  stream: number;
+  dir: Direction;
+  /** The payload is its first {@link length} bytes. */
+  readonly bytes: Uint8Array;
+  /** Bytes of payload. */
+  length: number;
+}
+
+/** The {@link DataEvent} of a {@link DataBytes} (a new object, keys in the order of the line it was read from). */
+export function dataEventOf(d: DataBytes): DataEvent {
+  return { type: 'data', t: d.t, conn: d.conn, stream: d.stream, dir: d.dir, hex: toHex(d.bytes.subarray(0, d.length)) };
+}
+
 /** Encodes bytes as lower-case hex. */
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');

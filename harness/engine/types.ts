@@ -5,7 +5,7 @@
  * reports.
  */
 import type { LoadSupport } from './load.js';
-import type { ImpairKind, TraceTruncation, TraceEvent, TraceRecorder } from './trace.js';
+import type { DataBytes, ImpairKind, TraceTruncation, TraceEvent, TraceRecorder } from './trace.js';
 import type { ClientConnection, ConnectOptions } from '../drivers/types.js';
 import type { FuzzSupport } from '../fuzz/types.js';
 import type { DiscoverySupport } from '../discover/types.js';
@@ -44,6 +44,14 @@ export interface Violation {
 export interface Monitor {
   /** Feeds one event; returns the violations it reveals (empty when accepted). */
   feed(ev: TraceEvent, index: number): readonly Violation[];
+  /**
+   * Optional: feeds a data event whose payload the trace reader already
+   * decoded (a {@link DataBytes}, reused from line to line: valid only during
+   * the call), with no event object or hex string made. It must give exactly
+   * what `feed(dataEventOf(d), index)` gives; `wirecheck validate` uses it
+   * when present (test/traces/data-bytes.test.ts compares the two).
+   */
+  feedData?(d: DataBytes, index: number): readonly Violation[];
   /** Moves time to `t` (µs) with no event; returns deadlines missed by then. */
   advance(t: number): readonly Violation[];
   /** Earliest time (µs) at which {@link advance} could report or change something. */

@@ -32,8 +32,14 @@
  * reads the line the slow way (`JSON.parse`, then ajv), which gives the
  * exact error message. The result is the object `JSON.parse` would give
  * (same keys, same order, same values).
+ *
+ * With `dataBytes`, a data event laid out as `JSON.stringify` writes one
+ * with no `frames` or `elided` is not made into an object at all: its hex is
+ * decoded straight from the line into the reader's {@link DataBytes} record,
+ * which is returned instead (for a monitor's `feedData`).
  */
 import type { ValidateFunction } from 'ajv';
+import type { DataBytes, Direction } from '../engine/trace.js';
 
 /** Longest integer (digits) read on the fast path: below 2^53, so exact. */
 const MAX_DIGITS = 15;
@@ -91,7 +97,18 @@ interface Template {
   lastValid: boolean;
   /** The template of the line that followed a line of this one, the last time: the guess for the next line. */
   next: Template | undefined;
+  /** For a data event's template read as bytes (`dataBytes`, {@link DATA_KEYS}): its direction (the `dir` word); else undefined. */
+  readonly dataDir: Direction | undefined;
 }
+
+/** Keys of a data event read as bytes, in `JSON.stringify`'s order of a DataEvent (harness/engine/trace.ts) with no `frames` or `elided`: the values read are at 1, 2, 3 and 5. */
+const DATA_KEYS = ['type', 't', 'conn', 'stream', 'dir', 'hex'];
+
+/** Most payload bytes of a data event read as bytes (64 KiB); a longer one is read as an event (its hex a string). */
+const MAX_DATA_BYTES = 64 * 1024;
+
+/** Value of each byte as a lower-case hex digit, -1 for any other (the trace-event schema's `hex` pattern is lower-case). */
+const HEX_DIGIT = new Int8Array(256).map((_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1));
 
 /** Longest string (bytes) kept in the reader's cache of short strings, and the cache's size (a power of two). */
 const SHORT = 16;
@@ -105,6 +122,7 @@ const MAX_READ = 13;
  * or returns undefined (read it the slow way).
  */
 export interface FastEventReader {
+  /** The event, or {@link data} (filled) for a data event read as bytes. */
   (b: Buffer, start: number, end: number): object | undefined;
   /**
    * Reads the line starting at `b[start]` when it is of a template predicted
@@ -115,6 +133,11 @@ export interface FastEventReader {
   next(b: Buffer, start: number, limit: number): object | undefined;
   /** After {@link next} read a line: the index of its LF. */
   lineEnd: number;
+  /**
+   * With `dataBytes`: the record both readers return (filled) for a data
+   * event read as bytes, reused from line to line; else undefined.
+   */
+  readonly data: DataBytes | undefined;
 }
 
 /**
@@ -241,9 +264,13 @@ const HASH_SEED = 0x811c9dc5 | 0;
  * difference (another key or word, a blank, a missing or extra key) sends
  * the line to the general scanner, which finds each key by name and accepts
  * blanks; both give the same object, or undefined.
+ * With `dataBytes`, a data event's template in `JSON.stringify`'s layout
+ * ({@link DATA_KEYS}) decodes the hex of its predicted lines into a reused
+ * {@link DataBytes} record (up to {@link MAX_DATA_BYTES}), which is returned
+ * in place of an event.
  * @returns the reader, or undefined when the schema uses a keyword the shape classes are not sound for.
  */
-export function createFastEventReader(schema: unknown, validatorFor: (type: string) => ValidateFunction | undefined): FastEventReader | undefined {
+export function createFastEventReader(schema: unknown, validatorFor: (type: string) => ValidateFunction | undefined, dataBytes = false): FastEventReader | undefined {
   const { sound, keys, words } = audit(schema);
   if (!sound || keys.size > 30) return undefined;
   const keyNames = [...keys];
@@ -260,6 +287,8 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   const kids = new Int32Array(32);
   /** What {@link readValue} read: the value and its class. */
   const R: { value: unknown; cls: number; end: number } = { value: undefined, cls: 0, end: 0 };
+  /** The record of a data event read as bytes (`dataBytes`). */
+  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0 } : undefined;
 
   const repOf = (c: number): unknown => {
     switch (c) {
@@ -289,6 +318,15 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     const fixed = Int32Array.from(classes.subarray(0, n), (c) => (c >= WORD_BASE ? c : 0));
     const read = Int32Array.from(fixed.keys()).filter((j) => fixed[j] === 0);
     if (read.length > MAX_READ) return undefined;
+    // A data event in JSON.stringify's layout, its type and direction words and nothing else fixed: read as bytes.
+    const asBytes =
+      D !== undefined &&
+      n === DATA_KEYS.length &&
+      DATA_KEYS.every((k, j) => keyNames[kids[j]!] === k) &&
+      wordList[fixed[0]! - WORD_BASE] === 'data' &&
+      fixed[4] !== 0 &&
+      read.join() === '1,2,3,5';
+    const dataDir = asBytes ? (wordList[fixed[4]! - WORD_BASE] as Direction) : undefined;
     // The segments' text: keys, words, punctuation (JSON-quoted as JSON.stringify writes them).
     const segs: string[] = [''];
     const fields: string[] = [];
@@ -317,6 +355,22 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       else for (let o = 0; o < bytes.length; o += 4) tests.push(`dv.getInt32(i + ${Math.min(o, bytes.length - 4)}, true) !== ${bytes.readInt32LE(Math.min(o, bytes.length - 4))}`);
       code.push(`if (${tests.join(' || ')}) return -1;`);
       if (last) return code.push(`R.end = i + ${bytes.length};`);
+      if (asBytes && read[k] === 5) {
+        // The hex, decoded into D.bytes (a pair at a time; anything but lower-case hex pairs, or more than the record holds: -1, the line is read as an event).
+        return code.push(
+          `i += ${bytes.length};`,
+          'if (b[i] !== 0x22) return -1;',
+          'j = i + 1; x = 0;',
+          'while (j < end && (v = HEX_DIGIT[b[j]]) >= 0) {',
+          `  if (j + 1 >= end || (d = HEX_DIGIT[b[j + 1]]) < 0 || x === ${MAX_DATA_BYTES}) return -1;`,
+          '  bytes[x++] = (v << 4) | d; j += 2;',
+          '}',
+          'if (j >= end || b[j] !== 0x22) return -1;',
+          `D.length = x; cls = x === 0 ? ${EMPTY} : ${HEX}; i = j + 1;`,
+          `classes[5] = cls;`,
+          `shape += cls * ${16 ** k};`,
+        );
+      }
       // (A word where the template reads a value: another template's line.)
       // A number is read in place ({@link readValue}'s number branch, the same checks, without the call); anything else by readValue.
       code.push(
@@ -338,7 +392,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       );
     });
     code.push('return shape;');
-    const readLine = new Function('readValue', 'R', 'values', 'classes', `return (b, start, end, dv) => {\n${code.join('\n')}\n};`)(readValue, R, values, classes) as Template['readLine'];
+    const readLine = new Function('readValue', 'R', 'values', 'classes', 'HEX_DIGIT', 'D', 'bytes', `return (b, start, end, dv) => {\n${code.join('\n')}\n};`)(readValue, R, values, classes, HEX_DIGIT, D, D?.bytes) as Template['readLine'];
     // The keys and words are the schema's own (JSON-quoted into the literal); the values come from the array.
     const build = new Function('v', `return { ${fields.join(', ')} };`) as (v: readonly unknown[]) => object;
     const tp: Template = {
@@ -351,6 +405,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       lastShape: -1,
       lastValid: false,
       next: undefined,
+      dataDir,
     };
     list.push(tp);
     return tp;
@@ -546,32 +601,42 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   /** The template {@link predicted} read a line as. */
   let guessed: Template | undefined;
 
-  /** The event of template `tp` and shape `shape` (its values in `values`), or undefined when the schema rejects the shape. */
-  const take = (tp: Template, shape: number): object | undefined => {
+  /**
+   * The event of template `tp` and shape `shape` (its values in `values`), or undefined when the schema rejects
+   * the shape; {@link D}, filled, for a data event `tp.readLine` read as bytes (`byLine`).
+   */
+  const take = (tp: Template, shape: number, byLine: boolean): object | undefined => {
     if (!(shape === tp.lastShape ? tp.lastValid : shapeValid(tp, shape))) return undefined;
     if (last !== undefined) last.next = tp;
     last = tp;
+    if (tp.dataDir !== undefined && byLine) {
+      // (The shape is valid: t, conn and stream are numbers.)
+      const d = D!;
+      d.t = values[1] as number;
+      d.conn = values[2] as number;
+      d.stream = values[3] as number;
+      d.dir = tp.dataDir;
+      return d;
+    }
     return tp.build(values);
   };
 
   const reader = ((b: Buffer, start: number, end: number): object | undefined => {
-    let shape = predicted(b, start, end);
-    let tp: Template | undefined;
-    if (shape >= 0 && R.end === end) tp = guessed;
-    else {
-      const n = readAny(b, start, end);
-      if (n <= 0) return undefined;
-      let h = HASH_SEED;
-      for (let j = 0; j < n; j++) h = mix(mix(h, kids[j]!), classes[j]! >= WORD_BASE ? classes[j]! : 0);
-      tp = templateOf(n, h);
-      if (tp === undefined) return undefined;
-      shape = 0;
-      const read = tp.read;
-      for (let k = 0, unit = 1; k < read.length; k++, unit *= 16) shape += classes[read[k]!]! * unit;
-    }
-    return take(tp!, shape);
-  }) as FastEventReader;
+    const predictedShape = predicted(b, start, end);
+    if (predictedShape >= 0 && R.end === end) return take(guessed!, predictedShape, true);
+    const n = readAny(b, start, end);
+    if (n <= 0) return undefined;
+    let h = HASH_SEED;
+    for (let j = 0; j < n; j++) h = mix(mix(h, kids[j]!), classes[j]! >= WORD_BASE ? classes[j]! : 0);
+    const tp = templateOf(n, h);
+    if (tp === undefined) return undefined;
+    let shape = 0;
+    const read = tp.read;
+    for (let k = 0, unit = 1; k < read.length; k++, unit *= 16) shape += classes[read[k]!]! * unit;
+    return take(tp, shape, false);
+  }) as FastEventReader & { data: DataBytes | undefined };
   reader.lineEnd = -1;
+  reader.data = D;
   reader.next = (b, start, limit) => {
     const shape = predicted(b, start, limit);
     if (shape < 0) return undefined;
@@ -579,7 +644,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     let e = R.end;
     if (e < limit && b[e] === 0x0d) e++;
     if (e >= limit || b[e] !== 0x0a) return undefined;
-    const ev = take(guessed!, shape);
+    const ev = take(guessed!, shape, true);
     if (ev !== undefined) reader.lineEnd = e;
     return ev;
   };

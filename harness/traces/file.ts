@@ -11,7 +11,7 @@ import type { Ajv2020, ValidateFunction } from 'ajv/dist/2020.js';
 import { describeAjvErrors } from '../engine/schema-errors.js';
 import headerSchema from './trace-header.schema.json' with { type: 'json' };
 import eventSchema from '../reports/trace-event.schema.json' with { type: 'json' };
-import type { ImpairEvent, ImpairKind, TraceEvent } from '../engine/trace.js';
+import type { DataBytes, ImpairEvent, ImpairKind, TraceEvent } from '../engine/trace.js';
 import type { Verdict } from '../engine/types.js';
 import { createFastEventReader, type FastEventReader } from './fast-event.js';
 import { addTraceSchemas, EVENT_DEFS_ID, EVENT_TYPES, newAjv, precompiledTraceValidators, TRACE_AJV_OPTIONS } from '../engine/precompiled.js';
@@ -140,17 +140,25 @@ export function upgradeV1Event(ev: TraceEvent): TraceEvent {
   return up;
 }
 
+/** Takes a data event read as bytes (a {@link DataBytes}, valid only during the call) and its 0-based index; `false` stops reading. */
+export type DataHandler = (d: DataBytes, index: number) => boolean | void;
+
 /**
  * Streams a trace file: calls (and awaits) `onHeader` with the header, then `onEvent`
  * for each event in order, with its 0-based index. Events of a version-1
  * trace are handed over upgraded to version 2 ({@link upgradeV1Event}). `onEvent` returning
  * `false` stops reading early. Events must not go back in time.
+ *
+ * When `onHeader` returns (or resolves to) a {@link DataHandler}, the data events
+ * the fast path reads as bytes (fast-event.ts: most of a recorded trace) go to
+ * it instead of `onEvent`, in the same order and index sequence, with no event
+ * object or hex string made; the other data events still go to `onEvent`.
  * @returns the number of events read.
  * @throws TraceFileError on unreadable files, bad JSON, schema errors, or time going backwards.
  */
 export async function readTrace(
   file: string,
-  onHeader: (header: TraceHeader) => void | Promise<void>,
+  onHeader: (header: TraceHeader) => void | DataHandler | Promise<void | DataHandler>,
   onEvent: (ev: TraceEvent, index: number) => boolean | void,
 ): Promise<number> {
   let upgrade = false;
@@ -160,7 +168,10 @@ export async function readTrace(
   } catch (err) {
     throw new TraceFileError(file, 0, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  const fast = fastReader();
+  /** The fast reader (made once the header says whether data events go to a {@link DataHandler}), its record and that handler. */
+  let fast: FastEventReader | undefined;
+  let dataRecord: DataBytes | undefined;
+  let onData: DataHandler | undefined;
   let lineNo = 0;
   let index = 0;
   let lastT = 0;
@@ -173,8 +184,10 @@ export async function readTrace(
     // The fast path (fast-event.ts): no string and no JSON.parse for a flat event whose shape the schema accepts.
     let data: unknown = header && fast !== undefined ? fast(b, s, e) : undefined;
     let checked: TraceEvent;
-    if (data !== undefined) checked = data as TraceEvent;
-    else {
+    if (data !== undefined) {
+      if (data === dataRecord) return emitData(dataRecord);
+      checked = data as TraceEvent;
+    } else {
       const text = b.toString('utf8', s, e);
       if (text.charCodeAt(0) <= 32 && text.trim() === '') return true;
       try {
@@ -198,13 +211,21 @@ export async function readTrace(
     lastT = ev.t;
     return onEvent(ev, index++) !== false;
   };
+  /** {@link emit} for a data event read as bytes. */
+  const emitData = (d: DataBytes): boolean => {
+    if (d.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${d.t} µs after ${lastT} µs)`);
+    lastT = d.t;
+    return onData!(d, index++) !== false;
+  };
   /** The header is checked (and `onHeader` awaited) before the next line is read. */
   const takeHeader = async (): Promise<void> => {
     if (headerData === undefined) return;
     const h = checkHeader(headerData, file);
     headerData = undefined;
     upgrade = h.version === 1;
-    await onHeader(h);
+    onData = (await onHeader(h)) ?? undefined;
+    fast = fastReader(onData !== undefined);
+    dataRecord = fast?.data;
   };
   const tooLong = (n: number) => new TraceFileError(file, n, `line longer than ${MAX_TRACE_LINE_BYTES} bytes (the limit of a trace line)`);
   // Two buffers, reused for the whole file (a pipe's next read goes into one while the lines of the other are read).
@@ -273,7 +294,7 @@ export async function readTrace(
           const ev = fast.next(b, start, bytesRead);
           if (ev !== undefined) {
             lineNo++;
-            if (!emit(ev as TraceEvent)) return index;
+            if (!(ev === dataRecord ? emitData(dataRecord) : emit(ev as TraceEvent))) return index;
             start = fast.lineEnd + 1;
             continue;
           }
@@ -316,12 +337,14 @@ const READ_CHUNK_BYTES = 256 * 1024;
 /** A regular file's chunks read between two turns of the event loop (4 MiB). */
 const YIELD_EVERY_CHUNKS = 16;
 
-let fastEvents: FastEventReader | undefined | null;
+/** The fast readers, made once: [events only, data events as bytes]; null when the schema does not allow one. */
+const fastReaders: [FastEventReader | undefined | null, FastEventReader | undefined | null] = [undefined, undefined];
 
-/** The fast event reader (fast-event.ts) over the compiled event validator; undefined when the schema does not allow it. */
-function fastReader(): FastEventReader | undefined {
-  if (fastEvents === undefined) fastEvents = createFastEventReader(eventSchema, (type) => compiled().byType(type)) ?? null;
-  return fastEvents ?? undefined;
+/** The fast event reader (fast-event.ts) over the compiled event validator, reading data events as bytes or not; undefined when the schema does not allow it. */
+function fastReader(dataBytes: boolean): FastEventReader | undefined {
+  const k = dataBytes ? 1 : 0;
+  if (fastReaders[k] === undefined) fastReaders[k] = createFastEventReader(eventSchema, (type) => compiled().byType(type), dataBytes) ?? null;
+  return fastReaders[k] ?? undefined;
 }
 
 /** Longest line a trace file may have (64 MiB): a longer one is rejected with its line number, never held whole. */

@@ -3,12 +3,12 @@
  * (the suite's monitor), streaming, with a short window of the events
  * before the first violation (in the manner of PObserve's error log).
  */
-import type { TraceEvent } from '../engine/trace.js';
+import { dataEventOf, type DataBytes, type Direction, type TraceEvent } from '../engine/trace.js';
 import type { Monitor, Verdict, Violation } from '../engine/types.js';
 import { checkProfileData } from '../engine/profile.js';
 import { loadMonitorSuite } from '../engine/registry.js';
 import { UsageError } from '../engine/errors.js';
-import { readTrace, type TraceHeader } from './file.js';
+import { readTrace, type DataHandler, type TraceHeader } from './file.js';
 
 /** Verdicts a trace can get. */
 export type TraceVerdictKind = Extract<Verdict, 'pass' | 'fail' | 'non-strict' | 'timeout'>;
@@ -60,17 +60,9 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
   let must: Violation | undefined;
   let should: Violation | undefined;
   let lastT = 0;
-  // The last windowSize + 1 events, in a fixed circular buffer (no object or copy per event).
   const cap = windowSize + 1;
-  const ringEv: TraceEvent[] = new Array<TraceEvent>(cap);
-  let seen = 0;
-  /** Where the next event goes in the ring (`seen % cap`, kept without a division per event). */
-  let slot = 0;
-  const ring = (): IndexedEvent[] => {
-    const out: IndexedEvent[] = [];
-    for (let i = Math.max(0, seen - cap); i < seen; i++) out.push({ index: i, event: ringEv[i % cap]! });
-    return out;
-  };
+  const last = new EventWindow(cap);
+  const ring = (): IndexedEvent[] => last.list();
   let window: IndexedEvent[] | undefined;
   let shouldWindow: IndexedEvent[] | undefined;
   const take = (vs: readonly Violation[]): void => {
@@ -97,12 +89,20 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
       }
       const suite = await loadMonitorSuite(name);
       const profile = opts.profile ?? (h.profile ? checkProfileData(suite, h.profile, `${file} (header /profile)`) : suite.defaultProfile);
-      monitor = suite.createMonitor(profile);
+      const m = (monitor = suite.createMonitor(profile));
+      if (m.feedData === undefined) return;
+      // Data events as bytes, to a monitor that takes them (no event object or hex string per event).
+      const onData: DataHandler = (d, index) => {
+        last.pushData(d);
+        lastT = d.t;
+        const vs = m.feedData!(d, index);
+        if (vs.length !== 0) take(vs);
+        return must === undefined;
+      };
+      return onData;
     },
     (ev, index) => {
-      ringEv[slot] = ev;
-      if (++slot === cap) slot = 0;
-      seen = index + 1;
+      last.push(ev);
       lastT = ev.t;
       const vs = monitor!.feed(ev, index);
       if (vs.length !== 0) take(vs);
@@ -122,6 +122,74 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
     window: (window ?? shouldWindow ?? ring()).slice(-cap),
   };
   return opts.expect ? { ...result, expectation: compareExpect(result) } : result;
+}
+
+/**
+ * The last `cap` events fed, in a fixed circular buffer: an event object
+ * is kept as it is; a data event read as bytes (reused by the reader) is
+ * kept as copies of its fields and payload in typed arrays, and made an
+ * event only when {@link list} is asked (no object per event).
+ */
+class EventWindow {
+  private readonly events: (TraceEvent | undefined)[];
+  private readonly t: Float64Array;
+  private readonly conn: Float64Array;
+  private readonly stream: Float64Array;
+  private readonly dir: Direction[];
+  private readonly payload: Uint8Array[];
+  private readonly length: Int32Array;
+  /** Events pushed. */
+  private seen = 0;
+  /** Where the next event goes (`seen % cap`, kept without a division per event). */
+  private slot = 0;
+
+  constructor(private readonly cap: number) {
+    this.events = new Array<TraceEvent | undefined>(cap).fill(undefined);
+    this.t = new Float64Array(cap);
+    this.conn = new Float64Array(cap);
+    this.stream = new Float64Array(cap);
+    this.dir = new Array<Direction>(cap).fill('c2s');
+    this.payload = Array.from({ length: cap }, () => new Uint8Array(64));
+    this.length = new Int32Array(cap);
+  }
+
+  push(ev: TraceEvent): void {
+    this.events[this.slot] = ev;
+    this.advance();
+  }
+
+  pushData(d: DataBytes): void {
+    const k = this.slot;
+    this.events[k] = undefined;
+    this.t[k] = d.t;
+    this.conn[k] = d.conn;
+    this.stream[k] = d.stream;
+    this.dir[k] = d.dir;
+    const n = d.length;
+    let p = this.payload[k]!;
+    if (p.length < n) p = this.payload[k] = new Uint8Array(Math.max(n, 2 * p.length));
+    const src = d.bytes;
+    if (n <= 64) for (let i = 0; i < n; i++) p[i] = src[i]!;
+    else p.set(src.subarray(0, n));
+    this.length[k] = n;
+    this.advance();
+  }
+
+  /** The events held, oldest first, with their indexes. */
+  list(): IndexedEvent[] {
+    const out: IndexedEvent[] = [];
+    for (let i = Math.max(0, this.seen - this.cap); i < this.seen; i++) {
+      const k = i % this.cap;
+      const event = this.events[k] ?? dataEventOf({ t: this.t[k]!, conn: this.conn[k]!, stream: this.stream[k]!, dir: this.dir[k]!, bytes: this.payload[k]!, length: this.length[k]! });
+      out.push({ index: i, event });
+    }
+    return out;
+  }
+
+  private advance(): void {
+    this.seen++;
+    if (++this.slot === this.cap) this.slot = 0;
+  }
 }
 
 /** Compares a result with its header's `expect` (verdict, rule, first-violation index). */

@@ -18,7 +18,7 @@
  * time, the monitor judges by each record's window and names its rule.
  */
 import type { TraceEvent } from '../../harness/engine/trace.js';
-import { fromHexInto } from '../../harness/engine/trace.js';
+import { fromHexInto, type DataBytes } from '../../harness/engine/trace.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
 import {
@@ -475,17 +475,7 @@ export class ProtonModel {
    *   be written to).
    */
   input(ev: TraceEvent, index: number): readonly Violation[] {
-    const out = this.found;
-    if (out.length !== 0) out.length = 0;
-    this.advanceInto(ev.t, out);
-    if (this.frameCount > 1024 || this.items.length > 1024) {
-      // A data event of many items grew them: memory stays bounded by recent events.
-      this.frameKeys.length = 0;
-      this.frameValues.length = 0;
-      this.items.length = 0;
-    }
-    this.frameCount = 0;
-    this.frameObjects = undefined;
+    const out = this.begin(ev.t);
     switch (ev.type) {
       case 'data': {
         // (first: most events are data)
@@ -526,6 +516,34 @@ export class ProtonModel {
         break;
     }
     return out.length === 0 ? NO_VIOLATIONS : out.slice();
+  }
+
+  /**
+   * {@link input} of a data event whose payload is already decoded (a
+   * {@link DataBytes} from the trace reader, `bytes[0..length)`): the same
+   * result as `input(dataEventOf(d), index)`, with no hex string decoded.
+   */
+  inputData(d: DataBytes, index: number): readonly Violation[] {
+    const out = this.begin(d.t);
+    if (d.dir === 'c2s') this.onClientData(d.conn, d.stream, d.bytes, d.length, d.t, index, out);
+    else this.onServerData(d.conn, d.stream, d.bytes, d.length, d.t, index, out);
+    return out.length === 0 ? NO_VIOLATIONS : out.slice();
+  }
+
+  /** What {@link input} does first for every event: time advanced to `t` ({@link advanceInto}), its violations put in the reused array (emptied first), which is returned; the last event's decoded frames forgotten. */
+  private begin(t: number): Violation[] {
+    const out = this.found;
+    if (out.length !== 0) out.length = 0;
+    this.advanceInto(t, out);
+    if (this.frameCount > 1024 || this.items.length > 1024) {
+      // A data event of many items grew them: memory stays bounded by recent events.
+      this.frameKeys.length = 0;
+      this.frameValues.length = 0;
+      this.items.length = 0;
+    }
+    this.frameCount = 0;
+    this.frameObjects = undefined;
+    return out;
   }
 
   /**

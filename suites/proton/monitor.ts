@@ -11,6 +11,7 @@ export function createProtonMonitor(profile: ProtonProfile): Monitor {
   const model = new ProtonModel(profile, 'monitor');
   return {
     feed: (ev, index) => model.input(ev, index),
+    feedData: (d, index) => model.inputData(d, index),
     advance: (t) => model.advance(t),
     nextDeadline: () => model.nextDeadline(),
     settled: () => model.settled(),

@@ -1,0 +1,146 @@
+/**
+ * Data events read as bytes (harness/traces/fast-event.ts `dataBytes`,
+ * readTrace's DataHandler, Monitor.feedData): the same verdicts, violations,
+ * decoded frames and report window as the same events read as objects.
+ */
+import t from 'tap';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readTrace } from '../../harness/traces/file.js';
+import { validateTraceFile, type TraceValidation } from '../../harness/traces/validate.js';
+import { loadMonitorSuite } from '../../harness/engine/registry.js';
+import { dataEventOf, fromHex, type DataBytes, type DataEvent, type TraceEvent } from '../../harness/engine/trace.js';
+import type { Monitor } from '../../harness/engine/types.js';
+
+const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
+const dir = await mkdtemp(path.join(tmpdir(), 'wirecheck-data-bytes-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+
+/** Every trace of the fixture corpus (all protocols). */
+async function corpus(): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of await readdir(fixtures)) {
+    const d = path.join(fixtures, p, 'traces');
+    const files = await readdir(d).catch(() => [] as string[]);
+    for (const f of files.filter((f) => f.endsWith('.jsonl')).sort()) out.push(path.join(d, f));
+  }
+  return out;
+}
+
+/**
+ * A copy of a trace with each line as JSON.stringify writes it (`compact`:
+ * the layout whose data events are read as bytes), or with every data
+ * event's keys in another order too (`t` first: none is read as bytes).
+ */
+async function rewrite(file: string, how: 'compact' | 'objects'): Promise<string> {
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  const out = lines.map((l) => {
+    if (l.trim() === '') return l;
+    const ev = JSON.parse(l) as { type: string; t: number };
+    if (how === 'compact' || ev.type !== 'data') return JSON.stringify(ev);
+    const { t: time, ...rest } = ev;
+    return JSON.stringify({ t: time, ...rest });
+  });
+  const to = path.join(dir, `${how}-${path.basename(path.dirname(path.dirname(file)))}-${path.basename(file)}`);
+  await writeFile(to, out.join('\n'));
+  return to;
+}
+
+/** A Proton trace of a long session, compact (most of its data events are read as bytes). */
+const longSession = await rewrite(path.join(fixtures, 'proton', 'traces', 'bad-long-session-wrong-ack.jsonl'), 'compact');
+
+/** A value with every object's keys sorted (the two files differ in key order only). */
+function sorted(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sorted);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Record<string, unknown>)[k])]));
+}
+
+/** What two validations of the same trace must share. */
+function outcome(r: TraceValidation): unknown {
+  return sorted({ verdict: r.verdict, events: r.events, violation: r.violation, window: r.window });
+}
+
+t.test('every corpus trace: the same verdict, violation, event count and window whether data events are read as bytes or as objects', async (t) => {
+  const files = await corpus();
+  t.ok(files.length >= 40, `${files.length} traces`);
+  for (const file of files) {
+    const bytes = await validateTraceFile(await rewrite(file, 'compact'));
+    const objects = await validateTraceFile(await rewrite(file, 'objects'));
+    const name = `${path.relative(fixtures, file)}: ${bytes.verdict}${bytes.violation ? ` ${bytes.violation.rule} at #${bytes.violation.index}` : ''}`;
+    t.strictSame(outcome(bytes), outcome(objects), name);
+    t.strictSame(outcome(bytes), outcome(await validateTraceFile(file)), `${name}, as the file itself gives`);
+  }
+});
+
+t.test('readTrace hands the data events of a trace to the DataHandler onHeader returns, in the one index sequence', async (t) => {
+  const file = longSession;
+  const expected: TraceEvent[] = [];
+  await readTrace(file, () => undefined, (ev) => void expected.push(ev));
+  const got: TraceEvent[] = [];
+  let asBytes = 0;
+  const n = await readTrace(
+    file,
+    () => (d: DataBytes, index: number) => {
+      asBytes++;
+      t.equal(index, got.length, 'index in sequence');
+      got.push(dataEventOf(d));
+    },
+    (ev, index) => {
+      t.equal(index, got.length, 'index in sequence');
+      got.push(ev);
+    },
+  );
+  t.equal(n, expected.length, 'every event counted');
+  t.strictSame(got, expected, 'the same events, in order');
+  const data = expected.filter((e) => e.type === 'data').length;
+  t.ok(asBytes > data / 2, `${asBytes} of ${data} data events read as bytes`);
+});
+
+t.test('a monitor with feedData: the same violations and decoded frames, event by event, as feed', async (t) => {
+  const suite = await loadMonitorSuite('proton');
+  const files = (await corpus()).filter((f) => f.includes(`${path.sep}proton${path.sep}`));
+  let fed = 0;
+  for (const file of files) {
+    let a: Monitor | undefined;
+    let b: Monitor | undefined;
+    await readTrace(
+      file,
+      (h) => {
+        const profile = { ...suite.defaultProfile, ...(h.profile ?? {}) };
+        a = suite.createMonitor(profile);
+        b = suite.createMonitor(profile);
+      },
+      (ev, index) => {
+        const want = a!.feed(ev, index);
+        let got: readonly unknown[];
+        if (ev.type === 'data' && !('elided' in ev)) {
+          const bytes = fromHex((ev as DataEvent).hex);
+          got = b!.feedData!({ t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, bytes, length: bytes.length }, index);
+          fed++;
+          t.strictSame(b!.decoded?.(), a!.decoded?.(), `${path.basename(file)} #${index}: decoded`);
+        } else got = b!.feed(ev, index);
+        t.strictSame(got, want, `${path.basename(file)} #${index}: violations`);
+        return !want.some((v) => v.severity === 'must');
+      },
+    );
+    t.strictSame(b!.advance(Number.MAX_SAFE_INTEGER), a!.advance(Number.MAX_SAFE_INTEGER), `${path.basename(file)}: deadlines at the end`);
+  }
+  t.ok(fed > 100, `${fed} data events fed both ways`);
+});
+
+t.test('validate hands data events to the monitor\u2019s feedData', async (t) => {
+  const suite = (await loadMonitorSuite('proton')) as { createMonitor: (p: object) => Monitor };
+  const create = suite.createMonitor;
+  let viaBytes = 0;
+  suite.createMonitor = (p) => {
+    const m = create(p);
+    return { ...m, feedData: (d, index) => (viaBytes++, m.feedData!(d, index)) };
+  };
+  t.teardown(() => void (suite.createMonitor = create));
+  const r = await validateTraceFile(longSession);
+  t.equal(r.verdict, 'fail', 'the wrong ack found');
+  t.ok(viaBytes > r.events / 2, `${viaBytes} of ${r.events} events through feedData`);
+});
