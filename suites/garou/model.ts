@@ -36,6 +36,13 @@
  * deleted meanwhile). Limits: a connection's pending commands to other
  * rooms ahead of the one placed are placed with it; uploads are applied
  * when sent.
+ *
+ * The handshake's race (SPEC GAROU-3.4, 11.2): what a client sends on its
+ * unidirectional streams and in datagrams after its Auth and before AuthOk
+ * reaches it may be read by the server before it sent AuthOk or after (QUIC
+ * orders only the control stream). The monitor keeps it until AuthOk comes
+ * and judges it as sent then; a close 0x1 within a reply deadline of the
+ * first such stream conforms too (the server read the stream first).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { fromHex, toHex, type TraceEvent } from '../../harness/engine/trace.js';
@@ -130,6 +137,8 @@ export interface Subject {
   readonly reason?: string;
   readonly roomId?: number;
   readonly seq?: number;
+  /** Allowed, not owed: a relay of a datagram that raced the AuthOk (the server may have read it before, and dropped it: GAROU-11.2). */
+  readonly may?: true;
 }
 type GArmed = Armed<GarouTrigger, Subject>;
 
@@ -200,6 +209,9 @@ interface HeldFrame {
   readonly room: RoomStream | undefined;
 }
 
+/** Monitor: a frame on a client unidirectional stream, or a datagram, sent between the client's Auth and the AuthOk's arrival. */
+type PreAuthOk = { readonly carrier: Carrier; readonly frame: DecodedFrame } | { readonly dgram: DecodedFrame };
+
 /** Per-connection state. */
 interface Conn {
   readonly id: number;
@@ -237,6 +249,14 @@ interface Conn {
   /** Hot rooms this connection was told of (RoomPromoted seen), monitor. */
   readonly promoted: Set<number>;
   shardsSeen: Set<number>;
+  /**
+   * Monitor: what the client sent on its unidirectional streams and in
+   * datagrams after its Auth and before AuthOk reached it, in order
+   * (GAROU-3.4's race): judged as sent when AuthOk comes.
+   */
+  readonly preAuthOk: PreAuthOk[];
+  /** Monitor: the close 0x1 the first client stream of that window allows, in its band (not owed: the server may see the stream after AuthOk). */
+  raced: GArmed | undefined;
 }
 
 /** Coverage labels (states and transitions) the model reports. */
@@ -387,6 +407,8 @@ export class GarouModel implements Monitor, ServerModel {
       goodbyeSeen: false,
       promoted: new Set(),
       shardsSeen: new Set(),
+      preAuthOk: [],
+      raced: undefined,
     };
   }
 
@@ -476,10 +498,14 @@ export class GarouModel implements Monitor, ServerModel {
         const d = this.decoderFor(c, ev.stream, uni ? 'uni' : 'control');
         const r = d.push(fromHex(ev.hex));
         this.lastDecoded = r.frames.map((f) => ({ frame: f.name, ...(f.payload as object) }));
-        if (r.header && (r.header.kind === 'commands' || r.header.kind === 'acks' || r.header.kind === 'upload')) this.sessionInput(c, t, { kind: 'uni', stream: r.header.kind });
+        if (r.header && (r.header.kind === 'commands' || r.header.kind === 'acks' || r.header.kind === 'upload')) {
+          if (this.racing(c)) c.raced ??= arm(this.table.byRule('GAROU-13.3'), 'violation', t, { code: CLOSE_CODES.PROTOCOL_VIOLATION, rule: 'GAROU-3.4' });
+          this.sessionInput(c, t, { kind: 'uni', stream: r.header.kind });
+        }
         for (const f of r.frames) {
           if (c.closed || c.violated) return;
-          this.clientFrame(c, t, d.carrier!, f);
+          if (uni && this.racing(c)) c.preAuthOk.push({ carrier: d.carrier!, frame: f });
+          else this.clientFrame(c, t, d.carrier!, f);
         }
         if (r.error && !c.closed && !c.violated) this.sessionInput(c, t, { kind: 'codec-error', error: r.error });
         return;
@@ -499,6 +525,28 @@ export class GarouModel implements Monitor, ServerModel {
         return;
       default:
         return;
+    }
+  }
+
+  /**
+   * Monitor: the session took the client's Auth and AuthOk has not reached
+   * the client. What it sends now on a unidirectional stream or in a
+   * datagram races the handshake (GAROU-3.4, 11.2): the server reads the
+   * control stream in order, the other streams and datagrams in any order,
+   * so it may see them before it sent AuthOk (a stream: close 0x1, also
+   * after a refused Auth; a datagram: dropped) or after it (as usual). The
+   * server mode answers the Auth when it reads it, so reads them after.
+   */
+  private racing(c: Conn): boolean {
+    return this.mode === 'monitor' && c.username !== undefined && c.userId === undefined;
+  }
+
+  /** Monitor: AuthOk came: what the client sent since its Auth is judged as sent now, after it. */
+  private replayPreAuthOk(c: Conn, t: number): void {
+    for (const p of c.preAuthOk.splice(0)) {
+      if (c.closed || c.violated) return;
+      if ('dgram' in p) this.relay(c, t, p.dgram, true);
+      else this.clientFrame(c, t, p.carrier, p.frame);
     }
   }
 
@@ -668,6 +716,7 @@ export class GarouModel implements Monitor, ServerModel {
     c.answers.length = 0;
     c.uploadAnswers.length = 0;
     c.owed.clear();
+    c.preAuthOk.length = 0;
     this.armOn(c, code === CLOSE_CODES.NO_ERROR && rule === 'GAROU-13.4' ? 'goodbye' : 'violation', t, { code, rule, reason });
     this.leaveRooms(c, t);
   }
@@ -1065,13 +1114,26 @@ export class GarouModel implements Monitor, ServerModel {
       if (this.profile.badDatagram === 'close' && c.session.state !== 'closed') this.sessionInput(c, t, { kind: 'codec-error', error: err });
       return;
     }
+    if (this.racing(c)) {
+      if (!c.violated) c.preAuthOk.push({ dgram: f });
+      return;
+    }
     if (c.userId === undefined) return;
-    const to = this.rooms.datagramRecipients(c.userId, f as Parameters<Rooms['datagramRecipients']>[1]);
+    this.relay(c, t, f, false, bytes);
+  }
+
+  /**
+   * A well-formed datagram of an authenticated client to the connections it
+   * goes to (GAROU-11.3): relayed (server mode) or owed; with `may`, only
+   * allowed (a datagram that raced the AuthOk, GAROU-11.2).
+   */
+  private relay(c: Conn, t: number, f: DecodedFrame, may: boolean, bytes?: Uint8Array): void {
+    const to = this.rooms.datagramRecipients(c.userId!, f as Parameters<Rooms['datagramRecipients']>[1]);
     if (to.length > 0) this.label('transition:relay');
     for (const u of to) {
       for (const d of this.connsOf(u)) {
-        if (this.mode === 'server') this.out.push({ kind: 'dgram', conn: d.id, bytes, from: c.id });
-        else this.armOn(d, 'relay', t, { frame: f as Frame });
+        if (this.mode === 'server') this.out.push({ kind: 'dgram', conn: d.id, bytes: bytes!, from: c.id });
+        else this.armOn(d, 'relay', t, { frame: f as Frame, ...(may ? { may: true as const } : {}) });
       }
     }
   }
@@ -1242,6 +1304,7 @@ export class GarouModel implements Monitor, ServerModel {
         this.rejoin(c, t);
         this.armOn(c, 'auth-ok', t, {}); // the shard streams (GAROU-3.5)
         this.settleShards(c);
+        this.replayPreAuthOk(c, t);
         return;
       }
       case 'AuthFailed':
@@ -1414,7 +1477,12 @@ export class GarouModel implements Monitor, ServerModel {
     if (this.mode === 'monitor' && ev.by === 'server') {
       const owed = c.armed.find((a) => a.record.owed.kind === 'close');
       const want = owed?.subject.code;
-      if (!owed && ev.code === CLOSE_CODES.SERVER_SHUTDOWN) {
+      // A close 0x1 soon after a client stream that raced the AuthOk: the server saw the stream before it sent AuthOk (GAROU-3.4).
+      const raced = ev.code !== want && ev.code === CLOSE_CODES.PROTOCOL_VIOLATION && c.raced !== undefined && judge(c.raced, ev.t) === undefined;
+      const reasonless = (): void => void out.push(this.violation('GAROU-13.3', index, ev.t, 'a reason phrase naming the rule', 'an empty reason', 'should'));
+      if (raced) {
+        if (!ev.reason) reasonless();
+      } else if (!owed && ev.code === CLOSE_CODES.SERVER_SHUTDOWN) {
         // A server may shut down at any time; it should say Goodbye first where the client opened its control stream (GAROU-13.5).
         if (c.c2s.has(0) && !c.goodbyeSeen) out.push(this.violation('GAROU-13.5', index, ev.t, 'Goodbye {reason} on the control stream before the close 0x5 SERVER_SHUTDOWN', `close ${closeCodeName(ev.code)} without Goodbye`, 'should'));
       } else if (!owed) {
@@ -1424,7 +1492,7 @@ export class GarouModel implements Monitor, ServerModel {
       } else {
         const j = judge(owed, ev.t);
         if (j) out.push(this.violation(owed.subject.rule === 'GAROU-4.5' ? 'GAROU-4.5' : (owed.subject.rule ?? j.rule), index, ev.t, owed.record.summary, `${j.when} close after ${((ev.t - owed.since) / US_PER_MS).toFixed(1)} ms`, j.severity));
-        else if (!ev.reason && ev.code !== CLOSE_CODES.NO_ERROR) out.push(this.violation('GAROU-13.3', index, ev.t, 'a reason phrase naming the rule', 'an empty reason', 'should'));
+        else if (!ev.reason && ev.code !== CLOSE_CODES.NO_ERROR) reasonless();
       }
     }
     if (ev.by !== 'server') this.label('transition:close-by-client');
@@ -1462,10 +1530,11 @@ export class GarouModel implements Monitor, ServerModel {
       const all = [...c.armed, ...c.owed.values()];
       for (const o of overdueAt(all, t)) {
         const a = o.armed;
+        c.armed = c.armed.filter((x) => x !== a);
+        if (a.subject.may) continue; // allowed, not owed
         const what = a.subject.frame ? short(a.subject.frame) : a.record.owed.kind === 'close' ? `close ${closeCodeName(a.subject.code ?? 0)}` : a.record.summary;
         const rule = a.record.owed.kind === 'close' && a.subject.rule ? a.subject.rule : a.record.rule;
         out.push(this.violation(rule, -1, o.deadline, `${a.record.summary}: ${what} to conn ${c.id}${c.userId ? ` (${c.userId})` : ''}`, 'nothing in time', o.severity, true));
-        c.armed = c.armed.filter((x) => x !== a);
         for (const [k, x] of c.owed) if (x === a) c.owed.delete(k);
         const qi = c.answers.findIndex((x) => x.armed === a);
         if (qi >= 0) c.answers.splice(qi, 1);

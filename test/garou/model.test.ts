@@ -14,7 +14,7 @@ import type { DistributiveOmit, TraceEvent } from '../../harness/engine/trace.js
 import type { Violation } from '../../harness/engine/types.js';
 import { createReferenceCore } from '../../reference-server/garou/index.js';
 import { encodeDatagram, encodeFrame, encodeStreamHeader } from '../../suites/garou/codec.js';
-import { FRAME_CODES, type FrameName, type Payloads } from '../../suites/garou/frames.js';
+import { CLOSE_CODES, FRAME_CODES, type FrameName, type Payloads } from '../../suites/garou/frames.js';
 import { garouObligations, GarouModel } from '../../suites/garou/model.js';
 import { fastProfile as profile } from '../../suites/garou/profile.js';
 import { feedTracking, judgeTrace } from '../_support/monitor.js';
@@ -173,4 +173,118 @@ t.test('the model forgets a connection once its conn_close is fed: state stays b
   t.ok(most >= 1 && most <= 2, `monitor mode: at most the connections in flight at once (${most})`);
   // The scenario above (connections closed by the client, for a handshake timeout, a violation and after Goodbye) leaves none either.
   t.equal(feedTracking(new GarouModel(profile, 'monitor'), trace).end, trace.filter((e) => e.type === 'conn_open').length - trace.filter((e) => e.type === 'conn_close').length, 'scenario: only the connections not closed are kept');
+});
+
+// ---------------------------------------------------------------------------
+// GAROU-3.4's race: what the client sends after its Auth and before AuthOk reaches it.
+
+/** `x` ms in µs, and a trace event at `at` ms. */
+const ms = (x: number): number => Math.round(x * MS);
+const ev = (at: number, e: DistributiveOmit<TraceEvent, 't'>): TraceEvent => ({ ...e, t: ms(at) }) as TraceEvent;
+const clientClose = (at: number, conn: number): TraceEvent => ev(at, { type: 'conn_close', conn, by: 'client', isApp: true, code: 0, reason: '' });
+const serverClose = (at: number, conn: number, code: number, reason = 'GAROU-3.4 commands stream opened before AuthOk'): TraceEvent => ev(at, { type: 'conn_close', conn, by: 'server', isApp: true, code, reason });
+const helloF = f('Hello', { version: 1, client: 'sim' });
+const authF = (user: string): string => f('Auth', { username: user });
+const header = (kind: 'commands' | 'acks' | 'upload'): string => hex(encodeStreamHeader({ kind }));
+const typing = (user: string): string => hex(encodeDatagram('Typing', { room_id: 1, user_id: user }));
+const fromServer = (e: TraceEvent): boolean => (e.type === 'conn_close' || e.type === 'stream_open' ? e.by === 'server' : 'dir' in e && e.dir === 's2c');
+
+/**
+ * The client's view of a connection whose server read the client's bytes in
+ * the order of `read` (served by the reference core): the client sent
+ * `sent`, and each server event reaches it `latencyMs` later. At equal
+ * times the client's event comes first.
+ */
+function clientView(read: readonly TraceEvent[], sent: readonly TraceEvent[], latencyMs: number, endMs = 3000): TraceEvent[] {
+  const served = simulate(createReferenceCore({ profile }), read, endMs * MS).filter(fromServer);
+  const all = [...sent, ...served.map((e) => ({ ...e, t: e.t + latencyMs * MS }))];
+  return all.map((e, i) => ({ e, i })).sort((a, b) => a.e.t - b.e.t || a.i - b.i).map(({ e }) => e);
+}
+const rulesOf = (vs: readonly Violation[]): string[] => vs.map((v) => `${v.rule} ${v.severity}`);
+const isAuthOk = (conn: number) => (e: TraceEvent): boolean => e.type === 'data' && e.conn === conn && e.dir === 's2c' && frameOf(e) === 'AuthOk';
+
+t.test('a client stream opened after Auth and before AuthOk arrives races the handshake (GAROU-3.4): either reading conforms', async (t) => {
+  // alice sends Hello and Auth, then, before AuthOk reaches her (5 ms of latency), opens her three streams with a frame on each.
+  const sent = [
+    ev(0, open(0)),
+    ev(1, c2s(0, 0, helloF + authF('alice'))),
+    ev(2, c2s(0, 2, header('commands') + f('CreateRoom', { cmd_id: 1, name: 'r', room_type: 'group' }))),
+    ev(3, c2s(0, 6, header('acks') + f('MessageRead', { room_id: 1, seq: 1 }))),
+    ev(4, c2s(0, 10, header('upload') + f('UploadStart', { upload_id: 'u', room_id: 99, name: 'n', size: 1 }))),
+  ];
+  const after = clientView([...sent, clientClose(1500, 0)], [...sent, clientClose(1500, 0)], 5);
+  const authOk = after.findIndex(isAuthOk(0));
+  t.ok(authOk > after.findIndex((e) => e.type === 'data' && e.stream === 10), 'AuthOk reaches the client after it opened its streams');
+
+  // Reading 1: the server read Auth first (its control stream is ordered), sent AuthOk, then read the streams: answered as usual.
+  t.ok(after.some((e) => frameOf(e) === 'MessageAck') && after.some((e) => frameOf(e) === 'Error'), 'the core answered the CreateRoom and refused the UploadStart');
+  t.same(rulesOf(judge(after)), [], 'read after AuthOk: the commands and the upload are answered');
+  const noAck = after.filter((e) => frameOf(e) !== 'MessageAck');
+  t.same(rulesOf(judge(noAck)).slice(0, 1), ['GAROU-5.2 must'], 'the check can fail: the command is owed its answer once AuthOk came');
+  const noUploadAnswer = after.filter((e) => frameOf(e) !== 'Error');
+  t.same(rulesOf(judge(noUploadAnswer)).slice(0, 1), ['GAROU-10.1 must'], 'the check can fail: the upload frame is owed its answer too');
+
+  // Reading 2: the commands stream arrived before the Auth (QUIC orders no two streams): a stream before AuthOk, close 0x1.
+  const read = [ev(0, open(0)), ev(1, c2s(0, 0, helloF)), ev(2, c2s(0, 2, header('commands'))), ev(2.5, c2s(0, 0, authF('alice')))];
+  const before = clientView(read, sent.slice(0, 3), 5);
+  const close = before.find((e) => e.type === 'conn_close');
+  t.match(close, { by: 'server', code: CLOSE_CODES.PROTOCOL_VIOLATION }, 'the core closed 0x1 before any AuthOk');
+  t.notOk(before.some(isAuthOk(0)), 'no AuthOk');
+  t.same(rulesOf(judge(before)), [], 'read before AuthOk: the close 0x1 conforms');
+  const late = before.map((e) => (e.type === 'conn_close' ? { ...e, t: ms(2) + ms(profile.replyDeadlineMs + profile.toleranceMs) + 1 } : e));
+  t.not(judge(late).length, 0, 'the check can fail: a close 0x1 later than the reply deadline after the stream does not');
+  const wrongCode = before.map((e) => (e.type === 'conn_close' ? { ...e, code: CLOSE_CODES.FRAME_TOO_LARGE } : e));
+  t.not(judge(wrongCode).length, 0, 'nor a close with another code');
+
+  // An Auth that fails (empty username): the server reads the stream first (0x1), or the Auth first (AuthFailed, 0x2).
+  const sentF = [ev(0, open(0)), ev(1, c2s(0, 0, helloF + authF(''))), ev(2, c2s(0, 2, header('commands')))];
+  const readF = [ev(0, open(0)), ev(1, c2s(0, 0, helloF)), ev(2, c2s(0, 2, header('commands'))), ev(2.5, c2s(0, 0, authF('')))];
+  const failedBefore = clientView(readF, sentF, 5);
+  t.match(failedBefore.find((e) => e.type === 'conn_close'), { code: CLOSE_CODES.PROTOCOL_VIOLATION });
+  t.same(rulesOf(judge(failedBefore)), [], 'refused Auth, stream read first: 0x1 conforms');
+  const failedAfter = clientView(sentF, sentF, 5);
+  t.match(failedAfter.find((e) => e.type === 'conn_close'), { code: CLOSE_CODES.AUTH_FAILED });
+  t.same(rulesOf(judge(failedAfter)), [], 'refused Auth read first: AuthFailed and 0x2 conform');
+});
+
+t.test('a datagram sent after Auth and before AuthOk arrives may be relayed or dropped (GAROU-11.2)', async (t) => {
+  // alice and bob share room 1; alice's second connection sends Typing before its AuthOk reaches it.
+  const setup = [
+    ev(0, open(0)), ev(1, c2s(0, 0, helloF + authF('alice'))),
+    ev(2, open(1)), ev(3, c2s(1, 0, helloF + authF('bob'))),
+    ev(10, c2s(0, 2, header('commands') + f('CreateRoom', { cmd_id: 1, name: 'r', room_type: 'group', members: ['bob'] }))),
+    ev(100, open(2)),
+  ];
+  const end = [clientClose(1500, 0), clientClose(1500, 1), clientClose(1500, 2)];
+  const sent = [...setup, ev(101, c2s(2, 0, helloF + authF('alice'))), ev(102, { type: 'dgram', conn: 2, dir: 'c2s', hex: typing('alice') }), ...end];
+  const relayed = clientView(sent, sent, 5);
+  t.ok(relayed.findIndex((e) => e.type === 'dgram' && e.dir === 'c2s') < relayed.findIndex(isAuthOk(2)), 'the datagram was sent before AuthOk arrived');
+  t.ok(relayed.some((e) => e.type === 'dgram' && e.dir === 's2c' && e.conn === 1), 'read after AuthOk: relayed to bob');
+  t.same(rulesOf(judge(relayed)), [], 'the relay conforms');
+  // The server read the datagram before the Auth: dropped (GAROU-11.2).
+  const read = [...setup, ev(101, c2s(2, 0, helloF)), ev(102, { type: 'dgram', conn: 2, dir: 'c2s', hex: typing('alice') }), ev(102.5, c2s(2, 0, authF('alice'))), ...end];
+  const dropped = clientView(read, sent, 5);
+  t.notOk(dropped.some((e) => e.type === 'dgram' && e.dir === 's2c'), 'read before AuthOk: not relayed');
+  t.same(rulesOf(judge(dropped)), [], 'dropping it conforms (not even a SHOULD missed)');
+  // A relay to someone outside the room is still wrong.
+  const stray = relayed.map((e) => (e.type === 'dgram' && e.dir === 's2c' ? { ...e, hex: typing('carol') } : e));
+  t.same(rulesOf(judge(stray)).slice(0, 1), ['GAROU-11.3 must'], 'the check can fail: a relay of a datagram nobody sent');
+});
+
+t.test('a client stream opened before its Auth was sent, or after AuthOk arrived, races nothing (GAROU-3.4)', async (t) => {
+  // Before Auth: a violation whatever the server read.
+  const sent = [ev(0, open(0)), ev(1, c2s(0, 0, helloF)), ev(2, c2s(0, 2, header('commands'))), ev(3, c2s(0, 0, authF('alice'))), clientClose(1500, 0)];
+  t.same(rulesOf(judge(clientView(sent.slice(0, 4), sent.slice(0, 4), 5))), [], 'the server closes 0x1: conforms');
+  const accepted = clientView([sent[0]!, sent[1]!, sent[3]!, ev(4, c2s(0, 2, header('commands'))), sent[4]!], sent, 5);
+  t.ok(accepted.some(isAuthOk(0)) && !accepted.some((e) => e.type === 'conn_close' && e.by === 'server'), 'a server that read the stream after the Auth accepts it');
+  t.same(rulesOf(judge(accepted)).slice(0, 1), ['GAROU-3.4 must'], 'a stream opened before Auth was sent: the close 0x1 is owed');
+  // Before Hello too.
+  const first = [ev(0, open(0)), ev(1, c2s(0, 2, header('commands'))), ev(2, c2s(0, 0, helloF + authF('alice'))), clientClose(1500, 0)];
+  const firstAccepted = clientView([first[0]!, first[2]!, ev(3, c2s(0, 2, header('commands'))), first[3]!], first, 5);
+  t.same(rulesOf(judge(firstAccepted)).slice(0, 1), ['GAROU-3.4 must'], 'a stream opened before Hello: the close 0x1 is owed');
+  // After AuthOk arrived: the server read the Auth first; a close 0x1 is not owed.
+  const afterOk = [ev(0, open(0)), ev(1, c2s(0, 0, helloF + authF('alice'))), ev(20, c2s(0, 2, header('commands'))), serverClose(21, 0, CLOSE_CODES.PROTOCOL_VIOLATION)];
+  const v = clientView(afterOk.slice(0, 2), afterOk.slice(0, 3), 5);
+  t.ok(v.findIndex(isAuthOk(0)) < v.findIndex((e) => e.type === 'data' && e.stream === 2), 'AuthOk came before the stream');
+  t.same(rulesOf(judge([...v, afterOk[3]!])).slice(0, 1), ['GAROU-13.3 must'], 'a close 0x1 for a stream opened after AuthOk arrived is not owed');
 });
