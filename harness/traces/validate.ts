@@ -61,20 +61,19 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
   let should: Violation | undefined;
   let lastT = 0;
   const cap = windowSize + 1;
-  const last = new EventWindow(cap);
-  const ring = (): IndexedEvent[] => last.list();
+  const recent = new EventWindow(cap);
   let window: IndexedEvent[] | undefined;
   let shouldWindow: IndexedEvent[] | undefined;
   const take = (vs: readonly Violation[]): void => {
     for (const v of vs) {
       if (v.severity === 'must') {
         must = v;
-        window = ring();
+        window = recent.list();
         return;
       }
       if (!should) {
         should = v;
-        shouldWindow = ring();
+        shouldWindow = recent.list();
       }
     }
   };
@@ -93,7 +92,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
       if (m.feedData === undefined) return;
       // Data events as bytes, to a monitor that takes them (no event object or hex string per event).
       const onData: DataHandler = (d, index) => {
-        last.pushData(d);
+        recent.pushData(d);
         lastT = d.t;
         const vs = m.feedData!(d, index);
         if (vs.length !== 0) take(vs);
@@ -102,7 +101,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
       return onData;
     },
     (ev, index) => {
-      last.push(ev);
+      recent.push(ev);
       lastT = ev.t;
       const vs = monitor!.feed(ev, index);
       if (vs.length !== 0) take(vs);
@@ -119,7 +118,7 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
     durationMs: performance.now() - started,
     verdict,
     ...(found ? { violation: found } : {}),
-    window: (window ?? shouldWindow ?? ring()).slice(-cap),
+    window: (window ?? shouldWindow ?? recent.list()).slice(-cap),
   };
   return opts.expect ? { ...result, expectation: compareExpect(result) } : result;
 }
