@@ -221,9 +221,29 @@ export async function runCase<P>(opts: CaseRunOptions<P>): Promise<CaseRunOutcom
     return { verdict: must.missing ? 'timeout' : 'fail', rule: must.rule, message: `expected ${must.expected}; saw ${must.seen}`, violation: must, trace, durationMs };
   }
   if (finding) return { verdict: 'fail', rule: finding.rule, message: `expected ${finding.expected}; saw ${finding.seen}`, violation: finding, trace, durationMs };
-  if (thrown !== undefined) return { verdict: 'error', message: messageOf(thrown), trace, durationMs };
+  if (thrown !== undefined) return { verdict: 'error', message: errorMessage(thrown, trace), trace, durationMs };
   if (aborted) return { verdict: 'timeout', message: `case did not finish within its ${opts.deadlineMs} ms deadline`, trace, durationMs };
   const should = shouldViolation ?? findings.find((f) => f.severity === 'should');
   if (should) return { verdict: 'non-strict', rule: should.rule, message: `expected ${should.expected}; saw ${should.seen}`, violation: should, trace, durationMs };
   return { verdict: 'pass', trace, durationMs };
+}
+
+/**
+ * The message of a case's error. When the target had closed a connection
+ * before it (the usual cause: a write or an open on that connection), the
+ * close is named, code, reason (JSON-quoted: it is the target's text) and
+ * time: a close the model found no MUST fault with (or the verdict would be
+ * fail), which the case did not expect, so that a reader tells the case's
+ * limit from the harness's.
+ */
+function errorMessage(err: unknown, trace: TraceRecorder): string {
+  const msg = messageOf(err);
+  const events = trace.events;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const ev = events[i]!;
+    if (ev.type !== 'conn_close' || ev.by === 'client') continue;
+    const reason = ev.reason === '' ? '' : ` ${JSON.stringify(ev.reason.length > 80 ? `${ev.reason.slice(0, 80)}…` : ev.reason)}`;
+    return `${msg} (after the target's close of connection ${ev.conn} at +${(ev.t / 1000).toFixed(1)} ms: ${ev.isApp ? 'application' : 'transport'} code 0x${ev.code.toString(16)}${reason}, which the model did not fault and the case did not expect)`;
+  }
+  return msg;
 }
