@@ -99,6 +99,29 @@ t.test('readTrace hands the data events of a trace to the DataHandler onHeader r
   t.ok(asBytes > data / 2, `${asBytes} of ${data} data events read as bytes`);
 });
 
+t.test('a payload longer than the record holds (64 KiB) is read as an event, with its whole hex, between ones read as bytes', async (t) => {
+  const header = { type: 'header', format: 'wirecheck-trace', version: 2, protocol: 'proton' };
+  const big = Buffer.alloc(100_000, 0xab).toString('hex');
+  const evs = [
+    { type: 'conn_open', t: 0, conn: 0, remote: 'x:1' },
+    ...[1, 2, 3].map((i) => ({ type: 'data', t: i, conn: 0, stream: 2, dir: 'c2s', hex: '0102' })),
+    { type: 'data', t: 4, conn: 0, stream: 2, dir: 'c2s', hex: big },
+    ...[5, 6].map((i) => ({ type: 'data', t: i, conn: 0, stream: 2, dir: 'c2s', hex: '0304' })),
+  ];
+  const file = path.join(dir, 'big-payload.jsonl');
+  await writeFile(file, [header, ...evs].map((e) => JSON.stringify(e)).join('\n') + '\n');
+  const got: { index: number; how: string; hex: string }[] = [];
+  await readTrace(
+    file,
+    () => (d: DataBytes, index: number) => void got.push({ index, how: 'bytes', hex: dataEventOf(d).hex }),
+    (ev, index) => void got.push({ index, how: 'event', hex: ev.type === 'data' ? ev.hex : '' }),
+  );
+  t.strictSame(got.map((g) => g.index), [0, 1, 2, 3, 4, 5, 6], 'every event, in order');
+  t.strictSame(got.map((g) => g.hex), evs.map((e) => ('hex' in e ? e.hex : '')), 'every payload whole');
+  t.equal(got[4]!.how, 'event', 'the long payload as an event');
+  t.ok(got.filter((g) => g.how === 'bytes').length >= 3, 'short ones after it as bytes');
+});
+
 t.test('a monitor with feedData: the same violations and decoded frames, event by event, as feed', async (t) => {
   const suite = await loadMonitorSuite('proton');
   const files = (await corpus()).filter((f) => f.includes(`${path.sep}proton${path.sep}`));
