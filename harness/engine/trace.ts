@@ -182,11 +182,10 @@ export type TraceEvent =
 /**
  * A data event read with its payload already decoded: what the trace
  * reader's fast path hands a monitor that has {@link Monitor.feedData}
- * (harness/engine/types.ts) instead of a {@link DataEvent}, for a line laid
- * out as `JSON.stringify` writes a data event with no `frames` or `elided`
- * (`{"type":"data","t":…,"conn":…,"stream":…,"dir":…,"hex":…}`). One
- * record is reused from line to line: its fields and the payload
- * (`bytes[0..length)`) are valid only during the call.
+ * (harness/engine/types.ts) instead of a {@link DataEvent}, for a compact
+ * line of a data event's keys in any order, with `frames` or not (no
+ * `elided`). One record is reused from line to line: its fields, the
+ * payload (`bytes[0..length)`) and the line are valid only during the call.
  */
 export interface DataBytes {
   /** Time (µs). */
@@ -198,10 +197,20 @@ export interface DataBytes {
   readonly bytes: Uint8Array;
   /** Bytes of payload. */
   length: number;
+  /**
+   * True when the line is exactly what {@link dataEventOf} makes of the
+   * record, as `JSON.stringify` writes it: the six keys in that order and
+   * nothing else. Else (another order, `frames`) the line says more.
+   */
+  plain: boolean;
+  /** The line read: `line[lineStart..lineEnd)`, its JSON text (no line end). */
+  line: Uint8Array;
+  lineStart: number;
+  lineEnd: number;
 }
 
-/** The {@link DataEvent} of a {@link DataBytes} (a new object, keys in the order of the line it was read from). */
-export function dataEventOf(d: DataBytes): DataEvent {
+/** The {@link DataEvent} of a {@link DataBytes}'s fields (a new object; the line it was read from when `plain`). */
+export function dataEventOf(d: Pick<DataBytes, 't' | 'conn' | 'stream' | 'dir' | 'bytes' | 'length'>): DataEvent {
   return { type: 'data', t: d.t, conn: d.conn, stream: d.stream, dir: d.dir, hex: toHex(d.bytes.subarray(0, d.length)) };
 }
 

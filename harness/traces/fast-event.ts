@@ -25,8 +25,14 @@
  * by name, blanks allowed). Short strings (payloads, addresses) are made
  * once and shared while they repeat.
  *
- * Anything outside the fast path — escapes in a string, a nested value
- * (`frames`), a number that is not a small non-negative integer, a key the
+ * An array value (a data event's `frames`) is read by a scanner that
+ * checks JSON's grammar without making anything, and classed as an array
+ * of objects or another array: all the schema asks of one (its `items` may
+ * only be `{"type": "object"}`). It is then parsed on its own, or, for a
+ * data event read as bytes, not at all.
+ *
+ * Anything outside the fast path — escapes in a string, an object value, a
+ * nested value deeper than {@link MAX_DEPTH}, a number that is not a small non-negative integer, a key the
  * schema does not know, a repeated key, whitespace other than blanks, bad
  * JSON, a shape the schema rejects — returns `undefined`, and the caller
  * reads the line the slow way (`JSON.parse`, then ajv), which gives the
@@ -61,7 +67,13 @@ const NULL = 5;
 const EMPTY = 6;
 const HEX = 7;
 const TEXT = 8;
+/** An array of objects (or an empty array); any other array. */
+const OBJECTS = 9;
+const ARRAY = 10;
 const WORD_BASE = 16;
+
+/** Deepest nesting of an array value read on the fast path (deeper: the slow path). */
+const MAX_DEPTH = 64;
 
 /** Node's Buffer has `latin1Slice` (what `toString('latin1')` calls) without the argument checks. */
 type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string };
@@ -97,11 +109,30 @@ interface Template {
   lastValid: boolean;
   /** The template of the line that followed a line of this one, the last time: the guess for the next line. */
   next: Template | undefined;
-  /** For a data event's template read as bytes (`dataBytes`, {@link DATA_KEYS}): its direction (the `dir` word); else undefined. */
-  readonly dataDir: Direction | undefined;
+  /** For a data event's template read as bytes (`dataBytes`, {@link DataLayout}); else undefined. */
+  readonly data: DataLayout | undefined;
 }
 
-/** Keys of a data event read as bytes, in `JSON.stringify`'s order of a DataEvent (harness/engine/trace.ts) with no `frames` or `elided`: the values read are at 1, 2, 3 and 5. */
+/**
+ * Where a data event's template read as bytes has its values: the keys of
+ * {@link DATA_KEYS} in any order, and `frames` or not, the `type` and `dir`
+ * words fixed, every other value read from the line.
+ */
+interface DataLayout {
+  /** The `dir` word. */
+  readonly dir: Direction;
+  /** Key positions of the values. */
+  readonly t: number;
+  readonly conn: number;
+  readonly stream: number;
+  readonly hex: number;
+  /** -1 when the template has no `frames`. */
+  readonly frames: number;
+  /** Exactly {@link DATA_KEYS}, in that order: the line is what `dataEventOf` makes of the record. */
+  readonly plain: boolean;
+}
+
+/** Keys of a data event read as bytes, in `JSON.stringify`'s order of a DataEvent (harness/engine/trace.ts); `frames` may come too (any order). */
 const DATA_KEYS = ['type', 't', 'conn', 'stream', 'dir', 'hex'];
 
 /** Most payload bytes of a data event read as bytes (64 KiB); a longer one is read as an event (its hex a string). */
@@ -172,6 +203,8 @@ function audit(schema: unknown): { sound: boolean; keys: Set<string>; words: Set
       if (!SOUND_KEYWORDS.has(k)) sound = false;
       if (k === 'minimum' && v !== 0 && v !== 1) sound = false;
       if (k === 'minLength' && v !== 0 && v !== 1) sound = false;
+      // An array is classed only as of objects or not: its items may be nothing else than objects.
+      if (k === 'items' && !(typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'object' && Object.keys(v).every((x) => x === 'type' || x === 'description' || x === 'title'))) sound = false;
       if (k === 'enum' && Array.isArray(v)) for (const w of v) if (typeof w === 'string') words.add(w);
       if (k === 'const' && typeof v === 'string') words.add(v);
       if (k === 'description' || k === 'title' || k === '$id' || k === '$schema' || k === '$ref' || k === 'enum' || k === 'const') continue;
@@ -248,6 +281,131 @@ class NameTable {
   }
 }
 
+/**
+ * The JSON value at `b[i]` (`i < end`, not a blank), checked against JSON's
+ * grammar and not made: the index after it, or -1 when it is not one (or is
+ * nested deeper than {@link MAX_DEPTH}). Blanks are spaces and tabs only (a
+ * CR or LF inside a line leaves it to the slow path: no value read runs
+ * into the next line). A string may hold any byte but `"`, `\\` and the
+ * control characters, and JSON's escapes.
+ */
+function skipValue(b: Buffer, i: number, end: number, depth: number): number {
+  const c = b[i]!;
+  if (c === 0x22) return skipString(b, i, end);
+  if (c === 0x5b || c === 0x7b) {
+    if (depth >= MAX_DEPTH) return -1;
+    const close = c + 2; // ] or }
+    i = skipBlanks(b, i + 1, end);
+    if (i < end && b[i] === close) return i + 1;
+    for (;;) {
+      if (i >= end) return -1;
+      if (c === 0x7b) {
+        // "key": value
+        if (b[i] !== 0x22) return -1;
+        i = skipBlanks(b, skipString(b, i, end), end);
+        if (i < 0 || i >= end || b[i] !== 0x3a) return -1;
+        i = skipBlanks(b, i + 1, end);
+        if (i >= end) return -1;
+      }
+      i = skipValue(b, i, end, depth + 1);
+      if (i < 0) return -1;
+      i = skipBlanks(b, i, end);
+      if (i >= end) return -1;
+      if (b[i] === close) return i + 1;
+      if (b[i] !== 0x2c) return -1;
+      i = skipBlanks(b, i + 1, end);
+    }
+  }
+  if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return skipNumber(b, i, end);
+  if (c === 0x74) return i + 4 <= end && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65 ? i + 4 : -1;
+  if (c === 0x66) return i + 5 <= end && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65 ? i + 5 : -1;
+  if (c === 0x6e) return i + 4 <= end && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c ? i + 4 : -1;
+  return -1;
+}
+
+/** The index of the first byte at or after `i` that is not a space or a tab (`end` at most; -1 stays -1). */
+function skipBlanks(b: Buffer, i: number, end: number): number {
+  if (i < 0) return -1;
+  while (i < end && (b[i] === 0x20 || b[i] === 0x09)) i++;
+  return i;
+}
+
+/** The string at `b[i]` (`"`): the index after its closing quote, or -1 (unterminated, a control character, a bad escape). */
+function skipString(b: Buffer, i: number, end: number): number {
+  for (i++; i < end; ) {
+    const c = b[i]!;
+    if (c === 0x22) return i + 1;
+    if (c < 0x20) return -1;
+    if (c !== 0x5c) {
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return -1;
+    const e = b[i + 1]!;
+    if (e === 0x75) {
+      // \uXXXX
+      if (i + 6 > end) return -1;
+      for (let k = 2; k < 6; k++) if (HEX_VALUE_ANY_CASE[b[i + k]!]! < 0) return -1;
+      i += 6;
+    } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
+    else return -1;
+  }
+  return -1;
+}
+
+/** The number at `b[i]` (`-` or a digit), in JSON's grammar: the index after it, or -1. */
+function skipNumber(b: Buffer, i: number, end: number): number {
+  if (b[i] === 0x2d) i++;
+  const digits = (): boolean => {
+    const from = i;
+    while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+    return i > from;
+  };
+  if (i >= end) return -1;
+  if (b[i] === 0x30) i++;
+  else if (!digits()) return -1;
+  if (i < end && b[i] === 0x2e) {
+    i++;
+    if (!digits()) return -1;
+  }
+  if (i < end && (b[i] === 0x65 || b[i] === 0x45)) {
+    i++;
+    if (i < end && (b[i] === 0x2b || b[i] === 0x2d)) i++;
+    if (!digits()) return -1;
+  }
+  return i;
+}
+
+/** Value of each byte as a hex digit of either case (a `\\u` escape), -1 for any other. */
+const HEX_VALUE_ANY_CASE = new Int8Array(256).map((_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1));
+
+/**
+ * The array at `b[i]` (`[`), checked as {@link skipValue} does: the index
+ * after it and its class ({@link OBJECTS} when every item is an object,
+ * else {@link ARRAY}), or -1.
+ */
+function skipArray(b: Buffer, i: number, end: number, out: { cls: number }): number {
+  let objects = true;
+  let j = skipBlanks(b, i + 1, end);
+  if (j < end && b[j] === 0x5d) {
+    out.cls = OBJECTS;
+    return j + 1;
+  }
+  for (;;) {
+    if (j >= end) return -1;
+    if (b[j] !== 0x7b) objects = false;
+    j = skipValue(b, j, end, 1);
+    if (j < 0) return -1;
+    j = skipBlanks(b, j, end);
+    if (j >= end) return -1;
+    if (b[j] === 0x5d) break;
+    if (b[j] !== 0x2c) return -1;
+    j = skipBlanks(b, j + 1, end);
+  }
+  out.cls = objects ? OBJECTS : ARRAY;
+  return j + 1;
+}
+
 /** FNV-1a style mixing of one small integer into a 32-bit hash. */
 const mix = (h: number, x: number): number => Math.imul(h ^ x, 0x01000193);
 const HASH_SEED = 0x811c9dc5 | 0;
@@ -264,10 +422,10 @@ const HASH_SEED = 0x811c9dc5 | 0;
  * difference (another key or word, a blank, a missing or extra key) sends
  * the line to the general scanner, which finds each key by name and accepts
  * blanks; both give the same object, or undefined.
- * With `dataBytes`, a data event's template in `JSON.stringify`'s layout
- * ({@link DATA_KEYS}) decodes the hex of its predicted lines into a reused
- * {@link DataBytes} record (up to {@link MAX_DATA_BYTES}), which is returned
- * in place of an event.
+ * With `dataBytes`, a data event's template ({@link DataLayout}: its keys
+ * and `frames` or not, in any order) decodes the hex of its predicted lines
+ * into a reused {@link DataBytes} record (up to {@link MAX_DATA_BYTES}),
+ * which is returned in place of an event; `frames` is checked, not parsed.
  * @returns the reader, or undefined when the schema uses a keyword the shape classes are not sound for.
  */
 export function createFastEventReader(schema: unknown, validatorFor: (type: string) => ValidateFunction | undefined, dataBytes = false): FastEventReader | undefined {
@@ -287,8 +445,10 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   const kids = new Int32Array(32);
   /** What {@link readValue} read: the value and its class. */
   const R: { value: unknown; cls: number; end: number } = { value: undefined, cls: 0, end: 0 };
+  /** The array at `b[i]` checked and classed ({@link skipArray}: the class in `R.cls`), not made: the index after it, or -1. */
+  const readArray = (b: Buffer, i: number, end: number): number => skipArray(b, i, end, R);
   /** The record of a data event read as bytes (`dataBytes`). */
-  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0 } : undefined;
+  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0, plain: true, line: new Uint8Array(0), lineStart: 0, lineEnd: 0 } : undefined;
 
   const repOf = (c: number): unknown => {
     switch (c) {
@@ -300,6 +460,8 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       case EMPTY: return '';
       case HEX: return '00';
       case TEXT: return 'x';
+      case OBJECTS: return [{}];
+      case ARRAY: return [0];
       default: return wordList[c - WORD_BASE];
     }
   };
@@ -318,15 +480,18 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     const fixed = Int32Array.from(classes.subarray(0, n), (c) => (c >= WORD_BASE ? c : 0));
     const read = Int32Array.from(fixed.keys()).filter((j) => fixed[j] === 0);
     if (read.length > MAX_READ) return undefined;
-    // A data event in JSON.stringify's layout, its type and direction words and nothing else fixed: read as bytes.
-    const asBytes =
+    // A data event's keys (and frames or not), its type and direction words and nothing else fixed: read as bytes.
+    const names = Array.from(kids.subarray(0, n), (k) => keyNames[k]!);
+    const at = (k: string): number => names.indexOf(k);
+    const data: DataLayout | undefined =
       D !== undefined &&
-      n === DATA_KEYS.length &&
-      DATA_KEYS.every((k, j) => keyNames[kids[j]!] === k) &&
-      wordList[fixed[0]! - WORD_BASE] === 'data' &&
-      fixed[4] !== 0 &&
-      read.join() === '1,2,3,5';
-    const dataDir = asBytes ? (wordList[fixed[4]! - WORD_BASE] as Direction) : undefined;
+      (n === DATA_KEYS.length || (n === DATA_KEYS.length + 1 && at('frames') >= 0)) &&
+      DATA_KEYS.every((k) => at(k) >= 0) &&
+      wordList[fixed[at('type')]! - WORD_BASE] === 'data' &&
+      fixed[at('dir')] !== 0 &&
+      read.length === n - 2
+        ? { dir: wordList[fixed[at('dir')]! - WORD_BASE] as Direction, t: at('t'), conn: at('conn'), stream: at('stream'), hex: at('hex'), frames: at('frames'), plain: names.join() === DATA_KEYS.join() }
+        : undefined;
     // The segments' text: keys, words, punctuation (JSON-quoted as JSON.stringify writes them).
     const segs: string[] = [''];
     const fields: string[] = [];
@@ -355,7 +520,18 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       else for (let o = 0; o < bytes.length; o += 4) tests.push(`dv.getInt32(i + ${Math.min(o, bytes.length - 4)}, true) !== ${bytes.readInt32LE(Math.min(o, bytes.length - 4))}`);
       code.push(`if (${tests.join(' || ')}) return -1;`);
       if (last) return code.push(`R.end = i + ${bytes.length};`);
-      if (asBytes && read[k] === 5) {
+      if (data !== undefined && read[k] === data.frames) {
+        // Frames: checked and classed, not parsed (a monitor's feedData does not read them).
+        return code.push(
+          `i += ${bytes.length};`,
+          'if (b[i] !== 0x5b) return -1;',
+          'i = readArray(b, i, end);',
+          'if (i < 0) return -1;',
+          `cls = R.cls; classes[${read[k]}] = cls;`,
+          `shape += cls * ${16 ** k};`,
+        );
+      }
+      if (data !== undefined && read[k] === data.hex) {
         // The hex, decoded into D.bytes (a pair at a time; anything but lower-case hex pairs, or more than the record holds: -1, the line is read as an event).
         return code.push(
           `i += ${bytes.length};`,
@@ -367,7 +543,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
           '}',
           'if (j >= end || b[j] !== 0x22) return -1;',
           `D.length = x; cls = x === 0 ? ${EMPTY} : ${HEX}; i = j + 1;`,
-          `classes[5] = cls;`,
+          `classes[${read[k]}] = cls;`,
           `shape += cls * ${16 ** k};`,
         );
       }
@@ -392,7 +568,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       );
     });
     code.push('return shape;');
-    const readLine = new Function('readValue', 'R', 'values', 'classes', 'HEX_DIGIT', 'D', 'bytes', `return (b, start, end, dv) => {\n${code.join('\n')}\n};`)(readValue, R, values, classes, HEX_DIGIT, D, D?.bytes) as Template['readLine'];
+    const readLine = new Function('readValue', 'R', 'values', 'classes', 'HEX_DIGIT', 'D', 'bytes', 'readArray', `return (b, start, end, dv) => {\n${code.join('\n')}\n};`)(readValue, R, values, classes, HEX_DIGIT, D, D?.bytes, readArray) as Template['readLine'];
     // The keys and words are the schema's own (JSON-quoted into the literal); the values come from the array.
     const build = new Function('v', `return { ${fields.join(', ')} };`) as (v: readonly unknown[]) => object;
     const tp: Template = {
@@ -405,7 +581,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       lastShape: -1,
       lastValid: false,
       next: undefined,
-      dataDir,
+      data,
     };
     list.push(tp);
     return tp;
@@ -490,7 +666,14 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       R.cls = NULL;
       return i + 4;
     }
-    return -1; // nested values, negative numbers, bad JSON
+    if (c === 0x5b) {
+      // An array: checked, classed, then parsed on its own (the same value as in the whole line's JSON.parse).
+      const e = skipArray(b, i, end, R);
+      if (e < 0) return -1;
+      R.value = JSON.parse(b.toString('utf8', i, e)) as unknown;
+      return e;
+    }
+    return -1; // objects, negative numbers, bad JSON
   };
 
   /**
@@ -605,17 +788,22 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
    * The event of template `tp` and shape `shape` (its values in `values`), or undefined when the schema rejects
    * the shape; {@link D}, filled, for a data event `tp.readLine` read as bytes (`byLine`).
    */
-  const take = (tp: Template, shape: number, byLine: boolean): object | undefined => {
+  const take = (tp: Template, shape: number, b: Buffer, start: number, byLine: boolean): object | undefined => {
     if (!(shape === tp.lastShape ? tp.lastValid : shapeValid(tp, shape))) return undefined;
     if (last !== undefined) last.next = tp;
     last = tp;
-    if (tp.dataDir !== undefined && byLine) {
+    const data = tp.data;
+    if (data !== undefined && byLine) {
       // (The shape is valid: t, conn and stream are numbers.)
       const d = D!;
-      d.t = values[1] as number;
-      d.conn = values[2] as number;
-      d.stream = values[3] as number;
-      d.dir = tp.dataDir;
+      d.t = values[data.t] as number;
+      d.conn = values[data.conn] as number;
+      d.stream = values[data.stream] as number;
+      d.dir = data.dir;
+      d.plain = data.plain;
+      d.line = b;
+      d.lineStart = start;
+      d.lineEnd = R.end;
       return d;
     }
     return tp.build(values);
@@ -623,7 +811,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
 
   const reader = ((b: Buffer, start: number, end: number): object | undefined => {
     const predictedShape = predicted(b, start, end);
-    if (predictedShape >= 0 && R.end === end) return take(guessed!, predictedShape, true);
+    if (predictedShape >= 0 && R.end === end) return take(guessed!, predictedShape, b, start, true);
     const n = readAny(b, start, end);
     if (n <= 0) return undefined;
     let h = HASH_SEED;
@@ -633,7 +821,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     let shape = 0;
     const read = tp.read;
     for (let k = 0, unit = 1; k < read.length; k++, unit *= 16) shape += classes[read[k]!]! * unit;
-    return take(tp, shape, false);
+    return take(tp, shape, b, start, false);
   }) as FastEventReader & { data: DataBytes | undefined };
   reader.lineEnd = -1;
   reader.data = D;
@@ -644,7 +832,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     let e = R.end;
     if (e < limit && b[e] === 0x0d) e++;
     if (e >= limit || b[e] !== 0x0a) return undefined;
-    const ev = take(guessed!, shape, true);
+    const ev = take(guessed!, shape, b, start, true);
     if (ev !== undefined) reader.lineEnd = e;
     return ev;
   };

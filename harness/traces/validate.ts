@@ -126,8 +126,9 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
 /**
  * The last `cap` events fed, in a fixed circular buffer: an event object
  * is kept as it is; a data event read as bytes (reused by the reader) is
- * kept as copies of its fields and payload in typed arrays, and made an
- * event only when {@link list} is asked (no object per event).
+ * kept as copies, made an event only when {@link list} is asked (no object
+ * per event): of its fields and payload when its line is `plain`, else of
+ * its line (parsed then: its key order and `frames` as in the file).
  */
 class EventWindow {
   private readonly events: (TraceEvent | undefined)[];
@@ -137,6 +138,8 @@ class EventWindow {
   private readonly dir: Direction[];
   private readonly payload: Uint8Array[];
   private readonly length: Int32Array;
+  /** Per slot: the payload buffer holds the line's text (not `plain`), not the payload. */
+  private readonly isLine: Uint8Array;
   /** Events pushed. */
   private seen = 0;
   /** Where the next event goes (`seen % cap`, kept without a division per event). */
@@ -150,6 +153,7 @@ class EventWindow {
     this.dir = new Array<Direction>(cap).fill('c2s');
     this.payload = Array.from({ length: cap }, () => new Uint8Array(64));
     this.length = new Int32Array(cap);
+    this.isLine = new Uint8Array(cap);
   }
 
   push(ev: TraceEvent): void {
@@ -160,16 +164,25 @@ class EventWindow {
   pushData(d: DataBytes): void {
     const k = this.slot;
     this.events[k] = undefined;
-    this.t[k] = d.t;
-    this.conn[k] = d.conn;
-    this.stream[k] = d.stream;
-    this.dir[k] = d.dir;
-    const n = d.length;
+    let src = d.bytes;
+    let from = 0;
+    let n = d.length;
+    if (d.plain) {
+      this.t[k] = d.t;
+      this.conn[k] = d.conn;
+      this.stream[k] = d.stream;
+      this.dir[k] = d.dir;
+      this.isLine[k] = 0;
+    } else {
+      src = d.line;
+      from = d.lineStart;
+      n = d.lineEnd - d.lineStart;
+      this.isLine[k] = 1;
+    }
     let p = this.payload[k]!;
     if (p.length < n) p = this.payload[k] = new Uint8Array(Math.max(n, 2 * p.length));
-    const src = d.bytes;
-    if (n <= 64) for (let i = 0; i < n; i++) p[i] = src[i]!;
-    else p.set(src.subarray(0, n));
+    if (n <= 64) for (let i = 0; i < n; i++) p[i] = src[from + i]!;
+    else p.set(src.subarray(from, from + n));
     this.length[k] = n;
     this.advance();
   }
@@ -179,7 +192,12 @@ class EventWindow {
     const out: IndexedEvent[] = [];
     for (let i = Math.max(0, this.seen - this.cap); i < this.seen; i++) {
       const k = i % this.cap;
-      const event = this.events[k] ?? dataEventOf({ t: this.t[k]!, conn: this.conn[k]!, stream: this.stream[k]!, dir: this.dir[k]!, bytes: this.payload[k]!, length: this.length[k]! });
+      const p = this.payload[k]!;
+      const event =
+        this.events[k] ??
+        (this.isLine[k] === 1
+          ? (JSON.parse(Buffer.from(p.buffer, p.byteOffset, this.length[k]!).toString('utf8')) as TraceEvent)
+          : dataEventOf({ t: this.t[k]!, conn: this.conn[k]!, stream: this.stream[k]!, dir: this.dir[k]!, bytes: p, length: this.length[k]! }));
       out.push({ index: i, event });
     }
     return out;

@@ -27,11 +27,21 @@ const newReader = (dataBytes: boolean): FastEventReader => createFastEventReader
 /** Lines read as a DataBytes record (`dataBytes`), counted by {@link agree}. */
 let asBytes = 0;
 
-/** What a reader returned, as an event: its DataBytes record made one (and counted in {@link asBytes}). */
+/**
+ * What a reader returned, as an event (counted in {@link asBytes} when it was
+ * its DataBytes record): a plain record made one by dataEventOf; another the
+ * record's line parsed (what validate's window does), whose fields must be
+ * the record's.
+ */
 function eventOf(read: FastEventReader, got: object | undefined): object | undefined {
   if (got === undefined || got !== read.data) return got;
   asBytes++;
-  return dataEventOf(read.data);
+  const d = read.data;
+  const ev = dataEventOf(d);
+  if (d.plain) return ev;
+  const parsed = JSON.parse(Buffer.from(d.line.subarray(d.lineStart, d.lineEnd)).toString('utf8')) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(ev)) if (JSON.stringify(parsed[k]) !== JSON.stringify(v)) throw new Error(`record's ${k} ${JSON.stringify(v)}, its line's ${JSON.stringify(parsed[k])}`);
+  return parsed;
 }
 
 /** The slow path's verdict: the event, or undefined (bad JSON or rejected by the schema). */
@@ -65,6 +75,10 @@ const bases = [
   '{"type":"stream_reset","t":9,"conn":0,"stream":0,"dir":"s2c","kind":"stop_sending","code":7}',
   '{"type":"note","t":9,"text":"a"}',
   '{"t":1,"type":"dgram","conn":0,"dir":"c2s","hex":"ff00"}',
+  // As a run records them: t last, the codec's frames.
+  '{"type":"data","conn":0,"stream":4,"dir":"c2s","hex":"0200000000","t":100,"frames":[{"discriminator":"commit"},{"commit":0}]}',
+  '{"type":"data","conn":1,"stream":0,"dir":"s2c","hex":"00","t":7,"frames":[]}',
+  '{"type":"data","t":3,"conn":0,"stream":0,"dir":"c2s","hex":"ab","frames":[{"a":[1,-2.5e3,0.5,true,false,null,{"b":"x\\"y\\u00e9\\n"}]}, {"c":{}}]}',
 ];
 /** Bytes a changed position takes: JSON punctuation, digits, number letters, blanks, control, non-ASCII (invalid UTF-8 alone). */
 const swaps = [0x20, 0x09, 0x0d, 0x00, 0x22, 0x5c, 0x2c, 0x3a, 0x7b, 0x7d, 0x5b, 0x30, 0x31, 0x39, 0x2d, 0x2b, 0x2e, 0x65, 0x45, 0x61, 0x66, 0x67, 0x41, 0x74, 0x6e, 0x78, 0x7f, 0x80, 0xc3, 0xff];
@@ -118,6 +132,9 @@ for (const dataBytes of [false, true]) {
     const arbNumber = fc.oneof({ weight: 5, arbitrary: fc.nat({ max: 2000 }) }, fc.maxSafeNat(), fc.integer(), fc.double(), fc.constant(2 ** 53 + 2));
     const events = fc.oneof(
       fc.record({ type: fc.constant('data'), t: arbNumber, conn: fc.nat(3), stream: fc.constantFrom(0, 4, 8), dir: fc.constantFrom('c2s', 's2c'), hex: fc.oneof({ weight: 4, arbitrary: arbHex }, arbText) }),
+    // As a run records them (t last, frames: arrays of objects mostly, and other arrays).
+    fc
+      .record({ type: fc.constant('data'), conn: fc.nat(3), stream: fc.constantFrom(0, 4, 8), dir: fc.constantFrom('c2s', 's2c'), hex: arbHex, t: arbNumber, frames: fc.array(fc.oneof({ weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 6 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 3 }) }, fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }) }, { requiredKeys: ['type', 'conn', 'stream', 'dir', 'hex', 't'] }),
       fc.record({ type: fc.constant('conn_open'), t: arbNumber, conn: fc.nat(3), remote: arbText }),
       fc.record({ type: fc.constant('conn_close'), t: arbNumber, conn: fc.nat(3), by: fc.constantFrom('client', 'server', 'transport'), isApp: fc.boolean(), code: arbNumber, reason: arbText }),
       fc.record({ type: fc.constant('note'), t: arbNumber, text: arbText }),
