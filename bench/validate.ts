@@ -15,6 +15,9 @@
  *    the file (JSON.parse per line, no schema, no model) as the baseline.
  *
  * A `split` row gives the floor: the file read and split into lines, nothing parsed.
+ * The `… rec.` rows time the same trace as a run records it (`recorded`: `t`
+ * last, each data event with the `frames` its codec decoded, as
+ * harness/cli/outputs.ts writes a case's trace), next to its own parse row.
  * 3. Start-up, apart from the per-event rate: `wirecheck validate` (bin/wirecheck.js,
  *    as a user starts it: dist/ when fresh) on a trace of the header and one event,
  *    wall time (ms) from spawning `node` to its exit, next to a bare `node -e ""`
@@ -34,6 +37,9 @@ import path from 'node:path';
 import { fork, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../harness/engine/sim.js';
+import { readTrace, writeTrace, type TraceHeader } from '../harness/traces/file.js';
+import { annotate } from '../harness/traces/annotate.js';
+import { createProtonMonitor } from '../suites/proton/monitor.js';
 import type { TraceEvent } from '../harness/engine/trace.js';
 import { ProtonServerCore } from '../reference-server/proton/core.js';
 import { Discriminator, encodeItems, streamBytes } from '../suites/proton/codec.js';
@@ -99,6 +105,15 @@ function distIsFresh(): boolean {
   return ['harness/', 'suites/', 'reference-server/'].every((d) => !existsSync(new URL(d, root)) || newest(new URL(d, root)) <= builtAt);
 }
 
+/** Writes the trace of `file` as a run records it to `out`: `t` last, data events annotated with the codec's `frames` (harness/traces/annotate.ts). */
+async function recorded(file: string, out: string): Promise<void> {
+  let header: TraceHeader | undefined;
+  const events: TraceEvent[] = [];
+  await readTrace(file, (h) => void (header = h), (ev) => void events.push(ev));
+  const moved = events.map(({ t, ...rest }) => ({ ...rest, t }) as TraceEvent);
+  await writeTrace(out, header!, annotate(moved, createProtonMonitor(fastProfile)));
+}
+
 function runChild(mode: string, file: string): Promise<{ events: number; ms: number; cpuMs: number; verdict: string; maxRssKb: number; peakHeap: number }> {
   return new Promise((resolve, reject) => {
     // Only the sources' validator runs under tsx's loader: the others time plain Node, as users run it (the loader's hooks slow every import).
@@ -128,15 +143,21 @@ async function main(): Promise<void> {
     const { events, planted } = await generate(file, target);
     const size = (await stat(file)).size;
     console.log(`generated ${events.toLocaleString('en-US')} events (${(size / 1e6).toFixed(1)} MB) in ${((performance.now() - g0) / 1000).toFixed(1)} s; planted violation at #${planted}`);
+    const recFile = path.join(dir, 'recorded.jsonl');
+    await recorded(file, recFile);
+    console.log(`the same as a run records it (t last, frames): ${((await stat(recFile)).size / 1e6).toFixed(1)} MB`);
     const load0 = loadavg();
     const rows: Record<string, { ms: number[]; cpu: number[]; rss: number[]; heap: number[]; verdict: string; events: number }> = {};
     const dist = distIsFresh();
     if (!dist) console.log('dist/ is missing or older than the sources: run `npm run build` to time the compiled validator (what users run) as well');
     const modes = dist ? ['split', 'parse', 'validate', 'validate-dist'] : ['split', 'parse', 'validate'];
+    // Rows: the modes on the trace, then parse and the validator users run on the recorded trace (` rec.`).
+    const fast = dist ? 'validate-dist' : 'validate';
+    const jobs = [...modes.map((m) => ({ row: m, mode: m, file })), { row: 'parse rec.', mode: 'parse', file: recFile }, { row: `${fast} rec.`, mode: fast, file: recFile }];
     for (let i = 0; i < runs; i++) {
-      for (const mode of i % 2 ? [...modes].reverse() : modes) {
-        const r = await runChild(mode, file);
-        const row = (rows[mode] ??= { ms: [], cpu: [], rss: [], heap: [], verdict: r.verdict, events: r.events });
+      for (const job of i % 2 ? [...jobs].reverse() : jobs) {
+        const r = await runChild(job.mode, job.file);
+        const row = (rows[job.row] ??= { ms: [], cpu: [], rss: [], heap: [], verdict: r.verdict, events: r.events });
         row.ms.push(r.ms);
         row.cpu.push(r.cpuMs);
         row.rss.push(r.maxRssKb / 1024);
@@ -164,18 +185,19 @@ async function main(): Promise<void> {
       bareMs.push(wall(['-e', '']));
       cliMs.push(wall([bin, 'validate', one]));
     }
-    const base = median(rows['parse']!.ms);
-    const baseCpu = median(rows['parse']!.cpu);
+    // Each row against the parse row of its own file.
+    const base = (row: string) => median(rows[row.endsWith(' rec.') ? 'parse rec.' : 'parse']!.ms);
+    const baseCpu = (row: string) => median(rows[row.endsWith(' rec.') ? 'parse rec.' : 'parse']!.cpu);
     // CPU time (user + system) next to wall time: on a shared machine it is the steadier figure.
-    console.log(`\nmode           events      median s  events/s   ×parse   cpu s  events/cpu-s  ×parse(cpu)  peak RSS MB  peak heap MB  result`);
+    console.log(`\nmode                events      median s  events/s   ×parse   cpu s  events/cpu-s  ×parse(cpu)  peak RSS MB  peak heap MB  result`);
     for (const [mode, r] of Object.entries(rows)) {
       const ms = median(r.ms);
       const cpu = median(r.cpu);
       console.log(
-        `${mode.padEnd(13)} ${r.events.toLocaleString('en-US').padStart(9)}  ${(ms / 1000).toFixed(2).padStart(8)}  ${Math.round(r.events / (ms / 1000)).toLocaleString('en-US').padStart(9)}  ${(ms / base).toFixed(2).padStart(6)}  ${(cpu / 1000).toFixed(2).padStart(6)}  ${Math.round(r.events / (cpu / 1000)).toLocaleString('en-US').padStart(12)}  ${(cpu / baseCpu).toFixed(2).padStart(11)}  ${median(r.rss).toFixed(0).padStart(11)}  ${median(r.heap).toFixed(0).padStart(12)}  ${r.verdict}`,
+        `${mode.padEnd(18)} ${r.events.toLocaleString('en-US').padStart(9)}  ${(ms / 1000).toFixed(2).padStart(8)}  ${Math.round(r.events / (ms / 1000)).toLocaleString('en-US').padStart(9)}  ${(ms / base(mode)).toFixed(2).padStart(6)}  ${(cpu / 1000).toFixed(2).padStart(6)}  ${Math.round(r.events / (cpu / 1000)).toLocaleString('en-US').padStart(12)}  ${(cpu / baseCpu(mode)).toFixed(2).padStart(11)}  ${median(r.rss).toFixed(0).padStart(11)}  ${median(r.heap).toFixed(0).padStart(12)}  ${r.verdict}`,
       );
     }
-    for (const m of modes.filter((x) => x.startsWith('validate'))) {
+    for (const m of Object.keys(rows).filter((x) => x.startsWith('validate'))) {
       const v = rows[m]!;
       if (!v.verdict.startsWith(`fail PROTON-4.3 at #${planted}`)) throw new Error(`${m}: validation did not find the planted violation: ${v.verdict}`);
     }

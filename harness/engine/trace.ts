@@ -197,21 +197,27 @@ export interface DataBytes {
   readonly bytes: Uint8Array;
   /** Bytes of payload. */
   length: number;
-  /**
-   * True when the line is exactly what {@link dataEventOf} makes of the
-   * record, as `JSON.stringify` writes it: the six keys in that order and
-   * nothing else. Else (another order, `frames`) the line says more.
-   */
-  plain: boolean;
-  /** The line read: `line[lineStart..lineEnd)`, its JSON text (no line end). */
+  /** The line's keys in order: {@link DATA_EVENT_KEYS} itself for a line in `JSON.stringify`'s layout of a DataEvent; may hold `frames`. */
+  keys: readonly string[];
+  /** With `frames` among the keys: its JSON text is `line[framesStart..framesEnd)` (checked, not parsed). */
   line: Uint8Array;
-  lineStart: number;
-  lineEnd: number;
+  framesStart: number;
+  framesEnd: number;
 }
 
-/** The {@link DataEvent} of a {@link DataBytes}'s fields (a new object; the line it was read from when `plain`). */
-export function dataEventOf(d: Pick<DataBytes, 't' | 'conn' | 'stream' | 'dir' | 'bytes' | 'length'>): DataEvent {
-  return { type: 'data', t: d.t, conn: d.conn, stream: d.stream, dir: d.dir, hex: toHex(d.bytes.subarray(0, d.length)) };
+/** A data event's keys as `JSON.stringify` writes a {@link DataEvent} with no `frames` or `elided`. */
+export const DATA_EVENT_KEYS: readonly string[] = Object.freeze(['type', 't', 'conn', 'stream', 'dir', 'hex']);
+
+/** The {@link DataEvent} of a {@link DataBytes}: a new object, what `JSON.parse` gives of the line it was read from (its keys in order, `frames` parsed). */
+export function dataEventOf(d: DataBytes): DataEvent {
+  const hex = toHex(d.bytes.subarray(0, d.length));
+  if (d.keys === DATA_EVENT_KEYS) return { type: 'data', t: d.t, conn: d.conn, stream: d.stream, dir: d.dir, hex };
+  const ev: Record<string, unknown> = {};
+  for (const k of d.keys) {
+    if (k === 'frames') ev[k] = JSON.parse(Buffer.from(d.line.buffer, d.line.byteOffset + d.framesStart, d.framesEnd - d.framesStart).toString('utf8'));
+    else ev[k] = k === 'type' ? 'data' : k === 'hex' ? hex : d[k as 't' | 'conn' | 'stream' | 'dir'];
+  }
+  return ev as unknown as DataEvent;
 }
 
 /** Encodes bytes as lower-case hex. */

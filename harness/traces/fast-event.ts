@@ -45,7 +45,7 @@
  * which is returned instead (for a monitor's `feedData`).
  */
 import type { ValidateFunction } from 'ajv';
-import type { DataBytes, Direction } from '../engine/trace.js';
+import { DATA_EVENT_KEYS, type DataBytes, type Direction } from '../engine/trace.js';
 
 /** Longest integer (digits) read on the fast path: below 2^53, so exact. */
 const MAX_DIGITS = 15;
@@ -128,12 +128,12 @@ interface DataLayout {
   readonly hex: number;
   /** -1 when the template has no `frames`. */
   readonly frames: number;
-  /** Exactly {@link DATA_KEYS}, in that order: the line is what `dataEventOf` makes of the record. */
-  readonly plain: boolean;
+  /** The keys in order ({@link DATA_EVENT_KEYS} itself for that layout). */
+  readonly keys: readonly string[];
 }
 
-/** Keys of a data event read as bytes, in `JSON.stringify`'s order of a DataEvent (harness/engine/trace.ts); `frames` may come too (any order). */
-const DATA_KEYS = ['type', 't', 'conn', 'stream', 'dir', 'hex'];
+/** Keys of a data event read as bytes, in any order; `frames` may come too. */
+const DATA_KEYS = DATA_EVENT_KEYS;
 
 /** Most payload bytes of a data event read as bytes (64 KiB); a longer one is read as an event (its hex a string). */
 const MAX_DATA_BYTES = 64 * 1024;
@@ -356,24 +356,23 @@ function skipString(b: Buffer, i: number, end: number): number {
 /** The number at `b[i]` (`-` or a digit), in JSON's grammar: the index after it, or -1. */
 function skipNumber(b: Buffer, i: number, end: number): number {
   if (b[i] === 0x2d) i++;
-  const digits = (): boolean => {
-    const from = i;
-    while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
-    return i > from;
-  };
   if (i >= end) return -1;
   if (b[i] === 0x30) i++;
-  else if (!digits()) return -1;
-  if (i < end && b[i] === 0x2e) {
-    i++;
-    if (!digits()) return -1;
-  }
+  else if ((i = skipDigits(b, i, end)) < 0) return -1;
+  if (i < end && b[i] === 0x2e && (i = skipDigits(b, i + 1, end)) < 0) return -1;
   if (i < end && (b[i] === 0x65 || b[i] === 0x45)) {
     i++;
     if (i < end && (b[i] === 0x2b || b[i] === 0x2d)) i++;
-    if (!digits()) return -1;
+    if ((i = skipDigits(b, i, end)) < 0) return -1;
   }
   return i;
+}
+
+/** The index after the digits at `b[i]`, or -1 when there is none. */
+function skipDigits(b: Buffer, i: number, end: number): number {
+  const from = i;
+  while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
+  return i > from ? i : -1;
 }
 
 /** Value of each byte as a hex digit of either case (a `\\u` escape), -1 for any other. */
@@ -448,7 +447,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   /** The array at `b[i]` checked and classed ({@link skipArray}: the class in `R.cls`), not made: the index after it, or -1. */
   const readArray = (b: Buffer, i: number, end: number): number => skipArray(b, i, end, R);
   /** The record of a data event read as bytes (`dataBytes`). */
-  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0, plain: true, line: new Uint8Array(0), lineStart: 0, lineEnd: 0 } : undefined;
+  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0, keys: DATA_KEYS, line: new Uint8Array(0), framesStart: 0, framesEnd: 0 } : undefined;
 
   const repOf = (c: number): unknown => {
     switch (c) {
@@ -490,7 +489,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       wordList[fixed[at('type')]! - WORD_BASE] === 'data' &&
       fixed[at('dir')] !== 0 &&
       read.length === n - 2
-        ? { dir: wordList[fixed[at('dir')]! - WORD_BASE] as Direction, t: at('t'), conn: at('conn'), stream: at('stream'), hex: at('hex'), frames: at('frames'), plain: names.join() === DATA_KEYS.join() }
+        ? { dir: wordList[fixed[at('dir')]! - WORD_BASE] as Direction, t: at('t'), conn: at('conn'), stream: at('stream'), hex: at('hex'), frames: at('frames'), keys: names.join() === DATA_KEYS.join() ? DATA_KEYS : names }
         : undefined;
     // The segments' text: keys, words, punctuation (JSON-quoted as JSON.stringify writes them).
     const segs: string[] = [''];
@@ -525,8 +524,10 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
         return code.push(
           `i += ${bytes.length};`,
           'if (b[i] !== 0x5b) return -1;',
+          'D.framesStart = i;',
           'i = readArray(b, i, end);',
           'if (i < 0) return -1;',
+          'D.framesEnd = i;',
           `cls = R.cls; classes[${read[k]}] = cls;`,
           `shape += cls * ${16 ** k};`,
         );
@@ -800,10 +801,8 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       d.conn = values[data.conn] as number;
       d.stream = values[data.stream] as number;
       d.dir = data.dir;
-      d.plain = data.plain;
+      d.keys = data.keys;
       d.line = b;
-      d.lineStart = start;
-      d.lineEnd = R.end;
       return d;
     }
     return tp.build(values);

@@ -3,7 +3,7 @@
  * (the suite's monitor), streaming, with a short window of the events
  * before the first violation (in the manner of PObserve's error log).
  */
-import { dataEventOf, type DataBytes, type Direction, type TraceEvent } from '../engine/trace.js';
+import { DATA_EVENT_KEYS, dataEventOf, type DataBytes, type TraceEvent } from '../engine/trace.js';
 import type { Monitor, Verdict, Violation } from '../engine/types.js';
 import { checkProfileData } from '../engine/profile.js';
 import { loadMonitorSuite } from '../engine/registry.js';
@@ -125,21 +125,14 @@ export async function validateTraceFile(file: string, opts: ValidateOptions = {}
 
 /**
  * The last `cap` events fed, in a fixed circular buffer: an event object
- * is kept as it is; a data event read as bytes (reused by the reader) is
- * kept as copies, made an event only when {@link list} is asked (no object
- * per event): of its fields and payload when its line is `plain`, else of
- * its line (parsed then: its key order and `frames` as in the file).
+ * is kept as it is; a data event read as bytes (a record the reader reuses)
+ * as a copy into the slot's own record (its fields, payload and `frames`
+ * text, in buffers reused from event to event), made an event
+ * (`dataEventOf`) only when {@link list} is asked: no object per event.
  */
 class EventWindow {
   private readonly events: (TraceEvent | undefined)[];
-  private readonly t: Float64Array;
-  private readonly conn: Float64Array;
-  private readonly stream: Float64Array;
-  private readonly dir: Direction[];
-  private readonly payload: Uint8Array[];
-  private readonly length: Int32Array;
-  /** Per slot: the payload buffer holds the line's text (not `plain`), not the payload. */
-  private readonly isLine: Uint8Array;
+  private readonly data: Slot[];
   /** Events pushed. */
   private seen = 0;
   /** Where the next event goes (`seen % cap`, kept without a division per event). */
@@ -147,13 +140,7 @@ class EventWindow {
 
   constructor(private readonly cap: number) {
     this.events = new Array<TraceEvent | undefined>(cap).fill(undefined);
-    this.t = new Float64Array(cap);
-    this.conn = new Float64Array(cap);
-    this.stream = new Float64Array(cap);
-    this.dir = new Array<Direction>(cap).fill('c2s');
-    this.payload = Array.from({ length: cap }, () => new Uint8Array(64));
-    this.length = new Int32Array(cap);
-    this.isLine = new Uint8Array(cap);
+    this.data = Array.from({ length: cap }, () => ({ t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(64), length: 0, keys: DATA_EVENT_KEYS, line: new Uint8Array(64), framesStart: 0, framesEnd: 0 }));
   }
 
   push(ev: TraceEvent): void {
@@ -164,26 +151,18 @@ class EventWindow {
   pushData(d: DataBytes): void {
     const k = this.slot;
     this.events[k] = undefined;
-    let src = d.bytes;
-    let from = 0;
-    let n = d.length;
-    if (d.plain) {
-      this.t[k] = d.t;
-      this.conn[k] = d.conn;
-      this.stream[k] = d.stream;
-      this.dir[k] = d.dir;
-      this.isLine[k] = 0;
-    } else {
-      src = d.line;
-      from = d.lineStart;
-      n = d.lineEnd - d.lineStart;
-      this.isLine[k] = 1;
+    const c = this.data[k]!;
+    c.t = d.t;
+    c.conn = d.conn;
+    c.stream = d.stream;
+    c.dir = d.dir;
+    c.keys = d.keys;
+    c.length = d.length;
+    c.bytes = copy(d.bytes, 0, d.length, c.bytes);
+    if (d.keys !== DATA_EVENT_KEYS) {
+      c.line = copy(d.line, d.framesStart, d.framesEnd - d.framesStart, c.line);
+      c.framesEnd = d.framesEnd - d.framesStart;
     }
-    let p = this.payload[k]!;
-    if (p.length < n) p = this.payload[k] = new Uint8Array(Math.max(n, 2 * p.length));
-    if (n <= 64) for (let i = 0; i < n; i++) p[i] = src[from + i]!;
-    else p.set(src.subarray(from, from + n));
-    this.length[k] = n;
     this.advance();
   }
 
@@ -192,13 +171,7 @@ class EventWindow {
     const out: IndexedEvent[] = [];
     for (let i = Math.max(0, this.seen - this.cap); i < this.seen; i++) {
       const k = i % this.cap;
-      const p = this.payload[k]!;
-      const event =
-        this.events[k] ??
-        (this.isLine[k] === 1
-          ? (JSON.parse(Buffer.from(p.buffer, p.byteOffset, this.length[k]!).toString('utf8')) as TraceEvent)
-          : dataEventOf({ t: this.t[k]!, conn: this.conn[k]!, stream: this.stream[k]!, dir: this.dir[k]!, bytes: p, length: this.length[k]! }));
-      out.push({ index: i, event });
+      out.push({ index: i, event: this.events[k] ?? dataEventOf(this.data[k]!) });
     }
     return out;
   }
@@ -207,6 +180,17 @@ class EventWindow {
     this.seen++;
     if (++this.slot === this.cap) this.slot = 0;
   }
+}
+
+/** A {@link DataBytes} a window slot owns (its buffers grow as needed). */
+type Slot = { -readonly [K in keyof DataBytes]: DataBytes[K] };
+
+/** Copies `src[from..from + n)` to the start of `to`, or of a bigger array when it does not fit: the array written. */
+function copy(src: Uint8Array, from: number, n: number, to: Uint8Array): Uint8Array {
+  if (to.length < n) to = new Uint8Array(Math.max(n, 2 * to.length));
+  if (n <= 512) for (let i = 0; i < n; i++) to[i] = src[from + i]!;
+  else to.set(src.subarray(from, from + n));
+  return to;
 }
 
 /** Compares a result with its header's `expect` (verdict, rule, first-violation index). */

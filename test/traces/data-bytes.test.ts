@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { readTrace } from '../../harness/traces/file.js';
 import { validateTraceFile, type TraceValidation } from '../../harness/traces/validate.js';
 import { loadMonitorSuite } from '../../harness/engine/registry.js';
-import { dataEventOf, fromHex, type DataBytes, type DataEvent, type TraceEvent } from '../../harness/engine/trace.js';
+import { DATA_EVENT_KEYS, dataEventOf, fromHex, type DataBytes, type DataEvent, type TraceEvent } from '../../harness/engine/trace.js';
 import type { Monitor } from '../../harness/engine/types.js';
 
 const fixtures = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -141,7 +141,7 @@ t.test('a monitor with feedData: the same violations and decoded frames, event b
         let got: readonly unknown[];
         if (ev.type === 'data' && !('elided' in ev)) {
           const bytes = fromHex((ev as DataEvent).hex);
-          got = b!.feedData!({ t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, bytes, length: bytes.length, plain: true, line: new Uint8Array(0), lineStart: 0, lineEnd: 0 }, index);
+          got = b!.feedData!({ t: ev.t, conn: ev.conn, stream: ev.stream, dir: ev.dir, bytes, length: bytes.length, keys: DATA_EVENT_KEYS, line: bytes, framesStart: 0, framesEnd: 0 }, index);
           fed++;
           t.strictSame(b!.decoded?.(), a!.decoded?.(), `${path.basename(file)} #${index}: decoded`);
         } else got = b!.feed(ev, index);
