@@ -39,10 +39,10 @@
  * exact error message. The result is the object `JSON.parse` would give
  * (same keys, same order, same values).
  *
- * With `dataBytes`, a data event laid out as `JSON.stringify` writes one
- * with no `frames` or `elided` is not made into an object at all: its hex is
- * decoded straight from the line into the reader's {@link DataBytes} record,
- * which is returned instead (for a monitor's `feedData`).
+ * With `dataBytes`, a compact data event (its keys in any order, `frames` or
+ * not, no `elided`) is not made into an object at all: its hex is decoded
+ * straight from the line into the reader's {@link DataBytes} record, which is
+ * returned instead (for a monitor's `feedData`).
  */
 import type { ValidateFunction } from 'ajv';
 import { DATA_EVENT_KEYS, type DataBytes, type Direction } from '../engine/trace.js';
@@ -115,7 +115,7 @@ interface Template {
 
 /**
  * Where a data event's template read as bytes has its values: the keys of
- * {@link DATA_KEYS} in any order, and `frames` or not, the `type` and `dir`
+ * {@link DATA_EVENT_KEYS} in any order, and `frames` or not, the `type` and `dir`
  * words fixed, every other value read from the line.
  */
 interface DataLayout {
@@ -131,9 +131,6 @@ interface DataLayout {
   /** The keys in order ({@link DATA_EVENT_KEYS} itself for that layout). */
   readonly keys: readonly string[];
 }
-
-/** Keys of a data event read as bytes, in any order; `frames` may come too. */
-const DATA_KEYS = DATA_EVENT_KEYS;
 
 /** Most payload bytes of a data event read as bytes (64 KiB); a longer one is read as an event (its hex a string). */
 const MAX_DATA_BYTES = 64 * 1024;
@@ -292,26 +289,21 @@ class NameTable {
 function skipValue(b: Buffer, i: number, end: number, depth: number): number {
   const c = b[i]!;
   if (c === 0x22) return skipString(b, i, end);
-  if (c === 0x5b || c === 0x7b) {
+  if (c === 0x5b) return skipArray(b, i, end, UNUSED_CLASS, depth);
+  if (c === 0x7b) {
     if (depth >= MAX_DEPTH) return -1;
-    const close = c + 2; // ] or }
     i = skipBlanks(b, i + 1, end);
-    if (i < end && b[i] === close) return i + 1;
+    if (i < end && b[i] === 0x7d) return i + 1;
     for (;;) {
+      // "key": value
+      if (i >= end || b[i] !== 0x22) return -1;
+      i = skipBlanks(b, skipString(b, i, end), end);
+      if (i < 0 || i >= end || b[i] !== 0x3a) return -1;
+      i = skipBlanks(b, i + 1, end);
       if (i >= end) return -1;
-      if (c === 0x7b) {
-        // "key": value
-        if (b[i] !== 0x22) return -1;
-        i = skipBlanks(b, skipString(b, i, end), end);
-        if (i < 0 || i >= end || b[i] !== 0x3a) return -1;
-        i = skipBlanks(b, i + 1, end);
-        if (i >= end) return -1;
-      }
-      i = skipValue(b, i, end, depth + 1);
-      if (i < 0) return -1;
-      i = skipBlanks(b, i, end);
-      if (i >= end) return -1;
-      if (b[i] === close) return i + 1;
+      i = skipBlanks(b, skipValue(b, i, end, depth + 1), end);
+      if (i < 0 || i >= end) return -1;
+      if (b[i] === 0x7d) return i + 1;
       if (b[i] !== 0x2c) return -1;
       i = skipBlanks(b, i + 1, end);
     }
@@ -379,31 +371,33 @@ function skipDigits(b: Buffer, i: number, end: number): number {
 const HEX_VALUE_ANY_CASE = new Int8Array(256).map((_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1));
 
 /**
- * The array at `b[i]` (`[`), checked as {@link skipValue} does: the index
- * after it and its class ({@link OBJECTS} when every item is an object,
- * else {@link ARRAY}), or -1.
+ * The array at `b[i]` (`[`, at nesting `depth`), checked as {@link skipValue}
+ * does: the index after it, or -1; its class in `out.cls` ({@link OBJECTS}
+ * when every item is an object, else {@link ARRAY}).
  */
-function skipArray(b: Buffer, i: number, end: number, out: { cls: number }): number {
+function skipArray(b: Buffer, i: number, end: number, out: { cls: number }, depth = 0): number {
+  if (depth >= MAX_DEPTH) return -1;
   let objects = true;
-  let j = skipBlanks(b, i + 1, end);
-  if (j < end && b[j] === 0x5d) {
+  i = skipBlanks(b, i + 1, end);
+  if (i < end && b[i] === 0x5d) {
     out.cls = OBJECTS;
-    return j + 1;
+    return i + 1;
   }
   for (;;) {
-    if (j >= end) return -1;
-    if (b[j] !== 0x7b) objects = false;
-    j = skipValue(b, j, end, 1);
-    if (j < 0) return -1;
-    j = skipBlanks(b, j, end);
-    if (j >= end) return -1;
-    if (b[j] === 0x5d) break;
-    if (b[j] !== 0x2c) return -1;
-    j = skipBlanks(b, j + 1, end);
+    if (i >= end) return -1;
+    if (b[i] !== 0x7b) objects = false;
+    i = skipBlanks(b, skipValue(b, i, end, depth + 1), end);
+    if (i < 0 || i >= end) return -1;
+    if (b[i] === 0x5d) break;
+    if (b[i] !== 0x2c) return -1;
+    i = skipBlanks(b, i + 1, end);
   }
   out.cls = objects ? OBJECTS : ARRAY;
-  return j + 1;
+  return i + 1;
 }
+
+/** Where a nested array's class goes (unused). */
+const UNUSED_CLASS = { cls: 0 };
 
 /** FNV-1a style mixing of one small integer into a 32-bit hash. */
 const mix = (h: number, x: number): number => Math.imul(h ^ x, 0x01000193);
@@ -447,7 +441,7 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
   /** The array at `b[i]` checked and classed ({@link skipArray}: the class in `R.cls`), not made: the index after it, or -1. */
   const readArray = (b: Buffer, i: number, end: number): number => skipArray(b, i, end, R);
   /** The record of a data event read as bytes (`dataBytes`). */
-  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0, keys: DATA_KEYS, line: new Uint8Array(0), framesStart: 0, framesEnd: 0 } : undefined;
+  const D: DataBytes | undefined = dataBytes ? { t: 0, conn: 0, stream: 0, dir: 'c2s', bytes: new Uint8Array(MAX_DATA_BYTES), length: 0, keys: DATA_EVENT_KEYS, line: new Uint8Array(0), framesStart: 0, framesEnd: 0 } : undefined;
 
   const repOf = (c: number): unknown => {
     switch (c) {
@@ -484,12 +478,12 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
     const at = (k: string): number => names.indexOf(k);
     const data: DataLayout | undefined =
       D !== undefined &&
-      (n === DATA_KEYS.length || (n === DATA_KEYS.length + 1 && at('frames') >= 0)) &&
-      DATA_KEYS.every((k) => at(k) >= 0) &&
+      (n === DATA_EVENT_KEYS.length || (n === DATA_EVENT_KEYS.length + 1 && at('frames') >= 0)) &&
+      DATA_EVENT_KEYS.every((k) => at(k) >= 0) &&
       wordList[fixed[at('type')]! - WORD_BASE] === 'data' &&
       fixed[at('dir')] !== 0 &&
       read.length === n - 2
-        ? { dir: wordList[fixed[at('dir')]! - WORD_BASE] as Direction, t: at('t'), conn: at('conn'), stream: at('stream'), hex: at('hex'), frames: at('frames'), keys: names.join() === DATA_KEYS.join() ? DATA_KEYS : names }
+        ? { dir: wordList[fixed[at('dir')]! - WORD_BASE] as Direction, t: at('t'), conn: at('conn'), stream: at('stream'), hex: at('hex'), frames: at('frames'), keys: names.join() === DATA_EVENT_KEYS.join() ? DATA_EVENT_KEYS : names }
         : undefined;
     // The segments' text: keys, words, punctuation (JSON-quoted as JSON.stringify writes them).
     const segs: string[] = [''];

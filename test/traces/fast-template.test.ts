@@ -145,6 +145,15 @@ for (const dataBytes of [false, true]) {
     t.ok(fast > lines / 3, `${fast} of ${lines} lines read on the fast path, each as JSON.parse reads it`);
   });
 
+  t.test(`${mode}: frames nested up to the scanner's depth on the fast path, deeper left to the slow path`, async (t) => {
+    const read = newReader(dataBytes);
+    const line = (depth: number) => Buffer.from(`{"type":"data","conn":0,"stream":0,"dir":"c2s","hex":"00","t":1,"frames":[{"a":${'['.repeat(depth)}${']'.repeat(depth)}}]}`);
+    t.ok(agree(read, line(1)), 'learnt');
+    t.ok(agree(read, line(60)), '60 levels inside: read');
+    t.notOk(agree(read, line(70)), '70 levels inside: the slow path');
+    t.notOk(agree(read, line(100_000)), '100,000 levels: the slow path, no stack overflow');
+  });
+
   t.test(`${mode}: many distinct short strings (more than the cache of short strings holds): each as JSON.parse reads it`, async (t) => {
     const read = newReader(dataBytes);
     let fast = 0;
