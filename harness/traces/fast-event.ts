@@ -513,23 +513,16 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
       else for (let o = 0; o < bytes.length; o += 4) tests.push(`dv.getInt32(i + ${Math.min(o, bytes.length - 4)}, true) !== ${bytes.readInt32LE(Math.min(o, bytes.length - 4))}`);
       code.push(`if (${tests.join(' || ')}) return -1;`);
       if (last) return code.push(`R.end = i + ${bytes.length};`);
-      if (data !== undefined && read[k] === data.frames) {
+      const readAt = read[k]!;
+      // The value after the segment: `lines` read it and set `cls` (its class), then it is counted in the shape.
+      const value = (...lines: string[]): number => code.push(`i += ${bytes.length};`, ...lines, `classes[${readAt}] = cls;`, `shape += cls * ${16 ** k};`);
+      if (data !== undefined && readAt === data.frames) {
         // Frames: checked and classed, not parsed (a monitor's feedData does not read them).
-        return code.push(
-          `i += ${bytes.length};`,
-          'if (b[i] !== 0x5b) return -1;',
-          'D.framesStart = i;',
-          'i = readArray(b, i, end);',
-          'if (i < 0) return -1;',
-          'D.framesEnd = i;',
-          `cls = R.cls; classes[${read[k]}] = cls;`,
-          `shape += cls * ${16 ** k};`,
-        );
+        return value('if (b[i] !== 0x5b) return -1;', 'D.framesStart = i;', 'i = readArray(b, i, end);', 'if (i < 0) return -1;', 'D.framesEnd = i; cls = R.cls;');
       }
-      if (data !== undefined && read[k] === data.hex) {
+      if (data !== undefined && readAt === data.hex) {
         // The hex, decoded into D.bytes (a pair at a time; anything but lower-case hex pairs, or more than the record holds: -1, the line is read as an event).
-        return code.push(
-          `i += ${bytes.length};`,
+        return value(
           'if (b[i] !== 0x22) return -1;',
           'j = i + 1; x = 0;',
           'while (j < end && (v = HEX_DIGIT[b[j]]) >= 0) {',
@@ -538,28 +531,23 @@ export function createFastEventReader(schema: unknown, validatorFor: (type: stri
           '}',
           'if (j >= end || b[j] !== 0x22) return -1;',
           `D.length = x; cls = x === 0 ? ${EMPTY} : ${HEX}; i = j + 1;`,
-          `classes[${read[k]}] = cls;`,
-          `shape += cls * ${16 ** k};`,
         );
       }
       // (A word where the template reads a value: another template's line.)
       // A number is read in place ({@link readValue}'s number branch, the same checks, without the call); anything else by readValue.
-      code.push(
-        `i += ${bytes.length};`,
+      value(
         'c = b[i];',
         'if (c >= 0x30 && c <= 0x39) {',
         '  j = i; v = c - 0x30;',
         '  while (++j < end && (d = b[j] - 0x30) >= 0 && d <= 9) v = v * 10 + d;',
         `  if (j - i > ${MAX_DIGITS} || (c === 0x30 && j - i > 1)) return -1;`,
         '  if (j < end && ((x = b[j]) === 0x2e || x === 0x65 || x === 0x45)) return -1;',
-        `  values[${read[k]}] = v; cls = v === 0 ? ${ZERO} : ${POSITIVE}; i = j;`,
+        `  values[${readAt}] = v; cls = v === 0 ? ${ZERO} : ${POSITIVE}; i = j;`,
         '} else {',
         '  i = readValue(b, i, end);',
         `  if (i < 0 || R.cls >= ${WORD_BASE}) return -1;`,
-        `  values[${read[k]}] = R.value; cls = R.cls;`,
+        `  values[${readAt}] = R.value; cls = R.cls;`,
         '}',
-        `classes[${read[k]}] = cls;`,
-        `shape += cls * ${16 ** k};`,
       );
     });
     code.push('return shape;');
