@@ -240,7 +240,7 @@ export function fromHex(hex: string): Uint8Array {
 /** Hex strings up to this many digits are decoded in JavaScript: cheaper than a call into Buffer's decoder (most chunks are a few bytes). */
 const SHORT_HEX = 64;
 /** Value of each character code as a hex digit (either case), 255 for others. */
-const HEX_VALUE = new Uint8Array(256).fill(255).map((v, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : v));
+export const HEX_VALUE = new Uint8Array(256).fill(255).map((v, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : v));
 /**
  * Value of each pair of character codes below 256 (`first << 8 | second`)
  * as a byte written in hex, -1 for a pair that is not two hex digits: one

@@ -45,7 +45,7 @@
  * returned instead (for a monitor's `feedData`).
  */
 import type { ValidateFunction } from 'ajv';
-import { DATA_EVENT_KEYS, type DataBytes, type Direction } from '../engine/trace.js';
+import { DATA_EVENT_KEYS, HEX_VALUE, type DataBytes, type Direction } from '../engine/trace.js';
 
 /** Longest integer (digits) read on the fast path: below 2^53, so exact. */
 const MAX_DIGITS = 15;
@@ -337,7 +337,7 @@ function skipString(b: Buffer, i: number, end: number): number {
     if (e === 0x75) {
       // \uXXXX
       if (i + 6 > end) return -1;
-      for (let k = 2; k < 6; k++) if (HEX_VALUE_ANY_CASE[b[i + k]!]! < 0) return -1;
+      for (let k = 2; k < 6; k++) if (HEX_VALUE[b[i + k]!] === 255) return -1;
       i += 6;
     } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) i += 2;
     else return -1;
@@ -366,9 +366,6 @@ function skipDigits(b: Buffer, i: number, end: number): number {
   while (i < end && b[i]! >= 0x30 && b[i]! <= 0x39) i++;
   return i > from ? i : -1;
 }
-
-/** Value of each byte as a hex digit of either case (a `\\u` escape), -1 for any other. */
-const HEX_VALUE_ANY_CASE = new Int8Array(256).map((_, c) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1));
 
 /**
  * The array at `b[i]` (`[`, at nesting `depth`), checked as {@link skipValue}

@@ -204,17 +204,20 @@ export async function readTrace(
     }
     return emit(checked);
   };
+  /** The time of line `lineNo`'s event: it must not go back. */
+  const timeAt = (t: number): void => {
+    if (t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${t} µs after ${lastT} µs)`);
+    lastT = t;
+  };
   /** Hands an event of line `lineNo` over: false to stop reading. */
   const emit = (checked: TraceEvent): boolean => {
     const ev = upgrade ? upgradeV1Event(checked) : checked;
-    if (ev.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${ev.t} µs after ${lastT} µs)`);
-    lastT = ev.t;
+    timeAt(ev.t);
     return onEvent(ev, index++) !== false;
   };
   /** {@link emit} for a data event read as bytes. */
   const emitData = (d: DataBytes): boolean => {
-    if (d.t < lastT) throw new TraceFileError(file, lineNo, `/t: time goes back (${d.t} µs after ${lastT} µs)`);
-    lastT = d.t;
+    timeAt(d.t);
     return onData!(d, index++) !== false;
   };
   /** The header is checked (and `onHeader` awaited) before the next line is read. */

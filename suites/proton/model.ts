@@ -17,8 +17,7 @@
  * (harness/engine/obligations.ts): server mode acts at each record's nominal
  * time, the monitor judges by each record's window and names its rule.
  */
-import type { TraceEvent } from '../../harness/engine/trace.js';
-import { fromHexInto, type DataBytes } from '../../harness/engine/trace.js';
+import { fromHexInto, type DataBytes, type Direction, type TraceEvent } from '../../harness/engine/trace.js';
 import type { Severity, Violation } from '../../harness/engine/types.js';
 import type { ServerAction } from '../../harness/engine/server-core.js';
 import {
@@ -487,8 +486,7 @@ export class ProtonModel {
           break;
         }
         const n = ev.hex.length >> 1; // (`bytes` may be the longer reused buffer)
-        if (ev.dir === 'c2s') this.onClientData(ev.conn, ev.stream, bytes, n, ev.t, index, out);
-        else this.onServerData(ev.conn, ev.stream, bytes, n, ev.t, index, out);
+        this.onData(ev.conn, ev.stream, ev.dir, bytes, n, ev.t, index, out);
         break;
       }
       case 'conn_open':
@@ -525,9 +523,14 @@ export class ProtonModel {
    */
   inputData(d: DataBytes, index: number): readonly Violation[] {
     const out = this.begin(d.t);
-    if (d.dir === 'c2s') this.onClientData(d.conn, d.stream, d.bytes, d.length, d.t, index, out);
-    else this.onServerData(d.conn, d.stream, d.bytes, d.length, d.t, index, out);
+    this.onData(d.conn, d.stream, d.dir, d.bytes, d.length, d.t, index, out);
     return out.length === 0 ? NO_VIOLATIONS : out.slice();
+  }
+
+  /** A data event's first `n` bytes, by direction. */
+  private onData(conn: number, stream: number, dir: Direction, bytes: Uint8Array, n: number, t: number, index: number, out: Violation[]): void {
+    if (dir === 'c2s') this.onClientData(conn, stream, bytes, n, t, index, out);
+    else this.onServerData(conn, stream, bytes, n, t, index, out);
   }
 
   /** What {@link input} does first for every event: time advanced to `t` ({@link advanceInto}), its violations put in the reused array (emptied first), which is returned; the last event's decoded frames forgotten. */
